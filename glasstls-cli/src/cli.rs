@@ -1,0 +1,93 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "glasstls",
+    version,
+    about = "TLS 1.2 written from the RFCs, with every handshake step visible"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the note's handshakes against a throw-away server on loopback and print their traces.
+    Demo {
+        /// Show the values of derived secrets (for learning only).
+        #[arg(long)]
+        reveal_secrets: bool,
+    },
+    /// Connect to a TLS server, send standard input, write what the server sends to standard output.
+    Connect(ConnectArgs),
+    /// Serve TLS: a page describing each connection's handshake, or an echo.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonOpts {
+    /// A cipher suite by IANA name (repeatable, in order of preference). Naming an RSA key
+    /// exchange suite enables RSA key exchange.
+    #[arg(long)]
+    pub cipher: Vec<String>,
+    /// A key-exchange group: x25519, secp256r1, secp384r1 (repeatable, in order of preference).
+    #[arg(long)]
+    pub group: Vec<String>,
+    /// An ALPN protocol name (repeatable, in order of preference).
+    #[arg(long)]
+    pub alpn: Vec<String>,
+    /// Print each handshake step to standard error.
+    #[arg(long)]
+    pub trace: bool,
+    /// With --trace, also print the values of derived secrets (for learning only).
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    /// Append secrets in the NSS key log format (Wireshark); SSLKEYLOGFILE works too.
+    #[arg(long)]
+    pub keylog: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// HOST:PORT to connect to.
+    pub address: String,
+    /// The name to send as SNI and to verify the certificate against (default: HOST).
+    #[arg(long)]
+    pub servername: Option<String>,
+    /// Trust the certificates in this PEM file instead of the system store.
+    #[arg(long)]
+    pub cafile: Option<PathBuf>,
+    /// Offer TLS 1.2 only (the only version this build speaks).
+    #[arg(long)]
+    pub tls12: bool,
+    /// Print nothing but errors on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonOpts,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4433")]
+    pub listen: String,
+    /// A certificate chain in PEM (repeatable, each followed by its --key).
+    #[arg(long, required = true)]
+    pub cert: Vec<PathBuf>,
+    /// The private key in PEM for the --cert before it.
+    #[arg(long, required = true)]
+    pub key: Vec<PathBuf>,
+    /// Enable the RSA key exchange (no forward secrecy).
+    #[arg(long)]
+    pub rsa_kx: bool,
+    /// Echo received bytes instead of serving a page.
+    #[arg(long)]
+    pub echo: bool,
+    #[command(flatten)]
+    pub common: CommonOpts,
+}

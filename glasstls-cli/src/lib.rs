@@ -1,0 +1,87 @@
+//! The `glasstls` command: `demo`, `connect`, `serve`. It parses arguments, builds configs,
+//! drives connections and renders their trace; every protocol decision is in the core crate.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod connect;
+pub mod demo;
+pub mod pki;
+pub mod serve;
+
+use glasstls::wire::{CipherSuite, NamedGroup};
+use glasstls::{Common, Connection, Event, KeyLogFile};
+use std::io::Write;
+use std::sync::Arc;
+
+/// Applies the options both commands share to a config.
+pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), String> {
+    if !opts.cipher.is_empty() {
+        common.cipher_suites = opts
+            .cipher
+            .iter()
+            .map(|name| {
+                let suite = CipherSuite::from_name(name)
+                    .filter(|s| glasstls::crypto::suite(*s).is_some())
+                    .ok_or_else(|| format!("unknown or unsupported cipher suite {name:?} (use IANA names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"))?;
+                Ok(suite)
+            })
+            .collect::<Result<_, String>>()?;
+    }
+    if !opts.group.is_empty() {
+        common.groups = opts
+            .group
+            .iter()
+            .map(|name| {
+                let lower = name.to_ascii_lowercase();
+                let canonical = match lower.as_str() {
+                    "p-256" | "p256" | "prime256v1" => "secp256r1",
+                    "p-384" | "p384" => "secp384r1",
+                    other => other,
+                };
+                NamedGroup::from_name(canonical)
+                    .filter(|g| glasstls::crypto::ALL_GROUPS.contains(g))
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown or unsupported group {name:?} (x25519, secp256r1, secp384r1)"
+                        )
+                    })
+            })
+            .collect::<Result<_, String>>()?;
+    }
+    common.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    common.trace = opts.trace || opts.reveal_secrets;
+    common.reveal_secrets = opts.reveal_secrets;
+    common.key_log = match &opts.keylog {
+        Some(path) => {
+            Some(Arc::new(KeyLogFile::open(path).map_err(|e| {
+                format!("cannot open key log {}: {e}", path.display())
+            })?))
+        }
+        None => KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn glasstls::KeyLog>),
+    };
+    Ok(())
+}
+
+/// Writes the events a connection recorded, each line prefixed.
+pub fn print_events(out: &mut dyn Write, prefix: &str, conn: &mut Connection) {
+    for event in conn.take_events() {
+        print_event(out, prefix, &event);
+    }
+}
+
+pub fn print_event(out: &mut dyn Write, prefix: &str, event: &Event) {
+    // The trace is best effort: a closed stderr must not end a connection.
+    for line in event.to_string().lines() {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+}
+
+/// Whether a configured suite list asks for the RSA key exchange.
+pub fn names_rsa_key_exchange(common: &Common) -> bool {
+    common
+        .cipher_suites
+        .iter()
+        .filter_map(|s| glasstls::crypto::suite(*s))
+        .any(|s| s.kx == glasstls::crypto::KeyExchange::Rsa)
+}

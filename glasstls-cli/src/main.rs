@@ -1,0 +1,19 @@
+use clap::Parser;
+use glasstls_cli::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { reveal_secrets } => glasstls_cli::demo::run(reveal_secrets),
+        Command::Connect(args) => glasstls_cli::connect::run(&args),
+        Command::Serve(args) => glasstls_cli::serve::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("glasstls: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Throw-away certificate authorities and certificates (rcgen), for `glasstls demo` and the
+//! tests. Nothing here is meant for production keys.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SignatureAlgorithm,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa2048,
+    EcdsaP256,
+    EcdsaP384,
+}
+
+impl KeyKind {
+    fn algorithm(self) -> &'static SignatureAlgorithm {
+        match self {
+            Self::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
+            Self::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            Self::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        }
+    }
+}
+
+/// A certificate chain (end entity first) with its key, in DER and PEM.
+pub struct Leaf {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl Leaf {
+    pub fn key_der(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).expect("rcgen writes PKCS#8 PEM")
+    }
+
+    /// Writes `NAME.pem` and `NAME.key` into `dir`; returns their paths.
+    pub fn write(&self, dir: &Path, name: &str) -> std::io::Result<(PathBuf, PathBuf)> {
+        let cert = dir.join(format!("{name}.pem"));
+        let key = dir.join(format!("{name}.key"));
+        std::fs::write(&cert, &self.chain_pem)?;
+        std::fs::write(&key, &self.key_pem)?;
+        Ok((cert, key))
+    }
+}
+
+/// A certificate authority that can issue leaves.
+pub struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pub cert: CertificateDer<'static>,
+    pub cert_pem: String,
+}
+
+/// Validity in days relative to now: `(-1, 365)` is "from yesterday for a year".
+pub type Validity = (i64, i64);
+
+const DEFAULT_VALIDITY: Validity = (-1, 365);
+
+fn params(
+    names: &[&str],
+    common_name: &str,
+    validity: Validity,
+) -> Result<CertificateParams, rcgen::Error> {
+    let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    p.distinguished_name.push(DnType::CommonName, common_name);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "glasstls throw-away PKI");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let day = |offset: i64| {
+        let secs = now + offset * 86_400;
+        let days = secs.div_euclid(86_400);
+        // civil_from_days, to build a date rcgen accepts.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        rcgen::date_time_ymd(y as i32, m as u8, d as u8)
+    };
+    p.not_before = day(validity.0);
+    p.not_after = day(validity.1);
+    Ok(p)
+}
+
+impl Ca {
+    pub fn new(common_name: &str) -> Result<Self, rcgen::Error> {
+        let key = KeyPair::generate_for(KeyKind::EcdsaP256.algorithm())?;
+        let mut p = params(&[], common_name, (-1, 3650))?;
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = p.self_signed(&key)?;
+        Ok(Self {
+            cert: cert.der().clone(),
+            cert_pem: cert.pem(),
+            issuer: Issuer::new(p, key),
+        })
+    }
+
+    /// Issues a server certificate for `names` (the first is also the common name).
+    pub fn issue(&self, names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+        self.issue_with_validity(names, kind, DEFAULT_VALIDITY)
+    }
+
+    pub fn issue_with_validity(
+        &self,
+        names: &[&str],
+        kind: KeyKind,
+        validity: Validity,
+    ) -> Result<Leaf, rcgen::Error> {
+        let key = KeyPair::generate_for(kind.algorithm())?;
+        let mut p = params(names, names.first().copied().unwrap_or("server"), validity)?;
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = p.signed_by(&key, &self.issuer)?;
+        Ok(Leaf {
+            chain: vec![cert.der().clone()],
+            chain_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+}
+
+/// A certificate that signs itself, trusted by nobody.
+pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+    let key = KeyPair::generate_for(kind.algorithm())?;
+    let mut p = params(
+        names,
+        names.first().copied().unwrap_or("server"),
+        DEFAULT_VALIDITY,
+    )?;
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = p.self_signed(&key)?;
+    Ok(Leaf {
+        chain: vec![cert.der().clone()],
+        chain_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}

@@ -1,0 +1,227 @@
+//! `glasstls serve`: one thread per connection; a page describing the handshake, or an echo.
+
+use crate::cli::ServeArgs;
+use crate::{apply_common, names_rsa_key_exchange, print_events};
+use glasstls::{Connection, HandshakeInfo, Identity, ServerConfig, Stream};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A client must finish its handshake, or send something, within this time.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The largest HTTP request head we read before answering.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Page,
+    Echo,
+}
+
+pub fn run(args: &ServeArgs) -> Result<(), String> {
+    if args.cert.len() != args.key.len() {
+        return Err("give each --cert its own --key, in the same order".into());
+    }
+    let identities = args
+        .cert
+        .iter()
+        .zip(&args.key)
+        .map(|(cert, key)| Identity::from_pem_files(cert, key).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut config = ServerConfig::new(identities);
+    apply_common(&mut config.common, &args.common)?;
+    config.common.rsa_key_exchange =
+        args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));
+    let listener = TcpListener::bind(&args.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("glasstls: listening on {addr}");
+    let mode = if args.echo { Mode::Echo } else { Mode::Page };
+    accept_loop(listener, Arc::new(config), mode);
+    Ok(())
+}
+
+/// Accepts connections forever, each on its own thread.
+pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode) {
+    for (id, tcp) in listener.incoming().enumerate() {
+        let Ok(tcp) = tcp else { continue };
+        let config = Arc::clone(&config);
+        std::thread::spawn(move || {
+            let prefix = format!("[conn {}] ", id + 1);
+            if let Err(e) = serve_one(tcp, config, mode, &prefix) {
+                eprintln!("{prefix}{e}");
+            }
+        });
+    }
+}
+
+fn serve_one(
+    tcp: TcpStream,
+    config: Arc<ServerConfig>,
+    mode: Mode,
+    prefix: &str,
+) -> Result<(), String> {
+    let _ = tcp.set_nodelay(true);
+    let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+    let conn = Connection::server(config).map_err(|e| e.to_string())?;
+    let mut tls = Stream::new(conn, tcp);
+    let mut stderr = std::io::stderr();
+    let handshake = tls.handshake();
+    print_events(&mut stderr, prefix, tls.conn_mut());
+    handshake.map_err(|e| format!("handshake failed: {e}"))?;
+    let _ = tls.get_ref().set_read_timeout(Some(IDLE_TIMEOUT));
+    let result = match mode {
+        Mode::Echo => echo(&mut tls),
+        Mode::Page => page(&mut tls),
+    };
+    print_events(&mut stderr, prefix, tls.conn_mut());
+    result
+}
+
+fn echo(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => return tls.close().map_err(|e| e.to_string()),
+            Ok(n) => tls.write_all(&buf[..n]).map_err(|e| e.to_string())?,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_REQUEST_HEAD {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let path = head
+        .split(|b| *b == b' ')
+        .nth(1)
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
+    let (content_type, body) = if path == "/text" {
+        (
+            "text/plain; charset=utf-8",
+            describe_text(tls.conn().info()),
+        )
+    } else {
+        ("text/html; charset=utf-8", describe_html(tls.conn().info()))
+    };
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(response.as_bytes())
+        .map_err(|e| e.to_string())?;
+    tls.close().map_err(|e| e.to_string())
+}
+
+fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
+    let join = |items: Vec<String>| {
+        if items.is_empty() {
+            "(none)".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    vec![
+        (
+            "version",
+            info.version.map(|v| v.to_string()).unwrap_or_default(),
+        ),
+        (
+            "cipher suite",
+            info.cipher_suite.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        (
+            "key exchange group",
+            info.group
+                .map_or("(none: RSA key exchange)".into(), |g| g.to_string()),
+        ),
+        (
+            "signature scheme",
+            info.signature_scheme
+                .map_or("(none)".into(), |s| s.to_string()),
+        ),
+        (
+            "server name (SNI)",
+            info.server_name
+                .clone()
+                .unwrap_or_else(|| "(none sent)".into()),
+        ),
+        (
+            "ALPN",
+            info.alpn_protocol
+                .as_ref()
+                .map_or("(none)".into(), |p| String::from_utf8_lossy(p).into_owned()),
+        ),
+        (
+            "extended master secret",
+            if info.extended_master_secret {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ),
+        (
+            "client offered suites",
+            join(info.offered_suites.iter().map(|s| s.to_string()).collect()),
+        ),
+        (
+            "client offered groups",
+            join(info.offered_groups.iter().map(|g| g.to_string()).collect()),
+        ),
+        (
+            "client offered ALPN",
+            join(
+                info.offered_alpn
+                    .iter()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect(),
+            ),
+        ),
+    ]
+}
+
+pub fn describe_text(info: &HandshakeInfo) -> String {
+    rows(info)
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect()
+}
+
+pub fn describe_html(info: &HandshakeInfo) -> String {
+    let mut html = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>glasstls: your handshake</title></head>\n<body><h1>Your TLS handshake with glasstls</h1>\n<table>\n",
+    );
+    for (key, value) in rows(info) {
+        let id = key.replace([' ', '(', ')'], "-");
+        html.push_str(&format!(
+            "<tr><th>{key}</th><td id=\"{id}\">{}</td></tr>\n",
+            escape(&value)
+        ));
+    }
+    html.push_str("</table>\n</body></html>\n");
+    html
+}
+
+/// The client chooses SNI and ALPN bytes: never put them into HTML unescaped.
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '&' => "&amp;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}

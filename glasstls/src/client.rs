@@ -1,0 +1,584 @@
+//! The TLS 1.2 client (RFC 5246 §7.3 flow), one struct per expected message:
+//!
+//! ```text
+//!   start ──ClientHello──► ExpectServerHello ──► ExpectCertificate
+//!        ──(ECDHE)──► ExpectServerKeyExchange ──► ExpectServerHelloDone
+//!        ──(RSA)───────────────────────────────► ExpectServerHelloDone
+//!   ExpectServerHelloDone ──[Certificate] ClientKeyExchange, ChangeCipherSpec, Finished──►
+//!   ExpectChangeCipherSpec ──► ExpectFinished ──► Traffic
+//! ```
+
+use crate::config::ClientConfig;
+use crate::conn::{
+    Core, Input, PeerAuthenticated, State, Traffic, Transcript, unexpected, verify_finished,
+};
+use crate::crypto::{self, KeyExchange, KeyShare, Suite};
+use crate::error::Error;
+use crate::keys;
+use crate::record::RecordCipher;
+use crate::trace::{Event, hex};
+use crate::verify::{self, ServerCertVerified};
+use crate::wire::{
+    ClientHello, ClientKeyExchange, Codec, EcdheServerKeyExchange, Extension, HandshakeMessage,
+    HandshakePayload as P, ProtocolVersion, ServerHello, ServerNameEntry,
+};
+use rustls_pki_types::{CertificateDer, ServerName};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Builds and queues the ClientHello; returns the first state.
+pub(crate) fn start(
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    core: &mut Core,
+) -> Result<Box<dyn State>, Error> {
+    let suites = config.common.enabled_suites();
+    if suites.is_empty() {
+        return Err(Error::General("no cipher suite is enabled".into()));
+    }
+    let groups = config.common.enabled_groups();
+    let random = crypto::random_bytes::<32>()?;
+    let mut extensions = Vec::new();
+    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+    if let ServerName::DnsName(dns) = &server_name {
+        extensions.push(Extension::ServerName(vec![ServerNameEntry {
+            name_type: 0,
+            name: dns.as_ref().as_bytes().to_vec(),
+        }]));
+        core.info.server_name = Some(dns.as_ref().to_string());
+    }
+    if suites.iter().any(|s| s.kx == KeyExchange::Ecdhe) {
+        extensions.push(Extension::SupportedGroups(groups.clone()));
+        // RFC 8422 §5.1.2: uncompressed is the only format.
+        extensions.push(Extension::EcPointFormats(vec![0]));
+    }
+    extensions.push(Extension::SignatureAlgorithms(
+        config.signature_schemes.clone(),
+    ));
+    extensions.push(Extension::ExtendedMasterSecret);
+    // RFC 5746 §3.4: on the initial handshake, an empty renegotiation_info.
+    extensions.push(Extension::RenegotiationInfo(Vec::new()));
+    if !config.common.alpn_protocols.is_empty() {
+        extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
+    }
+    let hello = ClientHello {
+        client_version: ProtocolVersion::TLSv1_2,
+        random,
+        session_id: Vec::new(),
+        cipher_suites: suites.iter().map(|s| s.suite).collect(),
+        compression_methods: vec![0],
+        extensions,
+    };
+    core.info.offered_suites = hello.cipher_suites.clone();
+    core.info.offered_groups = groups;
+    core.info.offered_alpn = config.common.alpn_protocols.clone();
+    let mut transcript = Transcript::new();
+    core.send_handshake(
+        &HandshakeMessage::new(P::ClientHello(hello)),
+        &mut transcript,
+    )?;
+    Ok(Box::new(ExpectServerHello {
+        config,
+        server_name,
+        transcript,
+        client_random: random,
+    }))
+}
+
+struct ExpectServerHello {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    transcript: Transcript,
+    client_random: [u8; 32],
+}
+
+impl State for ExpectServerHello {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::ServerHello(hello),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected("ServerHello", &input));
+        };
+        // RFC 5246 §7.4.1.3 / Appendix E.1: we offered only TLS 1.2.
+        if hello.server_version != ProtocolVersion::TLSv1_2 {
+            return Err(Error::ProtocolVersion(format!(
+                "the server chose {}",
+                hello.server_version
+            )));
+        }
+        let suite = self
+            .config
+            .common
+            .enabled_suites()
+            .into_iter()
+            .find(|s| s.suite == hello.cipher_suite)
+            .ok_or(Error::IllegalParameter(
+                "the server chose a cipher suite we did not offer",
+            ))?;
+        if hello.compression_method != 0 {
+            return Err(Error::IllegalParameter(
+                "the server chose a compression method we did not offer",
+            ));
+        }
+        let ems = self.check_extensions(core, &hello, suite)?;
+        self.transcript.add(raw);
+        self.transcript.start_hash(suite.hash);
+        core.info.version = Some(ProtocolVersion::TLSv1_2);
+        core.info.cipher_suite = Some(suite.suite);
+        core.info.extended_master_secret = ems;
+        core.trace(|| {
+            Event::step(format!(
+                "negotiated TLSv1.2 with {}{}",
+                suite.suite,
+                if ems {
+                    ", extended master secret (RFC 7627)"
+                } else {
+                    ", without extended master secret"
+                }
+            ))
+        });
+        Ok(Box::new(ExpectCertificate {
+            hs: Tls12Client {
+                config: self.config,
+                server_name: self.server_name,
+                transcript: self.transcript,
+                client_random: self.client_random,
+                server_random: hello.random,
+                suite,
+                ems,
+            },
+        }))
+    }
+}
+
+impl ExpectServerHello {
+    /// RFC 5246 §7.4.1.4: "If a client receives an extension type in ServerHello that it did
+    /// not request in the associated ClientHello, it MUST abort the handshake with an
+    /// unsupported_extension fatal alert." Returns whether EMS was negotiated.
+    fn check_extensions(
+        &self,
+        core: &mut Core,
+        hello: &ServerHello,
+        suite: &Suite,
+    ) -> Result<bool, Error> {
+        let mut ems = false;
+        for ext in &hello.extensions {
+            match ext {
+                Extension::ServerNameAck if matches!(self.server_name, ServerName::DnsName(_)) => {}
+                Extension::EcPointFormats(formats) if suite.kx == KeyExchange::Ecdhe => {
+                    // RFC 8422 §5.2: the server's list must include uncompressed.
+                    if !formats.contains(&0) {
+                        return Err(Error::IllegalParameter(
+                            "ec_point_formats without uncompressed",
+                        ));
+                    }
+                }
+                Extension::ExtendedMasterSecret => ems = true,
+                // RFC 5746 §3.4: "the client MUST then verify that the length of the
+                // "renegotiated_connection" field is zero, and if it is not, MUST abort the
+                // handshake (by sending a fatal handshake_failure alert)."
+                Extension::RenegotiationInfo(data) if !data.is_empty() => {
+                    return Err(Error::HandshakeFailure(
+                        "non-empty renegotiation_info on the initial handshake",
+                    ));
+                }
+                Extension::RenegotiationInfo(_) => {}
+                // RFC 7301 §3.1: the server's list "MUST contain exactly one" protocol we offered.
+                Extension::Alpn(protocols) if !self.config.common.alpn_protocols.is_empty() => {
+                    match protocols.as_slice() {
+                        [one] if self.config.common.alpn_protocols.contains(one) => {
+                            core.info.alpn_protocol = Some(one.clone());
+                        }
+                        _ => {
+                            return Err(Error::IllegalParameter(
+                                "the server chose an ALPN protocol we did not offer",
+                            ));
+                        }
+                    }
+                }
+                other => return Err(Error::UnsupportedExtension(other.typ().to_string())),
+            }
+        }
+        // RFC 7627 §5.2: a client that requires EMS aborts with handshake_failure.
+        if !ems && self.config.common.require_extended_master_secret {
+            return Err(Error::HandshakeFailure(
+                "the server does not support the extended master secret",
+            ));
+        }
+        Ok(ems)
+    }
+}
+
+/// What every state after ServerHello carries.
+struct Tls12Client {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    transcript: Transcript,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    suite: &'static Suite,
+    ems: bool,
+}
+
+struct ExpectCertificate {
+    hs: Tls12Client,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::Certificate(chain),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected("Certificate", &input));
+        };
+        self.hs.transcript.add(raw);
+        let verified = verify::verify_server_chain(
+            &self.hs.config.roots,
+            &chain,
+            &self.hs.server_name,
+            core.now,
+        );
+        let name = self.hs.server_name.to_str().into_owned();
+        match &verified {
+            Ok(_) => core.trace(|| {
+                Event::step(format!(
+                    "certificate chain verified: trusted root found, valid now, valid for {name}"
+                ))
+            }),
+            Err(e) => core.trace(|| Event::step(format!("certificate chain rejected: {e}"))),
+        }
+        let verified = verified?;
+        core.info.peer_certificates = chain.clone();
+        let end_entity = chain
+            .into_iter()
+            .next()
+            .ok_or(crate::verify::CertificateError::NoCertificate)?;
+        let next = AfterCertificate {
+            hs: self.hs,
+            verified,
+            end_entity,
+        };
+        Ok(match next.hs.suite.kx {
+            KeyExchange::Ecdhe => Box::new(ExpectServerKeyExchange { next }),
+            KeyExchange::Rsa => Box::new(ExpectServerHelloDone {
+                next,
+                ecdhe: None,
+                certificate_requested: false,
+            }),
+        })
+    }
+}
+
+struct AfterCertificate {
+    hs: Tls12Client,
+    verified: ServerCertVerified,
+    end_entity: CertificateDer<'static>,
+}
+
+struct ExpectServerKeyExchange {
+    next: AfterCertificate,
+}
+
+impl State for ExpectServerKeyExchange {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg:
+                HandshakeMessage {
+                    payload: P::ServerKeyExchange(body),
+                },
+            raw,
+        } = input
+        else {
+            return Err(unexpected("ServerKeyExchange", &input));
+        };
+        let hs = &mut self.next.hs;
+        hs.transcript.add(raw);
+        let ske = EcdheServerKeyExchange::from_bytes(&body)?;
+        // RFC 8422 §5.4: the server must pick a curve the client offered.
+        if !hs
+            .config
+            .common
+            .enabled_groups()
+            .contains(&ske.params.group)
+        {
+            return Err(Error::IllegalParameter(
+                "the server chose a group we did not offer",
+            ));
+        }
+        // RFC 5246 §7.4.3: the signature algorithm must be one the client offered, and it must
+        // match the suite's authentication.
+        let scheme = ske.signed.scheme;
+        let fits_suite = match hs.suite.auth {
+            crypto::Auth::Rsa => scheme.name().is_some_and(|n| n.starts_with("rsa_")),
+            crypto::Auth::Ecdsa => scheme.name().is_some_and(|n| n.starts_with("ecdsa_")),
+        };
+        if !hs.config.signature_schemes.contains(&scheme) || !fits_suite {
+            return Err(Error::IllegalParameter(
+                "the server signed with a scheme we did not offer",
+            ));
+        }
+        // RFC 8422 §5.4: signed_params covers ClientHello.random + ServerHello.random + ServerECDHParams.
+        let mut signed = Vec::with_capacity(64 + 4 + ske.params.public.len());
+        signed.extend_from_slice(&hs.client_random);
+        signed.extend_from_slice(&hs.server_random);
+        ske.params.encode(&mut signed);
+        let cert = webpki::EndEntityCert::try_from(&self.next.end_entity)
+            .map_err(|_| Error::Internal("verified certificate no longer parses"))?;
+        let ok = crypto::verification_algorithms(scheme).iter().any(|alg| {
+            cert.verify_signature(*alg, &signed, &ske.signed.signature)
+                .is_ok()
+        });
+        if !ok {
+            return Err(Error::DecryptError(
+                "the ServerKeyExchange signature does not verify with the certificate's key",
+            ));
+        }
+        core.info.group = Some(ske.params.group);
+        core.info.signature_scheme = Some(scheme);
+        core.trace(|| {
+            Event::step_with(
+                "ECDHE parameters received and their signature verified",
+                vec![
+                    ("group".into(), ske.params.group.to_string()),
+                    ("server public".into(), hex(&ske.params.public)),
+                    (
+                        "signature".into(),
+                        format!("{scheme}, verified with the certificate's key"),
+                    ),
+                ],
+            )
+        });
+        Ok(Box::new(ExpectServerHelloDone {
+            next: self.next,
+            ecdhe: Some(ske.params),
+            certificate_requested: false,
+        }))
+    }
+}
+
+struct ExpectServerHelloDone {
+    next: AfterCertificate,
+    ecdhe: Option<crate::wire::EcdheParams>,
+    certificate_requested: bool,
+}
+
+impl State for ExpectServerHelloDone {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        match input {
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::CertificateRequest(_),
+                    },
+                raw,
+            } if !self.certificate_requested => {
+                self.next.hs.transcript.add(raw);
+                self.certificate_requested = true;
+                core.trace(|| {
+                    Event::step("the server asks for a client certificate; we will send none")
+                });
+                Ok(self)
+            }
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::ServerHelloDone,
+                    },
+                raw,
+            } => {
+                self.next.hs.transcript.add(raw);
+                self.finish_flight(core)
+            }
+            other => Err(unexpected("ServerHelloDone", &other)),
+        }
+    }
+}
+
+impl ExpectServerHelloDone {
+    /// Our second flight: [Certificate], ClientKeyExchange, ChangeCipherSpec, Finished.
+    fn finish_flight(self: Box<Self>, core: &mut Core) -> Result<Box<dyn State>, Error> {
+        let AfterCertificate {
+            mut hs,
+            verified,
+            end_entity,
+        } = self.next;
+        if self.certificate_requested {
+            // RFC 5246 §7.4.6: "If no suitable certificate is available, the client MUST send
+            // a certificate message containing no certificates."
+            core.send_handshake(
+                &HandshakeMessage::new(P::Certificate(Vec::new())),
+                &mut hs.transcript,
+            )?;
+        }
+        let (pre_master_secret, cke) = match self.ecdhe {
+            Some(params) => {
+                let share = KeyShare::generate(params.group)?;
+                let public = share.public.clone();
+                let secret = share.agree(&params.public)?;
+                core.trace(|| {
+                    Event::step_with(
+                        "ECDHE: our key share generated; pre-master secret = shared secret",
+                        vec![("client public".into(), hex(&public))],
+                    )
+                });
+                (secret, ClientKeyExchange::Ecdhe(public))
+            }
+            None => {
+                // RFC 5246 §7.4.7.1: client_version (the version offered) + 46 random bytes,
+                // encrypted to the server certificate's RSA key.
+                let mut pms = Zeroizing::new(vec![0u8; 48]);
+                pms[..2].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+                pms[2..].copy_from_slice(&crypto::random_bytes::<46>()?);
+                let cert = webpki::EndEntityCert::try_from(&end_entity)
+                    .map_err(|_| Error::Internal("verified certificate no longer parses"))?;
+                let encrypted = crypto::rsa_encrypt_pre_master_secret(
+                    cert.subject_public_key_info().as_ref(),
+                    &pms,
+                )?;
+                let len = encrypted.len();
+                core.trace(|| {
+                    Event::step(format!(
+                        "RSA key exchange: 48-byte pre-master secret encrypted with the server's public key ({len} bytes; no forward secrecy)"
+                    ))
+                });
+                (pms, ClientKeyExchange::Rsa(encrypted))
+            }
+        };
+        let mut body = Vec::new();
+        cke.encode(&mut body);
+        core.send_handshake(
+            &HandshakeMessage::new(P::ClientKeyExchange(body)),
+            &mut hs.transcript,
+        )?;
+        core.trace_secret("pre-master secret", &pre_master_secret);
+
+        let master_secret = if hs.ems {
+            keys::extended_master_secret(
+                hs.suite.hash,
+                &pre_master_secret,
+                hs.transcript.current_hash()?.as_ref(),
+            )
+        } else {
+            keys::master_secret(
+                hs.suite.hash,
+                &pre_master_secret,
+                &hs.client_random,
+                &hs.server_random,
+            )
+        };
+        drop(pre_master_secret);
+        core.trace_secret(
+            if hs.ems {
+                "master secret (extended)"
+            } else {
+                "master secret"
+            },
+            master_secret.as_bytes(),
+        );
+        core.log_key("CLIENT_RANDOM", &hs.client_random, master_secret.as_bytes());
+        let (write, read) = core.tls12_keys(
+            hs.suite,
+            &master_secret,
+            &hs.client_random,
+            &hs.server_random,
+        )?;
+
+        core.send_change_cipher_spec()?;
+        core.encrypter = Some(write);
+        let verify_data = keys::verify_data(
+            hs.suite.hash,
+            &master_secret,
+            keys::CLIENT_FINISHED,
+            hs.transcript.current_hash()?.as_ref(),
+        );
+        core.send_handshake(
+            &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
+            &mut hs.transcript,
+        )?;
+        Ok(Box::new(ExpectChangeCipherSpec {
+            hs,
+            master_secret,
+            read,
+            verified,
+        }))
+    }
+}
+
+struct ExpectChangeCipherSpec {
+    hs: Tls12Client,
+    master_secret: keys::MasterSecret,
+    read: RecordCipher,
+    verified: ServerCertVerified,
+}
+
+impl State for ExpectChangeCipherSpec {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::ChangeCipherSpec = input else {
+            return Err(unexpected("ChangeCipherSpec", &input));
+        };
+        core.decrypter = Some(self.read);
+        Ok(Box::new(ExpectFinished {
+            hs: self.hs,
+            master_secret: self.master_secret,
+            verified: self.verified,
+        }))
+    }
+}
+
+struct ExpectFinished {
+    hs: Tls12Client,
+    master_secret: keys::MasterSecret,
+    verified: ServerCertVerified,
+}
+
+impl State for ExpectFinished {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::Finished(received),
+            },
+            ..
+        } = input
+        else {
+            return Err(unexpected("Finished", &input));
+        };
+        let hs = self.hs;
+        let expected = keys::verify_data(
+            hs.suite.hash,
+            &self.master_secret,
+            keys::SERVER_FINISHED,
+            hs.transcript.current_hash()?.as_ref(),
+        );
+        let finished = verify_finished(&expected, &received)?;
+        core.trace(|| Event::step("server Finished verified: the handshake was not tampered with; application data may flow"));
+        core.start_traffic()?;
+        Ok(Traffic::new(
+            finished,
+            PeerAuthenticated::Server(self.verified),
+        ))
+    }
+}

@@ -1,0 +1,667 @@
+//! The sans-IO connection: bytes in (`read_tls`), `process_new_packets(now)`, bytes out
+//! (`outgoing_tls`), plaintext through `send` and `recv`, trace events through `take_events`.
+//!
+//! Polling order for a driver: feed what the transport delivered with `read_tls`, call
+//! `process_new_packets`, write out `outgoing_tls` and `consume_outgoing`, read plaintext with
+//! `recv`. Repeat. Nothing here blocks, reads a clock or touches a socket.
+
+use crate::config::{ClientConfig, ServerConfig};
+use crate::crypto::{Hash, Suite};
+use crate::error::Error;
+use crate::keylog::KeyLog;
+use crate::record::{self, Deframer, RecordCipher};
+use crate::trace::{Direction, Event};
+use crate::wire::{
+    AlertDescription, AlertLevel, CipherSuite, Codec, ContentType, HandshakeMessage, HandshakeType,
+    InvalidMessage, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use aws_lc_rs::digest;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use std::sync::Arc;
+
+/// Plaintext we decrypt ahead of the application before we stop reading records.
+const PLAINTEXT_IN_LIMIT: usize = 64 * 1024;
+/// Warning alerts and empty application-data records tolerated in a row: more is a peer trying
+/// to keep us busy for nothing.
+const MAX_EMPTY_OR_WARNING_IN_A_ROW: u32 = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// What was negotiated, for the application and the trace.
+#[derive(Clone, Debug, Default)]
+pub struct HandshakeInfo {
+    pub version: Option<ProtocolVersion>,
+    pub cipher_suite: Option<CipherSuite>,
+    pub group: Option<NamedGroup>,
+    pub signature_scheme: Option<SignatureScheme>,
+    pub server_name: Option<String>,
+    pub alpn_protocol: Option<Vec<u8>>,
+    pub extended_master_secret: bool,
+    pub peer_certificates: Vec<CertificateDer<'static>>,
+    /// What the client offered (as seen by either side).
+    pub offered_suites: Vec<CipherSuite>,
+    pub offered_groups: Vec<NamedGroup>,
+    pub offered_alpn: Vec<Vec<u8>>,
+}
+
+/// One TLS connection, client or server.
+pub struct Connection {
+    deframer: Deframer,
+    core: Core,
+    state: Option<Box<dyn State>>,
+}
+
+/// Everything the handshake states may touch.
+pub(crate) struct Core {
+    pub side: Side,
+    pub now: UnixTime,
+    pub encrypter: Option<RecordCipher>,
+    pub decrypter: Option<RecordCipher>,
+    out: Vec<u8>,
+    handshake_buf: Vec<u8>,
+    plaintext_in: Vec<u8>,
+    plaintext_in_read: usize,
+    /// Application data written before the handshake finished.
+    early_plaintext: Vec<u8>,
+    pub traffic: bool,
+    peer_closed: bool,
+    sent_close_notify: bool,
+    error: Option<Error>,
+    events: Option<Vec<Event>>,
+    pub reveal_secrets: bool,
+    pub key_log: Option<Arc<dyn KeyLog>>,
+    max_handshake_size: usize,
+    empty_or_warning_in_a_row: u32,
+    pub info: HandshakeInfo,
+}
+
+/// What the connection hands a handshake state.
+pub(crate) enum Input<'a> {
+    Handshake {
+        msg: HandshakeMessage,
+        raw: &'a [u8],
+    },
+    ChangeCipherSpec,
+}
+
+impl Input<'_> {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Handshake { msg, .. } => msg.typ().to_string(),
+            Self::ChangeCipherSpec => "ChangeCipherSpec".into(),
+        }
+    }
+}
+
+/// One struct per expected message; each consumes itself and returns the next state.
+pub(crate) trait State: Send {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error>;
+}
+
+/// The one place an unexpected message becomes an error (STYLE habit 4).
+pub(crate) fn unexpected(expected: &'static str, input: &Input<'_>) -> Error {
+    Error::UnexpectedMessage {
+        expected,
+        got: input.describe(),
+    }
+}
+
+impl Connection {
+    pub fn client(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+    ) -> Result<Self, Error> {
+        let mut core = Core::new(Side::Client, &config.common);
+        let state = crate::client::start(config, server_name, &mut core)?;
+        Ok(Self {
+            deframer: Deframer::default(),
+            core,
+            state: Some(state),
+        })
+    }
+
+    pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        if config.identities.is_empty() {
+            return Err(Error::General(
+                "a server needs at least one certificate and key".into(),
+            ));
+        }
+        let core = Core::new(Side::Server, &config.common);
+        let state = crate::server::start(config);
+        Ok(Self {
+            deframer: Deframer::default(),
+            core,
+            state: Some(state),
+        })
+    }
+
+    pub fn side(&self) -> Side {
+        self.core.side
+    }
+
+    /// Takes bytes received from the peer; returns how many fit (the rest must be offered again
+    /// after `process_new_packets`). The buffer is bounded, so a peer cannot make it grow.
+    pub fn read_tls(&mut self, data: &[u8]) -> usize {
+        self.deframer.read(data)
+    }
+
+    /// Processes every whole record received so far. On error the matching fatal alert is
+    /// queued in `outgoing_tls` and the connection is dead: every later call returns the error.
+    pub fn process_new_packets(&mut self, now: UnixTime) -> Result<(), Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        self.core.now = now;
+        match self.process_records() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.core.fail(e)),
+        }
+    }
+
+    fn process_records(&mut self) -> Result<(), Error> {
+        while !self.core.peer_closed
+            && self.core.plaintext_in.len() - self.core.plaintext_in_read < PLAINTEXT_IN_LIMIT
+        {
+            let Some(rec) = self.deframer.next_record(self.core.decrypter.is_some())? else {
+                break;
+            };
+            let payload = self.deframer.payload_mut(&rec);
+            let (plaintext, encrypted) = match self.core.decrypter.as_mut() {
+                Some(cipher) => (&*cipher.open(rec.typ, payload)?, true),
+                None => (&*payload, false),
+            };
+            let state = self.state.take().ok_or(Error::ConnectionClosed)?;
+            let next = self.core.dispatch(state, rec.typ, plaintext, encrypted);
+            self.state = Some(next?);
+        }
+        Ok(())
+    }
+
+    /// TLS bytes waiting to be written to the transport.
+    pub fn outgoing_tls(&self) -> &[u8] {
+        &self.core.out
+    }
+
+    pub fn consume_outgoing(&mut self, n: usize) {
+        self.core.out.drain(..n.min(self.core.out.len()));
+    }
+
+    pub fn take_outgoing(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.core.out)
+    }
+
+    /// Queues application data. Before the handshake completes it is held and sent right after
+    /// our Finished.
+    pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        if self.core.sent_close_notify {
+            return Err(Error::ConnectionClosed);
+        }
+        if self.core.traffic {
+            record::write_records(
+                self.core.encrypter.as_mut(),
+                ContentType::ApplicationData,
+                data,
+                &mut self.core.out,
+            )
+        } else {
+            self.core.early_plaintext.extend_from_slice(data);
+            Ok(())
+        }
+    }
+
+    /// Copies received application data into `buf`; returns how many bytes.
+    pub fn recv(&mut self, buf: &mut [u8]) -> usize {
+        let core = &mut self.core;
+        let avail = &core.plaintext_in[core.plaintext_in_read..];
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        core.plaintext_in_read += n;
+        if core.plaintext_in_read == core.plaintext_in.len() {
+            core.plaintext_in.clear();
+            core.plaintext_in_read = 0;
+        }
+        n
+    }
+
+    pub fn plaintext_available(&self) -> usize {
+        self.core.plaintext_in.len() - self.core.plaintext_in_read
+    }
+
+    pub fn is_handshaking(&self) -> bool {
+        !self.core.traffic
+    }
+
+    /// The peer sent close_notify: no more data will come.
+    pub fn peer_has_closed(&self) -> bool {
+        self.core.peer_closed
+    }
+
+    /// Whether the connection failed (the error is sticky).
+    pub fn error(&self) -> Option<&Error> {
+        self.core.error.as_ref()
+    }
+
+    /// Queues close_notify (RFC 5246 §7.2.1). Nothing may be sent after it.
+    pub fn send_close_notify(&mut self) {
+        if !self.core.sent_close_notify && self.core.error.is_none() {
+            self.core
+                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+            self.core.sent_close_notify = true;
+        }
+    }
+
+    pub fn info(&self) -> &HandshakeInfo {
+        &self.core.info
+    }
+
+    /// Trace events recorded since the last call (empty unless the config enabled tracing).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.core
+            .events
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+}
+
+impl Core {
+    fn new(side: Side, common: &crate::config::Common) -> Self {
+        Self {
+            side,
+            now: UnixTime::since_unix_epoch(std::time::Duration::ZERO),
+            encrypter: None,
+            decrypter: None,
+            out: Vec::new(),
+            handshake_buf: Vec::new(),
+            plaintext_in: Vec::new(),
+            plaintext_in_read: 0,
+            early_plaintext: Vec::new(),
+            traffic: false,
+            peer_closed: false,
+            sent_close_notify: false,
+            error: None,
+            events: common.trace.then(Vec::new),
+            reveal_secrets: common.reveal_secrets,
+            key_log: common.key_log.clone(),
+            max_handshake_size: common.max_handshake_size,
+            empty_or_warning_in_a_row: 0,
+            info: HandshakeInfo::default(),
+        }
+    }
+
+    /// Records an event; `make` runs only when tracing is on.
+    pub fn trace(&mut self, make: impl FnOnce() -> Event) {
+        if let Some(events) = &mut self.events {
+            events.push(make());
+        }
+    }
+
+    /// Records a derived secret, with its value only when revealing was configured.
+    pub fn trace_secret(&mut self, name: &'static str, value: &[u8]) {
+        let reveal = self.reveal_secrets;
+        self.trace(|| Event::Secret {
+            name,
+            value: reveal.then(|| crate::trace::hex(value)),
+        });
+    }
+
+    /// Every fatal error goes through here: exactly one alert, then nothing else.
+    fn fail(&mut self, e: Error) -> Error {
+        if self.error.is_none() {
+            if let Some(alert) = e.alert() {
+                self.send_alert(AlertLevel::Fatal, alert);
+            }
+            self.trace(|| Event::step(format!("connection failed: {e}")));
+            self.error = Some(e.clone());
+        }
+        e
+    }
+
+    pub fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
+        // Failing to encrypt an alert leaves nothing better to send.
+        let _ = record::write_records(
+            self.encrypter.as_mut(),
+            ContentType::Alert,
+            &[level.0, description.0],
+            &mut self.out,
+        );
+        self.trace(|| Event::Alert {
+            direction: Direction::Sent,
+            level,
+            description,
+        });
+    }
+
+    /// Encodes and sends one handshake message, adding it to `transcript`.
+    pub fn send_handshake(
+        &mut self,
+        msg: &HandshakeMessage,
+        transcript: &mut Transcript,
+    ) -> Result<(), Error> {
+        let bytes = msg.to_bytes();
+        transcript.add(&bytes);
+        let encrypted = self.encrypter.is_some();
+        self.trace(|| Event::message(Direction::Sent, msg, encrypted));
+        record::write_records(
+            self.encrypter.as_mut(),
+            ContentType::Handshake,
+            &bytes,
+            &mut self.out,
+        )
+    }
+
+    pub fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
+        self.trace(|| Event::ChangeCipherSpec {
+            direction: Direction::Sent,
+        });
+        record::write_records(
+            self.encrypter.as_mut(),
+            ContentType::ChangeCipherSpec,
+            &[1],
+            &mut self.out,
+        )
+    }
+
+    /// Enters the traffic state: flushes application data written during the handshake.
+    pub fn start_traffic(&mut self) -> Result<(), Error> {
+        self.traffic = true;
+        let early = std::mem::take(&mut self.early_plaintext);
+        record::write_records(
+            self.encrypter.as_mut(),
+            ContentType::ApplicationData,
+            &early,
+            &mut self.out,
+        )
+    }
+
+    pub fn log_key(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        if let Some(log) = &self.key_log {
+            log.log(label, client_random, secret);
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        mut state: Box<dyn State>,
+        typ: ContentType,
+        plaintext: &[u8],
+        encrypted: bool,
+    ) -> Result<Box<dyn State>, Error> {
+        // RFC 5246 §6.2.1: handshake messages may span records, but nothing may come between
+        // the records of one message.
+        if typ != ContentType::Handshake && !self.handshake_buf.is_empty() {
+            return Err(Error::UnexpectedMessage {
+                expected: "the rest of a handshake message",
+                got: format!("a {typ} record"),
+            });
+        }
+        match typ {
+            ContentType::Handshake => {
+                // RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments of
+                // Handshake, Alert, or ChangeCipherSpec content types."
+                if plaintext.is_empty() {
+                    return Err(Error::Decode(InvalidMessage::BadLength("handshake record")));
+                }
+                self.empty_or_warning_in_a_row = 0;
+                self.handshake_buf.extend_from_slice(plaintext);
+                let buf = std::mem::take(&mut self.handshake_buf);
+                let mut at = 0;
+                let result = loop {
+                    let rest = &buf[at..];
+                    let Some(header) = rest.get(..4) else {
+                        break Ok(state);
+                    };
+                    let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+                    if len > self.max_handshake_size {
+                        break Err(Error::Decode(InvalidMessage::TooLarge("handshake message")));
+                    }
+                    let Some(raw) = rest.get(..4 + len) else {
+                        break Ok(state);
+                    };
+                    at += 4 + len;
+                    let msg = match HandshakeMessage::from_bytes(raw) {
+                        Ok(msg) => msg,
+                        Err(e) => break Err(e.into()),
+                    };
+                    self.trace(|| Event::message(Direction::Received, &msg, encrypted));
+                    // RFC 5246 §7.4.1.1: HelloRequest "will be ignored by the client if the
+                    // client is currently negotiating a session", and is not hashed.
+                    if msg.typ() == HandshakeType::HelloRequest
+                        && self.side == Side::Client
+                        && !self.traffic
+                    {
+                        continue;
+                    }
+                    state = match state.handle(self, Input::Handshake { msg, raw }) {
+                        Ok(next) => next,
+                        Err(e) => break Err(e),
+                    };
+                };
+                self.handshake_buf = buf;
+                self.handshake_buf.drain(..at);
+                result
+            }
+            ContentType::ChangeCipherSpec => {
+                // RFC 5246 §7.1: "The message consists of a single byte of value 1."
+                if plaintext != [1] {
+                    return Err(Error::Decode(InvalidMessage::IllegalValue(
+                        "ChangeCipherSpec",
+                    )));
+                }
+                self.trace(|| Event::ChangeCipherSpec {
+                    direction: Direction::Received,
+                });
+                state.handle(self, Input::ChangeCipherSpec)
+            }
+            ContentType::Alert => {
+                let &[level, description] = plaintext else {
+                    return Err(Error::Decode(InvalidMessage::BadLength("alert")));
+                };
+                let (level, description) = (AlertLevel(level), AlertDescription(description));
+                self.trace(|| Event::Alert {
+                    direction: Direction::Received,
+                    level,
+                    description,
+                });
+                if description == AlertDescription::CloseNotify {
+                    // RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert
+                    // of its own and close down the connection immediately".
+                    self.peer_closed = true;
+                    if !self.sent_close_notify {
+                        self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+                        self.sent_close_notify = true;
+                    }
+                    return Ok(state);
+                }
+                if level == AlertLevel::Warning && description != AlertDescription::NoRenegotiation
+                {
+                    self.count_empty_or_warning()?;
+                    return Ok(state);
+                }
+                // Our own ClientHello or HelloRequest refusal aside, a no_renegotiation warning
+                // during the handshake ends it: we never renegotiate, so it cannot be answered.
+                self.error = Some(Error::AlertReceived(description));
+                Err(Error::AlertReceived(description))
+            }
+            ContentType::ApplicationData => {
+                if !self.traffic {
+                    return Err(Error::UnexpectedMessage {
+                        expected: "a handshake message",
+                        got: "application data before the handshake finished".into(),
+                    });
+                }
+                if plaintext.is_empty() {
+                    self.count_empty_or_warning()?;
+                } else {
+                    self.empty_or_warning_in_a_row = 0;
+                    self.plaintext_in.extend_from_slice(plaintext);
+                }
+                Ok(state)
+            }
+            _ => Err(Error::UnexpectedMessage {
+                expected: "a known record type",
+                got: typ.to_string(),
+            }),
+        }
+    }
+
+    fn count_empty_or_warning(&mut self) -> Result<(), Error> {
+        self.empty_or_warning_in_a_row += 1;
+        if self.empty_or_warning_in_a_row > MAX_EMPTY_OR_WARNING_IN_A_ROW {
+            return Err(Error::UnexpectedMessage {
+                expected: "data",
+                got: format!(
+                    "more than {MAX_EMPTY_OR_WARNING_IN_A_ROW} empty records or warning alerts in a row"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Core {
+    /// RFC 5246 §6.3: derives the key block and returns (our write, our read) ciphers.
+    pub fn tls12_keys(
+        &mut self,
+        suite: &Suite,
+        master_secret: &crate::keys::MasterSecret,
+        client_random: &[u8; 32],
+        server_random: &[u8; 32],
+    ) -> Result<(RecordCipher, RecordCipher), Error> {
+        let block = crate::keys::key_block(
+            suite.hash,
+            suite.aead,
+            master_secret,
+            client_random,
+            server_random,
+        );
+        self.trace_secret("client_write_key", &block.client_write_key);
+        self.trace_secret("server_write_key", &block.server_write_key);
+        self.trace_secret("client_write_IV", &block.client_write_iv);
+        self.trace_secret("server_write_IV", &block.server_write_iv);
+        let client =
+            RecordCipher::new(suite.aead, &block.client_write_key, &block.client_write_iv)?;
+        let server =
+            RecordCipher::new(suite.aead, &block.server_write_key, &block.server_write_iv)?;
+        Ok(match self.side {
+            Side::Client => (client, server),
+            Side::Server => (server, client),
+        })
+    }
+}
+
+/// The running hash of handshake messages. Until the suite (and so the hash) is known, messages
+/// are buffered; after that each is hashed once, as it passes.
+pub(crate) struct Transcript {
+    buffer: Vec<u8>,
+    context: Option<digest::Context>,
+}
+
+impl Transcript {
+    pub fn new() -> Self {
+        Self {
+            buffer: Vec::new(),
+            context: None,
+        }
+    }
+
+    pub fn add(&mut self, bytes: &[u8]) {
+        match &mut self.context {
+            Some(ctx) => ctx.update(bytes),
+            None => self.buffer.extend_from_slice(bytes),
+        }
+    }
+
+    pub fn start_hash(&mut self, hash: Hash) {
+        let mut ctx = digest::Context::new(hash.digest());
+        ctx.update(&self.buffer);
+        self.buffer = Vec::new();
+        self.context = Some(ctx);
+    }
+
+    /// The hash of everything added so far. Before `start_hash` this is an internal error.
+    pub fn current_hash(&self) -> Result<digest::Digest, Error> {
+        Ok(self
+            .context
+            .as_ref()
+            .ok_or(Error::Internal("transcript hash not started"))?
+            .clone()
+            .finish())
+    }
+}
+
+/// The state after the handshake: application data flows; renegotiation is refused.
+pub(crate) struct Traffic {
+    _finished: FinishedVerified,
+    _peer: PeerAuthenticated,
+}
+
+/// Proof that the peer's Finished verified. Made only by [`verify_finished`].
+pub(crate) struct FinishedVerified(());
+
+/// Proof the peer is who it must be: a client has verified the server's chain and its
+/// signature (or, for RSA key exchange, that only the certificate's key could have produced the
+/// Finished it verified); a server does not authenticate clients.
+pub(crate) enum PeerAuthenticated {
+    Server(crate::verify::ServerCertVerified),
+    ClientNotRequested,
+}
+
+impl Traffic {
+    pub fn new(finished: FinishedVerified, peer: PeerAuthenticated) -> Box<dyn State> {
+        Box::new(Self {
+            _finished: finished,
+            _peer: peer,
+        })
+    }
+}
+
+impl State for Traffic {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        use crate::wire::HandshakePayload as P;
+        match input {
+            // RFC 5746 §4.2/§4.4 and RFC 5246 §7.2.2: a peer that does not renegotiate answers
+            // HelloRequest / a new ClientHello with a no_renegotiation warning.
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::HelloRequest,
+                    },
+                ..
+            } if core.side == Side::Client => {
+                core.trace(|| {
+                    Event::step(
+                        "renegotiation refused: HelloRequest answered with no_renegotiation",
+                    )
+                });
+                core.send_alert(AlertLevel::Warning, AlertDescription::NoRenegotiation);
+                Ok(self)
+            }
+            Input::Handshake { msg, .. }
+                if msg.typ() == HandshakeType::ClientHello && core.side == Side::Server =>
+            {
+                core.trace(|| {
+                    Event::step("renegotiation refused: ClientHello answered with no_renegotiation")
+                });
+                core.send_alert(AlertLevel::Warning, AlertDescription::NoRenegotiation);
+                Ok(self)
+            }
+            other => Err(unexpected("application data", &other)),
+        }
+    }
+}
+
+/// RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are correct."
+/// Compared in constant time.
+pub(crate) fn verify_finished(expected: &[u8], received: &[u8]) -> Result<FinishedVerified, Error> {
+    aws_lc_rs::constant_time::verify_slices_are_equal(expected, received)
+        .map(|()| FinishedVerified(()))
+        .map_err(|_| Error::DecryptError("the peer's Finished does not match the handshake"))
+}

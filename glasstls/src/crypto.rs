@@ -1,0 +1,431 @@
+//! A thin, typed face over aws-lc-rs: the cipher-suite table, key-exchange groups, signing keys
+//! and the mapping from TLS signature schemes to rustls-webpki verification algorithms.
+//! No primitive is implemented here.
+
+use crate::error::Error;
+use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
+use aws_lc_rs::{aead, agreement, digest, hmac, rand, signature};
+use rustls_pki_types::PrivateKeyDer;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// How the pre-master secret is agreed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyExchange {
+    /// RFC 5246 §7.4.7.1: the client encrypts it to the server's RSA key (no forward secrecy).
+    Rsa,
+    /// RFC 8422: ephemeral elliptic-curve Diffie-Hellman, signed by the server.
+    Ecdhe,
+}
+
+/// What kind of key the server's certificate must carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    Rsa,
+    Ecdsa,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hash {
+    Sha256,
+    Sha384,
+}
+
+impl Hash {
+    pub fn digest(self) -> &'static digest::Algorithm {
+        match self {
+            Self::Sha256 => &digest::SHA256,
+            Self::Sha384 => &digest::SHA384,
+        }
+    }
+
+    pub fn hmac(self) -> hmac::Algorithm {
+        match self {
+            Self::Sha256 => hmac::HMAC_SHA256,
+            Self::Sha384 => hmac::HMAC_SHA384,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aead {
+    Aes128Gcm,
+    Aes256Gcm,
+    ChaCha20Poly1305,
+}
+
+impl Aead {
+    pub fn algorithm(self) -> &'static aead::Algorithm {
+        match self {
+            Self::Aes128Gcm => &aead::AES_128_GCM,
+            Self::Aes256Gcm => &aead::AES_256_GCM,
+            Self::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
+        }
+    }
+
+    pub fn key_len(self) -> usize {
+        self.algorithm().key_len()
+    }
+
+    /// RFC 5288 §3: GCM's salt is 4 bytes of the key block; RFC 7905 §2: ChaCha20's is 12.
+    pub fn fixed_iv_len(self) -> usize {
+        match self {
+            Self::Aes128Gcm | Self::Aes256Gcm => 4,
+            Self::ChaCha20Poly1305 => 12,
+        }
+    }
+
+    /// RFC 5288 §3: GCM records carry an 8-byte explicit nonce; RFC 7905 records carry none.
+    pub fn explicit_nonce_len(self) -> usize {
+        match self {
+            Self::Aes128Gcm | Self::Aes256Gcm => 8,
+            Self::ChaCha20Poly1305 => 0,
+        }
+    }
+
+    pub const TAG_LEN: usize = 16;
+}
+
+/// One row of the suite table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suite {
+    pub suite: CipherSuite,
+    pub kx: KeyExchange,
+    pub auth: Auth,
+    pub aead: Aead,
+    pub hash: Hash,
+}
+
+macro_rules! suites {
+    ($($name:ident: $kx:ident, $auth:ident, $aead:ident, $hash:ident;)*) => {
+        /// Every suite glasstls implements, in our default order of preference.
+        pub static ALL_SUITES: &[Suite] = &[
+            $(Suite {
+                suite: CipherSuite::$name,
+                kx: KeyExchange::$kx,
+                auth: Auth::$auth,
+                aead: Aead::$aead,
+                hash: Hash::$hash,
+            },)*
+        ];
+    };
+}
+
+suites! {
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: Ecdhe, Ecdsa, Aes128Gcm, Sha256;
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: Ecdhe, Ecdsa, Aes256Gcm, Sha384;
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: Ecdhe, Ecdsa, ChaCha20Poly1305, Sha256;
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: Ecdhe, Rsa, Aes128Gcm, Sha256;
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: Ecdhe, Rsa, Aes256Gcm, Sha384;
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: Ecdhe, Rsa, ChaCha20Poly1305, Sha256;
+    TLS_RSA_WITH_AES_128_GCM_SHA256: Rsa, Rsa, Aes128Gcm, Sha256;
+    TLS_RSA_WITH_AES_256_GCM_SHA384: Rsa, Rsa, Aes256Gcm, Sha384;
+}
+
+pub fn suite(suite: CipherSuite) -> Option<&'static Suite> {
+    ALL_SUITES.iter().find(|s| s.suite == suite)
+}
+
+/// The groups we implement, in default preference order.
+pub static ALL_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+];
+
+fn agreement_algorithm(group: NamedGroup) -> Option<&'static agreement::Algorithm> {
+    match group {
+        NamedGroup::X25519 => Some(&agreement::X25519),
+        NamedGroup::secp256r1 => Some(&agreement::ECDH_P256),
+        NamedGroup::secp384r1 => Some(&agreement::ECDH_P384),
+        _ => None,
+    }
+}
+
+/// Our half of an ephemeral key exchange.
+pub struct KeyShare {
+    pub group: NamedGroup,
+    private: agreement::EphemeralPrivateKey,
+    pub public: Vec<u8>,
+}
+
+impl KeyShare {
+    pub fn generate(group: NamedGroup) -> Result<Self, Error> {
+        let alg = agreement_algorithm(group).ok_or(Error::Internal("unsupported group"))?;
+        let rng = rand::SystemRandom::new();
+        let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
+            .map_err(|_| Error::Internal("key generation failed"))?;
+        let public = private
+            .compute_public_key()
+            .map_err(|_| Error::Internal("key generation failed"))?
+            .as_ref()
+            .to_vec();
+        Ok(Self {
+            group,
+            private,
+            public,
+        })
+    }
+
+    /// Completes the exchange with the peer's public value. A value that is not a valid point
+    /// (or, for X25519, gives the all-zero secret) is the peer's fault: illegal_parameter.
+    pub fn agree(self, peer_public: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let alg = agreement_algorithm(self.group).ok_or(Error::Internal("unsupported group"))?;
+        let peer = agreement::UnparsedPublicKey::new(alg, peer_public);
+        agreement::agree_ephemeral(
+            self.private,
+            peer,
+            Error::IllegalParameter("invalid key share"),
+            |secret| Ok(Zeroizing::new(secret.to_vec())),
+        )
+    }
+}
+
+impl fmt::Debug for KeyShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyShare")
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A server's private key: it signs ServerKeyExchange and, for RSA, decrypts the pre-master
+/// secret.
+pub enum SigningKey {
+    Rsa {
+        pair: signature::RsaKeyPair,
+        decrypt: aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey,
+    },
+    Ecdsa {
+        pair: signature::EcdsaKeyPair,
+        scheme: SignatureScheme,
+    },
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rsa { pair, .. } => write!(f, "RSA-{} key", pair.public_modulus_len() * 8),
+            Self::Ecdsa { scheme, .. } => write!(f, "ECDSA key ({scheme})"),
+        }
+    }
+}
+
+/// Our preference among the RSA schemes: PSS first (RFC 8446 makes it the only one for
+/// handshake signatures in TLS 1.3; TLS 1.2 peers all accept it today).
+const RSA_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::rsa_pss_rsae_sha256,
+    SignatureScheme::rsa_pss_rsae_sha384,
+    SignatureScheme::rsa_pss_rsae_sha512,
+    SignatureScheme::rsa_pkcs1_sha256,
+    SignatureScheme::rsa_pkcs1_sha384,
+    SignatureScheme::rsa_pkcs1_sha512,
+];
+
+impl SigningKey {
+    pub fn from_der(key: &PrivateKeyDer<'_>) -> Result<Self, Error> {
+        let bad = || Error::General("the private key is not a supported RSA or ECDSA key".into());
+        match key {
+            PrivateKeyDer::Pkcs1(der) => {
+                let pair =
+                    signature::RsaKeyPair::from_der(der.secret_pkcs1_der()).map_err(|_| bad())?;
+                Self::rsa(pair)
+            }
+            PrivateKeyDer::Pkcs8(der) => {
+                let der = der.secret_pkcs8_der();
+                if let Ok(pair) = signature::RsaKeyPair::from_pkcs8(der) {
+                    return Self::rsa(pair);
+                }
+                for (alg, scheme) in ECDSA_SIGNING {
+                    if let Ok(pair) = signature::EcdsaKeyPair::from_pkcs8(alg, der) {
+                        return Ok(Self::Ecdsa {
+                            pair,
+                            scheme: *scheme,
+                        });
+                    }
+                }
+                Err(bad())
+            }
+            PrivateKeyDer::Sec1(der) => {
+                for (alg, scheme) in ECDSA_SIGNING {
+                    if let Ok(pair) =
+                        signature::EcdsaKeyPair::from_private_key_der(alg, der.secret_sec1_der())
+                    {
+                        return Ok(Self::Ecdsa {
+                            pair,
+                            scheme: *scheme,
+                        });
+                    }
+                }
+                Err(bad())
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn rsa(pair: signature::RsaKeyPair) -> Result<Self, Error> {
+        use aws_lc_rs::encoding::AsDer;
+        let pkcs8 = pair
+            .as_der()
+            .map_err(|_| Error::Internal("RSA key re-encoding failed"))?;
+        let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref())
+            .map_err(|_| Error::Internal("RSA key re-encoding failed"))?;
+        let decrypt = aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey::new(private)
+            .map_err(|_| Error::Internal("RSA key re-encoding failed"))?;
+        Ok(Self::Rsa { pair, decrypt })
+    }
+
+    pub fn auth(&self) -> Auth {
+        match self {
+            Self::Rsa { .. } => Auth::Rsa,
+            Self::Ecdsa { .. } => Auth::Ecdsa,
+        }
+    }
+
+    /// The schemes this key can sign with, best first.
+    pub fn schemes(&self) -> &[SignatureScheme] {
+        match self {
+            Self::Rsa { .. } => RSA_SCHEMES,
+            Self::Ecdsa { scheme, .. } => std::slice::from_ref(scheme),
+        }
+    }
+
+    pub fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let rng = rand::SystemRandom::new();
+        let failed = |_| Error::Internal("signing failed");
+        match self {
+            Self::Rsa { pair, .. } => {
+                let padding: &'static dyn signature::RsaEncoding = match scheme {
+                    SignatureScheme::rsa_pss_rsae_sha256 => &signature::RSA_PSS_SHA256,
+                    SignatureScheme::rsa_pss_rsae_sha384 => &signature::RSA_PSS_SHA384,
+                    SignatureScheme::rsa_pss_rsae_sha512 => &signature::RSA_PSS_SHA512,
+                    SignatureScheme::rsa_pkcs1_sha256 => &signature::RSA_PKCS1_SHA256,
+                    SignatureScheme::rsa_pkcs1_sha384 => &signature::RSA_PKCS1_SHA384,
+                    SignatureScheme::rsa_pkcs1_sha512 => &signature::RSA_PKCS1_SHA512,
+                    _ => return Err(Error::Internal("scheme does not fit an RSA key")),
+                };
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(padding, &rng, message, &mut sig)
+                    .map_err(failed)?;
+                Ok(sig)
+            }
+            Self::Ecdsa { pair, scheme: own } if *own == scheme => {
+                Ok(pair.sign(&rng, message).map_err(failed)?.as_ref().to_vec())
+            }
+            Self::Ecdsa { .. } => Err(Error::Internal("scheme does not fit the ECDSA key")),
+        }
+    }
+}
+
+const ECDSA_SIGNING: &[(&signature::EcdsaSigningAlgorithm, SignatureScheme)] = &[
+    (
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        SignatureScheme::ecdsa_secp256r1_sha256,
+    ),
+    (
+        &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        SignatureScheme::ecdsa_secp384r1_sha384,
+    ),
+];
+
+/// The signature schemes a glasstls client offers and accepts, best first.
+pub static VERIFY_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ecdsa_secp256r1_sha256,
+    SignatureScheme::ecdsa_secp384r1_sha384,
+    SignatureScheme::rsa_pss_rsae_sha256,
+    SignatureScheme::rsa_pss_rsae_sha384,
+    SignatureScheme::rsa_pss_rsae_sha512,
+    SignatureScheme::rsa_pkcs1_sha256,
+    SignatureScheme::rsa_pkcs1_sha384,
+    SignatureScheme::rsa_pkcs1_sha512,
+];
+
+/// rustls-webpki algorithms a TLS 1.2 `SignatureAndHashAlgorithm` may stand for. In TLS 1.2 the
+/// ECDSA code points name the hash but not the curve, so one scheme maps to several.
+pub fn verification_algorithms(scheme: SignatureScheme) -> &'static [VerifyAlg] {
+    match scheme {
+        SignatureScheme::ecdsa_secp256r1_sha256 => &ECDSA_SHA256,
+        SignatureScheme::ecdsa_secp384r1_sha384 => &ECDSA_SHA384,
+        SignatureScheme::rsa_pss_rsae_sha256 => &RSA_PSS_SHA256,
+        SignatureScheme::rsa_pss_rsae_sha384 => &RSA_PSS_SHA384,
+        SignatureScheme::rsa_pss_rsae_sha512 => &RSA_PSS_SHA512,
+        SignatureScheme::rsa_pkcs1_sha256 => &RSA_PKCS1_SHA256,
+        SignatureScheme::rsa_pkcs1_sha384 => &RSA_PKCS1_SHA384,
+        SignatureScheme::rsa_pkcs1_sha512 => &RSA_PKCS1_SHA512,
+        _ => &[],
+    }
+}
+
+type VerifyAlg = &'static dyn rustls_pki_types::SignatureVerificationAlgorithm;
+static ECDSA_SHA256: [VerifyAlg; 2] = [
+    webpki::aws_lc_rs::ECDSA_P256_SHA256,
+    webpki::aws_lc_rs::ECDSA_P384_SHA256,
+];
+static ECDSA_SHA384: [VerifyAlg; 2] = [
+    webpki::aws_lc_rs::ECDSA_P384_SHA384,
+    webpki::aws_lc_rs::ECDSA_P256_SHA384,
+];
+static RSA_PSS_SHA256: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
+static RSA_PSS_SHA384: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];
+static RSA_PSS_SHA512: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY];
+static RSA_PKCS1_SHA256: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256];
+static RSA_PKCS1_SHA384: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA384];
+static RSA_PKCS1_SHA512: [VerifyAlg; 1] = [webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA512];
+
+/// Every algorithm we accept in certificate chains.
+pub static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    webpki::aws_lc_rs::ECDSA_P256_SHA256,
+    webpki::aws_lc_rs::ECDSA_P256_SHA384,
+    webpki::aws_lc_rs::ECDSA_P384_SHA256,
+    webpki::aws_lc_rs::ECDSA_P384_SHA384,
+    webpki::aws_lc_rs::ED25519,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA384,
+    webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA512,
+    webpki::aws_lc_rs::RSA_PKCS1_3072_8192_SHA384,
+];
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut out = [0u8; N];
+    rand::SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| Error::Internal("random source failed"))?;
+    Ok(out)
+}
+
+/// RSA-encrypts the pre-master secret to the server certificate's public key (client side of
+/// RFC 5246 §7.4.7.1).
+pub fn rsa_encrypt_pre_master_secret(
+    spki_der: &[u8],
+    pre_master_secret: &[u8],
+) -> Result<Vec<u8>, Error> {
+    use aws_lc_rs::rsa::{Pkcs1PublicEncryptingKey, PublicEncryptingKey};
+    let key = PublicEncryptingKey::from_der(spki_der)
+        .map_err(|_| Error::IllegalParameter("the server certificate does not hold an RSA key"))?;
+    let key = Pkcs1PublicEncryptingKey::new(key).map_err(|_| Error::Internal("RSA key"))?;
+    let mut out = vec![0u8; key.ciphertext_size()];
+    let written = key
+        .encrypt(pre_master_secret, &mut out)
+        .map_err(|_| Error::Internal("RSA encryption failed"))?
+        .len();
+    out.truncate(written);
+    Ok(out)
+}
+
+impl SigningKey {
+    /// RSAES-PKCS1-v1_5 decryption for the RSA key exchange. The caller must treat an error
+    /// exactly like a wrong-length or wrong-version result (RFC 5246 §7.4.7.1); see
+    /// `server::tls12::decrypt_pre_master_secret`.
+    pub fn rsa_decrypt<'o>(&self, ciphertext: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
+        match self {
+            Self::Rsa { decrypt, .. } if ciphertext.len() == decrypt.key_size_bytes() => {
+                decrypt.decrypt(ciphertext, out).ok().map(|p| &*p)
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! glasstls: TLS 1.2 written from the RFCs, in which every step of the handshake can be seen.
+//!
+//! The core is sans-IO: a [`Connection`] takes bytes, returns bytes, and reports what happened
+//! as trace [`Event`]s; it never touches a socket or reads a clock (time is an argument).
+//! [`Stream`] drives a connection over any `Read + Write`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use glasstls::{ClientConfig, Connection, RootStore, Stream};
+//! let config = Arc::new(ClientConfig::new(RootStore::system()?));
+//! let name = "example.com".try_into().unwrap();
+//! let tcp = std::net::TcpStream::connect("example.com:443")?;
+//! let mut tls = Stream::new(Connection::client(config, name)?, tcp);
+//! std::io::Write::write_all(&mut tls, b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
+
+mod client;
+pub mod config;
+mod conn;
+pub mod crypto;
+pub mod error;
+pub mod keylog;
+pub mod keys;
+pub mod record;
+mod server;
+pub mod stream;
+pub mod trace;
+pub mod verify;
+pub mod wire;
+pub mod x509;
+
+pub use config::{ClientConfig, Common, Identity, ServerConfig};
+pub use conn::{Connection, HandshakeInfo, Side};
+pub use error::Error;
+pub use keylog::{KeyLog, KeyLogFile};
+pub use rustls_pki_types::{ServerName, UnixTime};
+pub use stream::Stream;
+pub use trace::Event;
+pub use verify::{CertificateError, RootStore};

@@ -1,0 +1,355 @@
+//! The record layer (RFC 5246 §6.2): deframing records from a byte stream, fragmenting output at
+//! 2^14 bytes, and TLS 1.2 AEAD record protection (RFC 5246 §6.2.3.3, RFC 5288 §3, RFC 7905 §2).
+
+use crate::crypto::Aead;
+use crate::error::Error;
+use crate::wire::{ContentType, ProtocolVersion};
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey};
+
+pub const HEADER_LEN: usize = 5;
+/// RFC 5246 §6.2.1: "The length MUST NOT exceed 2^14."
+pub const MAX_PLAINTEXT: usize = 1 << 14;
+/// RFC 5246 §6.2.3: "The length MUST NOT exceed 2^14 + 2048."
+pub const MAX_CIPHERTEXT: usize = MAX_PLAINTEXT + 2048;
+/// What the deframer holds at most: one whole maximal record plus the start of the next.
+pub const INPUT_BUFFER_LIMIT: usize = 2 * (HEADER_LEN + MAX_CIPHERTEXT);
+
+/// A record found in the input buffer: its header, and where its payload lies.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordHeader {
+    pub typ: ContentType,
+    pub version: ProtocolVersion,
+    pub start: usize,
+    pub len: usize,
+}
+
+/// Accumulates bytes from the transport and yields whole records. Holds at most
+/// [`INPUT_BUFFER_LIMIT`] bytes, so a peer cannot make it grow.
+#[derive(Default)]
+pub struct Deframer {
+    buf: Vec<u8>,
+    /// Bytes before `used` belong to records already processed.
+    used: usize,
+}
+
+impl Deframer {
+    /// Takes as many bytes as fit; returns how many were taken.
+    pub fn read(&mut self, data: &[u8]) -> usize {
+        if self.used > 0 {
+            self.buf.drain(..self.used);
+            self.used = 0;
+        }
+        let room = INPUT_BUFFER_LIMIT.saturating_sub(self.buf.len());
+        let take = room.min(data.len());
+        self.buf.extend_from_slice(&data[..take]);
+        take
+    }
+
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.used
+    }
+
+    /// The next whole record, if one has arrived. `encrypted` raises the allowed length.
+    pub fn next_record(&mut self, encrypted: bool) -> Result<Option<RecordHeader>, Error> {
+        let avail = &self.buf[self.used..];
+        let Some(header) = avail.get(..HEADER_LEN) else {
+            return Ok(None);
+        };
+        let typ = ContentType(header[0]);
+        let version = ProtocolVersion(u16::from_be_bytes([header[1], header[2]]));
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        // Check what we can before the whole record arrives, so that garbage is refused at once
+        // rather than after waiting for up to 64 KiB.
+        if !matches!(
+            typ,
+            ContentType::ChangeCipherSpec
+                | ContentType::Alert
+                | ContentType::Handshake
+                | ContentType::ApplicationData
+        ) {
+            return Err(Error::UnexpectedMessage {
+                expected: "a TLS record",
+                got: format!("record of content type {}", typ.0),
+            });
+        }
+        if header[1] != 3 {
+            return Err(Error::ProtocolVersion(format!("record version {version}")));
+        }
+        let limit = if encrypted {
+            MAX_CIPHERTEXT
+        } else {
+            MAX_PLAINTEXT
+        };
+        if len > limit {
+            return Err(Error::RecordOverflow);
+        }
+        if avail.len() < HEADER_LEN + len {
+            return Ok(None);
+        }
+        let start = self.used + HEADER_LEN;
+        self.used += HEADER_LEN + len;
+        Ok(Some(RecordHeader {
+            typ,
+            version,
+            start,
+            len,
+        }))
+    }
+
+    pub fn payload_mut(&mut self, rec: &RecordHeader) -> &mut [u8] {
+        &mut self.buf[rec.start..rec.start + rec.len]
+    }
+}
+
+/// One direction's AEAD state for TLS 1.2.
+pub struct RecordCipher {
+    key: LessSafeKey,
+    aead: Aead,
+    /// GCM: the 4-byte salt; ChaCha20: the 12-byte IV.
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl RecordCipher {
+    pub fn new(aead: Aead, key: &[u8], fixed_iv: &[u8]) -> Result<Self, Error> {
+        let unbound =
+            UnboundKey::new(aead.algorithm(), key).map_err(|_| Error::Internal("bad AEAD key"))?;
+        let mut iv = [0u8; 12];
+        iv.get_mut(..fixed_iv.len())
+            .ok_or(Error::Internal("bad IV length"))?
+            .copy_from_slice(fixed_iv);
+        Ok(Self {
+            key: LessSafeKey::new(unbound),
+            aead,
+            iv,
+            seq: 0,
+        })
+    }
+
+    /// RFC 5288 §3: `struct { opaque salt[4]; opaque nonce_explicit[8]; } GCMNonce;` with the
+    /// sequence number as nonce_explicit. RFC 7905 §2: "the 64-bit record sequence number is
+    /// serialized as an 8-byte, big-endian value and padded on the left with four 0x00 bytes.
+    /// The padded sequence number is XORed with the client_write_IV".
+    fn nonce(&self) -> [u8; 12] {
+        let seq = self.seq.to_be_bytes();
+        let mut nonce = self.iv;
+        match self.aead {
+            Aead::Aes128Gcm | Aead::Aes256Gcm => nonce[4..].copy_from_slice(&seq),
+            Aead::ChaCha20Poly1305 => nonce[4..].iter_mut().zip(seq).for_each(|(n, s)| *n ^= s),
+        }
+        nonce
+    }
+
+    /// RFC 5246 §6.2.3.3: `additional_data = seq_num + TLSCompressed.type +
+    /// TLSCompressed.version + TLSCompressed.length`.
+    fn aad(&self, typ: ContentType, plaintext_len: usize) -> [u8; 13] {
+        let mut aad = [0u8; 13];
+        aad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        aad[8] = typ.0;
+        aad[9..11].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+        aad[11..].copy_from_slice(&(plaintext_len as u16).to_be_bytes());
+        aad
+    }
+
+    fn next_seq(&mut self) -> Result<(), Error> {
+        // RFC 5246 §6.1: "Sequence numbers ... may not exceed 2^64-1" — we close rather than wrap.
+        self.seq = self
+            .seq
+            .checked_add(1)
+            .ok_or(Error::Internal("sequence number exhausted"))?;
+        Ok(())
+    }
+
+    /// Appends one protected record holding `plaintext` (at most 2^14 bytes) to `out`,
+    /// encrypting in place in the output buffer.
+    pub fn seal(
+        &mut self,
+        typ: ContentType,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let explicit = self.aead.explicit_nonce_len();
+        let len = explicit + plaintext.len() + Aead::TAG_LEN;
+        out.reserve(HEADER_LEN + len);
+        out.push(typ.0);
+        out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+        let nonce = self.nonce();
+        out.extend_from_slice(&nonce[12 - explicit..]);
+        let body_at = out.len();
+        out.extend_from_slice(plaintext);
+        let aad = self.aad(typ, plaintext.len());
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut out[body_at..],
+            )
+            .map_err(|_| Error::Internal("encryption failed"))?;
+        out.extend_from_slice(tag.as_ref());
+        self.next_seq()
+    }
+
+    /// Authenticates and decrypts a record payload in place, returning the plaintext.
+    pub fn open<'a>(
+        &mut self,
+        typ: ContentType,
+        payload: &'a mut [u8],
+    ) -> Result<&'a mut [u8], Error> {
+        let explicit = self.aead.explicit_nonce_len();
+        if payload.len() < explicit + Aead::TAG_LEN {
+            return Err(Error::BadRecordMac);
+        }
+        let plaintext_len = payload.len() - explicit - Aead::TAG_LEN;
+        let mut nonce = self.nonce();
+        nonce[12 - explicit..].copy_from_slice(&payload[..explicit]);
+        let aad = self.aad(typ, plaintext_len);
+        let plaintext = self
+            .key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut payload[explicit..],
+            )
+            .map_err(|_| Error::BadRecordMac)?;
+        if plaintext.len() > MAX_PLAINTEXT {
+            return Err(Error::RecordOverflow);
+        }
+        self.next_seq()?;
+        Ok(plaintext)
+    }
+}
+
+/// Appends `payload` to `out` as records of at most 2^14 bytes, protected when `cipher` is set.
+pub fn write_records(
+    cipher: Option<&mut RecordCipher>,
+    typ: ContentType,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match cipher {
+        Some(cipher) => {
+            for chunk in payload.chunks(MAX_PLAINTEXT) {
+                cipher.seal(typ, chunk, out)?;
+            }
+        }
+        None => {
+            for chunk in payload.chunks(MAX_PLAINTEXT) {
+                out.push(typ.0);
+                out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+                out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                out.extend_from_slice(chunk);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(aead: Aead) -> (RecordCipher, RecordCipher) {
+        let key = vec![0x42; aead.key_len()];
+        let iv = vec![0x24; aead.fixed_iv_len()];
+        (
+            RecordCipher::new(aead, &key, &iv).unwrap(),
+            RecordCipher::new(aead, &key, &iv).unwrap(),
+        )
+    }
+
+    fn deframe_one(bytes: &[u8]) -> (RecordHeader, Vec<u8>) {
+        let mut d = Deframer::default();
+        assert_eq!(d.read(bytes), bytes.len());
+        let rec = d.next_record(true).unwrap().unwrap();
+        let payload = d.payload_mut(&rec).to_vec();
+        (rec, payload)
+    }
+
+    #[test]
+    fn sealed_records_open_for_every_aead() {
+        for aead in [Aead::Aes128Gcm, Aead::Aes256Gcm, Aead::ChaCha20Poly1305] {
+            let (mut tx, mut rx) = pair(aead);
+            for msg in [&b"hello"[..], &[], &[7u8; MAX_PLAINTEXT]] {
+                let mut out = vec![];
+                tx.seal(ContentType::ApplicationData, msg, &mut out)
+                    .unwrap();
+                let (rec, mut payload) = deframe_one(&out);
+                assert_eq!(rec.len, msg.len() + aead.explicit_nonce_len() + 16);
+                assert_eq!(
+                    rx.open(ContentType::ApplicationData, &mut payload).unwrap(),
+                    msg
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_flipped_bit_or_wrong_type_is_bad_record_mac() {
+        let (mut tx, mut rx) = pair(Aead::Aes128Gcm);
+        let mut out = vec![];
+        tx.seal(ContentType::ApplicationData, b"secret", &mut out)
+            .unwrap();
+        let (_, mut payload) = deframe_one(&out);
+        let mut flipped = payload.clone();
+        flipped[10] ^= 1;
+        assert_eq!(
+            rx.open(ContentType::ApplicationData, &mut flipped)
+                .unwrap_err(),
+            Error::BadRecordMac
+        );
+        assert_eq!(
+            rx.open(ContentType::Handshake, &mut payload).unwrap_err(),
+            Error::BadRecordMac
+        );
+    }
+
+    #[test]
+    fn replayed_record_fails_because_sequence_numbers_advance() {
+        let (mut tx, mut rx) = pair(Aead::ChaCha20Poly1305);
+        let mut out = vec![];
+        tx.seal(ContentType::ApplicationData, b"once", &mut out)
+            .unwrap();
+        let (_, payload) = deframe_one(&out);
+        rx.open(ContentType::ApplicationData, &mut payload.clone())
+            .unwrap();
+        assert_eq!(
+            rx.open(ContentType::ApplicationData, &mut payload.clone())
+                .unwrap_err(),
+            Error::BadRecordMac
+        );
+    }
+
+    #[test]
+    fn oversized_plaintext_record_is_record_overflow_before_it_arrives() {
+        let mut d = Deframer::default();
+        d.read(&[22, 3, 3, 0x40, 0x01]);
+        assert_eq!(d.next_record(false).unwrap_err(), Error::RecordOverflow);
+    }
+
+    #[test]
+    fn deframer_waits_for_a_whole_record_and_bounds_its_buffer() {
+        let mut d = Deframer::default();
+        d.read(&[23, 3, 3, 0, 3, 1]);
+        assert!(d.next_record(true).unwrap().is_none());
+        d.read(&[2, 3]);
+        assert_eq!(d.next_record(true).unwrap().unwrap().len, 3);
+        let flood = vec![0u8; 10 * INPUT_BUFFER_LIMIT];
+        assert_eq!(d.read(&flood), INPUT_BUFFER_LIMIT);
+    }
+
+    #[test]
+    fn output_is_fragmented_at_two_to_the_fourteen() {
+        let mut out = vec![];
+        write_records(
+            None,
+            ContentType::ApplicationData,
+            &vec![1u8; MAX_PLAINTEXT + 10],
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out.len(), 2 * HEADER_LEN + MAX_PLAINTEXT + 10);
+        assert_eq!(&out[..5], &[23, 3, 3, 0x40, 0]);
+    }
+}

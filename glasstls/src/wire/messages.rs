@@ -1,0 +1,687 @@
+//! Handshake messages and hello extensions (RFC 5246 §7.4, RFC 6066, RFC 7627, RFC 8422,
+//! RFC 7301, RFC 5746). Each type decodes from exactly its bytes and encodes back to them.
+
+use super::codec::{
+    Codec, InvalidMessage, LengthPrefix, Reader, put_list, put_prefixed, put_vec, read_list,
+};
+use super::enums::{
+    CipherSuite, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use rustls_pki_types::CertificateDer;
+
+/// RFC 5246 §7.4.1.2: `opaque SessionID<0..32>`.
+pub const MAX_SESSION_ID_LEN: usize = 32;
+
+/// A handshake message: the 4-byte header and its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandshakeMessage {
+    pub payload: HandshakePayload,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandshakePayload {
+    HelloRequest,
+    ClientHello(ClientHello),
+    ServerHello(ServerHello),
+    Certificate(Vec<CertificateDer<'static>>),
+    /// Its structure depends on the negotiated key exchange; see [`EcdheServerKeyExchange`].
+    ServerKeyExchange(Vec<u8>),
+    CertificateRequest(CertificateRequest),
+    ServerHelloDone,
+    CertificateVerify(DigitallySigned),
+    /// Its structure depends on the negotiated key exchange; see [`ClientKeyExchange`].
+    ClientKeyExchange(Vec<u8>),
+    Finished(Vec<u8>),
+    NewSessionTicket(Vec<u8>),
+    Unknown(HandshakeType, Vec<u8>),
+}
+
+impl HandshakeMessage {
+    pub fn new(payload: HandshakePayload) -> Self {
+        Self { payload }
+    }
+
+    pub fn typ(&self) -> HandshakeType {
+        use HandshakePayload as P;
+        match &self.payload {
+            P::HelloRequest => HandshakeType::HelloRequest,
+            P::ClientHello(_) => HandshakeType::ClientHello,
+            P::ServerHello(_) => HandshakeType::ServerHello,
+            P::Certificate(_) => HandshakeType::Certificate,
+            P::ServerKeyExchange(_) => HandshakeType::ServerKeyExchange,
+            P::CertificateRequest(_) => HandshakeType::CertificateRequest,
+            P::ServerHelloDone => HandshakeType::ServerHelloDone,
+            P::CertificateVerify(_) => HandshakeType::CertificateVerify,
+            P::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
+            P::Finished(_) => HandshakeType::Finished,
+            P::NewSessionTicket(_) => HandshakeType::NewSessionTicket,
+            P::Unknown(typ, _) => *typ,
+        }
+    }
+}
+
+impl Codec for HandshakeMessage {
+    fn encode(&self, out: &mut Vec<u8>) {
+        use HandshakePayload as P;
+        self.typ().encode(out);
+        put_prefixed(out, LengthPrefix::U24, |out| match &self.payload {
+            P::HelloRequest | P::ServerHelloDone => {}
+            P::ClientHello(ch) => ch.encode(out),
+            P::ServerHello(sh) => sh.encode(out),
+            P::Certificate(chain) => put_prefixed(out, LengthPrefix::U24, |out| {
+                for cert in chain {
+                    put_vec(out, LengthPrefix::U24, cert.as_ref());
+                }
+            }),
+            P::CertificateRequest(cr) => cr.encode(out),
+            P::CertificateVerify(ds) => ds.encode(out),
+            P::ServerKeyExchange(body)
+            | P::ClientKeyExchange(body)
+            | P::Finished(body)
+            | P::NewSessionTicket(body)
+            | P::Unknown(_, body) => out.extend_from_slice(body),
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        use HandshakePayload as P;
+        let typ = HandshakeType::read(r)?;
+        let mut body = r.sub(LengthPrefix::U24, "handshake message")?;
+        let what = typ.name().unwrap_or("handshake message");
+        let payload = match typ {
+            HandshakeType::HelloRequest => P::HelloRequest,
+            HandshakeType::ClientHello => P::ClientHello(ClientHello::read(&mut body)?),
+            HandshakeType::ServerHello => P::ServerHello(ServerHello::read(&mut body)?),
+            HandshakeType::Certificate => {
+                let mut list = body.sub(LengthPrefix::U24, "Certificate")?;
+                let mut chain = Vec::new();
+                while !list.is_empty() {
+                    let cert = list.sub(LengthPrefix::U24, "ASN.1Cert")?.rest();
+                    if cert.is_empty() {
+                        return Err(InvalidMessage::BadLength("ASN.1Cert"));
+                    }
+                    chain.push(CertificateDer::from(cert.to_vec()));
+                }
+                P::Certificate(chain)
+            }
+            HandshakeType::ServerKeyExchange => P::ServerKeyExchange(body.rest().to_vec()),
+            HandshakeType::CertificateRequest => {
+                P::CertificateRequest(CertificateRequest::read(&mut body)?)
+            }
+            HandshakeType::ServerHelloDone => P::ServerHelloDone,
+            HandshakeType::CertificateVerify => {
+                P::CertificateVerify(DigitallySigned::read(&mut body)?)
+            }
+            HandshakeType::ClientKeyExchange => P::ClientKeyExchange(body.rest().to_vec()),
+            HandshakeType::Finished => P::Finished(body.rest().to_vec()),
+            HandshakeType::NewSessionTicket => P::NewSessionTicket(body.rest().to_vec()),
+            other => P::Unknown(other, body.rest().to_vec()),
+        };
+        body.expect_empty(what)?;
+        Ok(Self { payload })
+    }
+}
+
+/// RFC 5246 §7.4.1.2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientHello {
+    pub client_version: ProtocolVersion,
+    pub random: [u8; 32],
+    pub session_id: Vec<u8>,
+    pub cipher_suites: Vec<CipherSuite>,
+    pub compression_methods: Vec<u8>,
+    pub extensions: Vec<Extension>,
+}
+
+impl ClientHello {
+    pub fn find(&self, typ: ExtensionType) -> Option<&Extension> {
+        self.extensions.iter().find(|e| e.typ() == typ)
+    }
+
+    /// The host name from server_name, if the client sent one.
+    pub fn server_name(&self) -> Option<&[u8]> {
+        self.extensions.iter().find_map(|e| match e {
+            Extension::ServerName(names) => names
+                .iter()
+                .find(|n| n.name_type == 0)
+                .map(|n| n.name.as_slice()),
+            _ => None,
+        })
+    }
+}
+
+impl Codec for ClientHello {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.client_version.encode(out);
+        out.extend_from_slice(&self.random);
+        put_vec(out, LengthPrefix::U8, &self.session_id);
+        put_list(out, LengthPrefix::U16, &self.cipher_suites);
+        put_vec(out, LengthPrefix::U8, &self.compression_methods);
+        encode_extensions(out, &self.extensions);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let client_version = ProtocolVersion::read(r)?;
+        let random = r.array("ClientHello.random")?;
+        let session_id = read_session_id(r)?;
+        let cipher_suites = read_list(r, LengthPrefix::U16, true, "ClientHello.cipher_suites")?;
+        let compression_methods = r.vec(LengthPrefix::U8, "ClientHello.compression_methods")?;
+        if compression_methods.is_empty() {
+            return Err(InvalidMessage::BadLength("ClientHello.compression_methods"));
+        }
+        let extensions = read_extensions(r, Hello::Client)?;
+        Ok(Self {
+            client_version,
+            random,
+            session_id,
+            cipher_suites,
+            compression_methods,
+            extensions,
+        })
+    }
+}
+
+/// RFC 5246 §7.4.1.3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerHello {
+    pub server_version: ProtocolVersion,
+    pub random: [u8; 32],
+    pub session_id: Vec<u8>,
+    pub cipher_suite: CipherSuite,
+    pub compression_method: u8,
+    pub extensions: Vec<Extension>,
+}
+
+impl ServerHello {
+    pub fn find(&self, typ: ExtensionType) -> Option<&Extension> {
+        self.extensions.iter().find(|e| e.typ() == typ)
+    }
+}
+
+impl Codec for ServerHello {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.server_version.encode(out);
+        out.extend_from_slice(&self.random);
+        put_vec(out, LengthPrefix::U8, &self.session_id);
+        self.cipher_suite.encode(out);
+        out.push(self.compression_method);
+        encode_extensions(out, &self.extensions);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            server_version: ProtocolVersion::read(r)?,
+            random: r.array("ServerHello.random")?,
+            session_id: read_session_id(r)?,
+            cipher_suite: CipherSuite::read(r)?,
+            compression_method: r.u8("ServerHello.compression_method")?,
+            extensions: read_extensions(r, Hello::Server)?,
+        })
+    }
+}
+
+fn read_session_id(r: &mut Reader<'_>) -> Result<Vec<u8>, InvalidMessage> {
+    let id = r.vec(LengthPrefix::U8, "SessionID")?;
+    if id.len() > MAX_SESSION_ID_LEN {
+        return Err(InvalidMessage::BadLength("SessionID"));
+    }
+    Ok(id)
+}
+
+/// Which hello an extension block belongs to: some extensions differ in shape between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hello {
+    Client,
+    Server,
+}
+
+/// RFC 5246 §7.4.1.4: "The presence of extensions can be detected by determining whether there
+/// are bytes following the compression_methods at the end of the ClientHello."
+/// "There MUST NOT be more than one extension of the same type."
+fn read_extensions(r: &mut Reader<'_>, hello: Hello) -> Result<Vec<Extension>, InvalidMessage> {
+    if r.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut block = r.sub(LengthPrefix::U16, "extensions")?;
+    let mut out: Vec<Extension> = Vec::new();
+    while !block.is_empty() {
+        let ext = Extension::read(&mut block, hello)?;
+        if out.iter().any(|e| e.typ() == ext.typ()) {
+            return Err(InvalidMessage::DuplicateExtension(ext.typ().0));
+        }
+        out.push(ext);
+    }
+    Ok(out)
+}
+
+fn encode_extensions(out: &mut Vec<u8>, extensions: &[Extension]) {
+    if extensions.is_empty() {
+        return;
+    }
+    put_prefixed(out, LengthPrefix::U16, |out| {
+        extensions.iter().for_each(|e| e.encode(out))
+    });
+}
+
+/// RFC 6066 §3: one entry of ServerNameList.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerNameEntry {
+    pub name_type: u8,
+    pub name: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Extension {
+    /// ClientHello: the ServerNameList.
+    ServerName(Vec<ServerNameEntry>),
+    /// ServerHello: RFC 6066 §3 "the "extension_data" field of this extension SHALL be empty".
+    ServerNameAck,
+    SupportedGroups(Vec<NamedGroup>),
+    EcPointFormats(Vec<u8>),
+    SignatureAlgorithms(Vec<SignatureScheme>),
+    Alpn(Vec<Vec<u8>>),
+    ExtendedMasterSecret,
+    RenegotiationInfo(Vec<u8>),
+    SessionTicket(Vec<u8>),
+    Unknown {
+        typ: ExtensionType,
+        data: Vec<u8>,
+    },
+}
+
+impl Extension {
+    pub fn typ(&self) -> ExtensionType {
+        match self {
+            Self::ServerName(_) | Self::ServerNameAck => ExtensionType::ServerName,
+            Self::SupportedGroups(_) => ExtensionType::SupportedGroups,
+            Self::EcPointFormats(_) => ExtensionType::EcPointFormats,
+            Self::SignatureAlgorithms(_) => ExtensionType::SignatureAlgorithms,
+            Self::Alpn(_) => ExtensionType::Alpn,
+            Self::ExtendedMasterSecret => ExtensionType::ExtendedMasterSecret,
+            Self::RenegotiationInfo(_) => ExtensionType::RenegotiationInfo,
+            Self::SessionTicket(_) => ExtensionType::SessionTicket,
+            Self::Unknown { typ, .. } => *typ,
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.typ().encode(out);
+        put_prefixed(out, LengthPrefix::U16, |out| match self {
+            Self::ServerName(names) => put_prefixed(out, LengthPrefix::U16, |out| {
+                for n in names {
+                    out.push(n.name_type);
+                    put_vec(out, LengthPrefix::U16, &n.name);
+                }
+            }),
+            Self::ServerNameAck | Self::ExtendedMasterSecret => {}
+            Self::SupportedGroups(groups) => put_list(out, LengthPrefix::U16, groups),
+            Self::EcPointFormats(formats) => put_vec(out, LengthPrefix::U8, formats),
+            Self::SignatureAlgorithms(schemes) => put_list(out, LengthPrefix::U16, schemes),
+            Self::Alpn(protocols) => put_prefixed(out, LengthPrefix::U16, |out| {
+                for p in protocols {
+                    put_vec(out, LengthPrefix::U8, p);
+                }
+            }),
+            Self::RenegotiationInfo(data) => put_vec(out, LengthPrefix::U8, data),
+            Self::SessionTicket(data) | Self::Unknown { data, .. } => out.extend_from_slice(data),
+        });
+    }
+
+    fn read(r: &mut Reader<'_>, hello: Hello) -> Result<Self, InvalidMessage> {
+        let typ = ExtensionType::read(r)?;
+        let mut body = r.sub(LengthPrefix::U16, "extension")?;
+        let what = typ.name().unwrap_or("extension");
+        let ext = match typ {
+            ExtensionType::ServerName if hello == Hello::Server => Self::ServerNameAck,
+            ExtensionType::ServerName => {
+                let mut list = body.sub(LengthPrefix::U16, "server_name")?;
+                let mut names = Vec::new();
+                while !list.is_empty() {
+                    let name_type = list.u8("server_name")?;
+                    let name = list.vec(LengthPrefix::U16, "server_name")?;
+                    // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of
+                    // the same name_type."
+                    if names
+                        .iter()
+                        .any(|n: &ServerNameEntry| n.name_type == name_type)
+                    {
+                        return Err(InvalidMessage::IllegalValue("server_name"));
+                    }
+                    if name_type == 0 && name.is_empty() {
+                        return Err(InvalidMessage::BadLength("server_name"));
+                    }
+                    names.push(ServerNameEntry { name_type, name });
+                }
+                if names.is_empty() {
+                    return Err(InvalidMessage::BadLength("server_name"));
+                }
+                Self::ServerName(names)
+            }
+            ExtensionType::SupportedGroups => {
+                Self::SupportedGroups(read_list(&mut body, LengthPrefix::U16, true, what)?)
+            }
+            ExtensionType::EcPointFormats => {
+                let formats = body.vec(LengthPrefix::U8, what)?;
+                if formats.is_empty() {
+                    return Err(InvalidMessage::BadLength(what));
+                }
+                Self::EcPointFormats(formats)
+            }
+            ExtensionType::SignatureAlgorithms => {
+                Self::SignatureAlgorithms(read_list(&mut body, LengthPrefix::U16, true, what)?)
+            }
+            ExtensionType::Alpn => {
+                // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, each <1..2^8-1>.
+                let mut list = body.sub(LengthPrefix::U16, what)?;
+                let mut protocols = Vec::new();
+                while !list.is_empty() {
+                    let p = list.vec(LengthPrefix::U8, what)?;
+                    if p.is_empty() {
+                        return Err(InvalidMessage::BadLength(what));
+                    }
+                    protocols.push(p);
+                }
+                if protocols.is_empty() {
+                    return Err(InvalidMessage::BadLength(what));
+                }
+                Self::Alpn(protocols)
+            }
+            ExtensionType::ExtendedMasterSecret => Self::ExtendedMasterSecret,
+            ExtensionType::RenegotiationInfo => {
+                Self::RenegotiationInfo(body.vec(LengthPrefix::U8, what)?)
+            }
+            ExtensionType::SessionTicket => Self::SessionTicket(body.rest().to_vec()),
+            _ => Self::Unknown {
+                typ,
+                data: body.rest().to_vec(),
+            },
+        };
+        body.expect_empty(what)?;
+        Ok(ext)
+    }
+}
+
+/// RFC 5246 §7.4.1.4.1 / §4.7: `digitally-signed` with its SignatureAndHashAlgorithm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DigitallySigned {
+    pub scheme: SignatureScheme,
+    pub signature: Vec<u8>,
+}
+
+impl Codec for DigitallySigned {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.scheme.encode(out);
+        put_vec(out, LengthPrefix::U16, &self.signature);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let scheme = SignatureScheme::read(r)?;
+        let signature = r.vec(LengthPrefix::U16, "signature")?;
+        if signature.is_empty() {
+            return Err(InvalidMessage::BadLength("signature"));
+        }
+        Ok(Self { scheme, signature })
+    }
+}
+
+/// RFC 8422 §5.4: ServerKeyExchange for ECDHE with a named curve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcdheServerKeyExchange {
+    pub params: EcdheParams,
+    pub signed: DigitallySigned,
+}
+
+/// RFC 8422 §5.4 ServerECDHParams: "curve_type" must be named_curve (3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcdheParams {
+    pub group: NamedGroup,
+    pub public: Vec<u8>,
+}
+
+const NAMED_CURVE: u8 = 3;
+
+impl Codec for EcdheParams {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(NAMED_CURVE);
+        self.group.encode(out);
+        put_vec(out, LengthPrefix::U8, &self.public);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        if r.u8("ECParameters.curve_type")? != NAMED_CURVE {
+            return Err(InvalidMessage::IllegalValue("ECParameters.curve_type"));
+        }
+        let group = NamedGroup::read(r)?;
+        let public = r.vec(LengthPrefix::U8, "ECPoint")?;
+        if public.is_empty() {
+            return Err(InvalidMessage::BadLength("ECPoint"));
+        }
+        Ok(Self { group, public })
+    }
+}
+
+impl Codec for EcdheServerKeyExchange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.params.encode(out);
+        self.signed.encode(out);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            params: EcdheParams::read(r)?,
+            signed: DigitallySigned::read(r)?,
+        })
+    }
+}
+
+/// RFC 5246 §7.4.7 and RFC 8422 §5.7. Which form applies depends on the negotiated suite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientKeyExchange {
+    /// `EncryptedPreMasterSecret`: `opaque<0..2^16-1>` in TLS 1.2.
+    Rsa(Vec<u8>),
+    /// `ClientECDiffieHellmanPublic`: `opaque point <1..2^8-1>`.
+    Ecdhe(Vec<u8>),
+}
+
+impl ClientKeyExchange {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Rsa(c) => put_vec(out, LengthPrefix::U16, c),
+            Self::Ecdhe(p) => put_vec(out, LengthPrefix::U8, p),
+        }
+    }
+
+    pub fn read_rsa(body: &[u8]) -> Result<Self, InvalidMessage> {
+        let mut r = Reader::new(body);
+        let c = r.vec(LengthPrefix::U16, "EncryptedPreMasterSecret")?;
+        r.expect_empty("ClientKeyExchange")?;
+        Ok(Self::Rsa(c))
+    }
+
+    pub fn read_ecdhe(body: &[u8]) -> Result<Self, InvalidMessage> {
+        let mut r = Reader::new(body);
+        let p = r.vec(LengthPrefix::U8, "ClientECDiffieHellmanPublic")?;
+        r.expect_empty("ClientKeyExchange")?;
+        if p.is_empty() {
+            return Err(InvalidMessage::BadLength("ClientECDiffieHellmanPublic"));
+        }
+        Ok(Self::Ecdhe(p))
+    }
+}
+
+/// RFC 5246 §7.4.4.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRequest {
+    pub certificate_types: Vec<u8>,
+    pub signature_schemes: Vec<SignatureScheme>,
+    pub authorities: Vec<Vec<u8>>,
+}
+
+impl Codec for CertificateRequest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_vec(out, LengthPrefix::U8, &self.certificate_types);
+        put_list(out, LengthPrefix::U16, &self.signature_schemes);
+        put_prefixed(out, LengthPrefix::U16, |out| {
+            for dn in &self.authorities {
+                put_vec(out, LengthPrefix::U16, dn);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let certificate_types = r.vec(LengthPrefix::U8, "certificate_types")?;
+        if certificate_types.is_empty() {
+            return Err(InvalidMessage::BadLength("certificate_types"));
+        }
+        let signature_schemes =
+            read_list(r, LengthPrefix::U16, true, "supported_signature_algorithms")?;
+        let mut list = r.sub(LengthPrefix::U16, "certificate_authorities")?;
+        let mut authorities = Vec::new();
+        while !list.is_empty() {
+            authorities.push(list.vec(LengthPrefix::U16, "DistinguishedName")?);
+        }
+        Ok(Self {
+            certificate_types,
+            signature_schemes,
+            authorities,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_client_hello() -> ClientHello {
+        ClientHello {
+            client_version: ProtocolVersion::TLSv1_2,
+            random: [7; 32],
+            session_id: vec![],
+            cipher_suites: vec![
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                CipherSuite(0x1a1a),
+            ],
+            compression_methods: vec![0],
+            extensions: vec![
+                Extension::ServerName(vec![ServerNameEntry {
+                    name_type: 0,
+                    name: b"example.test".to_vec(),
+                }]),
+                Extension::SupportedGroups(vec![NamedGroup::X25519]),
+                Extension::EcPointFormats(vec![0]),
+                Extension::SignatureAlgorithms(vec![SignatureScheme::rsa_pss_rsae_sha256]),
+                Extension::Alpn(vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
+                Extension::ExtendedMasterSecret,
+                Extension::RenegotiationInfo(vec![]),
+                Extension::Unknown {
+                    typ: ExtensionType(0x2a2a),
+                    data: vec![1, 2, 3],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn client_hello_round_trips() {
+        let msg = HandshakeMessage::new(HandshakePayload::ClientHello(sample_client_hello()));
+        let bytes = msg.to_bytes();
+        assert_eq!(HandshakeMessage::from_bytes(&bytes).unwrap(), msg);
+        assert_eq!(
+            HandshakeMessage::from_bytes(&bytes).unwrap().to_bytes(),
+            bytes
+        );
+    }
+
+    #[test]
+    fn rejects_trailing_bytes_inside_a_message() {
+        let mut bytes = HandshakeMessage::new(HandshakePayload::ServerHelloDone).to_bytes();
+        bytes[3] = 1;
+        bytes.push(0);
+        assert_eq!(
+            HandshakeMessage::from_bytes(&bytes),
+            Err(InvalidMessage::TrailingBytes("ServerHelloDone"))
+        );
+    }
+
+    #[test]
+    fn rejects_every_truncation_of_a_client_hello() {
+        let bytes =
+            HandshakeMessage::new(HandshakePayload::ClientHello(sample_client_hello())).to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                HandshakeMessage::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_duplicate_extensions() {
+        let mut ch = sample_client_hello();
+        ch.extensions.push(Extension::ExtendedMasterSecret);
+        let bytes = HandshakeMessage::new(HandshakePayload::ClientHello(ch)).to_bytes();
+        assert_eq!(
+            HandshakeMessage::from_bytes(&bytes),
+            Err(InvalidMessage::DuplicateExtension(23))
+        );
+    }
+
+    #[test]
+    fn rejects_truncated_sni() {
+        // server_name extension whose inner list claims more bytes than it has.
+        let mut ch = sample_client_hello();
+        ch.extensions = vec![Extension::Unknown {
+            typ: ExtensionType::ServerName,
+            data: vec![0, 9, 0, 0, 3, b'a'],
+        }];
+        let bytes = HandshakeMessage::new(HandshakePayload::ClientHello(ch)).to_bytes();
+        assert!(HandshakeMessage::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn server_hello_without_extensions_round_trips() {
+        let sh = ServerHello {
+            server_version: ProtocolVersion::TLSv1_2,
+            random: [1; 32],
+            session_id: vec![5; 32],
+            cipher_suite: CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256,
+            compression_method: 0,
+            extensions: vec![],
+        };
+        let msg = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
+        assert_eq!(HandshakeMessage::from_bytes(&msg.to_bytes()).unwrap(), msg);
+    }
+
+    #[test]
+    fn rejects_overlong_session_id() {
+        let mut ch = sample_client_hello();
+        ch.session_id = vec![0; 33];
+        let bytes = HandshakeMessage::new(HandshakePayload::ClientHello(ch)).to_bytes();
+        assert_eq!(
+            HandshakeMessage::from_bytes(&bytes),
+            Err(InvalidMessage::BadLength("SessionID"))
+        );
+    }
+
+    #[test]
+    fn ecdhe_server_key_exchange_round_trips_and_rejects_explicit_curves() {
+        let ske = EcdheServerKeyExchange {
+            params: EcdheParams {
+                group: NamedGroup::secp256r1,
+                public: vec![4; 65],
+            },
+            signed: DigitallySigned {
+                scheme: SignatureScheme::ecdsa_secp256r1_sha256,
+                signature: vec![1; 70],
+            },
+        };
+        let bytes = ske.to_bytes();
+        assert_eq!(EcdheServerKeyExchange::from_bytes(&bytes).unwrap(), ske);
+        let mut explicit = bytes.clone();
+        explicit[0] = 1;
+        assert_eq!(
+            EcdheServerKeyExchange::from_bytes(&explicit),
+            Err(InvalidMessage::IllegalValue("ECParameters.curve_type"))
+        );
+    }
+}
