@@ -282,6 +282,21 @@ impl SigningKey {
         }
     }
 
+    /// The curve of an ECDSA key, which in TLS 1.2 must be one the client supports.
+    pub fn ecdsa_curve(&self) -> Option<NamedGroup> {
+        match self {
+            Self::Ecdsa {
+                scheme: SignatureScheme::ecdsa_secp256r1_sha256,
+                ..
+            } => Some(NamedGroup::secp256r1),
+            Self::Ecdsa {
+                scheme: SignatureScheme::ecdsa_secp384r1_sha384,
+                ..
+            } => Some(NamedGroup::secp384r1),
+            _ => None,
+        }
+    }
+
     /// The schemes this key can sign with, best first.
     pub fn schemes(&self) -> &[SignatureScheme] {
         match self {

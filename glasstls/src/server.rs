@@ -244,12 +244,17 @@ impl ExpectClientHello {
             let Some(suite) = enabled.iter().find(|s| s.suite == *offered) else {
                 continue;
             };
-            for identity in self
-                .config
-                .identities
-                .iter()
-                .filter(|i| i.key.auth() == suite.auth)
-            {
+            // RFC 8422 §5.1: "A server participating in an ECDHE_ECDSA key exchange may use
+            // different curves for the ECDSA or EdDSA key in its certificate and for the
+            // ephemeral ECDH key in the ServerKeyExchange message. The server MUST consider the
+            // extensions in both cases."
+            let usable = |i: &&Identity| {
+                i.key.auth() == suite.auth
+                    && i.key
+                        .ecdsa_curve()
+                        .is_none_or(|curve| client_groups.is_none_or(|c| c.contains(&curve)))
+            };
+            for identity in self.config.identities.iter().filter(usable) {
                 match suite.kx {
                     KeyExchange::Rsa => {
                         return Ok(Choice {

@@ -1,0 +1,317 @@
+//! Shared test helpers: a throw-away PKI on disk, real peer processes, in-memory pairs.
+#![allow(dead_code)]
+
+use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, UnixTime};
+use glasstls_cli::pki::{Ca, KeyKind, Leaf};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const GLASSTLS: &str = env!("CARGO_BIN_EXE_glasstls");
+
+/// A CA and two server certificates for `localhost` (RSA 2048 and ECDSA P-256), on disk.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: Ca,
+    pub rsa: Leaf,
+    pub ecdsa: Leaf,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "glasstls-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = Ca::new("glasstls test CA").unwrap();
+        let rsa = ca.issue(&["localhost"], KeyKind::Rsa2048).unwrap();
+        let ecdsa = ca.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+        std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
+        rsa.write(&dir, "rsa").unwrap();
+        ecdsa.write(&dir, "ecdsa").unwrap();
+        Self {
+            dir,
+            ca,
+            rsa,
+            ecdsa,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    pub fn roots(&self) -> RootStore {
+        let mut roots = RootStore::empty();
+        roots.add(&self.ca.cert).unwrap();
+        roots
+    }
+
+    pub fn identities(&self) -> Vec<Identity> {
+        vec![
+            Identity::new(self.rsa.chain.clone(), &self.rsa.key_der()).unwrap(),
+            Identity::new(self.ecdsa.chain.clone(), &self.ecdsa.key_der()).unwrap(),
+        ]
+    }
+}
+
+/// `lines` lines of pseudo-random hex, each ending in a newline: about 1 MiB for 16 384 lines.
+pub fn hex_lines(seed: u64, lines: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(lines * 64);
+    for _ in 0..lines {
+        for _ in 0..63 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.push(b"0123456789abcdef"[(x % 16) as usize]);
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// What `openssl s_server -rev` sends back for `data`: every line reversed.
+pub fn reversed_lines(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        out.extend(line.iter().rev());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// A child process killed when dropped.
+pub struct Peer {
+    pub child: Child,
+    pub stderr_lines: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Peer {
+    pub fn stderr(&self) -> String {
+        self.stderr_lines.lock().unwrap().join("\n")
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `openssl s_server` with `args` on a free port; returns it once it accepts.
+pub fn openssl_server(args: &[&str]) -> (Peer, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new("openssl")
+            .arg("s_server")
+            .args(["-accept", &port.to_string(), "-naccept", "1"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the openssl binary must be installed");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        {
+            let lines = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let mut ready = false;
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.contains("ACCEPT") {
+                ready = true;
+                break;
+            }
+            line.clear();
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let peer = Peer {
+            child,
+            stderr_lines: lines,
+        };
+        if ready {
+            return (peer, port);
+        }
+    }
+    panic!("openssl s_server did not start");
+}
+
+/// Starts `glasstls serve --listen 127.0.0.1:0` with `args`; returns it and its address.
+pub fn glasstls_server(args: &[&str]) -> (Peer, String) {
+    let mut child = Command::new(GLASSTLS)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let lines = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("glasstls: listening on ") {
+                    let _ = tx.send(addr.to_string());
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+    }
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("glasstls serve did not start");
+    (
+        Peer {
+            child,
+            stderr_lines: lines,
+        },
+        addr,
+    )
+}
+
+/// Runs a command with `input` on stdin; returns (status, stdout, stderr), failing after
+/// `timeout`.
+pub fn run_with_input(
+    cmd: &mut Command,
+    input: Vec<u8>,
+    timeout: Duration,
+) -> (std::process::ExitStatus, Vec<u8>, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "command timed out: {cmd:?}\nstderr: {}",
+                err.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
+/// Moves bytes between an in-memory client and server until neither has anything to send.
+/// Returns the first error each side hit.
+pub fn pump(
+    client: &mut Connection,
+    server: &mut Connection,
+) -> (Option<glasstls::Error>, Option<glasstls::Error>) {
+    let (mut client_err, mut server_err) = (None, None);
+    for _ in 0..100 {
+        let to_server = client.take_outgoing();
+        let to_client = server.take_outgoing();
+        if to_server.is_empty() && to_client.is_empty() {
+            break;
+        }
+        if server_err.is_none() && !to_server.is_empty() {
+            feed_all(server, &to_server, &mut server_err);
+        }
+        if client_err.is_none() && !to_client.is_empty() {
+            feed_all(client, &to_client, &mut client_err);
+        }
+    }
+    (client_err, server_err)
+}
+
+pub fn feed_all(conn: &mut Connection, mut data: &[u8], err: &mut Option<glasstls::Error>) {
+    let mut sink = vec![0u8; 1 << 16];
+    while err.is_none() {
+        let n = conn.read_tls(data);
+        data = &data[n..];
+        if let Err(e) = conn.process_new_packets(UnixTime::now()) {
+            *err = Some(e);
+            break;
+        }
+        while conn.recv(&mut sink) > 0 {}
+        if data.is_empty() {
+            break;
+        }
+    }
+}
+
+pub fn client_config(pki: &Pki) -> ClientConfig {
+    ClientConfig::new(pki.roots())
+}
+
+pub fn server_config(pki: &Pki) -> ServerConfig {
+    ServerConfig::new(pki.identities())
+}
+
+pub fn pair(client: ClientConfig, server: ServerConfig) -> (Connection, Connection) {
+    let c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+    let s = Connection::server(Arc::new(server)).unwrap();
+    (c, s)
+}
+
+/// The alert records (level, description) in plaintext TLS bytes.
+pub fn plaintext_alerts(bytes: &[u8]) -> Vec<(u8, u8)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let Some(body) = rest.get(5..5 + len) else {
+            break;
+        };
+        if rest[0] == 21 && len == 2 {
+            out.push((body[0], body[1]));
+        }
+        rest = &rest[5 + len..];
+    }
+    out
+}

@@ -1,0 +1,231 @@
+//! Interop on loopback against the real `openssl` binary (3.0 here), TLS 1.2, every suite ×
+//! group glasstls implements, in both directions, each moving 1 MiB both ways.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// 16 384 lines of 64 bytes: 1 MiB.
+const LINES: usize = 16 * 1024;
+
+struct Case {
+    iana: &'static str,
+    openssl: &'static str,
+    /// Our group name and OpenSSL's, or None for the RSA key exchange.
+    group: Option<(&'static str, &'static str)>,
+}
+
+impl Case {
+    fn ecdsa(&self) -> bool {
+        self.iana.contains("ECDSA")
+    }
+}
+
+/// glasstls connect → openssl s_server -rev: we send 1 MiB of lines, the server sends each line
+/// back reversed, then `CLOSE` makes it send close_notify.
+fn client_against_openssl(case: Case, seed: u64) {
+    let pki = Pki::new();
+    let (_server, port) = openssl_server(&[
+        "-cert",
+        &pki.path("rsa.pem"),
+        "-key",
+        &pki.path("rsa.key"),
+        "-dcert",
+        &pki.path("ecdsa.pem"),
+        "-dkey",
+        &pki.path("ecdsa.key"),
+        "-tls1_2",
+        "-rev",
+        "-cipher",
+        case.openssl,
+    ]);
+    let data = hex_lines(seed, LINES);
+    let mut input = data.clone();
+    input.extend_from_slice(b"CLOSE\n");
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+    ])
+    .args(["--cafile", &pki.path("ca.pem"), "--cipher", case.iana]);
+    if let Some((ours, _)) = case.group {
+        cmd.args(["--group", ours]);
+        // RFC 8422 §5.1: the ECDSA certificate's curve (P-256) must be offered too.
+        if case.ecdsa() && ours != "secp256r1" {
+            cmd.args(["--group", "secp256r1"]);
+        }
+    }
+    let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(60));
+    assert!(status.success(), "glasstls connect failed: {stderr}");
+    assert!(
+        stderr.contains(&format!("with TLSv1.2 {}", case.iana)),
+        "negotiated something else: {stderr}"
+    );
+    if let Some((ours, _)) = case.group {
+        assert!(
+            stderr.contains(&format!("({ours})")),
+            "negotiated another group: {stderr}"
+        );
+    }
+    assert_eq!(
+        stdout.len(),
+        data.len(),
+        "received a different amount of data"
+    );
+    assert!(
+        stdout == reversed_lines(&data),
+        "the data came back corrupted"
+    );
+}
+
+/// openssl s_client → glasstls serve --echo: 1 MiB out, the same 1 MiB back.
+fn server_against_openssl(case: Case, seed: u64) {
+    let pki = Pki::new();
+    let mut args = vec![
+        "--cert".to_string(),
+        pki.path("rsa.pem"),
+        "--key".into(),
+        pki.path("rsa.key"),
+        "--cert".into(),
+        pki.path("ecdsa.pem"),
+        "--key".into(),
+        pki.path("ecdsa.key"),
+        "--rsa-kx".into(),
+        "--echo".into(),
+        "--trace".into(),
+    ];
+    if let Some((ours, _)) = case.group {
+        args.extend(["--group".into(), ours.into()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (server, addr) = glasstls_server(&args);
+
+    let mut client = Command::new("openssl");
+    client
+        .args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_2",
+            "-cipher",
+            case.openssl,
+        ])
+        .args([
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+            "-quiet",
+        ]);
+    if let Some((_, theirs)) = case.group {
+        let groups = if case.ecdsa() && theirs != "P-256" {
+            format!("{theirs}:P-256")
+        } else {
+            theirs.to_string()
+        };
+        client.args(["-groups", &groups]);
+    }
+    let mut child = client
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = hex_lines(seed, LINES);
+    let mut stdin = child.stdin.take().unwrap();
+    let to_send = data.clone();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&to_send).unwrap();
+        stdin
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut echoed = vec![0u8; data.len()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = 0;
+    while got < echoed.len() && Instant::now() < deadline {
+        match stdout.read(&mut echoed[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    drop(writer.join());
+    let _ = child.kill();
+    let mut client_err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut client_err);
+    let _ = child.wait();
+    assert_eq!(
+        got,
+        data.len(),
+        "echo incomplete; s_client said: {client_err}\nserver said: {}",
+        server.stderr()
+    );
+    assert!(echoed == data, "the echoed data differs");
+    let trace = server.stderr();
+    assert!(
+        trace.contains(&format!("chose {}", case.iana)),
+        "server chose something else:\n{trace}"
+    );
+    if let Some((ours, _)) = case.group {
+        let group_line = trace.lines().any(|l| {
+            let l = l
+                .trim_start_matches(|c| c != ']')
+                .trim_start_matches(']')
+                .trim();
+            l.starts_with("group") && l.ends_with(ours)
+        });
+        assert!(group_line, "server used another group:\n{trace}");
+    }
+}
+
+macro_rules! matrix {
+    ($($name:ident: $iana:literal, $openssl:literal, $group:expr;)*) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[test]
+                fn glasstls_client_against_openssl_s_server() {
+                    client_against_openssl(Case { iana: $iana, openssl: $openssl, group: $group }, line!() as u64);
+                }
+
+                #[test]
+                fn openssl_s_client_against_glasstls_serve() {
+                    server_against_openssl(Case { iana: $iana, openssl: $openssl, group: $group }, line!() as u64 + 7);
+                }
+            }
+        )*
+    };
+}
+
+const X25519: Option<(&str, &str)> = Some(("x25519", "X25519"));
+const P256: Option<(&str, &str)> = Some(("secp256r1", "P-256"));
+const P384: Option<(&str, &str)> = Some(("secp384r1", "P-384"));
+
+matrix! {
+    rsa_aes128: "TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256", None;
+    rsa_aes256: "TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384", None;
+    ecdhe_rsa_aes128_x25519: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", X25519;
+    ecdhe_rsa_aes128_p256: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", P256;
+    ecdhe_rsa_aes128_p384: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", P384;
+    ecdhe_rsa_aes256_x25519: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", X25519;
+    ecdhe_rsa_aes256_p256: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", P256;
+    ecdhe_rsa_aes256_p384: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", P384;
+    ecdhe_rsa_chacha_x25519: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", X25519;
+    ecdhe_rsa_chacha_p256: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", P256;
+    ecdhe_rsa_chacha_p384: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", P384;
+    ecdhe_ecdsa_aes128_x25519: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", X25519;
+    ecdhe_ecdsa_aes128_p256: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", P256;
+    ecdhe_ecdsa_aes128_p384: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", P384;
+    ecdhe_ecdsa_aes256_x25519: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", X25519;
+    ecdhe_ecdsa_aes256_p256: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", P256;
+    ecdhe_ecdsa_aes256_p384: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", P384;
+    ecdhe_ecdsa_chacha_x25519: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", X25519;
+    ecdhe_ecdsa_chacha_p256: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", P256;
+    ecdhe_ecdsa_chacha_p384: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", P384;
+}
