@@ -450,10 +450,10 @@ impl Core {
             }
             ContentType::ChangeCipherSpec => {
                 // RFC 5246 §7.1: "The message consists of a single byte of value 1."
-                if plaintext != [1] {
-                    return Err(Error::Decode(InvalidMessage::IllegalValue(
-                        "ChangeCipherSpec",
-                    )));
+                match plaintext {
+                    [1] => {}
+                    [_] => return Err(InvalidMessage::IllegalValue("ChangeCipherSpec").into()),
+                    _ => return Err(InvalidMessage::BadLength("ChangeCipherSpec").into()),
                 }
                 self.trace(|| Event::ChangeCipherSpec {
                     direction: Direction::Received,

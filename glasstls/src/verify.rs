@@ -182,11 +182,20 @@ pub fn verify_server_chain(
         .map_err(|e| match e {
             webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {
                 expected: server_name.to_str().into_owned(),
-                presented: ctx.presented,
+                presented: ctx.presented.iter().map(|p| readable_name(p)).collect(),
             },
             other => CertificateError::Other(format!("{other:?}")),
         })?;
     Ok(ServerCertVerified(()))
+}
+
+/// rustls-webpki reports presented names in Debug form (`DnsName("a.test")`); people read
+/// `a.test`.
+fn readable_name(presented: &str) -> String {
+    match presented.split_once('(') {
+        Some((_, inner)) => inner.trim_end_matches(')').trim_matches('"').to_string(),
+        None => presented.to_string(),
+    }
 }
 
 fn classify(
