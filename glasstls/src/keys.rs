@@ -181,6 +181,70 @@ mod tests {
         assert_eq!(out.to_vec(), hex(PRF_SHA384_OUT));
     }
 
+    // Known answers for the derivations below were computed independently with OpenSSL's
+    // TLS1-PRF (`openssl kdf ... TLS1-PRF` with the label prepended to the seed).
+    fn inputs() -> (Vec<u8>, [u8; 32], [u8; 32]) {
+        let mut pms = vec![3u8, 3];
+        pms.extend(1..=46u8);
+        let client_random: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let server_random: [u8; 32] = std::array::from_fn(|i| 32 + i as u8);
+        (pms, client_random, server_random)
+    }
+
+    #[test]
+    fn master_secret_known_answer() {
+        let (pms, cr, sr) = inputs();
+        assert_eq!(
+            master_secret(Hash::Sha256, &pms, &cr, &sr)
+                .as_bytes()
+                .to_vec(),
+            hex(
+                "fb51721a8916841437350870790c928e0a9bf72120649894769d001e6a08b9ec1b594f50f30b4d29f14c14a6c997fd61"
+            )
+        );
+        assert_eq!(
+            master_secret(Hash::Sha384, &pms, &cr, &sr)
+                .as_bytes()
+                .to_vec(),
+            hex(
+                "37fa73ca4e87b9fa12acdf8da81d90323576c036f15b4c46e3ddfd6e249d624dd2d59530a713e5a23268d0f51b1359c3"
+            )
+        );
+    }
+
+    #[test]
+    fn extended_master_secret_known_answer() {
+        let (pms, _, _) = inputs();
+        // session_hash = SHA-256("session")
+        let session_hash = hex("3f3af1ecebbd1410ab417ec0d27bbfcb5d340e177ae159b59fc8626c2dfd9175");
+        assert_eq!(
+            extended_master_secret(Hash::Sha256, &pms, &session_hash)
+                .as_bytes()
+                .to_vec(),
+            hex(
+                "e3a776b444666fc6852cf3bf944659a2fe0ff8bfb95f0107bb1640fa063e07100743f201769daa779c0a6e4e76efc33e"
+            )
+        );
+    }
+
+    #[test]
+    fn key_block_known_answer_splits_keys_and_ivs_in_rfc_order() {
+        let (pms, cr, sr) = inputs();
+        let ms = master_secret(Hash::Sha256, &pms, &cr, &sr);
+        let block = key_block(Hash::Sha256, Aead::Aes128Gcm, &ms, &cr, &sr);
+        let expected =
+            hex("fa3ababb00cf493b4bc7716e7b7c7117b034a1a1ba01364eba075626a13a4a550ba09ae1303b594b");
+        assert_eq!(block.client_write_key.to_vec(), expected[..16]);
+        assert_eq!(block.server_write_key.to_vec(), expected[16..32]);
+        assert_eq!(block.client_write_iv.to_vec(), expected[32..36]);
+        assert_eq!(block.server_write_iv.to_vec(), expected[36..40]);
+        let chacha = key_block(Hash::Sha256, Aead::ChaCha20Poly1305, &ms, &cr, &sr);
+        assert_eq!(
+            (chacha.client_write_key.len(), chacha.client_write_iv.len()),
+            (32, 12)
+        );
+    }
+
     const PRF_SHA256_OUT: &str = include_str!("../tests/vectors/prf_sha256.hex");
     const PRF_SHA384_OUT: &str = include_str!("../tests/vectors/prf_sha384.hex");
 }
