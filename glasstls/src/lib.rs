@@ -38,7 +38,7 @@ pub use config::{ClientConfig, Common, Identity, ServerConfig};
 pub use conn::{Connection, HandshakeInfo, Side};
 pub use error::Error;
 pub use keylog::{KeyLog, KeyLogFile};
-pub use rustls_pki_types::{ServerName, UnixTime};
+pub use rustls_pki_types::{self as pki_types, ServerName, UnixTime};
 pub use stream::Stream;
 pub use trace::Event;
 pub use verify::{CertificateError, RootStore};
