@@ -450,9 +450,9 @@ impl ExpectServerHelloDone {
             None => {
                 // RFC 5246 §7.4.7.1: client_version (the version offered) + 46 random bytes,
                 // encrypted to the server certificate's RSA key.
-                let mut pms = Zeroizing::new(vec![0u8; 48]);
-                pms[..2].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
-                pms[2..].copy_from_slice(&crypto::random_bytes::<46>()?);
+                let mut pms = Zeroizing::new(Vec::with_capacity(48));
+                pms.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+                pms.extend_from_slice(&crypto::random_bytes::<46>()?);
                 let cert = webpki::EndEntityCert::try_from(&end_entity)
                     .map_err(|_| Error::Internal("verified certificate no longer parses"))?;
                 let encrypted = crypto::rsa_encrypt_pre_master_secret(
@@ -576,7 +576,7 @@ impl State for ExpectFinished {
         let finished = verify_finished(&expected, &received)?;
         core.trace(|| Event::step("server Finished verified: the handshake was not tampered with; application data may flow"));
         core.start_traffic()?;
-        Ok(Traffic::new(
+        Ok(Traffic::start(
             finished,
             PeerAuthenticated::Server(self.verified),
         ))

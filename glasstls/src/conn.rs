@@ -219,9 +219,14 @@ impl Connection {
     /// Copies received application data into `buf`; returns how many bytes.
     pub fn recv(&mut self, buf: &mut [u8]) -> usize {
         let core = &mut self.core;
-        let avail = &core.plaintext_in[core.plaintext_in_read..];
+        let avail = core
+            .plaintext_in
+            .get(core.plaintext_in_read..)
+            .unwrap_or_default();
         let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
+        for (dst, src) in buf.iter_mut().zip(avail) {
+            *dst = *src;
+        }
         core.plaintext_in_read += n;
         if core.plaintext_in_read == core.plaintext_in.len() {
             core.plaintext_in.clear();
@@ -414,11 +419,11 @@ impl Core {
                 let buf = std::mem::take(&mut self.handshake_buf);
                 let mut at = 0;
                 let result = loop {
-                    let rest = &buf[at..];
-                    let Some(header) = rest.get(..4) else {
+                    let rest = buf.get(at..).unwrap_or_default();
+                    let Some(&[_, a, b, c]) = rest.first_chunk::<4>() else {
                         break Ok(state);
                     };
-                    let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
+                    let len = u32::from_be_bytes([0, a, b, c]) as usize;
                     if len > self.max_handshake_size {
                         break Err(Error::Decode(InvalidMessage::TooLarge("handshake message")));
                     }
@@ -615,7 +620,7 @@ pub(crate) enum PeerAuthenticated {
 }
 
 impl Traffic {
-    pub fn new(finished: FinishedVerified, peer: PeerAuthenticated) -> Box<dyn State> {
+    pub fn start(finished: FinishedVerified, peer: PeerAuthenticated) -> Box<dyn State> {
         Box::new(Self {
             _finished: finished,
             _peer: peer,

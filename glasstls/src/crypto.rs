@@ -435,12 +435,24 @@ impl SigningKey {
     /// RSAES-PKCS1-v1_5 decryption for the RSA key exchange. The caller must treat an error
     /// exactly like a wrong-length or wrong-version result (RFC 5246 §7.4.7.1); see
     /// `server::tls12::decrypt_pre_master_secret`.
+    ///
+    /// A ciphertext of the wrong length is public knowledge and reveals nothing, but we still
+    /// spend the same private-key operation on it (on a copy padded or cut to the modulus
+    /// length) and discard the result, so that no kind of bad ClientKeyExchange takes less time.
     pub fn rsa_decrypt<'o>(&self, ciphertext: &[u8], out: &'o mut [u8]) -> Option<&'o [u8]> {
-        match self {
-            Self::Rsa { decrypt, .. } if ciphertext.len() == decrypt.key_size_bytes() => {
-                decrypt.decrypt(ciphertext, out).ok().map(|p| &*p)
-            }
-            _ => None,
+        let Self::Rsa { decrypt, .. } = self else {
+            return None;
+        };
+        let size = decrypt.key_size_bytes();
+        if ciphertext.len() == size {
+            return decrypt.decrypt(ciphertext, out).ok().map(|p| &*p);
         }
+        let mut same_size = vec![0u8; size];
+        let n = ciphertext.len().min(size);
+        for (dst, src) in same_size.iter_mut().skip(size - n).zip(ciphertext) {
+            *dst = *src;
+        }
+        let _ = decrypt.decrypt(&same_size, out);
+        None
     }
 }

@@ -38,7 +38,9 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8])
         ctx.update(label);
         ctx.update(seed);
         let block = ctx.sign();
-        chunk.copy_from_slice(&block.as_ref()[..chunk.len()]);
+        for (dst, src) in chunk.iter_mut().zip(block.as_ref()) {
+            *dst = *src;
+        }
         a = hmac::sign(&key, a.as_ref());
     }
 }
@@ -128,12 +130,15 @@ pub fn key_block(
     let (k, iv) = (aead.key_len(), aead.fixed_iv_len());
     let mut block = Zeroizing::new(vec![0u8; 2 * k + 2 * iv]);
     prf(hash, ms.as_bytes(), b"key expansion", &seed, &mut block);
-    let part = |from: usize, len: usize| Zeroizing::new(block[from..from + len].to_vec());
+    // The PRF filled exactly 2k + 2iv bytes, so every split below is in range.
+    let (client_write_key, rest) = block.split_at(k);
+    let (server_write_key, rest) = rest.split_at(k);
+    let (client_write_iv, server_write_iv) = rest.split_at(iv);
     KeyBlock {
-        client_write_key: part(0, k),
-        server_write_key: part(k, k),
-        client_write_iv: part(2 * k, iv),
-        server_write_iv: part(2 * k + iv, iv),
+        client_write_key: Zeroizing::new(client_write_key.to_vec()),
+        server_write_key: Zeroizing::new(server_write_key.to_vec()),
+        client_write_iv: Zeroizing::new(client_write_iv.to_vec()),
+        server_write_iv: Zeroizing::new(server_write_iv.to_vec()),
     }
 }
 

@@ -41,7 +41,8 @@ impl Deframer {
         }
         let room = INPUT_BUFFER_LIMIT.saturating_sub(self.buf.len());
         let take = room.min(data.len());
-        self.buf.extend_from_slice(&data[..take]);
+        self.buf
+            .extend_from_slice(data.get(..take).unwrap_or_default());
         take
     }
 
@@ -51,13 +52,13 @@ impl Deframer {
 
     /// The next whole record, if one has arrived. `encrypted` raises the allowed length.
     pub fn next_record(&mut self, encrypted: bool) -> Result<Option<RecordHeader>, Error> {
-        let avail = &self.buf[self.used..];
-        let Some(header) = avail.get(..HEADER_LEN) else {
+        let avail = self.buf.get(self.used..).unwrap_or_default();
+        let Some(&[typ, major, minor, len_hi, len_lo]) = avail.first_chunk::<HEADER_LEN>() else {
             return Ok(None);
         };
-        let typ = ContentType(header[0]);
-        let version = ProtocolVersion(u16::from_be_bytes([header[1], header[2]]));
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let typ = ContentType(typ);
+        let version = ProtocolVersion(u16::from_be_bytes([major, minor]));
+        let len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
         // Check what we can before the whole record arrives, so that garbage is refused at once
         // rather than after waiting for up to 64 KiB.
         if !matches!(
@@ -72,7 +73,7 @@ impl Deframer {
                 got: format!("record of content type {}", typ.0),
             });
         }
-        if header[1] != 3 {
+        if major != 3 {
             return Err(Error::ProtocolVersion(format!("record version {version}")));
         }
         let limit = if encrypted {
@@ -97,7 +98,9 @@ impl Deframer {
     }
 
     pub fn payload_mut(&mut self, rec: &RecordHeader) -> &mut [u8] {
-        &mut self.buf[rec.start..rec.start + rec.len]
+        self.buf
+            .get_mut(rec.start..rec.start + rec.len)
+            .unwrap_or_default()
     }
 }
 
@@ -175,17 +178,16 @@ impl RecordCipher {
         out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
         out.extend_from_slice(&(len as u16).to_be_bytes());
         let nonce = self.nonce();
-        out.extend_from_slice(&nonce[12 - explicit..]);
+        out.extend_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
         let body_at = out.len();
         out.extend_from_slice(plaintext);
         let aad = self.aad(typ, plaintext.len());
+        let body = out
+            .get_mut(body_at..)
+            .ok_or(Error::Internal("record body out of range"))?;
         let tag = self
             .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad),
-                &mut out[body_at..],
-            )
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
             .map_err(|_| Error::Internal("encryption failed"))?;
         out.extend_from_slice(tag.as_ref());
         self.next_seq()
@@ -202,16 +204,17 @@ impl RecordCipher {
             return Err(Error::BadRecordMac);
         }
         let plaintext_len = payload.len() - explicit - Aead::TAG_LEN;
+        let (explicit_nonce, sealed) = payload
+            .split_at_mut_checked(explicit)
+            .ok_or(Error::BadRecordMac)?;
         let mut nonce = self.nonce();
-        nonce[12 - explicit..].copy_from_slice(&payload[..explicit]);
+        if let Some(tail) = nonce.get_mut(12 - explicit..) {
+            tail.copy_from_slice(explicit_nonce);
+        }
         let aad = self.aad(typ, plaintext_len);
         let plaintext = self
             .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad),
-                &mut payload[explicit..],
-            )
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), sealed)
             .map_err(|_| Error::BadRecordMac)?;
         if plaintext.len() > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow);

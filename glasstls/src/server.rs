@@ -432,15 +432,19 @@ pub(crate) fn decrypt_pre_master_secret(
         .rsa_decrypt(encrypted, &mut plaintext[..])
         .map_or(usize::MAX, <[u8]>::len);
     let [major, minor] = ProtocolVersion::TLSv1_2.0.to_be_bytes();
-    let bad = (len ^ 48) | usize::from(plaintext[0] ^ major) | usize::from(plaintext[1] ^ minor);
+    let [p0, p1, ..] = *plaintext;
+    let bad = (len ^ 48) | usize::from(p0 ^ major) | usize::from(p1 ^ minor);
     // `good` is all ones when bad == 0, else zero, computed without a branch.
     let good = ((bad | bad.wrapping_neg()) >> (usize::BITS - 1)).wrapping_sub(1) as u8;
-    let mut pms = Zeroizing::new(vec![0u8; 48]);
-    for ((out, m), r) in pms.iter_mut().zip(plaintext.iter()).zip(random.iter()) {
-        *out = (m & good) | (r & !good);
-    }
-    pms[0] = major;
-    pms[1] = minor;
+    // The first two bytes are the version whether the decryption was good or not.
+    let mut pms = Zeroizing::new(vec![major, minor]);
+    pms.extend(
+        plaintext
+            .iter()
+            .zip(random.iter())
+            .skip(2)
+            .map(|(m, r)| (m & good) | (r & !good)),
+    );
     Ok(pms)
 }
 
@@ -505,7 +509,7 @@ impl State for ExpectFinished {
             &mut hs.transcript,
         )?;
         core.start_traffic()?;
-        Ok(Traffic::new(
+        Ok(Traffic::start(
             finished,
             PeerAuthenticated::ClientNotRequested,
         ))

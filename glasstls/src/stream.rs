@@ -84,7 +84,8 @@ impl<T: Read + Write> Stream<T> {
                 self.transport_eof = true;
                 return Ok(0);
             }
-            self.pending.extend_from_slice(&buf[..n]);
+            self.pending
+                .extend_from_slice(buf.get(..n).unwrap_or_default());
         }
         let taken = self.conn.read_tls(&self.pending);
         self.pending.drain(..taken);

@@ -57,23 +57,21 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u8(&mut self, what: &'static str) -> Result<u8, InvalidMessage> {
-        let b = self.take(1, what)?;
-        Ok(b[0])
+        let [b] = self.array(what)?;
+        Ok(b)
     }
 
     pub fn u16(&mut self, what: &'static str) -> Result<u16, InvalidMessage> {
-        let b = self.take(2, what)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+        Ok(u16::from_be_bytes(self.array(what)?))
     }
 
     pub fn u24(&mut self, what: &'static str) -> Result<u32, InvalidMessage> {
-        let b = self.take(3, what)?;
-        Ok(u32::from_be_bytes([0, b[0], b[1], b[2]]))
+        let [a, b, c] = self.array(what)?;
+        Ok(u32::from_be_bytes([0, a, b, c]))
     }
 
     pub fn u32(&mut self, what: &'static str) -> Result<u32, InvalidMessage> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_be_bytes(self.array(what)?))
     }
 
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], InvalidMessage> {
@@ -180,11 +178,13 @@ pub fn put_prefixed(out: &mut Vec<u8>, prefix: LengthPrefix, body: impl FnOnce(&
         LengthPrefix::U24 => 3,
     };
     let at = out.len();
-    out.extend_from_slice(&[0u8; 3][..width]);
+    out.resize(at + width, 0);
     body(out);
     let len = out.len() - at - width;
     let bytes = (len as u32).to_be_bytes();
-    out[at..at + width].copy_from_slice(&bytes[4 - width..]);
+    if let (Some(dst), Some(src)) = (out.get_mut(at..at + width), bytes.get(4 - width..)) {
+        dst.copy_from_slice(src);
+    }
 }
 
 pub fn put_vec(out: &mut Vec<u8>, prefix: LengthPrefix, bytes: &[u8]) {
