@@ -67,6 +67,18 @@ pub struct ConnectArgs {
     /// Print nothing but errors on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+    /// After the first connection, connect N more times offering the saved session.
+    #[arg(long, default_value_t = 0)]
+    pub reconnect: u32,
+    /// Save the session of the (last) connection to this file.
+    #[arg(long)]
+    pub sess_out: Option<PathBuf>,
+    /// Offer the session saved in this file.
+    #[arg(long)]
+    pub sess_in: Option<PathBuf>,
+    /// Do not ask for or offer session tickets (session IDs only).
+    #[arg(long)]
+    pub no_tickets: bool,
     #[command(flatten)]
     pub common: CommonOpts,
 }
@@ -76,15 +88,26 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4433")]
     pub listen: String,
-    /// A certificate chain in PEM (repeatable, each followed by its --key).
-    #[arg(long, required = true)]
+    /// A certificate chain in PEM (repeatable, each followed by its --key): the default
+    /// identity.
+    #[arg(long, required_unless_present = "sni")]
     pub cert: Vec<PathBuf>,
     /// The private key in PEM for the --cert before it.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "sni")]
     pub key: Vec<PathBuf>,
     /// Enable the RSA key exchange (no forward secrecy).
     #[arg(long)]
     pub rsa_kx: bool,
+    /// A certificate for one server name: NAME=CERT.pem,KEY.pem (repeatable; NAME may be
+    /// `*.domain`). --cert/--key are then the default for other names and for no name.
+    #[arg(long, value_name = "NAME=CERT,KEY")]
+    pub sni: Vec<String>,
+    /// Do not issue or resume session IDs.
+    #[arg(long)]
+    pub no_session_ids: bool,
+    /// Do not issue or accept session tickets.
+    #[arg(long)]
+    pub no_tickets: bool,
     /// Echo received bytes instead of serving a page.
     #[arg(long)]
     pub echo: bool,

@@ -3,6 +3,7 @@
 
 use crate::cli::ConnectArgs;
 use crate::{apply_common, names_rsa_key_exchange, print_events};
+use glasstls::session::Session;
 use glasstls::{ClientConfig, Connection, RootStore, ServerName, UnixTime};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -22,14 +23,77 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
     apply_common(&mut config.common, &args.common)?;
     config.common.rsa_key_exchange =
         !args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common);
+    config.tickets = !args.no_tickets;
+    if let (Some(path), Some(cache)) = (&args.sess_in, &config.session_cache) {
+        let session = load_session(path)?;
+        cache.put(
+            server_name.to_str().as_bytes().to_vec(),
+            session.encode().to_vec(),
+        );
+    }
+    let config = Arc::new(config);
 
+    let connections = args.reconnect.saturating_add(1);
+    for number in 1..=connections {
+        let (conn, tcp, plaintext) = handshake(args, &config, &server_name)?;
+        if !args.quiet {
+            eprintln!("{}", describe_connection(number, &conn));
+        }
+        if let Some(path) = &args.sess_out {
+            if let Some(session) = conn.session() {
+                save_session(path, session)?;
+            }
+        }
+        if number < connections {
+            // Like `openssl s_client -reconnect`: the earlier connections only handshake.
+            close(conn, tcp);
+            continue;
+        }
+        return exchange(conn, tcp, plaintext);
+    }
+    Ok(())
+}
+
+/// `connection 2: TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 resumed (session id)`.
+fn describe_connection(number: u32, conn: &Connection) -> String {
+    let info = conn.info();
+    let how = match info.resumed {
+        Some(by) => format!("resumed ({by})"),
+        None => format!(
+            "full handshake{}",
+            info.group.map(|g| format!(" ({g})")).unwrap_or_default()
+        ),
+    };
+    format!(
+        "connection {number}: {} {} {how}",
+        info.version.map(|v| v.to_string()).unwrap_or_default(),
+        info.cipher_suite.map(|s| s.to_string()).unwrap_or_default(),
+    )
+}
+
+fn close(mut conn: Connection, mut tcp: TcpStream) {
+    conn.send_close_notify();
+    let _ = write_out(&mut conn, &mut tcp);
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    // Wait briefly for the server's close_notify so it sees an orderly close.
+    let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut buf = [0u8; 4096];
+    while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// Connects and completes one handshake; returns the connection, its socket, and any
+/// application data that arrived with the server's last flight.
+fn handshake(
+    args: &ConnectArgs,
+    config: &Arc<ClientConfig>,
+    server_name: &ServerName<'static>,
+) -> Result<(Connection, TcpStream, Vec<u8>), String> {
     let mut tcp = TcpStream::connect(&args.address)
         .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
     let _ = tcp.set_nodelay(true);
-    let mut conn = Connection::client(Arc::new(config), server_name).map_err(|e| e.to_string())?;
+    let mut conn =
+        Connection::client(Arc::clone(config), server_name.clone()).map_err(|e| e.to_string())?;
     let mut stderr = std::io::stderr();
-
-    // The handshake, on this thread alone.
     let mut buf = vec![0u8; 32 * 1024];
     let mut plaintext = Vec::new();
     while conn.is_handshaking() {
@@ -47,16 +111,57 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         result?;
     }
     write_out(&mut conn, &mut tcp)?;
-    if !args.quiet {
-        let info = conn.info();
-        eprintln!(
-            "glasstls: connected to {} with {} {}{}",
-            args.address,
-            info.version.map(|v| v.to_string()).unwrap_or_default(),
-            info.cipher_suite.map(|s| s.to_string()).unwrap_or_default(),
-            info.group.map(|g| format!(" ({g})")).unwrap_or_default(),
-        );
+    Ok((conn, tcp, plaintext))
+}
+
+const SESSION_BEGIN: &str = "-----BEGIN GLASSTLS TLS SESSION-----";
+const SESSION_END: &str = "-----END GLASSTLS TLS SESSION-----";
+
+/// Writes the session (it holds the master secret: the file is readable by its owner only).
+fn save_session(path: &std::path::Path, session: &Session) -> Result<(), String> {
+    let hex = glasstls::trace::hex(&session.encode());
+    let mut text = format!("{SESSION_BEGIN}\n");
+    for line in hex.as_bytes().chunks(64) {
+        text.push_str(&String::from_utf8_lossy(line));
+        text.push('\n');
     }
+    text.push_str(SESSION_END);
+    text.push('\n');
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn load_session(path: &std::path::Path) -> Result<Session, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let body = text
+        .split_once(SESSION_BEGIN)
+        .and_then(|(_, rest)| rest.split_once(SESSION_END))
+        .map(|(body, _)| body.split_whitespace().collect::<String>())
+        .ok_or_else(|| format!("{} holds no glasstls session", path.display()))?;
+    let bytes = (0..body.len())
+        .step_by(2)
+        .map(|i| {
+            body.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| format!("{}: the session is not valid hex", path.display()))?;
+    Session::decode(&bytes).map_err(|e| format!("{}: not a usable session ({e})", path.display()))
+}
+
+/// After the handshake: standard input to the server, the server's data to standard output,
+/// until the server closes.
+fn exchange(conn: Connection, mut tcp: TcpStream, mut plaintext: Vec<u8>) -> Result<(), String> {
+    let mut stderr = std::io::stderr();
+    let mut buf = vec![0u8; 32 * 1024];
     std::io::stdout()
         .write_all(&plaintext)
         .map_err(|e| e.to_string())?;

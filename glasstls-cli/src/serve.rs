@@ -31,6 +31,22 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         .map(|(cert, key)| Identity::from_pem_files(cert, key).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut config = ServerConfig::new(identities);
+    for entry in &args.sni {
+        let (name, files) = entry
+            .split_once('=')
+            .ok_or_else(|| format!("--sni {entry:?}: expected NAME=CERT.pem,KEY.pem"))?;
+        let (cert, key) = files
+            .split_once(',')
+            .ok_or_else(|| format!("--sni {entry:?}: expected NAME=CERT.pem,KEY.pem"))?;
+        let identity = Identity::from_pem_files(cert, key).map_err(|e| e.to_string())?;
+        config
+            .named_identities
+            .push((name.to_ascii_lowercase(), identity));
+    }
+    config.session_ids = !args.no_session_ids;
+    if args.no_tickets {
+        config.tickets = None;
+    }
     apply_common(&mut config.common, &args.common)?;
     config.common.rsa_key_exchange =
         args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));

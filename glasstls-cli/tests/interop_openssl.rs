@@ -63,7 +63,10 @@ fn client_against_openssl(case: Case, seed: u64) {
     let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(60));
     assert!(status.success(), "glasstls connect failed: {stderr}");
     assert!(
-        stderr.contains(&format!("with TLSv1.2 {}", case.iana)),
+        stderr.contains(&format!(
+            "connection 1: TLSv1.2 {} full handshake",
+            case.iana
+        )),
         "negotiated something else: {stderr}"
     );
     if let Some((ours, _)) = case.group {

@@ -397,8 +397,13 @@ fn client_rejects_tls_1_1_server_hello_with_protocol_version() {
 
 #[test]
 fn client_rejects_unsolicited_extension_with_unsupported_extension() {
-    let (mut client, input) =
-        with_server_hello(|sh| sh.extensions.push(Extension::SessionTicket(vec![])));
+    // status_request: the client never asks for OCSP stapling.
+    let (mut client, input) = with_server_hello(|sh| {
+        sh.extensions.push(Extension::Unknown {
+            typ: ExtensionType::StatusRequest,
+            data: vec![],
+        })
+    });
     expect_fatal(&mut client, &input, A::UnsupportedExtension);
 }
 
@@ -462,11 +467,12 @@ fn client_rejects_a_tampered_encrypted_finished_with_bad_record_mac() {
     feed_all(&mut server, &client.take_outgoing(), &mut err);
     assert!(err.is_none());
     let mut flight = split_records(&server.take_outgoing());
+    // NewSessionTicket, ChangeCipherSpec, Finished.
     assert_eq!(
         flight.iter().map(|r| r.typ).collect::<Vec<_>>(),
-        vec![20, 22]
+        vec![22, 20, 22]
     );
-    flight[1].payload[10] ^= 1;
+    flight[2].payload[10] ^= 1;
     let e = expect_fatal(&mut client, &join(&flight), A::BadRecordMac);
     assert_eq!(e, Error::BadRecordMac);
 }

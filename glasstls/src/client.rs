@@ -16,14 +16,16 @@ use crate::crypto::{self, KeyExchange, KeyShare, Suite};
 use crate::error::Error;
 use crate::keys;
 use crate::record::RecordCipher;
+use crate::session::{DEFAULT_SESSION_LIFETIME, Resumption, Session};
 use crate::trace::{Event, hex};
 use crate::verify::{self, ServerCertVerified};
 use crate::wire::{
     ClientHello, ClientKeyExchange, Codec, EcdheServerKeyExchange, Extension, HandshakeMessage,
-    HandshakePayload as P, ProtocolVersion, ServerHello, ServerNameEntry,
+    HandshakePayload as P, NewSessionTicket, ProtocolVersion, ServerHello, ServerNameEntry,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// Builds and queues the ClientHello; returns the first state.
@@ -61,10 +63,31 @@ pub(crate) fn start(
     if !config.common.alpn_protocols.is_empty() {
         extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
     }
+    let offer = session_offer(&config, &server_name)?;
+    if config.tickets {
+        // RFC 5077 §3.2: an empty extension asks for a ticket; a non-empty one offers it.
+        let ticket = offer
+            .as_ref()
+            .filter(|o| o.by == Resumption::Ticket)
+            .map(|o| o.session.ticket.clone());
+        extensions.push(Extension::SessionTicket(ticket.unwrap_or_default()));
+    }
+    if let Some(offer) = &offer {
+        core.trace(|| {
+            Event::step(format!(
+                "offering to resume the session saved for {} (by {})",
+                server_name.to_str(),
+                offer.by
+            ))
+        });
+    }
     let hello = ClientHello {
         client_version: ProtocolVersion::TLSv1_2,
         random,
-        session_id: Vec::new(),
+        session_id: offer
+            .as_ref()
+            .map(|o| o.session_id.clone())
+            .unwrap_or_default(),
         cipher_suites: suites.iter().map(|s| s.suite).collect(),
         compression_methods: vec![0],
         extensions,
@@ -82,6 +105,60 @@ pub(crate) fn start(
         server_name,
         transcript,
         client_random: random,
+        offer,
+    }))
+}
+
+/// A cached session we offer, and the session ID that will tell us the server took it.
+struct Offer {
+    session: Session,
+    session_id: Vec<u8>,
+    by: Resumption,
+}
+
+/// The session cached for this server, if it can be offered with the suites now enabled. Its
+/// age is judged by the server, which has the clock's word for it in the handshake; the client
+/// core is not given the time before the ClientHello.
+fn session_offer(
+    config: &ClientConfig,
+    server_name: &ServerName<'_>,
+) -> Result<Option<Offer>, Error> {
+    let Some(cache) = &config.session_cache else {
+        return Ok(None);
+    };
+    let Some(session) = cache
+        .get(&cache_key(server_name))
+        .and_then(|b| Session::decode(&b).ok())
+    else {
+        return Ok(None);
+    };
+    if session.version != ProtocolVersion::TLSv1_2
+        || !config
+            .common
+            .enabled_suites()
+            .iter()
+            .any(|s| s.suite == session.cipher_suite)
+    {
+        return Ok(None);
+    }
+    if config.tickets && !session.ticket.is_empty() {
+        // RFC 5077 §3.4: "the client MAY generate and include a Session ID ... the server
+        // MUST echo the same Session ID" when it accepts the ticket.
+        let session_id = crypto::random_bytes::<32>()?.to_vec();
+        return Ok(Some(Offer {
+            session,
+            session_id,
+            by: Resumption::Ticket,
+        }));
+    }
+    if session.session_id.is_empty() {
+        return Ok(None);
+    }
+    let session_id = session.session_id.clone();
+    Ok(Some(Offer {
+        session,
+        session_id,
+        by: Resumption::SessionId,
     }))
 }
 
@@ -90,6 +167,7 @@ struct ExpectServerHello {
     server_name: ServerName<'static>,
     transcript: Transcript,
     client_random: [u8; 32],
+    offer: Option<Offer>,
 }
 
 impl State for ExpectServerHello {
@@ -128,9 +206,17 @@ impl State for ExpectServerHello {
                 "the server chose a compression method we did not offer",
             ));
         }
-        let ems = self.check_extensions(core, &hello, suite)?;
+        let (ems, ticket_expected) = self.check_extensions(core, &hello, suite)?;
         self.transcript.add(raw);
         self.transcript.start_hash(suite.hash);
+        core.info.session_id = hello.session_id.clone();
+        let resumed = self
+            .offer
+            .take()
+            .filter(|o| !hello.session_id.is_empty() && hello.session_id == o.session_id);
+        if let Some(offer) = resumed {
+            return self.resume(core, &hello, suite, ems, ticket_expected, offer);
+        }
         core.info.version = Some(ProtocolVersion::TLSv1_2);
         core.info.cipher_suite = Some(suite.suite);
         core.info.extended_master_secret = ems;
@@ -154,7 +240,74 @@ impl State for ExpectServerHello {
                 server_random: hello.random,
                 suite,
                 ems,
+                server_session_id: hello.session_id,
+                ticket_expected,
+                resumed_from: None,
             },
+        }))
+    }
+}
+
+impl ExpectServerHello {
+    /// RFC 5246 §7.3: the server echoed our session ID, so it resumes: no Certificate, no key
+    /// exchange; the keys come from the saved master secret and the two new randoms.
+    fn resume(
+        self: Box<Self>,
+        core: &mut Core,
+        hello: &ServerHello,
+        suite: &'static Suite,
+        ems: bool,
+        ticket_expected: bool,
+        offer: Offer,
+    ) -> Result<Box<dyn State>, Error> {
+        let session = offer.session;
+        // RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite.
+        if suite.suite != session.cipher_suite {
+            return Err(Error::IllegalParameter(
+                "the server resumed the session with another cipher suite",
+            ));
+        }
+        // RFC 7627 §5.3: "If the original session used the extension but the new ServerHello
+        // does not contain the extension, the client MUST abort the handshake." (and the
+        // converse).
+        if ems != session.extended_master_secret {
+            return Err(Error::HandshakeFailure(
+                "the server resumed with a different extended master secret state",
+            ));
+        }
+        core.info.version = Some(ProtocolVersion::TLSv1_2);
+        core.info.cipher_suite = Some(suite.suite);
+        core.info.extended_master_secret = ems;
+        core.info.resumed = Some(offer.by);
+        core.info.peer_certificates = session.peer_certificates.clone();
+        core.trace(|| {
+            Event::step(format!(
+                "the server resumes the session (by {}): no Certificate, ServerKeyExchange, ServerHelloDone or ClientKeyExchange; the master secret is the saved one, the keys are new because both randoms are",
+                offer.by
+            ))
+        });
+        let master_secret = session.master_secret.clone();
+        let (write, read) =
+            core.tls12_keys(suite, &master_secret, &self.client_random, &hello.random)?;
+        let hs = Tls12Client {
+            config: self.config,
+            server_name: self.server_name,
+            transcript: self.transcript,
+            client_random: self.client_random,
+            server_random: hello.random,
+            suite,
+            ems,
+            server_session_id: hello.session_id.clone(),
+            ticket_expected,
+            resumed_from: Some(session),
+        };
+        Ok(Box::new(ExpectChangeCipherSpec {
+            hs,
+            master_secret,
+            read,
+            peer: PeerAuthenticated::ServerResumed,
+            write: Some(write),
+            new_ticket: None,
         }))
     }
 }
@@ -168,8 +321,9 @@ impl ExpectServerHello {
         core: &mut Core,
         hello: &ServerHello,
         suite: &Suite,
-    ) -> Result<bool, Error> {
+    ) -> Result<(bool, bool), Error> {
         let mut ems = false;
+        let mut ticket_expected = false;
         for ext in &hello.extensions {
             match ext {
                 Extension::ServerNameAck if matches!(self.server_name, ServerName::DnsName(_)) => {}
@@ -182,6 +336,9 @@ impl ExpectServerHello {
                     }
                 }
                 Extension::ExtendedMasterSecret => ems = true,
+                Extension::SessionTicket(data) if self.config.tickets && data.is_empty() => {
+                    ticket_expected = true;
+                }
                 // RFC 5746 §3.4: "the client MUST then verify that the length of the
                 // "renegotiated_connection" field is zero, and if it is not, MUST abort the
                 // handshake (by sending a fatal handshake_failure alert)."
@@ -213,7 +370,7 @@ impl ExpectServerHello {
                 "the server does not support the extended master secret",
             ));
         }
-        Ok(ems)
+        Ok((ems, ticket_expected))
     }
 }
 
@@ -226,6 +383,11 @@ struct Tls12Client {
     server_random: [u8; 32],
     suite: &'static Suite,
     ems: bool,
+    server_session_id: Vec<u8>,
+    /// ServerHello carried an empty SessionTicket: a NewSessionTicket comes before its CCS.
+    ticket_expected: bool,
+    /// The saved session this handshake resumes.
+    resumed_from: Option<Session>,
 }
 
 struct ExpectCertificate {
@@ -523,7 +685,9 @@ impl ExpectServerHelloDone {
             hs,
             master_secret,
             read,
-            verified,
+            peer: PeerAuthenticated::Server(verified),
+            write: None,
+            new_ticket: None,
         }))
     }
 }
@@ -532,27 +696,57 @@ struct ExpectChangeCipherSpec {
     hs: Tls12Client,
     master_secret: keys::MasterSecret,
     read: RecordCipher,
-    verified: ServerCertVerified,
+    peer: PeerAuthenticated,
+    /// Our write keys, switched on after the server's Finished when resuming; `None` in a full
+    /// handshake, where our Finished went first.
+    write: Option<RecordCipher>,
+    new_ticket: Option<NewSessionTicket>,
 }
 
 impl State for ExpectChangeCipherSpec {
-    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::ChangeCipherSpec = input else {
-            return Err(unexpected("ChangeCipherSpec", &input));
-        };
-        core.decrypter = Some(self.read);
-        Ok(Box::new(ExpectFinished {
-            hs: self.hs,
-            master_secret: self.master_secret,
-            verified: self.verified,
-        }))
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        match input {
+            // RFC 5077 §3.3: promised by the empty SessionTicket extension in ServerHello,
+            // "sent ... before the ChangeCipherSpec message".
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::NewSessionTicket(ticket),
+                    },
+                raw,
+            } if self.hs.ticket_expected && self.new_ticket.is_none() => {
+                self.hs.transcript.add(raw);
+                self.new_ticket = Some(ticket);
+                Ok(self)
+            }
+            Input::ChangeCipherSpec if self.hs.ticket_expected && self.new_ticket.is_none() => {
+                Err(unexpected("NewSessionTicket", &input))
+            }
+            Input::ChangeCipherSpec => {
+                core.decrypter = Some(self.read);
+                Ok(Box::new(ExpectFinished {
+                    hs: self.hs,
+                    master_secret: self.master_secret,
+                    peer: self.peer,
+                    write: self.write,
+                    new_ticket: self.new_ticket,
+                }))
+            }
+            other => Err(unexpected("ChangeCipherSpec", &other)),
+        }
     }
 }
 
 struct ExpectFinished {
     hs: Tls12Client,
     master_secret: keys::MasterSecret,
-    verified: ServerCertVerified,
+    peer: PeerAuthenticated,
+    write: Option<RecordCipher>,
+    new_ticket: Option<NewSessionTicket>,
 }
 
 impl State for ExpectFinished {
@@ -561,12 +755,12 @@ impl State for ExpectFinished {
             msg: HandshakeMessage {
                 payload: P::Finished(received),
             },
-            ..
+            raw,
         } = input
         else {
             return Err(unexpected("Finished", &input));
         };
-        let hs = self.hs;
+        let mut hs = self.hs;
         let expected = keys::verify_data(
             hs.suite.hash,
             &self.master_secret,
@@ -575,10 +769,91 @@ impl State for ExpectFinished {
         );
         let finished = verify_finished(&expected, &received)?;
         core.trace(|| Event::step("server Finished verified: the handshake was not tampered with; application data may flow"));
+        if let Some(write) = self.write {
+            // Abbreviated handshake: our ChangeCipherSpec and Finished come last.
+            hs.transcript.add(raw);
+            core.send_change_cipher_spec()?;
+            core.encrypter = Some(write);
+            let verify_data = keys::verify_data(
+                hs.suite.hash,
+                &self.master_secret,
+                keys::CLIENT_FINISHED,
+                hs.transcript.current_hash()?.as_ref(),
+            );
+            core.send_handshake(
+                &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
+                &mut hs.transcript,
+            )?;
+        }
+        hs.save_session(core, &self.master_secret, self.new_ticket);
         core.start_traffic()?;
-        Ok(Traffic::start(
-            finished,
-            PeerAuthenticated::Server(self.verified),
-        ))
+        Ok(Traffic::start(finished, self.peer))
     }
+}
+
+impl Tls12Client {
+    /// Keeps the session for this server name, so a later connection can offer it.
+    fn save_session(
+        &self,
+        core: &mut Core,
+        master_secret: &keys::MasterSecret,
+        new_ticket: Option<NewSessionTicket>,
+    ) {
+        let previous = self.resumed_from.as_ref();
+        let (ticket, lifetime) = match new_ticket {
+            // RFC 5077 §3.3: "A ticket_lifetime_hint of zero is reserved to indicate that the
+            // lifetime of the ticket is unspecified."
+            Some(t) if !t.ticket.is_empty() => {
+                let hint = Duration::from_secs(u64::from(t.lifetime_hint));
+                (
+                    t.ticket,
+                    if hint.is_zero() {
+                        DEFAULT_SESSION_LIFETIME
+                    } else {
+                        hint.min(DEFAULT_SESSION_LIFETIME)
+                    },
+                )
+            }
+            _ => match previous {
+                Some(p) => (p.ticket.clone(), p.lifetime),
+                None => (Vec::new(), DEFAULT_SESSION_LIFETIME),
+            },
+        };
+        let session = Session {
+            version: ProtocolVersion::TLSv1_2,
+            cipher_suite: self.suite.suite,
+            master_secret: master_secret.clone(),
+            extended_master_secret: self.ems,
+            created: previous.map_or(core.now.as_secs(), |p| p.created),
+            lifetime,
+            session_id: self.server_session_id.clone(),
+            ticket,
+            server_name: core.info.server_name.clone(),
+            alpn_protocol: core.info.alpn_protocol.clone(),
+            peer_certificates: core.info.peer_certificates.clone(),
+        };
+        if session.session_id.is_empty() && session.ticket.is_empty() {
+            return;
+        }
+        if let Some(cache) = &self.config.session_cache {
+            cache.put(cache_key(&self.server_name), session.encode().to_vec());
+            let how = if session.ticket.is_empty() {
+                "session ID"
+            } else {
+                "ticket"
+            };
+            core.trace(|| {
+                Event::step(format!(
+                    "session saved for {}: a later connection can resume it by {how}",
+                    self.server_name.to_str()
+                ))
+            });
+        }
+        core.session = Some(session);
+    }
+}
+
+/// Sessions are kept per server name (a DNS name, or an IP address written out).
+fn cache_key(server_name: &ServerName<'_>) -> Vec<u8> {
+    server_name.to_str().as_bytes().to_vec()
 }

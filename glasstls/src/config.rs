@@ -4,12 +4,14 @@
 use crate::crypto::{self, KeyExchange, SigningKey, Suite};
 use crate::error::Error;
 use crate::keylog::KeyLog;
+use crate::session::{DEFAULT_SESSION_LIFETIME, MemoryStore, SessionStore, TicketKeys};
 use crate::verify::RootStore;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// RFC 5246 allows handshake messages of up to 2^24-1 bytes; real chains stay far below 64 KiB.
 pub const DEFAULT_MAX_HANDSHAKE_SIZE: usize = 64 * 1024;
@@ -74,7 +76,14 @@ pub struct ClientConfig {
     pub common: Common,
     pub roots: RootStore,
     pub signature_schemes: Vec<SignatureScheme>,
+    /// Sessions kept per server name and offered again; `None` turns resumption off.
+    pub session_cache: Option<Arc<dyn SessionStore>>,
+    /// Ask for and offer RFC 5077 session tickets.
+    pub tickets: bool,
 }
+
+/// How many servers' sessions a client keeps by default.
+pub const DEFAULT_CLIENT_SESSIONS: usize = 256;
 
 impl ClientConfig {
     pub fn new(roots: RootStore) -> Self {
@@ -82,6 +91,8 @@ impl ClientConfig {
             common: Common::default(),
             roots,
             signature_schemes: crypto::VERIFY_SCHEMES.to_vec(),
+            session_cache: Some(Arc::new(MemoryStore::new(DEFAULT_CLIENT_SESSIONS))),
+            tickets: true,
         }
     }
 }
@@ -132,15 +143,99 @@ impl Identity {
 #[derive(Clone)]
 pub struct ServerConfig {
     pub common: Common,
-    /// One or more chains (e.g. RSA and ECDSA); the server picks the one the suite needs.
+    /// The default identities, for clients that send no name or a name we do not know: one or
+    /// more chains (e.g. RSA and ECDSA); the server picks the one the suite needs. May be empty
+    /// when `named_identities` covers every name served.
     pub identities: Vec<Identity>,
+    /// Identities chosen by SNI (RFC 6066 §3): an exact host name, or `*.domain` for any single
+    /// label in front of `domain`. Several entries may share a name (RSA and ECDSA).
+    pub named_identities: Vec<(String, Identity)>,
+    /// Issue session IDs and resume from them (RFC 5246 §7.3).
+    pub session_ids: bool,
+    pub session_store: Arc<dyn SessionStore>,
+    /// Issue and accept RFC 5077 tickets; `None` turns them off.
+    pub tickets: Option<Arc<TicketKeys>>,
+    pub session_lifetime: Duration,
 }
+
+/// How many sessions a server keeps by default (a few hundred bytes each).
+pub const DEFAULT_SERVER_SESSIONS: usize = 10_000;
 
 impl ServerConfig {
     pub fn new(identities: Vec<Identity>) -> Self {
         Self {
             common: Common::default(),
             identities,
+            named_identities: Vec::new(),
+            session_ids: true,
+            session_store: Arc::new(MemoryStore::new(DEFAULT_SERVER_SESSIONS)),
+            tickets: Some(Arc::new(TicketKeys::new(
+                Duration::from_secs(6 * 60 * 60),
+                DEFAULT_SESSION_LIFETIME,
+            ))),
+            session_lifetime: DEFAULT_SESSION_LIFETIME,
         }
+    }
+
+    /// RFC 6066 §3: the identities for the name the client asked for. Exact names win over
+    /// wildcards; with no match (or no name) the default identities serve, and when there are
+    /// none the name is unrecognized. Returns the identities and whether the name chose them.
+    pub fn resolve(&self, server_name: Option<&str>) -> Result<(Vec<&Identity>, bool), Error> {
+        if let Some(name) = server_name {
+            let name = name.trim_end_matches('.');
+            let exact: Vec<&Identity> = self
+                .named_identities
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, i)| i)
+                .collect();
+            if !exact.is_empty() {
+                return Ok((exact, true));
+            }
+            let wildcard: Vec<&Identity> = self
+                .named_identities
+                .iter()
+                .filter(|(n, _)| wildcard_matches(n, name))
+                .map(|(_, i)| i)
+                .collect();
+            if !wildcard.is_empty() {
+                return Ok((wildcard, true));
+            }
+        }
+        if !self.identities.is_empty() {
+            return Ok((self.identities.iter().collect(), false));
+        }
+        match server_name {
+            Some(name) => Err(Error::UnrecognizedName(name.to_string())),
+            None => Err(Error::HandshakeFailure(
+                "the client sent no server name and there is no default certificate",
+            )),
+        }
+    }
+}
+
+/// `*.example.test` matches `a.example.test` but neither `example.test` nor `a.b.example.test`.
+fn wildcard_matches(pattern: &str, name: &str) -> bool {
+    let Some(suffix) = pattern.strip_prefix("*.") else {
+        return false;
+    };
+    match name.split_once('.') {
+        Some((label, rest)) => !label.is_empty() && rest.eq_ignore_ascii_case(suffix),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_exactly_one_label() {
+        assert!(wildcard_matches("*.example.test", "a.example.test"));
+        assert!(wildcard_matches("*.example.test", "A.EXAMPLE.test"));
+        assert!(!wildcard_matches("*.example.test", "example.test"));
+        assert!(!wildcard_matches("*.example.test", "a.b.example.test"));
+        assert!(!wildcard_matches("*.example.test", ".example.test"));
+        assert!(!wildcard_matches("example.test", "example.test"));
     }
 }

@@ -46,6 +46,10 @@ pub struct HandshakeInfo {
     pub offered_suites: Vec<CipherSuite>,
     pub offered_groups: Vec<NamedGroup>,
     pub offered_alpn: Vec<Vec<u8>>,
+    /// Set when this handshake resumed an earlier session.
+    pub resumed: Option<crate::session::Resumption>,
+    /// The session ID the server gave (or echoed); empty if none.
+    pub session_id: Vec<u8>,
 }
 
 /// One TLS connection, client or server.
@@ -77,6 +81,8 @@ pub(crate) struct Core {
     max_handshake_size: usize,
     empty_or_warning_in_a_row: u32,
     pub info: HandshakeInfo,
+    /// The session this connection established or resumed, once the handshake is done.
+    pub session: Option<crate::session::Session>,
 }
 
 /// What the connection hands a handshake state.
@@ -125,7 +131,7 @@ impl Connection {
     }
 
     pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
-        if config.identities.is_empty() {
+        if config.identities.is_empty() && config.named_identities.is_empty() {
             return Err(Error::General(
                 "a server needs at least one certificate and key".into(),
             ));
@@ -266,6 +272,12 @@ impl Connection {
         &self.core.info
     }
 
+    /// The resumable session, on a client once the handshake is done (for saving to a file
+    /// and offering later, as `--sess-out` does).
+    pub fn session(&self) -> Option<&crate::session::Session> {
+        self.core.session.as_ref()
+    }
+
     /// Trace events recorded since the last call (empty unless the config enabled tracing).
     pub fn take_events(&mut self) -> Vec<Event> {
         self.core
@@ -298,6 +310,7 @@ impl Core {
             max_handshake_size: common.max_handshake_size,
             empty_or_warning_in_a_row: 0,
             info: HandshakeInfo::default(),
+            session: None,
         }
     }
 
@@ -616,6 +629,10 @@ pub(crate) struct FinishedVerified(());
 /// Finished it verified); a server does not authenticate clients.
 pub(crate) enum PeerAuthenticated {
     Server(crate::verify::ServerCertVerified),
+    /// A client resumed a session from its cache, which holds only sessions whose full
+    /// handshake verified the server (or that the application loaded on purpose), and the
+    /// server proved it holds that session's master secret by its Finished.
+    ServerResumed,
     ClientNotRequested,
 }
 

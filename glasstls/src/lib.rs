@@ -28,6 +28,7 @@ pub mod keylog;
 pub mod keys;
 pub mod record;
 mod server;
+pub mod session;
 pub mod stream;
 pub mod trace;
 pub mod verify;

@@ -1,9 +1,17 @@
-//! The TLS 1.2 server (RFC 5246 §7.3 flow), one struct per expected message:
+//! The TLS 1.2 server (RFC 5246 §7.3), one struct per expected message. The full handshake:
 //!
 //! ```text
 //!   ExpectClientHello ──ServerHello, Certificate, [ServerKeyExchange], ServerHelloDone──►
 //!   ExpectClientKeyExchange ──► ExpectChangeCipherSpec ──► ExpectFinished
-//!        ──ChangeCipherSpec, Finished──► Traffic
+//!        ──[NewSessionTicket], ChangeCipherSpec, Finished──► Traffic
+//! ```
+//!
+//! The abbreviated handshake, when the client offers a session we still hold (by session ID) or
+//! a ticket we can open, and nothing about it conflicts with this ClientHello:
+//!
+//! ```text
+//!   ExpectClientHello ──ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished──►
+//!   ExpectChangeCipherSpec ──► ExpectFinished ──► Traffic
 //! ```
 
 use crate::config::{Identity, ServerConfig};
@@ -14,11 +22,12 @@ use crate::crypto::{self, KeyExchange, KeyShare, SigningKey, Suite};
 use crate::error::Error;
 use crate::keys;
 use crate::record::RecordCipher;
+use crate::session::{Resumption, Session};
 use crate::trace::{Event, hex};
 use crate::wire::{
     CipherSuite, ClientHello, ClientKeyExchange, Codec, DigitallySigned, EcdheParams, Extension,
-    HandshakeMessage, HandshakePayload as P, NamedGroup, ProtocolVersion, ServerHello,
-    SignatureScheme,
+    ExtensionType, HandshakeMessage, HandshakePayload as P, NamedGroup, NewSessionTicket,
+    ProtocolVersion, ServerHello, SignatureScheme,
 };
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -31,12 +40,25 @@ struct ExpectClientHello {
     config: Arc<ServerConfig>,
 }
 
-/// What the server settled on for this connection.
+/// What the server settled on for a full handshake.
 struct Choice {
     suite: &'static Suite,
     identity: Identity,
     /// Group and signature scheme, for ECDHE suites.
     ecdhe: Option<(NamedGroup, SignatureScheme)>,
+}
+
+/// What both handshakes decide from the ClientHello alone.
+struct Hello {
+    client_random: [u8; 32],
+    client_session_id: Vec<u8>,
+    secure_renegotiation: bool,
+    ems: bool,
+    alpn: Option<Vec<u8>>,
+    server_name: Option<String>,
+    /// The client sent session_ticket, so it can take a NewSessionTicket.
+    client_takes_tickets: bool,
+    client_sent_point_formats: bool,
 }
 
 impl State for ExpectClientHello {
@@ -66,62 +88,284 @@ impl State for ExpectClientHello {
         }
         let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         record_offer(core, &hello);
-        let choice = self.choose(&hello)?;
-        let ems = hello
-            .find(crate::wire::ExtensionType::ExtendedMasterSecret)
-            .is_some();
+        let ems = hello.find(ExtensionType::ExtendedMasterSecret).is_some();
         // RFC 7627 §5.3: a server that requires EMS aborts with handshake_failure.
         if !ems && self.config.common.require_extended_master_secret {
             return Err(Error::HandshakeFailure(
                 "the client does not offer the extended master secret",
             ));
         }
+        // RFC 6066 §3: the name chooses the certificate, before anything else is chosen (an
+        // RSA and an ECDSA chain may serve one name).
+        let server_name = core.info.server_name.clone();
+        let (identities, name_used) = self.config.resolve(server_name.as_deref())?;
         let alpn = self.choose_alpn(&hello)?;
+        let info = Hello {
+            client_random: hello.random,
+            client_session_id: hello.session_id.clone(),
+            secure_renegotiation,
+            ems,
+            alpn,
+            server_name,
+            client_takes_tickets: self.config.tickets.is_some()
+                && hello.find(ExtensionType::SessionTicket).is_some(),
+            client_sent_point_formats: hello.find(ExtensionType::EcPointFormats).is_some(),
+        };
+        let mut transcript = Transcript::new();
+        transcript.add(raw);
+        if let Some((session, how)) = self.find_session(core, &hello, &info) {
+            return self.resume(core, info, transcript, session, how);
+        }
+        let choice = self.choose(&hello, &identities)?;
+        self.full(core, info, transcript, choice, name_used)
+    }
+}
 
-        let server_random = crypto::random_bytes::<32>()?;
+impl ExpectClientHello {
+    /// The session the client offers, if we hold it and may resume it. Every refusal is a
+    /// full handshake, never an error (RFC 5246 §7.4.1.2: "the server ... may choose to
+    /// generate a new session ID").
+    fn find_session(
+        &self,
+        core: &mut Core,
+        hello: &ClientHello,
+        info: &Hello,
+    ) -> Option<(Session, Resumption)> {
+        let ticket = match hello.find(ExtensionType::SessionTicket) {
+            Some(Extension::SessionTicket(t)) if !t.is_empty() => Some(t),
+            _ => None,
+        };
+        let refuse = |core: &mut Core, why: String| {
+            core.trace(|| Event::step(format!("resumption refused, full handshake: {why}")));
+            None
+        };
+        let (session, how) = match (&self.config.tickets, ticket) {
+            // RFC 5077 §3.4: a ticket the server cannot use leads to a full handshake.
+            (Some(keys), Some(ticket)) => match keys
+                .unseal(core.now, ticket)
+                .and_then(|b| Session::decode(&b).ok())
+            {
+                Some(session) => (session, Resumption::Ticket),
+                None => return refuse(
+                    core,
+                    "the ticket does not open with any current key (unknown, tampered or retired)"
+                        .into(),
+                ),
+            },
+            _ if self.config.session_ids && !hello.session_id.is_empty() => {
+                match self
+                    .config
+                    .session_store
+                    .get(&hello.session_id)
+                    .and_then(|b| Session::decode(&b).ok())
+                {
+                    Some(session) => (session, Resumption::SessionId),
+                    None => {
+                        return refuse(core, "the session ID is not in our session store".into());
+                    }
+                }
+            }
+            _ => return None,
+        };
+        if session.is_expired(core.now) {
+            return refuse(core, "the session has expired".into());
+        }
+        if session.version != ProtocolVersion::TLSv1_2 {
+            return refuse(core, format!("the session was {}", session.version));
+        }
+        let same_name = match (&session.server_name, &info.server_name) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_name {
+            return refuse(core, "the session belongs to another server name".into());
+        }
+        // RFC 7627 §5.3: "If the original session used the "extended_master_secret" extension
+        // but the new ClientHello does not contain it, the server MUST abort the abbreviated
+        // handshake." / "If the original session did not use the extension but the new
+        // ClientHello contains the extension, then the server MUST NOT perform the abbreviated
+        // handshake. Instead, it SHOULD continue with a full handshake".
+        if session.extended_master_secret != info.ems {
+            return refuse(
+                core,
+                "the extended master secret state differs from the session's".into(),
+            );
+        }
+        // RFC 5246 §7.4.1.2: the client "MUST include at least the cipher_suite from that
+        // session"; we also still have to enable it.
+        let usable = self
+            .config
+            .common
+            .enabled_suites()
+            .iter()
+            .any(|s| s.suite == session.cipher_suite)
+            && hello.cipher_suites.contains(&session.cipher_suite);
+        if !usable {
+            return refuse(
+                core,
+                "the session's cipher suite is not offered or no longer enabled".into(),
+            );
+        }
+        Some((session, how))
+    }
+
+    fn server_hello_extensions(&self, info: &Hello, issue_ticket: bool) -> Vec<Extension> {
         let mut extensions = Vec::new();
-        if secure_renegotiation {
+        if info.secure_renegotiation {
             extensions.push(Extension::RenegotiationInfo(Vec::new()));
         }
-        if ems {
+        if info.ems {
             extensions.push(Extension::ExtendedMasterSecret);
         }
-        if choice.suite.kx == KeyExchange::Ecdhe
-            && hello
-                .find(crate::wire::ExtensionType::EcPointFormats)
-                .is_some()
-        {
-            extensions.push(Extension::EcPointFormats(vec![0]));
-        }
-        if let Some(protocol) = &alpn {
+        if let Some(protocol) = &info.alpn {
             extensions.push(Extension::Alpn(vec![protocol.clone()]));
+        }
+        // RFC 5077 §3.2: "The server uses a zero-length SessionTicket extension to indicate to
+        // the client that it will send a new session ticket using the NewSessionTicket
+        // handshake message".
+        if issue_ticket {
+            extensions.push(Extension::SessionTicket(Vec::new()));
+        }
+        extensions
+    }
+
+    fn resume(
+        self: Box<Self>,
+        core: &mut Core,
+        info: Hello,
+        mut transcript: Transcript,
+        session: Session,
+        how: Resumption,
+    ) -> Result<Box<dyn State>, Error> {
+        let suite =
+            crypto::suite(session.cipher_suite).ok_or(Error::Internal("resumed suite vanished"))?;
+        transcript.start_hash(suite.hash);
+        let server_random = crypto::random_bytes::<32>()?;
+        // RFC 6066 §3: "When resuming a session, the server MUST NOT include a server_name
+        // extension in the server hello."
+        let server_hello = ServerHello {
+            server_version: ProtocolVersion::TLSv1_2,
+            random: server_random,
+            // RFC 5246 §7.4.1.3 (session IDs) and RFC 5077 §3.4 (tickets): echoing the client's
+            // session ID tells it the session is resumed.
+            session_id: info.client_session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions: self.server_hello_extensions(&info, info.client_takes_tickets),
+        };
+        core.info.version = Some(ProtocolVersion::TLSv1_2);
+        core.info.cipher_suite = Some(suite.suite);
+        core.info.extended_master_secret = info.ems;
+        core.info.alpn_protocol = info.alpn.clone();
+        core.info.resumed = Some(how);
+        core.info.session_id = info.client_session_id.clone();
+        core.trace(|| {
+            Event::step(format!(
+                "resuming the session by {how}: Certificate, ServerKeyExchange, ServerHelloDone and ClientKeyExchange are skipped, because both sides still hold the master secret of the earlier full handshake; only fresh randoms and new keys"
+            ))
+        });
+        core.send_handshake(
+            &HandshakeMessage::new(P::ServerHello(server_hello)),
+            &mut transcript,
+        )?;
+        let master_secret = session.master_secret.clone();
+        let (write, read) =
+            core.tls12_keys(suite, &master_secret, &info.client_random, &server_random)?;
+        let mut hs = Tls12Server {
+            config: self.config,
+            transcript,
+            client_random: info.client_random,
+            server_random,
+            suite,
+            ems: info.ems,
+            session_id: info.client_session_id.clone(),
+            server_name: info.server_name.clone(),
+            alpn: info.alpn.clone(),
+            issue_ticket: info.client_takes_tickets,
+            session_created: session.created,
+        };
+        // RFC 5077 §3.1: in the abbreviated handshake the NewSessionTicket comes before the
+        // server's ChangeCipherSpec.
+        hs.send_ticket(core, &master_secret)?;
+        core.send_change_cipher_spec()?;
+        core.encrypter = Some(write);
+        let verify_data = keys::verify_data(
+            suite.hash,
+            &master_secret,
+            keys::SERVER_FINISHED,
+            hs.transcript.current_hash()?.as_ref(),
+        );
+        core.send_handshake(
+            &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
+            &mut hs.transcript,
+        )?;
+        Ok(Box::new(ExpectChangeCipherSpec {
+            hs,
+            master_secret,
+            read,
+            write: None,
+        }))
+    }
+
+    fn full(
+        self: Box<Self>,
+        core: &mut Core,
+        info: Hello,
+        mut transcript: Transcript,
+        choice: Choice,
+        name_used: bool,
+    ) -> Result<Box<dyn State>, Error> {
+        let server_random = crypto::random_bytes::<32>()?;
+        let session_id = match self.config.session_ids {
+            true => crypto::random_bytes::<32>()?.to_vec(),
+            false => Vec::new(),
+        };
+        let mut extensions = self.server_hello_extensions(&info, info.client_takes_tickets);
+        // RFC 6066 §3: "the server SHALL include an extension of type "server_name" in the
+        // (extended) server hello. The "extension_data" field of this extension SHALL be
+        // empty." — when it used the name to choose.
+        if name_used {
+            extensions.push(Extension::ServerNameAck);
+        }
+        // RFC 8422 §5.2: answer ec_point_formats when it was sent and an ECC suite is chosen.
+        if choice.suite.kx == KeyExchange::Ecdhe && info.client_sent_point_formats {
+            extensions.push(Extension::EcPointFormats(vec![0]));
         }
         let server_hello = ServerHello {
             server_version: ProtocolVersion::TLSv1_2,
             random: server_random,
-            session_id: Vec::new(),
+            session_id: session_id.clone(),
             cipher_suite: choice.suite.suite,
             compression_method: 0,
             extensions,
         };
         core.info.version = Some(ProtocolVersion::TLSv1_2);
         core.info.cipher_suite = Some(choice.suite.suite);
-        core.info.extended_master_secret = ems;
-        core.info.alpn_protocol = alpn;
+        core.info.extended_master_secret = info.ems;
+        core.info.alpn_protocol = info.alpn.clone();
+        core.info.session_id = session_id.clone();
         core.trace(|| {
             Event::step(format!(
-                "chose {} for this client ({} certificate){}",
+                "chose {} for this client ({} certificate{}){}",
                 choice.suite.suite,
                 match choice.identity.key.auth() {
                     crypto::Auth::Rsa => "RSA",
                     crypto::Auth::Ecdsa => "ECDSA",
                 },
-                if ems { ", extended master secret" } else { "" }
+                if name_used {
+                    ", chosen by the requested name"
+                } else {
+                    ""
+                },
+                if info.ems {
+                    ", extended master secret"
+                } else {
+                    ""
+                }
             ))
         });
 
-        let mut transcript = Transcript::new();
-        transcript.add(raw);
         transcript.start_hash(choice.suite.hash);
         core.send_handshake(
             &HandshakeMessage::new(P::ServerHello(server_hello)),
@@ -140,7 +384,7 @@ impl State for ExpectClientHello {
                 };
                 // RFC 8422 §5.4: sign ClientHello.random + ServerHello.random + ServerECDHParams.
                 let mut signed = Vec::with_capacity(64 + 4 + params.public.len());
-                signed.extend_from_slice(&hello.random);
+                signed.extend_from_slice(&info.client_random);
                 signed.extend_from_slice(&server_random);
                 params.encode(&mut signed);
                 let signature = choice.identity.key.sign(scheme, &signed)?;
@@ -174,11 +418,17 @@ impl State for ExpectClientHello {
         core.send_handshake(&HandshakeMessage::new(P::ServerHelloDone), &mut transcript)?;
         Ok(Box::new(ExpectClientKeyExchange {
             hs: Tls12Server {
+                config: self.config,
                 transcript,
-                client_random: hello.random,
+                client_random: info.client_random,
                 server_random,
                 suite: choice.suite,
-                ems,
+                ems: info.ems,
+                session_id,
+                server_name: info.server_name,
+                alpn: info.alpn,
+                issue_ticket: info.client_takes_tickets,
+                session_created: core.now.as_secs(),
             },
             key: choice.identity.key,
             share,
@@ -220,7 +470,7 @@ impl ExpectClientHello {
     /// Picks the suite in the client's order of preference (the client knows whether it has AES
     /// hardware), among the suites this server enables, for which we hold a fitting certificate
     /// and, for ECDHE, share a group and a signature scheme with the client.
-    fn choose(&self, hello: &ClientHello) -> Result<Choice, Error> {
+    fn choose(&self, hello: &ClientHello, identities: &[&Identity]) -> Result<Choice, Error> {
         let enabled = self.config.common.enabled_suites();
         let client_groups = match hello.find(crate::wire::ExtensionType::SupportedGroups) {
             Some(Extension::SupportedGroups(g)) => Some(g.as_slice()),
@@ -254,7 +504,7 @@ impl ExpectClientHello {
                         .ecdsa_curve()
                         .is_none_or(|curve| client_groups.is_none_or(|c| c.contains(&curve)))
             };
-            for identity in self.config.identities.iter().filter(usable) {
+            for identity in identities.iter().copied().filter(usable) {
                 match suite.kx {
                     KeyExchange::Rsa => {
                         return Ok(Choice {
@@ -302,12 +552,73 @@ impl ExpectClientHello {
     }
 }
 
+/// What every state after ServerHello carries.
 struct Tls12Server {
+    config: Arc<ServerConfig>,
     transcript: Transcript,
     client_random: [u8; 32],
     server_random: [u8; 32],
     suite: &'static Suite,
     ems: bool,
+    /// Our session ID (full handshake) or the client's (resumption); may be empty.
+    session_id: Vec<u8>,
+    server_name: Option<String>,
+    alpn: Option<Vec<u8>>,
+    issue_ticket: bool,
+    /// When the session's full handshake happened: resumption does not extend a session's life.
+    session_created: u64,
+}
+
+impl Tls12Server {
+    fn session(&self, master_secret: &keys::MasterSecret) -> Session {
+        Session {
+            version: ProtocolVersion::TLSv1_2,
+            cipher_suite: self.suite.suite,
+            master_secret: master_secret.clone(),
+            extended_master_secret: self.ems,
+            created: self.session_created,
+            lifetime: self.config.session_lifetime,
+            session_id: Vec::new(),
+            ticket: Vec::new(),
+            server_name: self.server_name.clone(),
+            alpn_protocol: self.alpn.clone(),
+            peer_certificates: Vec::new(),
+        }
+    }
+
+    /// RFC 5077 §3.3: seals the session into a ticket and sends NewSessionTicket.
+    fn send_ticket(
+        &mut self,
+        core: &mut Core,
+        master_secret: &keys::MasterSecret,
+    ) -> Result<(), Error> {
+        let Some(keys) = self.config.tickets.as_ref().filter(|_| self.issue_ticket) else {
+            return Ok(());
+        };
+        let ticket = keys.seal(core.now, &self.session(master_secret).encode())?;
+        let lifetime_hint = self
+            .config
+            .session_lifetime
+            .as_secs()
+            .min(u64::from(u32::MAX)) as u32;
+        let msg = HandshakeMessage::new(P::NewSessionTicket(NewSessionTicket {
+            lifetime_hint,
+            ticket,
+        }));
+        core.send_handshake(&msg, &mut self.transcript)
+    }
+
+    /// Keeps the session under its ID once the full handshake has completed.
+    fn store_session(&self, core: &mut Core, master_secret: &keys::MasterSecret) {
+        if self.config.session_ids && !self.session_id.is_empty() {
+            let mut session = self.session(master_secret);
+            session.session_id = self.session_id.clone();
+            self.config
+                .session_store
+                .put(self.session_id.clone(), session.encode().to_vec());
+            core.trace(|| Event::step("session stored under its ID for later resumption"));
+        }
+    }
 }
 
 struct ExpectClientKeyExchange {
@@ -395,8 +706,8 @@ impl State for ExpectClientKeyExchange {
         Ok(Box::new(ExpectChangeCipherSpec {
             hs: self.hs,
             master_secret,
-            write,
             read,
+            write: Some(write),
         }))
     }
 }
@@ -451,8 +762,10 @@ pub(crate) fn decrypt_pre_master_secret(
 struct ExpectChangeCipherSpec {
     hs: Tls12Server,
     master_secret: keys::MasterSecret,
-    write: RecordCipher,
     read: RecordCipher,
+    /// Our write keys, still to be switched on after the client's Finished (full handshake);
+    /// `None` when we already sent our Finished (resumption).
+    write: Option<RecordCipher>,
 }
 
 impl State for ExpectChangeCipherSpec {
@@ -472,7 +785,7 @@ impl State for ExpectChangeCipherSpec {
 struct ExpectFinished {
     hs: Tls12Server,
     master_secret: keys::MasterSecret,
-    write: RecordCipher,
+    write: Option<RecordCipher>,
 }
 
 impl State for ExpectFinished {
@@ -496,18 +809,22 @@ impl State for ExpectFinished {
         let finished = verify_finished(&expected, &received)?;
         core.trace(|| Event::step("client Finished verified"));
         hs.transcript.add(raw);
-        core.send_change_cipher_spec()?;
-        core.encrypter = Some(self.write);
-        let verify_data = keys::verify_data(
-            hs.suite.hash,
-            &self.master_secret,
-            keys::SERVER_FINISHED,
-            hs.transcript.current_hash()?.as_ref(),
-        );
-        core.send_handshake(
-            &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
-            &mut hs.transcript,
-        )?;
+        if let Some(write) = self.write {
+            hs.send_ticket(core, &self.master_secret)?;
+            core.send_change_cipher_spec()?;
+            core.encrypter = Some(write);
+            let verify_data = keys::verify_data(
+                hs.suite.hash,
+                &self.master_secret,
+                keys::SERVER_FINISHED,
+                hs.transcript.current_hash()?.as_ref(),
+            );
+            core.send_handshake(
+                &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
+                &mut hs.transcript,
+            )?;
+            hs.store_session(core, &self.master_secret);
+        }
         core.start_traffic()?;
         Ok(Traffic::start(
             finished,

@@ -201,7 +201,17 @@ pub fn describe(msg: &HandshakeMessage) -> Vec<(String, String)> {
         }
         P::Finished(vd) => vec![field("verify_data", hex(vd))],
         P::CertificateVerify(ds) => vec![field("algorithm", ds.scheme.to_string())],
-        P::NewSessionTicket(body) | P::Unknown(_, body) => {
+        P::NewSessionTicket(t) => vec![
+            field("ticket_lifetime_hint", format!("{} s", t.lifetime_hint)),
+            field(
+                "ticket",
+                format!(
+                    "{} bytes (sealed session state, opaque to the client)",
+                    t.ticket.len()
+                ),
+            ),
+        ],
+        P::Unknown(_, body) => {
             vec![field("length", format!("{} bytes", body.len()))]
         }
         P::HelloRequest | P::ServerHelloDone => Vec::new(),

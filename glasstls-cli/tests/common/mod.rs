@@ -252,6 +252,15 @@ pub fn pump(
     client: &mut Connection,
     server: &mut Connection,
 ) -> (Option<glasstls::Error>, Option<glasstls::Error>) {
+    pump_at(client, server, UnixTime::now())
+}
+
+/// `pump`, with the clock reading `now` for both sides.
+pub fn pump_at(
+    client: &mut Connection,
+    server: &mut Connection,
+    now: UnixTime,
+) -> (Option<glasstls::Error>, Option<glasstls::Error>) {
     let (mut client_err, mut server_err) = (None, None);
     for _ in 0..100 {
         let to_server = client.take_outgoing();
@@ -260,21 +269,30 @@ pub fn pump(
             break;
         }
         if server_err.is_none() && !to_server.is_empty() {
-            feed_all(server, &to_server, &mut server_err);
+            feed_all_at(server, &to_server, &mut server_err, now);
         }
         if client_err.is_none() && !to_client.is_empty() {
-            feed_all(client, &to_client, &mut client_err);
+            feed_all_at(client, &to_client, &mut client_err, now);
         }
     }
     (client_err, server_err)
 }
 
-pub fn feed_all(conn: &mut Connection, mut data: &[u8], err: &mut Option<glasstls::Error>) {
+pub fn feed_all(conn: &mut Connection, data: &[u8], err: &mut Option<glasstls::Error>) {
+    feed_all_at(conn, data, err, UnixTime::now())
+}
+
+pub fn feed_all_at(
+    conn: &mut Connection,
+    mut data: &[u8],
+    err: &mut Option<glasstls::Error>,
+    now: UnixTime,
+) {
     let mut sink = vec![0u8; 1 << 16];
     while err.is_none() {
         let n = conn.read_tls(data);
         data = &data[n..];
-        if let Err(e) = conn.process_new_packets(UnixTime::now()) {
+        if let Err(e) = conn.process_new_packets(now) {
             *err = Some(e);
             break;
         }

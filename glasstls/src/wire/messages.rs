@@ -32,7 +32,7 @@ pub enum HandshakePayload {
     /// Its structure depends on the negotiated key exchange; see [`ClientKeyExchange`].
     ClientKeyExchange(Vec<u8>),
     Finished(Vec<u8>),
-    NewSessionTicket(Vec<u8>),
+    NewSessionTicket(NewSessionTicket),
     Unknown(HandshakeType, Vec<u8>),
 }
 
@@ -78,8 +78,8 @@ impl Codec for HandshakeMessage {
             P::ServerKeyExchange(body)
             | P::ClientKeyExchange(body)
             | P::Finished(body)
-            | P::NewSessionTicket(body)
             | P::Unknown(_, body) => out.extend_from_slice(body),
+            P::NewSessionTicket(t) => t.encode(out),
         });
     }
 
@@ -114,11 +114,34 @@ impl Codec for HandshakeMessage {
             }
             HandshakeType::ClientKeyExchange => P::ClientKeyExchange(body.rest().to_vec()),
             HandshakeType::Finished => P::Finished(body.rest().to_vec()),
-            HandshakeType::NewSessionTicket => P::NewSessionTicket(body.rest().to_vec()),
+            HandshakeType::NewSessionTicket => {
+                P::NewSessionTicket(NewSessionTicket::read(&mut body)?)
+            }
             other => P::Unknown(other, body.rest().to_vec()),
         };
         body.expect_empty(what)?;
         Ok(Self { payload })
+    }
+}
+
+/// RFC 5077 §3.3: `struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSessionTicket {
+    pub lifetime_hint: u32,
+    pub ticket: Vec<u8>,
+}
+
+impl Codec for NewSessionTicket {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.lifetime_hint.to_be_bytes());
+        put_vec(out, LengthPrefix::U16, &self.ticket);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            lifetime_hint: r.u32("ticket_lifetime_hint")?,
+            ticket: r.vec(LengthPrefix::U16, "ticket")?,
+        })
     }
 }
 
