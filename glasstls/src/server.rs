@@ -114,10 +114,10 @@ impl State for ExpectClientHello {
         let mut transcript = Transcript::new();
         transcript.add(raw);
         if let Some((session, how)) = self.find_session(core, &hello, &info) {
-            return self.resume(core, info, transcript, session, how);
+            return (*self).resume(core, info, transcript, session, how);
         }
         let choice = self.choose(&hello, &identities)?;
-        self.full(core, info, transcript, choice, name_used)
+        (*self).full(core, info, transcript, choice, name_used)
     }
 }
 
@@ -231,7 +231,7 @@ impl ExpectClientHello {
     }
 
     fn resume(
-        self: Box<Self>,
+        self,
         core: &mut Core,
         info: Hello,
         mut transcript: Transcript,
@@ -309,7 +309,7 @@ impl ExpectClientHello {
     }
 
     fn full(
-        self: Box<Self>,
+        self,
         core: &mut Core,
         info: Hello,
         mut transcript: Transcript,
