@@ -1,41 +1,55 @@
-//! `glasstls demo`: the note's handshake (RSA key exchange) and an ECDHE one, against a
-//! throw-away server on loopback, with their traces. No network needed.
+//! `glasstls demo`: the note's handshake (RSA key exchange), an ECDHE one, resumption by
+//! session ID and by ticket, and two names on one address, against a throw-away server on
+//! loopback, with their traces. No network needed.
 
 use crate::pki::{Ca, KeyKind};
 use crate::print_events;
 use crate::serve::{Mode, accept_loop};
 use glasstls::wire::{CipherSuite, NamedGroup};
+use glasstls::x509::Summary;
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
 pub fn run(reveal_secrets: bool) -> Result<(), String> {
     let err = |e: rcgen::Error| format!("making the throw-away certificates: {e}");
     let ca = Ca::new("glasstls demo CA").map_err(err)?;
-    let rsa = ca.issue(&["localhost"], KeyKind::Rsa2048).map_err(err)?;
-    let ecdsa = ca.issue(&["localhost"], KeyKind::EcdsaP256).map_err(err)?;
-    let identities = vec![
-        Identity::new(rsa.chain.clone(), &rsa.key_der()).map_err(|e| e.to_string())?,
-        Identity::new(ecdsa.chain.clone(), &ecdsa.key_der()).map_err(|e| e.to_string())?,
+    let identity = |names: &[&str], kind| -> Result<Identity, String> {
+        let leaf = ca.issue(names, kind).map_err(err)?;
+        Identity::new(leaf.chain.clone(), &leaf.key_der()).map_err(|e| e.to_string())
+    };
+    let mut server = ServerConfig::new(vec![
+        identity(&["localhost"], KeyKind::Rsa2048)?,
+        identity(&["localhost"], KeyKind::EcdsaP256)?,
+    ]);
+    server.named_identities = vec![
+        (
+            "shop.example".into(),
+            identity(&["shop.example"], KeyKind::EcdsaP256)?,
+        ),
+        (
+            "blog.example".into(),
+            identity(&["blog.example"], KeyKind::EcdsaP256)?,
+        ),
     ];
-    let mut server = ServerConfig::new(identities);
     server.common.rsa_key_exchange = true;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = Arc::new(server);
-    std::thread::spawn(move || accept_loop(listener, server, Mode::Page));
+    std::thread::spawn(move || accept_loop(listener, Arc::new(server), Mode::Page));
 
     let mut roots = RootStore::empty();
     roots.add(&ca.cert).map_err(|e| e.to_string())?;
+    let demo = Demo {
+        addr,
+        roots,
+        reveal_secrets,
+    };
 
-    println!(
-        "glasstls demo: a throw-away CA issued an RSA and an ECDSA certificate for localhost;"
-    );
-    println!(
-        "a glasstls server holding both listens on {addr}. Each handshake below is traced from"
-    );
-    println!("the client's side: → is what it sends, ← what it receives, • what it works out.\n");
+    println!("glasstls demo: a throw-away CA issued certificates for localhost (RSA and ECDSA),");
+    println!("shop.example and blog.example; one glasstls server holding all of them listens on");
+    println!("{addr}. Each handshake is traced from the client's side: → is what it sends,");
+    println!("← what it receives, • what it works out.\n");
 
     section(
         "1. The note's handshake: RSA key exchange (TLS_RSA_WITH_AES_128_GCM_SHA256)",
@@ -44,13 +58,9 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
          ChangeCipherSpec → Finished, both ways. No forward secrecy: whoever later steals the\n\
          server's key can decrypt a recording of this connection.",
     );
-    handshake(
-        addr,
-        &roots,
-        CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256,
-        None,
-        reveal_secrets,
-    )?;
+    let mut config = demo.client(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256, None);
+    config.common.rsa_key_exchange = true;
+    demo.connect(&Arc::new(config), "localhost", true)?;
 
     section(
         "2. What modern peers do: ECDHE (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, x25519)",
@@ -58,59 +68,123 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
          The pre-master secret is the Diffie-Hellman result, which no recording reveals later\n\
          (forward secrecy).",
     );
-    handshake(
-        addr,
-        &roots,
-        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        Some(NamedGroup::X25519),
-        reveal_secrets,
+    let ecdhe = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    demo.connect(
+        &Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519))),
+        "localhost",
+        true,
     )?;
+
+    section(
+        "3. The note's session ID: the second connection skips certificate and key exchange",
+        "The first handshake is a full one; the server gives it a 32-byte session ID and keeps the\n\
+         master secret. The client offers that ID next time; the server echoes it, and both derive\n\
+         new keys from the old master secret and two new randoms.",
+    );
+    let mut config = demo.client(ecdhe, Some(NamedGroup::X25519));
+    config.tickets = false;
+    let config = Arc::new(config);
+    demo.connect(&config, "localhost", false)?;
+    demo.connect(&config, "localhost", true)?;
+
+    section(
+        "4. Session tickets (RFC 5077): the server keeps nothing",
+        "The server seals the session state under its ticket key and hands it to the client in a\n\
+         NewSessionTicket. The client offers the ticket; the server opens it and resumes.",
+    );
+    let config = Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519)));
+    demo.connect(&config, "localhost", false)?;
+    demo.connect(&config, "localhost", true)?;
+
+    section(
+        "5. SNI: two names on one address, a certificate for each",
+        "The client names the host it wants in server_name (in clear text: an observer sees it; \n\
+         Encrypted Client Hello is the fix). The server picks the certificate by that name.",
+    );
+    for name in ["shop.example", "blog.example"] {
+        let config = Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519)));
+        demo.connect(&config, name, false)?;
+    }
     if !reveal_secrets {
         println!("(run `glasstls demo --reveal-secrets` to see the secret values themselves)");
     }
     Ok(())
 }
 
+struct Demo {
+    addr: SocketAddr,
+    roots: RootStore,
+    reveal_secrets: bool,
+}
+
 fn section(title: &str, text: &str) {
     println!("══ {title}\n{text}\n");
 }
 
-fn handshake(
-    addr: std::net::SocketAddr,
-    roots: &RootStore,
-    suite: CipherSuite,
-    group: Option<NamedGroup>,
-    reveal_secrets: bool,
-) -> Result<(), String> {
-    let mut config = ClientConfig::new(roots.clone());
-    config.common.cipher_suites = vec![suite];
-    config.common.rsa_key_exchange = group.is_none();
-    if let Some(group) = group {
-        config.common.groups = vec![group];
+impl Demo {
+    fn client(&self, suite: CipherSuite, group: Option<NamedGroup>) -> ClientConfig {
+        let mut config = ClientConfig::new(self.roots.clone());
+        config.common.cipher_suites = vec![suite];
+        if let Some(group) = group {
+            // In TLS 1.2 supported_groups also names the curves the client accepts for ECDSA
+            // certificates (RFC 8422 §5.1): ours are on P-256, so offer it after the group we
+            // want the key exchange to use.
+            config.common.groups = vec![group, NamedGroup::secp256r1];
+        }
+        config.common.trace = true;
+        config.common.reveal_secrets = self.reveal_secrets;
+        config
     }
-    config.common.trace = true;
-    config.common.reveal_secrets = reveal_secrets;
-    let name = "localhost".try_into().map_err(|_| "bad name".to_string())?;
-    let conn = Connection::client(Arc::new(config), name).map_err(|e| e.to_string())?;
-    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, tcp);
-    let mut stdout = std::io::stdout();
-    let result = tls.handshake();
-    print_events(&mut stdout, "", tls.conn_mut());
-    result.map_err(|e| format!("the demo handshake failed: {e}"))?;
-    tls.write_all(b"GET /text HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .map_err(|e| e.to_string())?;
-    let mut response = Vec::new();
-    tls.read_to_end(&mut response).map_err(|e| e.to_string())?;
-    print_events(&mut stdout, "", tls.conn_mut());
-    let response = String::from_utf8_lossy(&response);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or(&*response, |(_, b)| b);
-    println!("\nApplication data, encrypted both ways: the server's page describes what it saw:");
-    for line in body.lines() {
-        println!("    {line}");
+
+    /// One connection: handshake, a request, the page. With `traced`, the whole trace and the
+    /// page; otherwise one line.
+    fn connect(&self, config: &Arc<ClientConfig>, name: &str, traced: bool) -> Result<(), String> {
+        let server_name = name
+            .to_string()
+            .try_into()
+            .map_err(|_| "bad name".to_string())?;
+        let conn =
+            Connection::client(Arc::clone(config), server_name).map_err(|e| e.to_string())?;
+        let tcp = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        let mut tls = Stream::new(conn, tcp);
+        let mut stdout = std::io::stdout();
+        let result = tls.handshake();
+        if traced || result.is_err() {
+            print_events(&mut stdout, "", tls.conn_mut());
+        } else {
+            tls.conn_mut().take_events();
+        }
+        result.map_err(|e| format!("the demo handshake failed: {e}"))?;
+        tls.write_all(format!("GET /text HTTP/1.0\r\nHost: {name}\r\n\r\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut response = Vec::new();
+        tls.read_to_end(&mut response).map_err(|e| e.to_string())?;
+        let info = tls.conn().info();
+        let subject = info
+            .peer_certificates
+            .first()
+            .map(|c| Summary::parse(c).subject)
+            .unwrap_or_default();
+        let how = match info.resumed {
+            Some(by) => format!("resumed by {by}"),
+            None => "full handshake".into(),
+        };
+        if !traced {
+            println!("connected to {name}: {how}, certificate {subject}\n");
+            return Ok(());
+        }
+        print_events(&mut stdout, "", tls.conn_mut());
+        let response = String::from_utf8_lossy(&response);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map_or(&*response, |(_, b)| b);
+        println!(
+            "\n{how}. Application data, encrypted both ways: the server's page describes what it saw:"
+        );
+        for line in body.lines() {
+            println!("    {line}");
+        }
+        println!();
+        Ok(())
     }
-    println!();
-    Ok(())
 }

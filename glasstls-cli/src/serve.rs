@@ -179,6 +179,11 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
                 .map_or("(none)".into(), |p| String::from_utf8_lossy(p).into_owned()),
         ),
         (
+            "resumed",
+            info.resumed
+                .map_or("no (full handshake)".into(), |by| format!("yes, by {by}")),
+        ),
+        (
             "extended master secret",
             if info.extended_master_secret {
                 "yes".into()
