@@ -9,9 +9,7 @@
 //! ```
 
 use crate::config::ClientConfig;
-use crate::conn::{
-    Core, Input, PeerAuthenticated, State, Traffic, Transcript, unexpected, verify_finished,
-};
+use crate::conn::{Core, Input, PeerAuthenticated, State, Traffic, Transcript, unexpected};
 use crate::crypto::{self, KeyExchange, KeyShare, Suite};
 use crate::error::Error;
 use crate::keys;
@@ -669,16 +667,10 @@ impl ExpectServerHelloDone {
             &hs.server_random,
         )?;
 
-        core.send_change_cipher_spec()?;
-        core.encrypter = Some(write);
-        let verify_data = keys::verify_data(
-            hs.suite.hash,
+        core.send_change_cipher_spec_and_finished(
+            write,
+            hs.suite,
             &master_secret,
-            keys::CLIENT_FINISHED,
-            hs.transcript.current_hash()?.as_ref(),
-        );
-        core.send_handshake(
-            &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
             &mut hs.transcript,
         )?;
         Ok(Box::new(ExpectChangeCipherSpec {
@@ -761,27 +753,16 @@ impl State for ExpectFinished {
             return Err(unexpected("Finished", &input));
         };
         let mut hs = self.hs;
-        let expected = keys::verify_data(
-            hs.suite.hash,
-            &self.master_secret,
-            keys::SERVER_FINISHED,
-            hs.transcript.current_hash()?.as_ref(),
-        );
-        let finished = verify_finished(&expected, &received)?;
+        let finished =
+            core.verify_peer_finished(hs.suite, &self.master_secret, &hs.transcript, &received)?;
         core.trace(|| Event::step("server Finished verified: the handshake was not tampered with; application data may flow"));
         if let Some(write) = self.write {
             // Abbreviated handshake: our ChangeCipherSpec and Finished come last.
             hs.transcript.add(raw);
-            core.send_change_cipher_spec()?;
-            core.encrypter = Some(write);
-            let verify_data = keys::verify_data(
-                hs.suite.hash,
+            core.send_change_cipher_spec_and_finished(
+                write,
+                hs.suite,
                 &self.master_secret,
-                keys::CLIENT_FINISHED,
-                hs.transcript.current_hash()?.as_ref(),
-            );
-            core.send_handshake(
-                &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
                 &mut hs.transcript,
             )?;
         }

@@ -545,6 +545,48 @@ impl Core {
 }
 
 impl Core {
+    /// RFC 5246 §7.1 and §7.4.9: our ChangeCipherSpec, the switch to our new write keys, and
+    /// our Finished under them, its verify_data over the transcript so far.
+    pub fn send_change_cipher_spec_and_finished(
+        &mut self,
+        write: RecordCipher,
+        suite: &Suite,
+        master_secret: &crate::keys::MasterSecret,
+        transcript: &mut Transcript,
+    ) -> Result<(), Error> {
+        self.send_change_cipher_spec()?;
+        self.encrypter = Some(write);
+        let label = match self.side {
+            Side::Client => crate::keys::CLIENT_FINISHED,
+            Side::Server => crate::keys::SERVER_FINISHED,
+        };
+        let hash = transcript.current_hash()?;
+        let verify_data = crate::keys::verify_data(suite.hash, master_secret, label, hash.as_ref());
+        let msg = HandshakeMessage::new(crate::wire::HandshakePayload::Finished(
+            verify_data.to_vec(),
+        ));
+        self.send_handshake(&msg, transcript)
+    }
+
+    /// RFC 5246 §7.4.9: checks the peer's Finished against the transcript before it.
+    pub fn verify_peer_finished(
+        &self,
+        suite: &Suite,
+        master_secret: &crate::keys::MasterSecret,
+        transcript: &Transcript,
+        received: &[u8],
+    ) -> Result<FinishedVerified, Error> {
+        let label = match self.side {
+            Side::Client => crate::keys::SERVER_FINISHED,
+            Side::Server => crate::keys::CLIENT_FINISHED,
+        };
+        let hash = transcript.current_hash()?;
+        verify_finished(
+            &crate::keys::verify_data(suite.hash, master_secret, label, hash.as_ref()),
+            received,
+        )
+    }
+
     /// RFC 5246 §6.3: derives the key block and returns (our write, our read) ciphers.
     pub fn tls12_keys(
         &mut self,

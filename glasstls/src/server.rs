@@ -15,9 +15,7 @@
 //! ```
 
 use crate::config::{Identity, ServerConfig};
-use crate::conn::{
-    Core, Input, PeerAuthenticated, State, Traffic, Transcript, unexpected, verify_finished,
-};
+use crate::conn::{Core, Input, PeerAuthenticated, State, Traffic, Transcript, unexpected};
 use crate::crypto::{self, KeyExchange, KeyShare, SigningKey, Suite};
 use crate::error::Error;
 use crate::keys;
@@ -288,16 +286,10 @@ impl ExpectClientHello {
         // RFC 5077 §3.1: in the abbreviated handshake the NewSessionTicket comes before the
         // server's ChangeCipherSpec.
         hs.send_ticket(core, &master_secret)?;
-        core.send_change_cipher_spec()?;
-        core.encrypter = Some(write);
-        let verify_data = keys::verify_data(
-            suite.hash,
+        core.send_change_cipher_spec_and_finished(
+            write,
+            suite,
             &master_secret,
-            keys::SERVER_FINISHED,
-            hs.transcript.current_hash()?.as_ref(),
-        );
-        core.send_handshake(
-            &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
             &mut hs.transcript,
         )?;
         Ok(Box::new(ExpectChangeCipherSpec {
@@ -800,27 +792,16 @@ impl State for ExpectFinished {
             return Err(unexpected("Finished", &input));
         };
         let mut hs = self.hs;
-        let expected = keys::verify_data(
-            hs.suite.hash,
-            &self.master_secret,
-            keys::CLIENT_FINISHED,
-            hs.transcript.current_hash()?.as_ref(),
-        );
-        let finished = verify_finished(&expected, &received)?;
+        let finished =
+            core.verify_peer_finished(hs.suite, &self.master_secret, &hs.transcript, &received)?;
         core.trace(|| Event::step("client Finished verified"));
         hs.transcript.add(raw);
         if let Some(write) = self.write {
             hs.send_ticket(core, &self.master_secret)?;
-            core.send_change_cipher_spec()?;
-            core.encrypter = Some(write);
-            let verify_data = keys::verify_data(
-                hs.suite.hash,
+            core.send_change_cipher_spec_and_finished(
+                write,
+                hs.suite,
                 &self.master_secret,
-                keys::SERVER_FINISHED,
-                hs.transcript.current_hash()?.as_ref(),
-            );
-            core.send_handshake(
-                &HandshakeMessage::new(P::Finished(verify_data.to_vec())),
                 &mut hs.transcript,
             )?;
             hs.store_session(core, &self.master_secret);

@@ -104,6 +104,19 @@ impl Peer {
     pub fn stderr(&self) -> String {
         self.stderr_lines.lock().unwrap().join("\n")
     }
+
+    /// The peer's standard error once `ready` holds for it, or as it is after 10 s. Output is
+    /// collected by another thread, so it can trail what the peer already did on the wire.
+    pub fn stderr_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.stderr();
+            if ready(&text) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 fn free_port() -> u16 {
