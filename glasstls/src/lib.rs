@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod error;
 pub mod keylog;
 pub mod keys;
+pub mod keys13;
 pub mod record;
 mod server;
 pub mod session;

@@ -177,22 +177,30 @@ pub fn describe(msg: &HandshakeMessage) -> Vec<(String, String)> {
             out.extend(sh.extensions.iter().filter_map(describe_extension));
             out
         }
-        P::Certificate(chain) if chain.is_empty() => vec![field("certificate_list", "(empty)")],
-        P::Certificate(chain) => chain
+        P::Certificate(chain) => describe_chain(chain.iter()),
+        P::Certificate13(c) => describe_chain(c.entries.iter().map(|e| &e.cert)),
+        P::EncryptedExtensions(exts) if exts.is_empty() => vec![field("extensions", "(none)")],
+        P::EncryptedExtensions(exts) => exts.iter().filter_map(describe_extension).collect(),
+        P::CertificateRequest13(cr) => cr
+            .extensions
             .iter()
-            .enumerate()
-            .flat_map(|(i, cert)| {
-                let s = x509::Summary::parse(cert);
-                vec![
-                    field(&format!("[{i}] subject"), s.subject),
-                    field(&format!("[{i}] issuer"), s.issuer),
-                    field(
-                        &format!("[{i}] validity"),
-                        format!("{} to {}", s.not_before, s.not_after),
-                    ),
-                ]
-            })
+            .filter_map(describe_extension)
             .collect(),
+        P::NewSessionTicket13(t) => vec![
+            field("ticket_lifetime", format!("{} s", t.lifetime)),
+            field(
+                "ticket",
+                format!("{} bytes (opaque to the client)", t.ticket.len()),
+            ),
+        ],
+        P::KeyUpdate(request) => vec![field(
+            "request_update",
+            if *request == 1 {
+                "update_requested"
+            } else {
+                "update_not_requested"
+            },
+        )],
         P::CertificateRequest(cr) => {
             vec![field("signature_algorithms", list(&cr.signature_schemes))]
         }
@@ -215,6 +223,30 @@ pub fn describe(msg: &HandshakeMessage) -> Vec<(String, String)> {
             vec![field("length", format!("{} bytes", body.len()))]
         }
         P::HelloRequest | P::ServerHelloDone => Vec::new(),
+    }
+}
+
+fn describe_chain<'a>(
+    chain: impl Iterator<Item = &'a rustls_pki_types::CertificateDer<'static>>,
+) -> Vec<(String, String)> {
+    let rows: Vec<_> = chain
+        .enumerate()
+        .flat_map(|(i, cert)| {
+            let s = x509::Summary::parse(cert);
+            vec![
+                field(&format!("[{i}] subject"), s.subject),
+                field(&format!("[{i}] issuer"), s.issuer),
+                field(
+                    &format!("[{i}] validity"),
+                    format!("{} to {}", s.not_before, s.not_after),
+                ),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        vec![field("certificate_list", "(empty)")]
+    } else {
+        rows
     }
 }
 
@@ -242,6 +274,35 @@ fn describe_extension(ext: &Extension) -> Option<(String, String)> {
             },
         ),
         Extension::SessionTicket(t) => field("session_ticket", format!("{} bytes", t.len())),
+        Extension::SupportedVersions(v) => field("supported_versions", list(v)),
+        Extension::SelectedVersion(v) => field("supported_versions", v.to_string()),
+        Extension::KeyShares(shares) => field(
+            "key_share",
+            shares
+                .iter()
+                .map(|s| format!("{} ({} bytes)", s.group, s.key_exchange.len()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Extension::KeyShare(s) => field(
+            "key_share",
+            format!("{} ({} bytes)", s.group, s.key_exchange.len()),
+        ),
+        Extension::KeyShareRetry(g) => field("key_share", format!("retry with {g}")),
+        Extension::PskKeyExchangeModes(m) => field(
+            "psk_key_exchange_modes",
+            m.iter()
+                .map(|m| {
+                    if *m == 1 {
+                        "psk_dhe_ke".to_string()
+                    } else {
+                        format!("{m}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Extension::Cookie(c) => field("cookie", format!("{} bytes", c.len())),
         Extension::Unknown { typ, data } => {
             field(&typ.to_string(), format!("{} bytes", data.len()))
         }

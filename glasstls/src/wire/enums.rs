@@ -75,14 +75,18 @@ wire_enum! {
         HelloRequest = 0 => "HelloRequest",
         ClientHello = 1 => "ClientHello",
         ServerHello = 2 => "ServerHello",
-        NewSessionTicket = 4 => "NewSessionTicket",
+                NewSessionTicket = 4 => "NewSessionTicket",
+        EndOfEarlyData = 5 => "EndOfEarlyData",
+        EncryptedExtensions = 8 => "EncryptedExtensions",
         Certificate = 11 => "Certificate",
         ServerKeyExchange = 12 => "ServerKeyExchange",
         CertificateRequest = 13 => "CertificateRequest",
         ServerHelloDone = 14 => "ServerHelloDone",
         CertificateVerify = 15 => "CertificateVerify",
         ClientKeyExchange = 16 => "ClientKeyExchange",
-        Finished = 20 => "Finished",
+                Finished = 20 => "Finished",
+        KeyUpdate = 24 => "KeyUpdate",
+        MessageHash = 254 => "message_hash",
     }
 }
 
@@ -99,6 +103,9 @@ wire_enum! {
 wire_enum! {
     /// IANA TLS Cipher Suites registry.
     CipherSuite(u16) {
+                TLS_AES_128_GCM_SHA256 = 0x1301 => "TLS_AES_128_GCM_SHA256",
+        TLS_AES_256_GCM_SHA384 = 0x1302 => "TLS_AES_256_GCM_SHA384",
+        TLS_CHACHA20_POLY1305_SHA256 = 0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
         TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009c => "TLS_RSA_WITH_AES_128_GCM_SHA256",
         TLS_RSA_WITH_AES_256_GCM_SHA384 = 0x009d => "TLS_RSA_WITH_AES_256_GCM_SHA384",
         TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -157,9 +164,15 @@ wire_enum! {
         EncryptThenMac = 22 => "encrypt_then_mac",
         ExtendedMasterSecret = 23 => "extended_master_secret",
         CompressCertificate = 27 => "compress_certificate",
-        SessionTicket = 35 => "session_ticket",
+                SessionTicket = 35 => "session_ticket",
+        PreSharedKey = 41 => "pre_shared_key",
+        EarlyData = 42 => "early_data",
         SupportedVersions = 43 => "supported_versions",
+                Cookie = 44 => "cookie",
         PskKeyExchangeModes = 45 => "psk_key_exchange_modes",
+        CertificateAuthorities = 47 => "certificate_authorities",
+        PostHandshakeAuth = 49 => "post_handshake_auth",
+        SignatureAlgorithmsCert = 50 => "signature_algorithms_cert",
         KeyShare = 51 => "key_share",
         RenegotiationInfo = 0xff01 => "renegotiation_info",
     }

@@ -33,6 +33,16 @@ pub enum HandshakePayload {
     ClientKeyExchange(Vec<u8>),
     Finished(Vec<u8>),
     NewSessionTicket(NewSessionTicket),
+    /// TLS 1.3 (RFC 8446 §4.3.1).
+    EncryptedExtensions(Vec<Extension>),
+    /// TLS 1.3 (RFC 8446 §4.4.2).
+    Certificate13(Certificate13),
+    /// TLS 1.3 (RFC 8446 §4.3.2).
+    CertificateRequest13(CertificateRequest13),
+    /// TLS 1.3 (RFC 8446 §4.6.1).
+    NewSessionTicket13(NewSessionTicket13),
+    /// TLS 1.3 (RFC 8446 §4.6.3): 0 = update_not_requested, 1 = update_requested.
+    KeyUpdate(u8),
     Unknown(HandshakeType, Vec<u8>),
 }
 
@@ -54,7 +64,11 @@ impl HandshakeMessage {
             P::CertificateVerify(_) => HandshakeType::CertificateVerify,
             P::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
             P::Finished(_) => HandshakeType::Finished,
-            P::NewSessionTicket(_) => HandshakeType::NewSessionTicket,
+            P::NewSessionTicket(_) | P::NewSessionTicket13(_) => HandshakeType::NewSessionTicket,
+            P::EncryptedExtensions(_) => HandshakeType::EncryptedExtensions,
+            P::Certificate13(_) => HandshakeType::Certificate,
+            P::CertificateRequest13(_) => HandshakeType::CertificateRequest,
+            P::KeyUpdate(_) => HandshakeType::KeyUpdate,
             P::Unknown(typ, _) => *typ,
         }
     }
@@ -80,16 +94,52 @@ impl Codec for HandshakeMessage {
             | P::Finished(body)
             | P::Unknown(_, body) => out.extend_from_slice(body),
             P::NewSessionTicket(t) => t.encode(out),
+            P::EncryptedExtensions(exts) => encode_extension_block(out, exts),
+            P::Certificate13(c) => c.encode(out),
+            P::CertificateRequest13(c) => c.encode(out),
+            P::NewSessionTicket13(t) => t.encode(out),
+            P::KeyUpdate(request) => out.push(*request),
         });
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Self::read_versioned(r, false)
+    }
+}
+
+impl HandshakeMessage {
+    /// Decodes one TLS 1.3 handshake message (where Certificate, CertificateRequest and
+    /// NewSessionTicket have their 1.3 shapes), rejecting trailing bytes.
+    pub fn from_bytes_tls13(bytes: &[u8]) -> Result<Self, InvalidMessage> {
+        let mut r = Reader::new(bytes);
+        let msg = Self::read_versioned(&mut r, true)?;
+        r.expect_empty("handshake message")?;
+        Ok(msg)
+    }
+
+    fn read_versioned(r: &mut Reader<'_>, tls13: bool) -> Result<Self, InvalidMessage> {
         use HandshakePayload as P;
         let typ = HandshakeType::read(r)?;
         let mut body = r.sub(LengthPrefix::U24, "handshake message")?;
         let what = typ.name().unwrap_or("handshake message");
         let payload = match typ {
-            HandshakeType::HelloRequest => P::HelloRequest,
+            HandshakeType::Certificate if tls13 => {
+                P::Certificate13(Certificate13::read(&mut body)?)
+            }
+            HandshakeType::CertificateRequest if tls13 => {
+                P::CertificateRequest13(CertificateRequest13::read(&mut body)?)
+            }
+            HandshakeType::NewSessionTicket if tls13 => {
+                P::NewSessionTicket13(NewSessionTicket13::read(&mut body)?)
+            }
+            HandshakeType::EncryptedExtensions if tls13 => {
+                P::EncryptedExtensions(read_extension_block(&mut body, Hello::Encrypted)?)
+            }
+            HandshakeType::KeyUpdate if tls13 => match body.u8("KeyUpdate")? {
+                request @ (0 | 1) => P::KeyUpdate(request),
+                _ => return Err(InvalidMessage::IllegalValue("KeyUpdate.request_update")),
+            },
+            HandshakeType::HelloRequest if !tls13 => P::HelloRequest,
             HandshakeType::ClientHello => P::ClientHello(ClientHello::read(&mut body)?),
             HandshakeType::ServerHello => P::ServerHello(ServerHello::read(&mut body)?),
             HandshakeType::Certificate => {
@@ -219,6 +269,136 @@ impl ServerHello {
     pub fn find(&self, typ: ExtensionType) -> Option<&Extension> {
         self.extensions.iter().find(|e| e.typ() == typ)
     }
+
+    /// RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with this random.
+    pub fn is_retry_request(&self) -> bool {
+        self.random == HELLO_RETRY_REQUEST_RANDOM
+    }
+
+    /// The version chosen by supported_versions (TLS 1.3), else the legacy field.
+    pub fn selected_version(&self) -> ProtocolVersion {
+        self.extensions
+            .iter()
+            .find_map(|e| match e {
+                Extension::SelectedVersion(v) => Some(*v),
+                _ => None,
+            })
+            .unwrap_or(self.server_version)
+    }
+}
+
+/// RFC 8446 §4.1.3: SHA-256 of "HelloRetryRequest".
+pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// RFC 8446 §4.1.3: the last eight bytes of a TLS 1.2 ServerHello.random from a server that
+/// supports TLS 1.3.
+pub const DOWNGRADE_TLS12: [u8; 8] = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01];
+
+/// RFC 8446 §4.4.2: `struct { opaque certificate_request_context<0..2^8-1>;
+/// CertificateEntry certificate_list<0..2^24-1>; }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate13 {
+    pub context: Vec<u8>,
+    pub entries: Vec<CertificateEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateEntry {
+    pub cert: CertificateDer<'static>,
+    /// The entry's extensions, kept opaque (OCSP, SCTs): we do not act on them.
+    pub extensions: Vec<u8>,
+}
+
+impl Codec for Certificate13 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_vec(out, LengthPrefix::U8, &self.context);
+        put_prefixed(out, LengthPrefix::U24, |out| {
+            for entry in &self.entries {
+                put_vec(out, LengthPrefix::U24, entry.cert.as_ref());
+                put_vec(out, LengthPrefix::U16, &entry.extensions);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let context = r.vec(LengthPrefix::U8, "certificate_request_context")?;
+        let mut list = r.sub(LengthPrefix::U24, "certificate_list")?;
+        let mut entries = Vec::new();
+        while !list.is_empty() {
+            let cert = list.vec(LengthPrefix::U24, "cert_data")?;
+            if cert.is_empty() {
+                return Err(InvalidMessage::BadLength("cert_data"));
+            }
+            let extensions = list.vec(LengthPrefix::U16, "CertificateEntry.extensions")?;
+            entries.push(CertificateEntry {
+                cert: CertificateDer::from(cert),
+                extensions,
+            });
+        }
+        Ok(Self { context, entries })
+    }
+}
+
+/// RFC 8446 §4.3.2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRequest13 {
+    pub context: Vec<u8>,
+    pub extensions: Vec<Extension>,
+}
+
+impl Codec for CertificateRequest13 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_vec(out, LengthPrefix::U8, &self.context);
+        encode_extension_block(out, &self.extensions);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            context: r.vec(LengthPrefix::U8, "certificate_request_context")?,
+            extensions: read_extension_block(r, Hello::Encrypted)?,
+        })
+    }
+}
+
+/// RFC 8446 §4.6.1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSessionTicket13 {
+    pub lifetime: u32,
+    pub age_add: u32,
+    pub nonce: Vec<u8>,
+    pub ticket: Vec<u8>,
+    pub extensions: Vec<Extension>,
+}
+
+impl Codec for NewSessionTicket13 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.lifetime.to_be_bytes());
+        out.extend_from_slice(&self.age_add.to_be_bytes());
+        put_vec(out, LengthPrefix::U8, &self.nonce);
+        put_vec(out, LengthPrefix::U16, &self.ticket);
+        encode_extension_block(out, &self.extensions);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let lifetime = r.u32("ticket_lifetime")?;
+        let age_add = r.u32("ticket_age_add")?;
+        let nonce = r.vec(LengthPrefix::U8, "ticket_nonce")?;
+        let ticket = r.vec(LengthPrefix::U16, "ticket")?;
+        if ticket.is_empty() {
+            return Err(InvalidMessage::BadLength("ticket"));
+        }
+        let extensions = read_extension_block(r, Hello::Encrypted)?;
+        Ok(Self {
+            lifetime,
+            age_add,
+            nonce,
+            ticket,
+            extensions,
+        })
+    }
 }
 
 impl Codec for ServerHello {
@@ -232,13 +412,20 @@ impl Codec for ServerHello {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let server_version = ProtocolVersion::read(r)?;
+        let random = r.array("ServerHello.random")?;
+        let kind = if random == HELLO_RETRY_REQUEST_RANDOM {
+            Hello::Retry
+        } else {
+            Hello::Server
+        };
         Ok(Self {
-            server_version: ProtocolVersion::read(r)?,
-            random: r.array("ServerHello.random")?,
+            server_version,
+            random,
             session_id: read_session_id(r)?,
             cipher_suite: CipherSuite::read(r)?,
             compression_method: r.u8("ServerHello.compression_method")?,
-            extensions: read_extensions(r, Hello::Server)?,
+            extensions: read_extensions(r, kind)?,
         })
     }
 }
@@ -256,6 +443,10 @@ fn read_session_id(r: &mut Reader<'_>) -> Result<Vec<u8>, InvalidMessage> {
 enum Hello {
     Client,
     Server,
+    /// A HelloRetryRequest: a ServerHello with the special random (RFC 8446 §4.1.4).
+    Retry,
+    /// TLS 1.3 EncryptedExtensions, and the extensions of a TLS 1.3 CertificateRequest.
+    Encrypted,
 }
 
 /// RFC 5246 §7.4.1.4: "The presence of extensions can be detected by determining whether there
@@ -265,6 +456,14 @@ fn read_extensions(r: &mut Reader<'_>, hello: Hello) -> Result<Vec<Extension>, I
     if r.is_empty() {
         return Ok(Vec::new());
     }
+    read_extension_block(r, hello)
+}
+
+/// A mandatory extension block (TLS 1.3 messages always carry one, maybe empty).
+fn read_extension_block(
+    r: &mut Reader<'_>,
+    hello: Hello,
+) -> Result<Vec<Extension>, InvalidMessage> {
     let mut block = r.sub(LengthPrefix::U16, "extensions")?;
     let mut out: Vec<Extension> = Vec::new();
     while !block.is_empty() {
@@ -278,9 +477,12 @@ fn read_extensions(r: &mut Reader<'_>, hello: Hello) -> Result<Vec<Extension>, I
 }
 
 fn encode_extensions(out: &mut Vec<u8>, extensions: &[Extension]) {
-    if extensions.is_empty() {
-        return;
+    if !extensions.is_empty() {
+        encode_extension_block(out, extensions);
     }
+}
+
+fn encode_extension_block(out: &mut Vec<u8>, extensions: &[Extension]) {
     put_prefixed(out, LengthPrefix::U16, |out| {
         extensions.iter().for_each(|e| e.encode(out))
     });
@@ -306,10 +508,50 @@ pub enum Extension {
     ExtendedMasterSecret,
     RenegotiationInfo(Vec<u8>),
     SessionTicket(Vec<u8>),
+    /// ClientHello (RFC 8446 §4.2.1): the versions offered, best first.
+    SupportedVersions(Vec<ProtocolVersion>),
+    /// ServerHello and HelloRetryRequest: the version chosen.
+    SelectedVersion(ProtocolVersion),
+    /// ClientHello (RFC 8446 §4.2.8): one share per group.
+    KeyShares(Vec<KeyShareEntry>),
+    /// ServerHello: the server's share.
+    KeyShare(KeyShareEntry),
+    /// HelloRetryRequest: the group the client must send a share for.
+    KeyShareRetry(NamedGroup),
+    /// RFC 8446 §4.2.9: 1 = psk_dhe_ke.
+    PskKeyExchangeModes(Vec<u8>),
+    /// RFC 8446 §4.2.2.
+    Cookie(Vec<u8>),
     Unknown {
         typ: ExtensionType,
         data: Vec<u8>,
     },
+}
+
+/// RFC 8446 §4.2.8 KeyShareEntry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyShareEntry {
+    pub group: NamedGroup,
+    pub key_exchange: Vec<u8>,
+}
+
+impl Codec for KeyShareEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.group.encode(out);
+        put_vec(out, LengthPrefix::U16, &self.key_exchange);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let group = NamedGroup::read(r)?;
+        let key_exchange = r.vec(LengthPrefix::U16, "key_exchange")?;
+        if key_exchange.is_empty() {
+            return Err(InvalidMessage::BadLength("key_exchange"));
+        }
+        Ok(Self {
+            group,
+            key_exchange,
+        })
+    }
 }
 
 impl Extension {
@@ -323,6 +565,14 @@ impl Extension {
             Self::ExtendedMasterSecret => ExtensionType::ExtendedMasterSecret,
             Self::RenegotiationInfo(_) => ExtensionType::RenegotiationInfo,
             Self::SessionTicket(_) => ExtensionType::SessionTicket,
+            Self::SupportedVersions(_) | Self::SelectedVersion(_) => {
+                ExtensionType::SupportedVersions
+            }
+            Self::KeyShares(_) | Self::KeyShare(_) | Self::KeyShareRetry(_) => {
+                ExtensionType::KeyShare
+            }
+            Self::PskKeyExchangeModes(_) => ExtensionType::PskKeyExchangeModes,
+            Self::Cookie(_) => ExtensionType::Cookie,
             Self::Unknown { typ, .. } => *typ,
         }
     }
@@ -346,6 +596,13 @@ impl Extension {
                 }
             }),
             Self::RenegotiationInfo(data) => put_vec(out, LengthPrefix::U8, data),
+            Self::SupportedVersions(versions) => put_list(out, LengthPrefix::U8, versions),
+            Self::SelectedVersion(version) => version.encode(out),
+            Self::KeyShares(shares) => put_list(out, LengthPrefix::U16, shares),
+            Self::KeyShare(share) => share.encode(out),
+            Self::KeyShareRetry(group) => group.encode(out),
+            Self::PskKeyExchangeModes(modes) => put_vec(out, LengthPrefix::U8, modes),
+            Self::Cookie(cookie) => put_vec(out, LengthPrefix::U16, cookie),
             Self::SessionTicket(data) | Self::Unknown { data, .. } => out.extend_from_slice(data),
         });
     }
@@ -355,7 +612,34 @@ impl Extension {
         let mut body = r.sub(LengthPrefix::U16, "extension")?;
         let what = typ.name().unwrap_or("extension");
         let ext = match typ {
-            ExtensionType::ServerName if hello == Hello::Server => Self::ServerNameAck,
+            ExtensionType::ServerName if hello != Hello::Client => Self::ServerNameAck,
+            ExtensionType::SupportedVersions if hello == Hello::Client => {
+                Self::SupportedVersions(read_list(&mut body, LengthPrefix::U8, true, what)?)
+            }
+            ExtensionType::SupportedVersions => {
+                Self::SelectedVersion(ProtocolVersion::read(&mut body)?)
+            }
+            ExtensionType::KeyShare if hello == Hello::Client => {
+                Self::KeyShares(read_list(&mut body, LengthPrefix::U16, false, what)?)
+            }
+            ExtensionType::KeyShare if hello == Hello::Retry => {
+                Self::KeyShareRetry(NamedGroup::read(&mut body)?)
+            }
+            ExtensionType::KeyShare => Self::KeyShare(KeyShareEntry::read(&mut body)?),
+            ExtensionType::PskKeyExchangeModes => {
+                let modes = body.vec(LengthPrefix::U8, what)?;
+                if modes.is_empty() {
+                    return Err(InvalidMessage::BadLength(what));
+                }
+                Self::PskKeyExchangeModes(modes)
+            }
+            ExtensionType::Cookie => {
+                let cookie = body.vec(LengthPrefix::U16, what)?;
+                if cookie.is_empty() {
+                    return Err(InvalidMessage::BadLength(what));
+                }
+                Self::Cookie(cookie)
+            }
             ExtensionType::ServerName => {
                 let mut list = body.sub(LengthPrefix::U16, "server_name")?;
                 let mut names = Vec::new();
