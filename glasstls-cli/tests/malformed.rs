@@ -85,7 +85,7 @@ fn expect_fatal(conn: &mut Connection, input: &[u8], alert: A) -> Error {
 }
 
 fn client_hello(pki: &Pki) -> HandshakeMessage {
-    let mut config = client_config(pki);
+    let mut config = client_config_tls12(pki);
     config.common.rsa_key_exchange = true;
     let mut client = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
     let records = split_records(&client.take_outgoing());
@@ -93,7 +93,7 @@ fn client_hello(pki: &Pki) -> HandshakeMessage {
 }
 
 fn fresh_server(pki: &Pki) -> Connection {
-    let mut config = server_config(pki);
+    let mut config = server_config_tls12(pki);
     config.common.rsa_key_exchange = true;
     Connection::server(Arc::new(config)).unwrap()
 }
@@ -302,7 +302,7 @@ fn server_serves_grease_and_unknown_extensions_normally() {
 #[test]
 fn handshake_completes_when_every_byte_arrives_in_its_own_record() {
     let pki = Pki::new();
-    let (mut client, mut server) = pair(client_config(&pki), server_config(&pki));
+    let (mut client, mut server) = pair(client_config_tls12(&pki), server_config_tls12(&pki));
     for _ in 0..10 {
         // Re-fragment the client's plaintext handshake records into 1-byte records.
         let out = client.take_outgoing();
@@ -336,7 +336,7 @@ fn handshake_completes_when_every_byte_arrives_in_its_own_record() {
 #[test]
 fn client_accepts_a_whole_server_flight_coalesced_into_one_record() {
     let pki = Pki::new();
-    let (mut client, mut server) = pair(client_config(&pki), server_config(&pki));
+    let (mut client, mut server) = pair(client_config_tls12(&pki), server_config_tls12(&pki));
     let mut err = None;
     feed_all(&mut server, &client.take_outgoing(), &mut err);
     let flight = split_records(&server.take_outgoing());
@@ -354,8 +354,8 @@ fn client_accepts_a_whole_server_flight_coalesced_into_one_record() {
 /// message: ServerHello, Certificate, [ServerKeyExchange], ServerHelloDone).
 fn client_and_flight(rsa_kx: bool) -> (Connection, Vec<Rec>) {
     let pki = Pki::new();
-    let mut cc = client_config(&pki);
-    let mut sc = server_config(&pki);
+    let mut cc = client_config_tls12(&pki);
+    let mut sc = server_config_tls12(&pki);
     if rsa_kx {
         cc.common.cipher_suites =
             vec![glasstls::wire::CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256];
@@ -460,7 +460,7 @@ fn client_rejects_oversized_record_with_record_overflow() {
 #[test]
 fn client_rejects_a_tampered_encrypted_finished_with_bad_record_mac() {
     let pki = Pki::new();
-    let (mut client, mut server) = pair(client_config(&pki), server_config(&pki));
+    let (mut client, mut server) = pair(client_config_tls12(&pki), server_config_tls12(&pki));
     let mut err = None;
     feed_all(&mut server, &client.take_outgoing(), &mut err);
     feed_all(&mut client, &server.take_outgoing(), &mut err);
@@ -486,10 +486,10 @@ fn server_reaction_to_client_key_exchange(
     encrypted: impl FnOnce(&[u8]) -> Vec<u8>,
 ) -> (Vec<u8>, Option<Error>, Vec<u8>) {
     let pki = Pki::new();
-    let mut cc = client_config(&pki);
+    let mut cc = client_config_tls12(&pki);
     cc.common.cipher_suites = vec![glasstls::wire::CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256];
     cc.common.rsa_key_exchange = true;
-    let mut sc = server_config(&pki);
+    let mut sc = server_config_tls12(&pki);
     sc.common.rsa_key_exchange = true;
     let (mut client, mut server) = pair(cc, sc);
     let mut err = None;

@@ -34,23 +34,18 @@ fn cipher_at(key: &[u8], iv: &[u8], seq: u64) -> RecordCipher {
 fn open_one(cipher: &mut RecordCipher, bytes: &[u8]) -> (u8, Vec<u8>) {
     let typ = bytes[0];
     let mut payload = bytes[5..].to_vec();
-    (
-        typ,
-        cipher
-            .open(ContentType(typ), &mut payload)
-            .unwrap()
-            .to_vec(),
-    )
+    let (inner, plaintext) = cipher.open(ContentType(typ), &mut payload).unwrap();
+    (inner.0, plaintext.to_vec())
 }
 
 #[test]
 fn renegotiation_attempts_get_a_no_renegotiation_warning_and_the_connection_continues() {
     let pki = Pki::new();
     let capture = Arc::new(Capture::default());
-    let mut cc = client_config(&pki);
+    let mut cc = client_config_tls12(&pki);
     cc.common.cipher_suites = vec![CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
     cc.common.key_log = Some(capture.clone());
-    let (mut client, mut server) = pair(cc, server_config(&pki));
+    let (mut client, mut server) = pair(cc, server_config_tls12(&pki));
 
     let mut err = None;
     let hello = client.take_outgoing();

@@ -80,8 +80,8 @@ fn assert_data_flows(c: &mut Connection, s: &mut Connection) {
 #[test]
 fn resumes_with_cached_session_id() {
     let pki = Pki::new();
-    let client = Arc::new(client_config(&pki));
-    let server = Arc::new(ids_only(server_config(&pki)));
+    let client = Arc::new(client_config_tls12(&pki));
+    let server = Arc::new(ids_only(server_config_tls12(&pki)));
     let (c1, s1) = connect(&client, &server);
     assert_full(&c1, &s1);
     assert_eq!(
@@ -104,8 +104,8 @@ fn resumes_with_cached_session_id() {
 #[test]
 fn resumes_with_ticket_and_reissues_one() {
     let pki = Pki::new();
-    let client = Arc::new(client_config(&pki));
-    let server = Arc::new(server_config(&pki));
+    let client = Arc::new(client_config_tls12(&pki));
+    let server = Arc::new(server_config_tls12(&pki));
     let (c1, s1) = connect(&client, &server);
     assert_full(&c1, &s1);
     let first_ticket = c1.session().unwrap().ticket.clone();
@@ -130,8 +130,8 @@ fn resumes_with_ticket_and_reissues_one() {
 #[test]
 fn no_resumption_when_both_mechanisms_are_off() {
     let pki = Pki::new();
-    let client = Arc::new(client_config(&pki));
-    let mut server = ids_only(server_config(&pki));
+    let client = Arc::new(client_config_tls12(&pki));
+    let mut server = ids_only(server_config_tls12(&pki));
     server.session_ids = false;
     let server = Arc::new(server);
     let (c1, _) = connect(&client, &server);
@@ -143,13 +143,13 @@ fn no_resumption_when_both_mechanisms_are_off() {
 #[test]
 fn falls_back_to_a_full_handshake_when_the_server_forgot() {
     let pki = Pki::new();
-    let client = Arc::new(client_config(&pki));
-    connect(&client, &Arc::new(server_config(&pki)));
+    let client = Arc::new(client_config_tls12(&pki));
+    connect(&client, &Arc::new(server_config_tls12(&pki)));
     // A restarted server: new store, new ticket keys.
-    let (c, s) = connect(&client, &Arc::new(server_config(&pki)));
+    let (c, s) = connect(&client, &Arc::new(server_config_tls12(&pki)));
     assert_full(&c, &s);
-    connect(&client, &Arc::new(ids_only(server_config(&pki))));
-    let (c, s) = connect(&client, &Arc::new(ids_only(server_config(&pki))));
+    connect(&client, &Arc::new(ids_only(server_config_tls12(&pki))));
+    let (c, s) = connect(&client, &Arc::new(ids_only(server_config_tls12(&pki))));
     assert_full(&c, &s);
 }
 
@@ -171,7 +171,7 @@ fn never_resumes_a_session_under_another_server_name() {
     for tickets in [false, true] {
         let pki = Pki::new();
         let cache = Arc::new(MemoryStore::new(16));
-        let mut client = client_config(&pki);
+        let mut client = client_config_tls12(&pki);
         client.session_cache = Some(cache.clone());
         let client = Arc::new(client);
         let mut server = two_name_server(&pki);
@@ -195,8 +195,8 @@ fn never_resumes_a_session_under_another_server_name() {
 fn never_resumes_an_expired_session() {
     for tickets in [false, true] {
         let pki = Pki::new();
-        let client = Arc::new(client_config(&pki));
-        let mut server = server_config(&pki);
+        let client = Arc::new(client_config_tls12(&pki));
+        let mut server = server_config_tls12(&pki);
         server.session_lifetime = Duration::from_secs(60);
         if !tickets {
             server.tickets = None;
@@ -222,7 +222,7 @@ fn edit_cached(cache: &MemoryStore, edit: impl FnOnce(&mut Session)) {
 
 fn client_with_cache(pki: &Pki) -> (Arc<ClientConfig>, Arc<MemoryStore>) {
     let cache = Arc::new(MemoryStore::new(16));
-    let mut client = client_config(pki);
+    let mut client = client_config_tls12(pki);
     client.session_cache = Some(cache.clone());
     (Arc::new(client), cache)
 }
@@ -231,7 +231,7 @@ fn client_with_cache(pki: &Pki) -> (Arc<ClientConfig>, Arc<MemoryStore>) {
 fn never_resumes_from_a_tampered_ticket() {
     let pki = Pki::new();
     let (client, cache) = client_with_cache(&pki);
-    let server = Arc::new(server_config(&pki));
+    let server = Arc::new(server_config_tls12(&pki));
     connect(&client, &server);
     edit_cached(&cache, |s| {
         let last = s.ticket.len() - 1;
@@ -245,8 +245,8 @@ fn never_resumes_from_a_tampered_ticket() {
 fn never_resumes_from_a_ticket_sealed_by_another_server() {
     let pki = Pki::new();
     let (client, _) = client_with_cache(&pki);
-    connect(&client, &Arc::new(server_config(&pki)));
-    let mut other = server_config(&pki);
+    connect(&client, &Arc::new(server_config_tls12(&pki)));
+    let mut other = server_config_tls12(&pki);
     other.tickets = Some(Arc::new(TicketKeys::new(
         Duration::from_secs(3600),
         Duration::from_secs(3600),
@@ -259,7 +259,7 @@ fn never_resumes_from_a_ticket_sealed_by_another_server() {
 fn never_resumes_when_the_extended_master_secret_state_differs() {
     let pki = Pki::new();
     let (client, cache) = client_with_cache(&pki);
-    let server = Arc::new(ids_only(server_config(&pki)));
+    let server = Arc::new(ids_only(server_config_tls12(&pki)));
     connect(&client, &server);
     let offered = Session::decode(&cache.get(b"localhost").unwrap())
         .unwrap()
@@ -311,10 +311,10 @@ fn never_resumes_when_the_extended_master_secret_state_differs() {
 fn the_server_session_store_stays_bounded() {
     let pki = Pki::new();
     let store = Arc::new(MemoryStore::new(8));
-    let mut server = ids_only(server_config(&pki));
+    let mut server = ids_only(server_config_tls12(&pki));
     server.session_store = store.clone();
     let server = Arc::new(server);
-    let mut client = client_config(&pki);
+    let mut client = client_config_tls12(&pki);
     client.session_cache = None;
     let client = Arc::new(client);
     for _ in 0..40 {
@@ -331,7 +331,7 @@ fn the_server_session_store_stays_bounded() {
 fn client_cache_is_per_server_name_and_bounded() {
     let pki = Pki::new();
     let cache = Arc::new(MemoryStore::new(2));
-    let mut client = client_config(&pki);
+    let mut client = client_config_tls12(&pki);
     client.session_cache = Some(cache.clone());
     let client = Arc::new(client);
     let mut server = ServerConfig::new(Vec::new());

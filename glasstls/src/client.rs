@@ -26,17 +26,26 @@ use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// Builds and queues the ClientHello; returns the first state.
+/// Builds and queues the ClientHello; returns the first state. With TLS 1.3 enabled it offers
+/// both versions (RFC 8446 §4.2.1) and key shares for the first group, plus X25519 when the
+/// first is the post-quantum hybrid, so a server without the hybrid needs no HelloRetryRequest.
 pub(crate) fn start(
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
     core: &mut Core,
 ) -> Result<Box<dyn State>, Error> {
     let suites = config.common.enabled_suites();
-    if suites.is_empty() {
+    let suites13 = config.common.enabled_suites_tls13();
+    if suites.is_empty() && suites13.is_empty() {
         return Err(Error::General("no cipher suite is enabled".into()));
     }
-    let groups = config.common.enabled_groups();
+    let offer13 = !suites13.is_empty();
+    let offer12 = !suites.is_empty();
+    let groups = if offer13 {
+        config.common.enabled_groups()
+    } else {
+        config.common.enabled_groups_tls12()
+    };
     let random = crypto::random_bytes::<32>()?;
     let mut extensions = Vec::new();
     // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
@@ -47,46 +56,84 @@ pub(crate) fn start(
         }]));
         core.info.server_name = Some(dns.as_ref().to_string());
     }
-    if suites.iter().any(|s| s.kx == KeyExchange::Ecdhe) {
+    let mut shares = Vec::new();
+    if offer13 {
+        let mut versions = vec![ProtocolVersion::TLSv1_3];
+        if offer12 {
+            versions.push(ProtocolVersion::TLSv1_2);
+        }
+        extensions.push(Extension::SupportedVersions(versions));
+        if let Some(first) = groups.first() {
+            shares.push(KeyShare::generate(*first)?);
+            if *first == crate::wire::NamedGroup::X25519MLKEM768 {
+                if let Some(classical) = groups.iter().find(|g| crypto::group_usable_in_tls12(**g))
+                {
+                    shares.push(KeyShare::generate(*classical)?);
+                }
+            }
+        }
+        let entries = shares
+            .iter()
+            .map(|s| crate::wire::KeyShareEntry {
+                group: s.group,
+                key_exchange: s.public.clone(),
+            })
+            .collect();
+        extensions.push(Extension::KeyShares(entries));
+    }
+    if offer13 || suites.iter().any(|s| s.kx == KeyExchange::Ecdhe) {
         extensions.push(Extension::SupportedGroups(groups.clone()));
+    }
+    if suites.iter().any(|s| s.kx == KeyExchange::Ecdhe) {
         // RFC 8422 §5.1.2: uncompressed is the only format.
         extensions.push(Extension::EcPointFormats(vec![0]));
     }
     extensions.push(Extension::SignatureAlgorithms(
         config.signature_schemes.clone(),
     ));
-    extensions.push(Extension::ExtendedMasterSecret);
-    // RFC 5746 §3.4: on the initial handshake, an empty renegotiation_info.
-    extensions.push(Extension::RenegotiationInfo(Vec::new()));
+    let mut offer = None;
+    if offer12 {
+        extensions.push(Extension::ExtendedMasterSecret);
+        // RFC 5746 §3.4: on the initial handshake, an empty renegotiation_info.
+        extensions.push(Extension::RenegotiationInfo(Vec::new()));
+        offer = session_offer(&config, &server_name)?;
+        if config.tickets {
+            // RFC 5077 §3.2: an empty extension asks for a ticket; a non-empty one offers it.
+            let ticket = offer
+                .as_ref()
+                .filter(|o| o.by == Resumption::Ticket)
+                .map(|o| o.session.ticket.clone());
+            extensions.push(Extension::SessionTicket(ticket.unwrap_or_default()));
+        }
+    }
     if !config.common.alpn_protocols.is_empty() {
         extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
-    }
-    let offer = session_offer(&config, &server_name)?;
-    if config.tickets {
-        // RFC 5077 §3.2: an empty extension asks for a ticket; a non-empty one offers it.
-        let ticket = offer
-            .as_ref()
-            .filter(|o| o.by == Resumption::Ticket)
-            .map(|o| o.session.ticket.clone());
-        extensions.push(Extension::SessionTicket(ticket.unwrap_or_default()));
     }
     if let Some(offer) = &offer {
         core.trace(|| {
             Event::step(format!(
-                "offering to resume the session saved for {} (by {})",
+                "offering to resume the TLS 1.2 session saved for {} (by {})",
                 server_name.to_str(),
                 offer.by
             ))
         });
     }
+    // RFC 8446 §D.4: in middlebox compatibility mode the client sends a fresh 32-byte session
+    // ID, so TLS 1.3 looks like a TLS 1.2 resumption to boxes on the path.
+    let session_id = match &offer {
+        Some(o) => o.session_id.clone(),
+        None if offer13 => crypto::random_bytes::<32>()?.to_vec(),
+        None => Vec::new(),
+    };
     let hello = ClientHello {
         client_version: ProtocolVersion::TLSv1_2,
         random,
-        session_id: offer
-            .as_ref()
-            .map(|o| o.session_id.clone())
-            .unwrap_or_default(),
-        cipher_suites: suites.iter().map(|s| s.suite).collect(),
+        session_id,
+        cipher_suites: suites13
+            .iter()
+            .map(|s| s.suite)
+            .chain(suites.iter().map(|s| s.suite))
+            .collect(),
         compression_methods: vec![0],
         extensions,
     };
@@ -95,7 +142,7 @@ pub(crate) fn start(
     core.info.offered_alpn = config.common.alpn_protocols.clone();
     let mut transcript = Transcript::new();
     core.send_handshake(
-        &HandshakeMessage::new(P::ClientHello(hello)),
+        &HandshakeMessage::new(P::ClientHello(hello.clone())),
         &mut transcript,
     )?;
     Ok(Box::new(ExpectServerHello {
@@ -104,6 +151,10 @@ pub(crate) fn start(
         transcript,
         client_random: random,
         offer,
+        hello,
+        shares,
+        offered13: offer13,
+        retry_suite: None,
     }))
 }
 
@@ -160,12 +211,19 @@ fn session_offer(
     }))
 }
 
-struct ExpectServerHello {
-    config: Arc<ClientConfig>,
-    server_name: ServerName<'static>,
-    transcript: Transcript,
-    client_random: [u8; 32],
+pub(crate) struct ExpectServerHello {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) server_name: ServerName<'static>,
+    pub(crate) transcript: Transcript,
+    pub(crate) client_random: [u8; 32],
     offer: Option<Offer>,
+    /// The ClientHello as sent (a HelloRetryRequest makes us send it again, changed).
+    pub(crate) hello: ClientHello,
+    /// Our TLS 1.3 key shares.
+    pub(crate) shares: Vec<KeyShare>,
+    offered13: bool,
+    /// Set after a HelloRetryRequest: the suite it chose.
+    pub(crate) retry_suite: Option<crate::wire::CipherSuite>,
 }
 
 impl State for ExpectServerHello {
@@ -183,7 +241,34 @@ impl State for ExpectServerHello {
         else {
             return Err(unexpected("ServerHello", &input));
         };
-        // RFC 5246 §7.4.1.3 / Appendix E.1: we offered only TLS 1.2.
+        if self.offered13 && hello.is_retry_request() {
+            return crate::client13::hello_retry(self, core, hello, raw);
+        }
+        if self.offered13 && hello.selected_version() == ProtocolVersion::TLSv1_3 {
+            return crate::client13::server_hello(self, core, hello, raw);
+        }
+        // RFC 8446 §4.2.1: a server that negotiates TLS 1.2 sends no supported_versions; one
+        // that names anything but TLS 1.3 there is broken.
+        if hello
+            .find(crate::wire::ExtensionType::SupportedVersions)
+            .is_some()
+        {
+            return Err(Error::IllegalParameter(
+                "supported_versions selects a version other than TLS 1.3",
+            ));
+        }
+        if self.retry_suite.is_some() {
+            return Err(Error::IllegalParameter("TLS 1.2 after a HelloRetryRequest"));
+        }
+        // RFC 8446 §4.1.3: "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2 or below
+        // MUST check that the last 8 bytes are not equal to either of these values. ... If a
+        // match is found, the client MUST abort the handshake with an "illegal_parameter" alert."
+        if self.offered13 && hello.random[24..] == crate::wire::DOWNGRADE_TLS12 {
+            return Err(Error::IllegalParameter(
+                "downgrade detected: a TLS 1.3 server answered with TLS 1.2",
+            ));
+        }
+        // RFC 5246 §7.4.1.3 / Appendix E.1: TLS 1.2 is the oldest we speak.
         if hello.server_version != ProtocolVersion::TLSv1_2 {
             return Err(Error::ProtocolVersion(format!(
                 "the server chose {}",
@@ -478,7 +563,7 @@ impl State for ExpectServerKeyExchange {
         if !hs
             .config
             .common
-            .enabled_groups()
+            .enabled_groups_tls12()
             .contains(&ske.params.group)
         {
             return Err(Error::IllegalParameter(
@@ -719,7 +804,7 @@ impl State for ExpectChangeCipherSpec {
                 Err(unexpected("NewSessionTicket", &input))
             }
             Input::ChangeCipherSpec => {
-                core.decrypter = Some(self.read);
+                core.set_decrypter(self.read);
                 Ok(Box::new(ExpectFinished {
                     hs: self.hs,
                     master_secret: self.master_secret,

@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_HANDSHAKE_SIZE: usize = 64 * 1024;
 /// What both sides share.
 #[derive(Clone)]
 pub struct Common {
+    /// The versions this side will negotiate (TLS 1.3 and TLS 1.2 by default).
+    pub versions: Vec<crate::wire::ProtocolVersion>,
     /// Suites in preference order. RSA-key-exchange suites in this list are used only when
     /// `rsa_key_exchange` is on.
     pub cipher_suites: Vec<CipherSuite>,
@@ -39,7 +41,15 @@ pub struct Common {
 impl Default for Common {
     fn default() -> Self {
         Self {
-            cipher_suites: crypto::ALL_SUITES.iter().map(|s| s.suite).collect(),
+            versions: vec![
+                crate::wire::ProtocolVersion::TLSv1_3,
+                crate::wire::ProtocolVersion::TLSv1_2,
+            ],
+            cipher_suites: crypto::TLS13_SUITES
+                .iter()
+                .map(|s| s.suite)
+                .chain(crypto::ALL_SUITES.iter().map(|s| s.suite))
+                .collect(),
             groups: crypto::ALL_GROUPS.to_vec(),
             rsa_key_exchange: false,
             require_extended_master_secret: false,
@@ -54,11 +64,43 @@ impl Default for Common {
 
 impl Common {
     /// The suites this side will negotiate, in order.
+    /// TLS 1.2 suites enabled, in order; empty when TLS 1.2 is off.
     pub fn enabled_suites(&self) -> Vec<&'static Suite> {
+        if !self.tls12_enabled() {
+            return Vec::new();
+        }
         self.cipher_suites
             .iter()
             .filter_map(|s| crypto::suite(*s))
             .filter(|s| s.kx != KeyExchange::Rsa || self.rsa_key_exchange)
+            .collect()
+    }
+
+    /// TLS 1.3 suites enabled, in order; empty when TLS 1.3 is off.
+    pub fn enabled_suites_tls13(&self) -> Vec<&'static crypto::Suite13> {
+        if !self
+            .versions
+            .contains(&crate::wire::ProtocolVersion::TLSv1_3)
+        {
+            return Vec::new();
+        }
+        self.cipher_suites
+            .iter()
+            .filter_map(|s| crypto::suite13(*s))
+            .collect()
+    }
+
+    /// Whether TLS 1.2 may be negotiated.
+    pub fn tls12_enabled(&self) -> bool {
+        self.versions
+            .contains(&crate::wire::ProtocolVersion::TLSv1_2)
+    }
+
+    /// Groups usable with TLS 1.2 (no hybrids).
+    pub fn enabled_groups_tls12(&self) -> Vec<NamedGroup> {
+        self.enabled_groups()
+            .into_iter()
+            .filter(|g| crypto::group_usable_in_tls12(*g))
             .collect()
     }
 

@@ -72,6 +72,12 @@ pub(crate) struct Core {
     /// Application data written before the handshake finished.
     early_plaintext: Vec<u8>,
     pub traffic: bool,
+    /// TLS 1.3 was negotiated: 1.3 message shapes, alert rules and compatibility records.
+    pub tls13: bool,
+    /// Bumped whenever the read keys change, to check that no handshake message spans it.
+    pub read_epoch: u32,
+    compatibility_ccs_seen: bool,
+    pub compatibility_ccs_sent: bool,
     peer_closed: bool,
     sent_close_notify: bool,
     error: Option<Error>,
@@ -80,6 +86,7 @@ pub(crate) struct Core {
     pub key_log: Option<Arc<dyn KeyLog>>,
     max_handshake_size: usize,
     empty_or_warning_in_a_row: u32,
+    pub key_updates_in_a_row: u32,
     pub info: HandshakeInfo,
     /// The session this connection established or resumed, once the handshake is done.
     pub session: Option<crate::session::Session>,
@@ -106,6 +113,13 @@ impl Input<'_> {
 /// One struct per expected message; each consumes itself and returns the next state.
 pub(crate) trait State: Send {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error>;
+
+    /// Asks the peer to update its keys and updates ours (TLS 1.3 traffic only).
+    fn request_key_update(&mut self, _core: &mut Core) -> Result<(), Error> {
+        Err(Error::General(
+            "a key update needs a TLS 1.3 connection in its traffic state".into(),
+        ))
+    }
 }
 
 /// The one place an unexpected message becomes an error (STYLE habit 4).
@@ -176,12 +190,27 @@ impl Connection {
                 break;
             };
             let payload = self.deframer.payload_mut(&rec);
-            let (plaintext, encrypted) = match self.core.decrypter.as_mut() {
-                Some(cipher) => (&*cipher.open(rec.typ, payload)?, true),
-                None => (&*payload, false),
+            let (typ, plaintext, encrypted) = match self.core.decrypter.as_mut() {
+                // RFC 8446 §5: a change_cipher_spec record stays unencrypted (middlebox
+                // compatibility); the dispatcher decides whether it is allowed.
+                Some(cipher) if cipher.is_tls13() && rec.typ == ContentType::ChangeCipherSpec => {
+                    (rec.typ, &*payload, false)
+                }
+                // A peer that fails before it has our handshake keys (say, on our ServerHello)
+                // can only tell us in plaintext; read it rather than masking its reason.
+                Some(cipher)
+                    if cipher.is_tls13() && rec.typ == ContentType::Alert && !self.core.traffic =>
+                {
+                    (rec.typ, &*payload, false)
+                }
+                Some(cipher) => {
+                    let (typ, plaintext) = cipher.open(rec.typ, payload)?;
+                    (typ, &*plaintext, true)
+                }
+                None => (rec.typ, &*payload, false),
             };
             let state = self.state.take().ok_or(Error::ConnectionClosed)?;
-            let next = self.core.dispatch(state, rec.typ, plaintext, encrypted);
+            let next = self.core.dispatch(state, typ, plaintext, encrypted);
             self.state = Some(next?);
         }
         Ok(())
@@ -272,6 +301,16 @@ impl Connection {
         &self.core.info
     }
 
+    /// TLS 1.3: sends KeyUpdate with update_requested, switching our write keys (RFC 8446
+    /// §4.6.3); the peer answers with its own.
+    pub fn request_key_update(&mut self) -> Result<(), Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        let state = self.state.as_mut().ok_or(Error::ConnectionClosed)?;
+        state.request_key_update(&mut self.core)
+    }
+
     /// The resumable session, on a client once the handshake is done (for saving to a file
     /// and offering later, as `--sess-out` does).
     pub fn session(&self) -> Option<&crate::session::Session> {
@@ -301,6 +340,10 @@ impl Core {
             plaintext_in_read: 0,
             early_plaintext: Vec::new(),
             traffic: false,
+            tls13: false,
+            read_epoch: 0,
+            compatibility_ccs_seen: false,
+            compatibility_ccs_sent: false,
             peer_closed: false,
             sent_close_notify: false,
             error: None,
@@ -309,6 +352,7 @@ impl Core {
             key_log: common.key_log.clone(),
             max_handshake_size: common.max_handshake_size,
             empty_or_warning_in_a_row: 0,
+            key_updates_in_a_row: 0,
             info: HandshakeInfo::default(),
             session: None,
         }
@@ -340,6 +384,10 @@ impl Core {
             self.error = Some(e.clone());
         }
         e
+    }
+
+    pub(crate) fn out_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.out
     }
 
     pub fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
@@ -444,10 +492,16 @@ impl Core {
                         break Ok(state);
                     };
                     at += 4 + len;
-                    let msg = match HandshakeMessage::from_bytes(raw) {
+                    let decoded = if self.tls13 {
+                        HandshakeMessage::from_bytes_tls13(raw)
+                    } else {
+                        HandshakeMessage::from_bytes(raw)
+                    };
+                    let msg = match decoded {
                         Ok(msg) => msg,
                         Err(e) => break Err(e.into()),
                     };
+                    let epoch = self.read_epoch;
                     self.trace(|| Event::message(Direction::Received, &msg, encrypted));
                     // RFC 5246 §7.4.1.1: HelloRequest "will be ignored by the client if the
                     // client is currently negotiating a session", and is not hashed.
@@ -461,6 +515,15 @@ impl Core {
                         Ok(next) => next,
                         Err(e) => break Err(e),
                     };
+                    // RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If they
+                    // do, the receiver MUST terminate the connection with an "unexpected_message"
+                    // alert." The same holds for TLS 1.2's Finished after ChangeCipherSpec.
+                    if self.read_epoch != epoch && at < buf.len() {
+                        break Err(Error::UnexpectedMessage {
+                            expected: "a record boundary at the key change",
+                            got: "more handshake data under the old keys".into(),
+                        });
+                    }
                 };
                 self.handshake_buf = buf;
                 self.handshake_buf.drain(..at);
@@ -472,6 +535,20 @@ impl Core {
                     [1] => {}
                     [_] => return Err(InvalidMessage::IllegalValue("ChangeCipherSpec").into()),
                     _ => return Err(InvalidMessage::BadLength("ChangeCipherSpec").into()),
+                }
+                // RFC 8446 §5: "An implementation may receive an unencrypted record of type
+                // change_cipher_spec consisting of the single byte value 0x01 at any time after
+                // the first ClientHello message has been sent or received and before the peer's
+                // Finished message has been received and MUST simply drop it". Once.
+                if self.tls13 {
+                    if self.traffic || encrypted || self.compatibility_ccs_seen {
+                        return Err(Error::UnexpectedMessage {
+                            expected: "no ChangeCipherSpec",
+                            got: "ChangeCipherSpec in TLS 1.3".into(),
+                        });
+                    }
+                    self.compatibility_ccs_seen = true;
+                    return Ok(state);
                 }
                 self.trace(|| Event::ChangeCipherSpec {
                     direction: Direction::Received,
@@ -498,8 +575,14 @@ impl Core {
                     }
                     return Ok(state);
                 }
-                if level == AlertLevel::Warning && description != AlertDescription::NoRenegotiation
-                {
+                // RFC 8446 §6: in TLS 1.3 every alert but close_notify and user_canceled is an
+                // error "regardless of the AlertLevel".
+                let tolerated = if self.tls13 {
+                    description == AlertDescription::UserCanceled
+                } else {
+                    level == AlertLevel::Warning && description != AlertDescription::NoRenegotiation
+                };
+                if tolerated {
                     self.count_empty_or_warning()?;
                     return Ok(state);
                 }
@@ -519,6 +602,7 @@ impl Core {
                     self.count_empty_or_warning()?;
                 } else {
                     self.empty_or_warning_in_a_row = 0;
+                    self.key_updates_in_a_row = 0;
                     self.plaintext_in.extend_from_slice(plaintext);
                 }
                 Ok(state)
@@ -545,6 +629,12 @@ impl Core {
 }
 
 impl Core {
+    /// Switches to new read keys.
+    pub fn set_decrypter(&mut self, cipher: RecordCipher) {
+        self.decrypter = Some(cipher);
+        self.read_epoch = self.read_epoch.wrapping_add(1);
+    }
+
     /// RFC 5246 §7.1 and §7.4.9: our ChangeCipherSpec, the switch to our new write keys, and
     /// our Finished under them, its verify_data over the transcript so far.
     pub fn send_change_cipher_spec_and_finished(

@@ -4,7 +4,7 @@
 
 use crate::error::Error;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
-use aws_lc_rs::{aead, agreement, digest, hmac, rand, signature};
+use aws_lc_rs::{aead, agreement, digest, hmac, kem, rand, signature};
 use rustls_pki_types::PrivateKeyDer;
 use std::fmt;
 use zeroize::Zeroizing;
@@ -126,8 +126,42 @@ pub fn suite(suite: CipherSuite) -> Option<&'static Suite> {
     ALL_SUITES.iter().find(|s| s.suite == suite)
 }
 
+/// A TLS 1.3 suite names only the AEAD and the hash (RFC 8446 §B.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suite13 {
+    pub suite: CipherSuite,
+    pub aead: Aead,
+    pub hash: Hash,
+}
+
+/// RFC 8446 §9.1 and §B.4, in our default order of preference.
+pub static TLS13_SUITES: &[Suite13] = &[
+    Suite13 {
+        suite: CipherSuite::TLS_AES_128_GCM_SHA256,
+        aead: Aead::Aes128Gcm,
+        hash: Hash::Sha256,
+    },
+    Suite13 {
+        suite: CipherSuite::TLS_AES_256_GCM_SHA384,
+        aead: Aead::Aes256Gcm,
+        hash: Hash::Sha384,
+    },
+    Suite13 {
+        suite: CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+        aead: Aead::ChaCha20Poly1305,
+        hash: Hash::Sha256,
+    },
+];
+
+pub fn suite13(suite: CipherSuite) -> Option<&'static Suite13> {
+    TLS13_SUITES.iter().find(|s| s.suite == suite)
+}
+
 /// The groups we implement, in default preference order.
+/// X25519MLKEM768 first, as browsers and rustls send it: post-quantum security for TLS 1.3
+/// (it is never used with TLS 1.2).
 pub static ALL_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519MLKEM768,
     NamedGroup::X25519,
     NamedGroup::secp256r1,
     NamedGroup::secp384r1,
@@ -142,42 +176,144 @@ fn agreement_algorithm(group: NamedGroup) -> Option<&'static agreement::Algorith
     }
 }
 
-/// Our half of an ephemeral key exchange.
+/// Our half of an ephemeral key exchange: ECDH, or the X25519MLKEM768 hybrid (TLS 1.3 only).
 pub struct KeyShare {
     pub group: NamedGroup,
-    private: agreement::EphemeralPrivateKey,
+    secret: ShareSecret,
     pub public: Vec<u8>,
+}
+
+enum ShareSecret {
+    Ecdh(agreement::EphemeralPrivateKey),
+    /// draft-ietf-tls-ecdhe-mlkem §3: the client share is the ML-KEM-768 encapsulation key
+    /// followed by the X25519 public key.
+    Hybrid {
+        mlkem: kem::DecapsulationKey<kem::AlgorithmId>,
+        x25519: agreement::EphemeralPrivateKey,
+    },
+}
+
+/// draft-ietf-tls-ecdhe-mlkem: sizes of the ML-KEM-768 parts of the hybrid shares.
+const MLKEM768_ENCAPSULATION_KEY_LEN: usize = 1184;
+const MLKEM768_CIPHERTEXT_LEN: usize = 1088;
+const X25519_LEN: usize = 32;
+
+/// Whether a group may be used with TLS 1.2 (the hybrid is defined for TLS 1.3 only).
+pub fn group_usable_in_tls12(group: NamedGroup) -> bool {
+    agreement_algorithm(group).is_some()
+}
+
+fn ecdh_keypair(
+    alg: &'static agreement::Algorithm,
+) -> Result<(agreement::EphemeralPrivateKey, Vec<u8>), Error> {
+    let rng = rand::SystemRandom::new();
+    let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
+        .map_err(|_| Error::Internal("key generation failed"))?;
+    let public = private
+        .compute_public_key()
+        .map_err(|_| Error::Internal("key generation failed"))?
+        .as_ref()
+        .to_vec();
+    Ok((private, public))
+}
+
+fn ecdh(
+    private: agreement::EphemeralPrivateKey,
+    alg: &'static agreement::Algorithm,
+    peer: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    agreement::agree_ephemeral(
+        private,
+        agreement::UnparsedPublicKey::new(alg, peer),
+        Error::IllegalParameter("invalid key share"),
+        |secret| Ok(Zeroizing::new(secret.to_vec())),
+    )
 }
 
 impl KeyShare {
     pub fn generate(group: NamedGroup) -> Result<Self, Error> {
+        if group == NamedGroup::X25519MLKEM768 {
+            let mlkem = kem::DecapsulationKey::generate(&kem::ML_KEM_768)
+                .map_err(|_| Error::Internal("ML-KEM key generation failed"))?;
+            let ek = mlkem
+                .encapsulation_key()
+                .and_then(|k| k.key_bytes())
+                .map_err(|_| Error::Internal("ML-KEM key"))?;
+            let (x25519, x_public) = ecdh_keypair(&agreement::X25519)?;
+            let mut public = ek.as_ref().to_vec();
+            public.extend_from_slice(&x_public);
+            return Ok(Self {
+                group,
+                secret: ShareSecret::Hybrid { mlkem, x25519 },
+                public,
+            });
+        }
         let alg = agreement_algorithm(group).ok_or(Error::Internal("unsupported group"))?;
-        let rng = rand::SystemRandom::new();
-        let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
-            .map_err(|_| Error::Internal("key generation failed"))?;
-        let public = private
-            .compute_public_key()
-            .map_err(|_| Error::Internal("key generation failed"))?
-            .as_ref()
-            .to_vec();
+        let (private, public) = ecdh_keypair(alg)?;
         Ok(Self {
             group,
-            private,
+            secret: ShareSecret::Ecdh(private),
             public,
         })
     }
 
-    /// Completes the exchange with the peer's public value. A value that is not a valid point
-    /// (or, for X25519, gives the all-zero secret) is the peer's fault: illegal_parameter.
+    /// Completes the exchange with the peer's share. A value that is not a valid point (or,
+    /// for X25519, gives the all-zero secret), or a hybrid share of the wrong size, is the
+    /// peer's fault: illegal_parameter.
     pub fn agree(self, peer_public: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let alg = agreement_algorithm(self.group).ok_or(Error::Internal("unsupported group"))?;
-        let peer = agreement::UnparsedPublicKey::new(alg, peer_public);
-        agreement::agree_ephemeral(
-            self.private,
-            peer,
-            Error::IllegalParameter("invalid key share"),
-            |secret| Ok(Zeroizing::new(secret.to_vec())),
-        )
+        match self.secret {
+            ShareSecret::Ecdh(private) => {
+                let alg =
+                    agreement_algorithm(self.group).ok_or(Error::Internal("unsupported group"))?;
+                ecdh(private, alg, peer_public)
+            }
+            ShareSecret::Hybrid { mlkem, x25519 } => {
+                // The server share is the ML-KEM ciphertext followed by its X25519 key; the
+                // shared secret is the ML-KEM secret followed by the X25519 secret.
+                if peer_public.len() != MLKEM768_CIPHERTEXT_LEN + X25519_LEN {
+                    return Err(Error::IllegalParameter(
+                        "X25519MLKEM768 server share has the wrong length",
+                    ));
+                }
+                let (ct, x_peer) = peer_public.split_at(MLKEM768_CIPHERTEXT_LEN);
+                let ss = mlkem
+                    .decapsulate(kem::Ciphertext::from(ct))
+                    .map_err(|_| Error::IllegalParameter("invalid ML-KEM ciphertext"))?;
+                let mut shared = Zeroizing::new(ss.as_ref().to_vec());
+                shared.extend_from_slice(&ecdh(x25519, &agreement::X25519, x_peer)?);
+                Ok(shared)
+            }
+        }
+    }
+
+    /// The server side of a TLS 1.3 key exchange: our share in answer to the client's, and the
+    /// shared secret. For the hybrid this encapsulates to the client's ML-KEM key.
+    pub fn respond(
+        group: NamedGroup,
+        client_share: &[u8],
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), Error> {
+        if group == NamedGroup::X25519MLKEM768 {
+            if client_share.len() != MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN {
+                return Err(Error::IllegalParameter(
+                    "X25519MLKEM768 client share has the wrong length",
+                ));
+            }
+            let (ek, x_peer) = client_share.split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
+            let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, ek)
+                .map_err(|_| Error::IllegalParameter("invalid ML-KEM encapsulation key"))?;
+            let (ct, ss) = ek
+                .encapsulate()
+                .map_err(|_| Error::Internal("ML-KEM encapsulation failed"))?;
+            let (x25519, x_public) = ecdh_keypair(&agreement::X25519)?;
+            let mut shared = Zeroizing::new(ss.as_ref().to_vec());
+            shared.extend_from_slice(&ecdh(x25519, &agreement::X25519, x_peer)?);
+            let mut public = ct.as_ref().to_vec();
+            public.extend_from_slice(&x_public);
+            return Ok((public, shared));
+        }
+        let share = Self::generate(group)?;
+        let public = share.public.clone();
+        Ok((public, share.agree(client_share)?))
     }
 }
 
@@ -200,6 +336,7 @@ pub enum SigningKey {
         pair: signature::EcdsaKeyPair,
         scheme: SignatureScheme,
     },
+    Ed25519(signature::Ed25519KeyPair),
 }
 
 impl fmt::Debug for SigningKey {
@@ -207,6 +344,7 @@ impl fmt::Debug for SigningKey {
         match self {
             Self::Rsa { pair, .. } => write!(f, "RSA-{} key", pair.public_modulus_len() * 8),
             Self::Ecdsa { scheme, .. } => write!(f, "ECDSA key ({scheme})"),
+            Self::Ed25519(_) => f.write_str("Ed25519 key"),
         }
     }
 }
@@ -235,6 +373,9 @@ impl SigningKey {
                 let der = der.secret_pkcs8_der();
                 if let Ok(pair) = signature::RsaKeyPair::from_pkcs8(der) {
                     return Self::rsa(pair);
+                }
+                if let Ok(pair) = signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+                    return Ok(Self::Ed25519(pair));
                 }
                 for (alg, scheme) in ECDSA_SIGNING {
                     if let Ok(pair) = signature::EcdsaKeyPair::from_pkcs8(alg, der) {
@@ -278,7 +419,8 @@ impl SigningKey {
     pub fn auth(&self) -> Auth {
         match self {
             Self::Rsa { .. } => Auth::Rsa,
-            Self::Ecdsa { .. } => Auth::Ecdsa,
+            // RFC 8422 §5.3: EdDSA certificates serve the ECDHE_ECDSA suites in TLS 1.2.
+            Self::Ecdsa { .. } | Self::Ed25519(_) => Auth::Ecdsa,
         }
     }
 
@@ -302,6 +444,16 @@ impl SigningKey {
         match self {
             Self::Rsa { .. } => RSA_SCHEMES,
             Self::Ecdsa { scheme, .. } => std::slice::from_ref(scheme),
+            Self::Ed25519(_) => &[SignatureScheme::ed25519],
+        }
+    }
+
+    /// The schemes this key can sign a TLS 1.3 CertificateVerify with: RFC 8446 §4.4.3 allows
+    /// RSA only with PSS.
+    pub fn schemes_tls13(&self) -> &[SignatureScheme] {
+        match self {
+            Self::Rsa { .. } => RSA_SCHEMES.get(..3).unwrap_or_default(),
+            other => other.schemes(),
         }
     }
 
@@ -328,6 +480,10 @@ impl SigningKey {
                 Ok(pair.sign(&rng, message).map_err(failed)?.as_ref().to_vec())
             }
             Self::Ecdsa { .. } => Err(Error::Internal("scheme does not fit the ECDSA key")),
+            Self::Ed25519(pair) if scheme == SignatureScheme::ed25519 => {
+                Ok(pair.sign(message).as_ref().to_vec())
+            }
+            Self::Ed25519(_) => Err(Error::Internal("scheme does not fit the Ed25519 key")),
         }
     }
 }
@@ -347,6 +503,7 @@ const ECDSA_SIGNING: &[(&signature::EcdsaSigningAlgorithm, SignatureScheme)] = &
 pub static VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ecdsa_secp256r1_sha256,
     SignatureScheme::ecdsa_secp384r1_sha384,
+    SignatureScheme::ed25519,
     SignatureScheme::rsa_pss_rsae_sha256,
     SignatureScheme::rsa_pss_rsae_sha384,
     SignatureScheme::rsa_pss_rsae_sha512,
@@ -367,9 +524,28 @@ pub fn verification_algorithms(scheme: SignatureScheme) -> &'static [VerifyAlg] 
         SignatureScheme::rsa_pkcs1_sha256 => &RSA_PKCS1_SHA256,
         SignatureScheme::rsa_pkcs1_sha384 => &RSA_PKCS1_SHA384,
         SignatureScheme::rsa_pkcs1_sha512 => &RSA_PKCS1_SHA512,
+        SignatureScheme::ed25519 => &ED25519,
         _ => &[],
     }
 }
+
+/// RFC 8446 §4.2.3: in TLS 1.3 an ECDSA scheme names its curve, and RSA signatures in
+/// CertificateVerify must be PSS.
+pub fn verification_algorithms_tls13(scheme: SignatureScheme) -> &'static [VerifyAlg] {
+    match scheme {
+        SignatureScheme::ecdsa_secp256r1_sha256 => &ECDSA_P256_ONLY,
+        SignatureScheme::ecdsa_secp384r1_sha384 => &ECDSA_P384_ONLY,
+        SignatureScheme::rsa_pss_rsae_sha256
+        | SignatureScheme::rsa_pss_rsae_sha384
+        | SignatureScheme::rsa_pss_rsae_sha512
+        | SignatureScheme::ed25519 => verification_algorithms(scheme),
+        _ => &[],
+    }
+}
+
+static ECDSA_P256_ONLY: [VerifyAlg; 1] = [webpki::aws_lc_rs::ECDSA_P256_SHA256];
+static ECDSA_P384_ONLY: [VerifyAlg; 1] = [webpki::aws_lc_rs::ECDSA_P384_SHA384];
+static ED25519: [VerifyAlg; 1] = [webpki::aws_lc_rs::ED25519];
 
 type VerifyAlg = &'static dyn rustls_pki_types::SignatureVerificationAlgorithm;
 static ECDSA_SHA256: [VerifyAlg; 2] = [

@@ -30,6 +30,8 @@ pub enum Error {
     AlertReceived(AlertDescription),
     /// The peer asked to renegotiate; RFC 5746 lets us refuse and we always do.
     NoRenegotiation,
+    /// RFC 8446 §9.2: a mandatory extension is missing.
+    MissingExtension(&'static str),
     /// RFC 7301 §3.2: no application protocol in common.
     NoApplicationProtocol,
     /// We do not hold a certificate for the name the client asked for (RFC 6066 §3).
@@ -65,6 +67,7 @@ impl Error {
             Self::NoRenegotiation => A::NoRenegotiation,
             Self::UnrecognizedName(_) => A::UnrecognizedName,
             Self::NoApplicationProtocol => A::NoApplicationProtocol,
+            Self::MissingExtension(_) => A::MissingExtension,
             Self::Internal(_) => A::InternalError,
             Self::AlertReceived(_) | Self::ConnectionClosed | Self::General(_) => return None,
         })
@@ -110,6 +113,7 @@ impl fmt::Display for Error {
             Self::NoApplicationProtocol => {
                 f.write_str("no application protocol (ALPN) in common with the peer")
             }
+            Self::MissingExtension(what) => write!(f, "the peer left out the {what} extension"),
             Self::ConnectionClosed => f.write_str("the connection is closed"),
             Self::General(what) => f.write_str(what),
             Self::Internal(what) => write!(f, "internal error: {what}"),

@@ -20,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
 mod client;
+mod client13;
 pub mod config;
 mod conn;
 pub mod crypto;
@@ -29,8 +30,10 @@ pub mod keys;
 pub mod keys13;
 pub mod record;
 mod server;
+mod server13;
 pub mod session;
 pub mod stream;
+mod tls13;
 pub mod trace;
 pub mod verify;
 pub mod wire;

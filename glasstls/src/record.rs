@@ -104,14 +104,18 @@ impl Deframer {
     }
 }
 
-/// One direction's AEAD state for TLS 1.2.
+/// One direction's AEAD state: TLS 1.2 (RFC 5246 §6.2.3.3) or TLS 1.3 (RFC 8446 §5.2).
 pub struct RecordCipher {
     key: LessSafeKey,
     aead: Aead,
-    /// GCM: the 4-byte salt; ChaCha20: the 12-byte IV.
+    /// TLS 1.2 GCM: the 4-byte salt; TLS 1.2 ChaCha20 and TLS 1.3: the 12-byte IV.
     iv: [u8; 12],
     seq: u64,
+    tls13: bool,
 }
+
+/// RFC 8446 §5.2: "The length MUST NOT exceed 2^14 + 256 bytes."
+pub const MAX_CIPHERTEXT_TLS13: usize = MAX_PLAINTEXT + 256;
 
 impl RecordCipher {
     pub fn new(aead: Aead, key: &[u8], fixed_iv: &[u8]) -> Result<Self, Error> {
@@ -126,7 +130,22 @@ impl RecordCipher {
             aead,
             iv,
             seq: 0,
+            tls13: false,
         })
+    }
+
+    /// TLS 1.3 keys: the IV is always 12 bytes and XORed with the sequence number.
+    pub fn new_tls13(aead: Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+        if iv.len() != 12 {
+            return Err(Error::Internal("TLS 1.3 IVs are 12 bytes"));
+        }
+        let mut cipher = Self::new(aead, key, iv)?;
+        cipher.tls13 = true;
+        Ok(cipher)
+    }
+
+    pub fn is_tls13(&self) -> bool {
+        self.tls13
     }
 
     /// RFC 5288 §3: `struct { opaque salt[4]; opaque nonce_explicit[8]; } GCMNonce;` with the
@@ -136,9 +155,11 @@ impl RecordCipher {
     fn nonce(&self) -> [u8; 12] {
         let seq = self.seq.to_be_bytes();
         let mut nonce = self.iv;
+        // RFC 8446 §5.3: "The padded sequence number is XORed with either the static
+        // client_write_iv or server_write_iv" — for every TLS 1.3 AEAD.
         match self.aead {
-            Aead::Aes128Gcm | Aead::Aes256Gcm => nonce[4..].copy_from_slice(&seq),
-            Aead::ChaCha20Poly1305 => nonce[4..].iter_mut().zip(seq).for_each(|(n, s)| *n ^= s),
+            Aead::Aes128Gcm | Aead::Aes256Gcm if !self.tls13 => nonce[4..].copy_from_slice(&seq),
+            _ => nonce[4..].iter_mut().zip(seq).for_each(|(n, s)| *n ^= s),
         }
         nonce
     }
@@ -171,17 +192,39 @@ impl RecordCipher {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let explicit = self.aead.explicit_nonce_len();
-        let len = explicit + plaintext.len() + Aead::TAG_LEN;
+        // TLS 1.2 records carry an explicit nonce for GCM; TLS 1.3 records carry the real
+        // content type inside (RFC 8446 §5.2: TLSInnerPlaintext) and say application_data.
+        let explicit = if self.tls13 {
+            0
+        } else {
+            self.aead.explicit_nonce_len()
+        };
+        let inner_len = plaintext.len() + usize::from(self.tls13);
+        let len = explicit + inner_len + Aead::TAG_LEN;
+        let outer = if self.tls13 {
+            ContentType::ApplicationData
+        } else {
+            typ
+        };
         out.reserve(HEADER_LEN + len);
-        out.push(typ.0);
+        let header_at = out.len();
+        out.push(outer.0);
         out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
         out.extend_from_slice(&(len as u16).to_be_bytes());
         let nonce = self.nonce();
         out.extend_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
         let body_at = out.len();
         out.extend_from_slice(plaintext);
-        let aad = self.aad(typ, plaintext.len());
+        let aad: Vec<u8> = if self.tls13 {
+            out.push(typ.0);
+            // RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
+            // TLSCiphertext.legacy_record_version || TLSCiphertext.length
+            out.get(header_at..header_at + HEADER_LEN)
+                .unwrap_or_default()
+                .to_vec()
+        } else {
+            self.aad(typ, plaintext.len()).to_vec()
+        };
         let body = out
             .get_mut(body_at..)
             .ok_or(Error::Internal("record body out of range"))?;
@@ -193,12 +236,16 @@ impl RecordCipher {
         self.next_seq()
     }
 
-    /// Authenticates and decrypts a record payload in place, returning the plaintext.
+    /// Authenticates and decrypts a record payload in place, returning the content type (the
+    /// inner one in TLS 1.3) and the plaintext.
     pub fn open<'a>(
         &mut self,
         typ: ContentType,
         payload: &'a mut [u8],
-    ) -> Result<&'a mut [u8], Error> {
+    ) -> Result<(ContentType, &'a mut [u8]), Error> {
+        if self.tls13 {
+            return self.open_tls13(typ, payload);
+        }
         let explicit = self.aead.explicit_nonce_len();
         if payload.len() < explicit + Aead::TAG_LEN {
             return Err(Error::BadRecordMac);
@@ -220,7 +267,54 @@ impl RecordCipher {
             return Err(Error::RecordOverflow);
         }
         self.next_seq()?;
-        Ok(plaintext)
+        Ok((typ, plaintext))
+    }
+
+    /// RFC 8446 §5.2 and §5.4: decrypt, then strip the zero padding; the last non-zero byte is
+    /// the real content type.
+    fn open_tls13<'a>(
+        &mut self,
+        typ: ContentType,
+        payload: &'a mut [u8],
+    ) -> Result<(ContentType, &'a mut [u8]), Error> {
+        // RFC 8446 §5.2: encrypted records are application_data on the outside.
+        if typ != ContentType::ApplicationData {
+            return Err(Error::UnexpectedMessage {
+                expected: "an encrypted record",
+                got: format!("a plaintext {typ} record"),
+            });
+        }
+        if payload.len() > MAX_CIPHERTEXT_TLS13 {
+            return Err(Error::RecordOverflow);
+        }
+        if payload.len() < Aead::TAG_LEN + 1 {
+            return Err(Error::BadRecordMac);
+        }
+        let mut aad = [0u8; HEADER_LEN];
+        aad[0] = ContentType::ApplicationData.0;
+        aad[1..3].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+        aad[3..].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+        let nonce = self.nonce();
+        let inner = self
+            .key
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), payload)
+            .map_err(|_| Error::BadRecordMac)?;
+        self.next_seq()?;
+        // RFC 8446 §5.4: "If a receiving implementation does not find a non-zero octet in the
+        // cleartext, it MUST terminate the connection with an "unexpected_message" alert."
+        let Some(type_at) = inner.iter().rposition(|b| *b != 0) else {
+            return Err(Error::UnexpectedMessage {
+                expected: "a content type",
+                got: "an all-zero record".into(),
+            });
+        };
+        let (content, rest) = inner.split_at_mut(type_at);
+        let inner_type = ContentType(rest.first().copied().unwrap_or_default());
+        // RFC 8446 §5.4: "The length MUST NOT exceed 2^14 + 1" for TLSInnerPlaintext.
+        if content.len() > MAX_PLAINTEXT {
+            return Err(Error::RecordOverflow);
+        }
+        Ok((inner_type, content))
     }
 }
 
@@ -281,7 +375,9 @@ mod tests {
                 let (rec, mut payload) = deframe_one(&out);
                 assert_eq!(rec.len, msg.len() + aead.explicit_nonce_len() + 16);
                 assert_eq!(
-                    rx.open(ContentType::ApplicationData, &mut payload).unwrap(),
+                    rx.open(ContentType::ApplicationData, &mut payload)
+                        .unwrap()
+                        .1,
                     msg
                 );
             }

@@ -84,8 +84,20 @@ impl State for ExpectClientHello {
                 "the client does not offer null compression",
             ));
         }
-        let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         record_offer(core, &hello);
+        // RFC 8446 §4.2.1: supported_versions, not client_version, says whether TLS 1.3 is
+        // offered; with it on both sides, TLS 1.3 is negotiated.
+        if !self.config.common.enabled_suites_tls13().is_empty()
+            && crate::server13::offers_tls13(&hello)
+        {
+            return crate::server13::client_hello(self.config, core, hello, raw, None);
+        }
+        if !self.config.common.tls12_enabled() {
+            return Err(Error::ProtocolVersion(
+                "the client does not offer TLS 1.3, the only version enabled".into(),
+            ));
+        }
+        let secure_renegotiation = self.check_renegotiation_info(&hello)?;
         let ems = hello.find(ExtensionType::ExtendedMasterSecret).is_some();
         // RFC 7627 §5.3: a server that requires EMS aborts with handshake_failure.
         if !ems && self.config.common.require_extended_master_secret {
@@ -97,7 +109,7 @@ impl State for ExpectClientHello {
         // RSA and an ECDSA chain may serve one name).
         let server_name = core.info.server_name.clone();
         let (identities, name_used) = self.config.resolve(server_name.as_deref())?;
-        let alpn = self.choose_alpn(&hello)?;
+        let alpn = choose_alpn(&self.config, &hello)?;
         let info = Hello {
             client_random: hello.random,
             client_session_id: hello.session_id.clone(),
@@ -239,7 +251,7 @@ impl ExpectClientHello {
         let suite =
             crypto::suite(session.cipher_suite).ok_or(Error::Internal("resumed suite vanished"))?;
         transcript.start_hash(suite.hash);
-        let server_random = crypto::random_bytes::<32>()?;
+        let server_random = tls12_server_random(&self.config)?;
         // RFC 6066 §3: "When resuming a session, the server MUST NOT include a server_name
         // extension in the server hello."
         let server_hello = ServerHello {
@@ -308,7 +320,7 @@ impl ExpectClientHello {
         choice: Choice,
         name_used: bool,
     ) -> Result<Box<dyn State>, Error> {
-        let server_random = crypto::random_bytes::<32>()?;
+        let server_random = tls12_server_random(&self.config)?;
         let session_id = match self.config.session_ids {
             true => crypto::random_bytes::<32>()?.to_vec(),
             false => Vec::new(),
@@ -428,6 +440,17 @@ impl ExpectClientHello {
     }
 }
 
+/// RFC 8446 §4.1.3: "If negotiating TLS 1.2, TLS 1.3 servers MUST set the last 8 bytes of
+/// their Random value to the bytes: 44 4F 57 4E 47 52 44 01", so that a TLS 1.3 client notices
+/// an attacker who stripped TLS 1.3 from its ClientHello.
+fn tls12_server_random(config: &ServerConfig) -> Result<[u8; 32], Error> {
+    let mut random = crypto::random_bytes::<32>()?;
+    if !config.common.enabled_suites_tls13().is_empty() {
+        random[24..].copy_from_slice(&crate::wire::DOWNGRADE_TLS12);
+    }
+    Ok(random)
+}
+
 fn record_offer(core: &mut Core, hello: &ClientHello) {
     core.info.offered_suites = hello.cipher_suites.clone();
     core.info.server_name = hello
@@ -479,7 +502,7 @@ impl ExpectClientHello {
         let group = self
             .config
             .common
-            .enabled_groups()
+            .enabled_groups_tls12()
             .into_iter()
             .find(|g| client_groups.is_none_or(|c| c.contains(g)));
         for offered in &hello.cipher_suites {
@@ -526,21 +549,24 @@ impl ExpectClientHello {
             "no cipher suite, group and signature scheme in common with the client",
         ))
     }
+}
 
-    /// RFC 7301 §3.2: the server's first preference the client also offers; with none in
-    /// common, "the server MUST respond with a fatal "no_application_protocol" alert".
-    fn choose_alpn(&self, hello: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
-        let ours = &self.config.common.alpn_protocols;
-        let Some(Extension::Alpn(theirs)) = hello.find(crate::wire::ExtensionType::Alpn) else {
-            return Ok(None);
-        };
-        if ours.is_empty() {
-            return Ok(None);
-        }
-        match ours.iter().find(|p| theirs.contains(p)) {
-            Some(p) => Ok(Some(p.clone())),
-            None => Err(Error::NoApplicationProtocol),
-        }
+/// RFC 7301 §3.2: the server's first preference the client also offers; with none in
+/// common, "the server MUST respond with a fatal "no_application_protocol" alert".
+pub(crate) fn choose_alpn(
+    config: &ServerConfig,
+    hello: &ClientHello,
+) -> Result<Option<Vec<u8>>, Error> {
+    let ours = &config.common.alpn_protocols;
+    let Some(Extension::Alpn(theirs)) = hello.find(crate::wire::ExtensionType::Alpn) else {
+        return Ok(None);
+    };
+    if ours.is_empty() {
+        return Ok(None);
+    }
+    match ours.iter().find(|p| theirs.contains(p)) {
+        Some(p) => Ok(Some(p.clone())),
+        None => Err(Error::NoApplicationProtocol),
     }
 }
 
@@ -765,7 +791,7 @@ impl State for ExpectChangeCipherSpec {
         let Input::ChangeCipherSpec = input else {
             return Err(unexpected("ChangeCipherSpec", &input));
         };
-        core.decrypter = Some(self.read);
+        core.set_decrypter(self.read);
         Ok(Box::new(ExpectFinished {
             hs: self.hs,
             master_secret: self.master_secret,

@@ -324,6 +324,20 @@ pub fn server_config(pki: &Pki) -> ServerConfig {
     ServerConfig::new(pki.identities())
 }
 
+/// A client that speaks only TLS 1.2, for tests of TLS 1.2 mechanisms.
+pub fn client_config_tls12(pki: &Pki) -> ClientConfig {
+    let mut config = client_config(pki);
+    config.common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
+    config
+}
+
+/// A server that speaks only TLS 1.2.
+pub fn server_config_tls12(pki: &Pki) -> ServerConfig {
+    let mut config = server_config(pki);
+    config.common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
+    config
+}
+
 pub fn pair(client: ClientConfig, server: ServerConfig) -> (Connection, Connection) {
     let c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
     let s = Connection::server(Arc::new(server)).unwrap();
