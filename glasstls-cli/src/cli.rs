@@ -37,6 +37,12 @@ pub struct CommonOpts {
     /// A key-exchange group: x25519, secp256r1, secp384r1 (repeatable, in order of preference).
     #[arg(long)]
     pub group: Vec<String>,
+    /// Speak TLS 1.2 only.
+    #[arg(long, conflicts_with = "tls13")]
+    pub tls12: bool,
+    /// Speak TLS 1.3 only.
+    #[arg(long)]
+    pub tls13: bool,
     /// An ALPN protocol name (repeatable, in order of preference).
     #[arg(long)]
     pub alpn: Vec<String>,
@@ -61,9 +67,7 @@ pub struct ConnectArgs {
     /// Trust the certificates in this PEM file instead of the system store.
     #[arg(long)]
     pub cafile: Option<PathBuf>,
-    /// Offer TLS 1.2 only (the only version this build speaks).
-    #[arg(long)]
-    pub tls12: bool,
+
     /// Print nothing but errors on standard error.
     #[arg(long, short)]
     pub quiet: bool,

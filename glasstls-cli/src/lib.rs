@@ -21,10 +21,17 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
             .cipher
             .iter()
             .map(|name| {
-                let suite = CipherSuite::from_name(name)
-                    .filter(|s| glasstls::crypto::suite(*s).is_some())
-                    .ok_or_else(|| format!("unknown or unsupported cipher suite {name:?} (use IANA names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"))?;
-                Ok(suite)
+                CipherSuite::from_name(name)
+                    .filter(|s| {
+                        glasstls::crypto::suite(*s).is_some()
+                            || glasstls::crypto::suite13(*s).is_some()
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown or unsupported cipher suite {name:?} (use IANA names, e.g. \
+                             TLS_AES_128_GCM_SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"
+                        )
+                    })
             })
             .collect::<Result<_, String>>()?;
     }
@@ -37,17 +44,22 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
                 let canonical = match lower.as_str() {
                     "p-256" | "p256" | "prime256v1" => "secp256r1",
                     "p-384" | "p384" => "secp384r1",
+                    "x25519mlkem768" => "X25519MLKEM768",
                     other => other,
                 };
                 NamedGroup::from_name(canonical)
                     .filter(|g| glasstls::crypto::ALL_GROUPS.contains(g))
                     .ok_or_else(|| {
-                        format!(
-                            "unknown or unsupported group {name:?} (x25519, secp256r1, secp384r1)"
-                        )
+                        format!("unknown or unsupported group {name:?} (X25519MLKEM768, x25519, secp256r1, secp384r1)")
                     })
             })
             .collect::<Result<_, String>>()?;
+    }
+    if opts.tls12 {
+        common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
+    }
+    if opts.tls13 {
+        common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_3];
     }
     common.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     common.trace = opts.trace || opts.reveal_secrets;

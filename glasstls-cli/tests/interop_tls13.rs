@@ -1,0 +1,331 @@
+//! TLS 1.3 interop on loopback against the `openssl` binary: every suite × group both ways with
+//! 1 MiB each way, HelloRetryRequest forced by group choice both ways, and a KeyUpdate the peer
+//! asks for.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LINES: usize = 16 * 1024;
+
+/// glasstls connect --tls13 → openssl s_server -tls1_3 -rev; returns glasstls's stderr.
+fn client_against_openssl(
+    suite: &str,
+    group: &str,
+    server_groups: Option<&str>,
+    seed: u64,
+) -> String {
+    let pki = Pki::new();
+    let mut args = vec![
+        "-cert".to_string(),
+        pki.path("rsa.pem"),
+        "-key".into(),
+        pki.path("rsa.key"),
+        "-dcert".into(),
+        pki.path("ecdsa.pem"),
+        "-dkey".into(),
+        pki.path("ecdsa.key"),
+        "-tls1_3".into(),
+        "-rev".into(),
+    ];
+    if let Some(groups) = server_groups {
+        args.extend(["-groups".into(), groups.into()]);
+    }
+    let (_server, port) = openssl_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let data = hex_lines(seed, LINES);
+    let mut input = data.clone();
+    input.extend_from_slice(b"CLOSE\n");
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+        "--tls13",
+        "--trace",
+    ])
+    .args([
+        "--cafile",
+        &pki.path("ca.pem"),
+        "--cipher",
+        suite,
+        "--group",
+        group,
+    ]);
+    let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(60));
+    let summary = stderr
+        .lines()
+        .filter(|l| l.starts_with("connection "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        status.success(),
+        "glasstls connect failed: {}",
+        stderr.lines().last().unwrap_or_default()
+    );
+    assert!(
+        summary.contains(&format!("connection 1: TLSv1.3 {suite} full handshake")),
+        "{summary}"
+    );
+    assert_eq!(
+        stdout.len(),
+        data.len(),
+        "received a different amount of data"
+    );
+    assert!(
+        stdout == reversed_lines(&data),
+        "the data came back corrupted"
+    );
+    stderr
+}
+
+/// openssl s_client -tls1_3 → glasstls serve --echo: 1 MiB out, the same back. Returns the
+/// server's trace.
+fn server_against_openssl(suite: &str, groups: &str, server_extra: &[&str], seed: u64) -> String {
+    let pki = Pki::new();
+    let mut args = vec![
+        "--cert".to_string(),
+        pki.path("rsa.pem"),
+        "--key".into(),
+        pki.path("rsa.key"),
+        "--cert".into(),
+        pki.path("ecdsa.pem"),
+        "--key".into(),
+        pki.path("ecdsa.key"),
+        "--echo".into(),
+        "--trace".into(),
+    ];
+    args.extend(server_extra.iter().map(|s| s.to_string()));
+    let (server, addr) = glasstls_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_3",
+            "-ciphersuites",
+            suite,
+            "-groups",
+            groups,
+        ])
+        .args([
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+            "-quiet",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = hex_lines(seed, LINES);
+    let mut stdin = child.stdin.take().unwrap();
+    let to_send = data.clone();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&to_send).unwrap();
+        stdin
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut echoed = vec![0u8; data.len()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = 0;
+    while got < echoed.len() && Instant::now() < deadline {
+        match stdout.read(&mut echoed[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    drop(writer.join());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        got,
+        data.len(),
+        "echo incomplete; server said:\n{}",
+        server.stderr()
+    );
+    assert!(echoed == data, "the echoed data differs");
+    let trace = server.stderr_when(|t| t.contains("client Finished verified"));
+    assert!(
+        trace.contains(&format!("chose TLSv1.3 with {suite}")),
+        "{trace}"
+    );
+    trace
+}
+
+macro_rules! matrix {
+    ($($name:ident: $suite:literal, $ours:literal, $theirs:literal;)*) => {
+        $(
+            mod $name {
+                use super::*;
+
+                #[test]
+                fn glasstls_client_against_openssl_s_server() {
+                    let trace = client_against_openssl($suite, $ours, None, line!() as u64);
+                    assert!(trace.contains(&format!("key exchange with {}", $ours)), "{trace}");
+                }
+
+                #[test]
+                fn openssl_s_client_against_glasstls_serve() {
+                    let trace = server_against_openssl($suite, $theirs, &[], line!() as u64 + 3);
+                    assert!(trace.contains(&format!("{} and {},", $suite, $ours)), "{trace}");
+                }
+            }
+        )*
+    };
+}
+
+matrix! {
+    aes128_x25519: "TLS_AES_128_GCM_SHA256", "x25519", "X25519";
+    aes128_p256: "TLS_AES_128_GCM_SHA256", "secp256r1", "P-256";
+    aes128_p384: "TLS_AES_128_GCM_SHA256", "secp384r1", "P-384";
+    aes256_x25519: "TLS_AES_256_GCM_SHA384", "x25519", "X25519";
+    aes256_p256: "TLS_AES_256_GCM_SHA384", "secp256r1", "P-256";
+    aes256_p384: "TLS_AES_256_GCM_SHA384", "secp384r1", "P-384";
+    chacha_x25519: "TLS_CHACHA20_POLY1305_SHA256", "x25519", "X25519";
+    chacha_p256: "TLS_CHACHA20_POLY1305_SHA256", "secp256r1", "P-256";
+    chacha_p384: "TLS_CHACHA20_POLY1305_SHA256", "secp384r1", "P-384";
+}
+
+#[test]
+fn glasstls_client_retries_when_openssl_wants_another_group() {
+    // We send shares for x25519 and secp256r1's first guess; the server takes only P-384.
+    let pki = Pki::new();
+    let (_server, port) = openssl_server(&[
+        "-cert",
+        &pki.path("rsa.pem"),
+        "-key",
+        &pki.path("rsa.key"),
+        "-tls1_3",
+        "-rev",
+        "-groups",
+        "P-384",
+    ]);
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+        "--cafile",
+        &pki.path("ca.pem"),
+        "--trace",
+    ]);
+    let (status, stdout, stderr) = run_with_input(
+        &mut cmd,
+        b"olleh\nCLOSE\n".to_vec(),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, b"hello\n");
+    assert!(
+        stderr.contains("HelloRetryRequest: the server wants a key share for secp384r1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("connection 1: TLSv1.3 TLS_AES_128_GCM_SHA256 full handshake (secp384r1)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn glasstls_server_retries_when_openssl_guesses_another_group() {
+    let trace = server_against_openssl(
+        "TLS_AES_256_GCM_SHA384",
+        "X25519:P-256",
+        &["--group", "secp256r1"],
+        99,
+    );
+    assert!(
+        trace.contains(
+            "HelloRetryRequest: the client sent no key share we accept; asking for secp256r1"
+        ),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("TLS_AES_256_GCM_SHA384 and secp256r1,"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn glasstls_server_follows_a_key_update_openssl_requests() {
+    let pki = Pki::new();
+    let (server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("rsa.pem"),
+        "--key",
+        &pki.path("rsa.key"),
+        "--echo",
+        "--trace",
+    ]);
+    // Without -quiet, s_client reads commands: "K" sends KeyUpdate(update_requested).
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_3",
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-servername",
+            "localhost",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+            }
+            if String::from_utf8_lossy(&all).contains("after-update") {
+                break;
+            }
+        }
+        all
+    });
+    stdin.write_all(b"before\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(b"K\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stdin.write_all(b"after-update\n").unwrap();
+    let out = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.contains("before\n"),
+        "no echo before the key update: {out}"
+    );
+    assert!(
+        !out.contains("\nK\n"),
+        "s_client sent K as data instead of a KeyUpdate: {out}"
+    );
+    assert!(
+        out.contains("after-update"),
+        "no echo after the key update: {out}"
+    );
+    let trace = server.stderr_when(|t| t.contains("KeyUpdate sent"));
+    assert!(
+        trace.contains("KeyUpdate received: the peer's traffic keys are updated"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("KeyUpdate sent: our application traffic keys are updated"),
+        "{trace}"
+    );
+}
