@@ -1,7 +1,8 @@
 //! Shared test helpers: a throw-away PKI on disk, real peer processes, in-memory pairs.
 #![allow(dead_code)]
 
-use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, UnixTime};
+use glasstls::wire::AlertDescription as A;
+use glasstls::{ClientConfig, Connection, Error, Identity, RootStore, ServerConfig, UnixTime};
 use glasstls_cli::pki::{Ca, KeyKind, Leaf};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -359,4 +360,83 @@ pub fn plaintext_alerts(bytes: &[u8]) -> Vec<(u8, u8)> {
         rest = &rest[5 + len..];
     }
     out
+}
+
+// ---- record surgery for hostile-input tests ----
+
+pub struct Rec {
+    pub typ: u8,
+    pub payload: Vec<u8>,
+}
+
+pub fn split_records(mut bytes: &[u8]) -> Vec<Rec> {
+    let mut out = Vec::new();
+    while bytes.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+        out.push(Rec {
+            typ: bytes[0],
+            payload: bytes[5..5 + len].to_vec(),
+        });
+        bytes = &bytes[5 + len..];
+    }
+    out
+}
+
+pub fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![typ, 3, 3];
+    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+pub fn join(records: &[Rec]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|r| record(r.typ, &r.payload))
+        .collect()
+}
+
+/// A raw handshake message with any type and body.
+pub fn handshake(typ: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![typ];
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Feeds `input` to `conn` and checks the outcome: the expected error's alert, sent once, then
+/// silence even when more bytes arrive.
+pub fn expect_fatal(conn: &mut Connection, input: &[u8], alert: A) -> Error {
+    let mut err = None;
+    let _ = conn.take_outgoing();
+    feed_all(conn, input, &mut err);
+    let err = err.unwrap_or_else(|| panic!("no error; expected {alert}"));
+    assert_eq!(err.alert(), Some(alert), "{err}");
+    let out = conn.take_outgoing();
+    let alerts = plaintext_alerts(&out);
+    if !out.is_empty() && out[0] == 21 && out.len() == 7 {
+        assert_eq!(
+            alerts,
+            vec![(2, alert.0)],
+            "exactly one fatal {alert} alert"
+        );
+    } else {
+        // An alert sent under encryption: one record, nothing else.
+        // (TLS 1.3 hides its type: the outer one says application_data.)
+        assert_eq!(
+            split_records(&out).len(),
+            1,
+            "exactly one alert record after the failure"
+        );
+        assert!(
+            out[0] == 21 || out[0] == 23,
+            "an alert record, not {}",
+            out[0]
+        );
+    }
+    // Dead: more input changes nothing and sends nothing.
+    conn.read_tls(input);
+    assert_eq!(conn.process_new_packets(UnixTime::now()).unwrap_err(), err);
+    assert!(conn.take_outgoing().is_empty());
+    err
 }
