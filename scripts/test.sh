@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the tests need (the openssl binary, used as a real peer) and runs every test.
+# Installs what the tests need (real peers: the openssl binary and curl) and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v openssl >/dev/null 2>&1; then
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq openssl
+  $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
 cargo test --workspace --locked

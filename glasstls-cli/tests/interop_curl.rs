@@ -1,0 +1,50 @@
+//! `curl --cacert` fetches the handshake page from `glasstls serve` over TLS 1.3 and TLS 1.2,
+//! and the page reports what was negotiated.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+fn fetch(pki: &Pki, addr: &str, version_flags: &[&str]) -> String {
+    let port = addr.rsplit_once(':').unwrap().1;
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "--silent",
+        "--show-error",
+        "--fail",
+        "--cacert",
+        &pki.path("ca.pem"),
+    ])
+    .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+    .args(version_flags)
+    .arg(format!("https://localhost:{port}/text"));
+    let (status, stdout, stderr) = run_with_input(&mut cmd, Vec::new(), Duration::from_secs(30));
+    assert!(status.success(), "curl failed: {stderr}");
+    String::from_utf8(stdout).unwrap()
+}
+
+#[test]
+fn curl_fetches_the_page_over_tls13_and_tls12() {
+    let pki = Pki::new();
+    let (_server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("ecdsa.pem"),
+        "--key",
+        &pki.path("ecdsa.key"),
+        "--alpn",
+        "http/1.1",
+    ]);
+    let page = fetch(&pki, &addr, &["--tlsv1.3"]);
+    assert!(page.contains("version: TLSv1.3"), "{page}");
+    assert!(page.contains("server name (SNI): localhost"), "{page}");
+    assert!(page.contains("ALPN: http/1.1"), "{page}");
+    let page = fetch(&pki, &addr, &["--tlsv1.2", "--tls-max", "1.2"]);
+    assert!(page.contains("version: TLSv1.2"), "{page}");
+    assert!(
+        page.contains("cipher suite: TLS_ECDHE_ECDSA_WITH_"),
+        "{page}"
+    );
+    assert!(page.contains("extended master secret: yes"), "{page}");
+}
