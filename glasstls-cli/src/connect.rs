@@ -39,19 +39,24 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         if !args.quiet {
             eprintln!("{}", describe_connection(number, &conn));
         }
-        if let Some(path) = &args.sess_out {
-            if let Some(session) = conn.session() {
-                save_session(path, session)?;
-            }
-        }
         if number < connections {
             // Like `openssl s_client -reconnect`: the earlier connections only handshake.
-            close(conn, tcp);
+            let conn = close(conn, tcp);
+            save_if_asked(args, &conn)?;
             continue;
         }
-        return exchange(conn, tcp, plaintext);
+        return exchange(conn, tcp, plaintext, |conn| save_if_asked(args, conn));
     }
     Ok(())
+}
+
+/// `--sess-out`: the session as it stands (TLS 1.3 tickets arrive after the handshake, so this
+/// runs when the connection ends).
+fn save_if_asked(args: &ConnectArgs, conn: &Connection) -> Result<(), String> {
+    match (&args.sess_out, conn.session()) {
+        (Some(path), Some(session)) => save_session(path, session),
+        _ => Ok(()),
+    }
 }
 
 /// `connection 2: TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 resumed (session id)`.
@@ -71,14 +76,26 @@ fn describe_connection(number: u32, conn: &Connection) -> String {
     )
 }
 
-fn close(mut conn: Connection, mut tcp: TcpStream) {
+/// Sends close_notify, then reads until the server closes, processing what it still sends
+/// (TLS 1.3 NewSessionTickets come after the handshake).
+fn close(mut conn: Connection, mut tcp: TcpStream) -> Connection {
     conn.send_close_notify();
     let _ = write_out(&mut conn, &mut tcp);
-    let _ = tcp.shutdown(std::net::Shutdown::Write);
-    // Wait briefly for the server's close_notify so it sees an orderly close.
     let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-    let mut buf = [0u8; 4096];
-    while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
+    let mut buf = [0u8; 16 * 1024];
+    let mut ignored = Vec::new();
+    while !conn.peer_has_closed() {
+        match tcp.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                if feed(&mut conn, &buf[..n], &mut ignored).is_err() {
+                    break;
+                }
+                print_events(&mut std::io::stderr(), "", &mut conn);
+            }
+            _ => break,
+        }
+    }
+    conn
 }
 
 /// Connects and completes one handshake; returns the connection, its socket, and any
@@ -159,7 +176,12 @@ fn load_session(path: &std::path::Path) -> Result<Session, String> {
 
 /// After the handshake: standard input to the server, the server's data to standard output,
 /// until the server closes.
-fn exchange(conn: Connection, mut tcp: TcpStream, mut plaintext: Vec<u8>) -> Result<(), String> {
+fn exchange(
+    conn: Connection,
+    mut tcp: TcpStream,
+    mut plaintext: Vec<u8>,
+    at_end: impl Fn(&Connection) -> Result<(), String>,
+) -> Result<(), String> {
     let mut stderr = std::io::stderr();
     let mut buf = vec![0u8; 32 * 1024];
     std::io::stdout()
@@ -182,6 +204,7 @@ fn exchange(conn: Connection, mut tcp: TcpStream, mut plaintext: Vec<u8>) -> Res
             .lock()
             .map_err(|_| "internal error: lock poisoned".to_string())?;
         if n == 0 {
+            at_end(&guard)?;
             if guard.peer_has_closed() {
                 return Ok(());
             }
@@ -202,7 +225,10 @@ fn exchange(conn: Connection, mut tcp: TcpStream, mut plaintext: Vec<u8>) -> Res
             .map_err(|e| e.to_string())?;
         result?;
         if closed {
-            return Ok(());
+            let guard = conn
+                .lock()
+                .map_err(|_| "internal error: lock poisoned".to_string())?;
+            return at_end(&guard);
         }
     }
 }

@@ -91,6 +91,15 @@ pub(crate) fn start(
     extensions.push(Extension::SignatureAlgorithms(
         config.signature_schemes.clone(),
     ));
+    let psk_offer = if offer13 {
+        psk_offer(&config, &server_name)
+    } else {
+        None
+    };
+    if offer13 {
+        // RFC 8446 §4.2.9: psk_dhe_ke, so the server may send us tickets (and take them).
+        extensions.push(Extension::PskKeyExchangeModes(vec![1]));
+    }
     let mut offer = None;
     if offer12 {
         extensions.push(Extension::ExtendedMasterSecret);
@@ -125,7 +134,27 @@ pub(crate) fn start(
         None if offer13 => crypto::random_bytes::<32>()?.to_vec(),
         None => Vec::new(),
     };
-    let hello = ClientHello {
+    if let Some(session) = &psk_offer {
+        core.trace(|| {
+            Event::step(format!(
+                "offering to resume the TLS 1.3 session saved for {} (ticket, PSK with binder)",
+                server_name.to_str()
+            ))
+        });
+        // RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension". We
+        // are not told the time here, so we claim age 0: only 0-RTT (which we do not send)
+        // depends on it.
+        let hash_len =
+            crypto::suite13(session.cipher_suite).map_or(32, |s| s.hash.digest().output_len);
+        extensions.push(Extension::PreSharedKey(crate::wire::OfferedPsks {
+            identities: vec![crate::wire::PskIdentity {
+                identity: session.ticket.clone(),
+                obfuscated_ticket_age: session.age_add,
+            }],
+            binders: vec![vec![0; hash_len]],
+        }));
+    }
+    let mut hello = ClientHello {
         client_version: ProtocolVersion::TLSv1_2,
         random,
         session_id,
@@ -137,6 +166,9 @@ pub(crate) fn start(
         compression_methods: vec![0],
         extensions,
     };
+    if let Some(session) = &psk_offer {
+        fill_binder(&mut hello, session, None)?;
+    }
     core.info.offered_suites = hello.cipher_suites.clone();
     core.info.offered_groups = groups;
     core.info.offered_alpn = config.common.alpn_protocols.clone();
@@ -155,7 +187,59 @@ pub(crate) fn start(
         shares,
         offered13: offer13,
         retry_suite: None,
+        psk_offer,
     }))
+}
+
+/// The TLS 1.3 session cached for this server, if its suite is still enabled.
+fn psk_offer(config: &ClientConfig, server_name: &ServerName<'_>) -> Option<Session> {
+    let cache = config.session_cache.as_ref()?;
+    let session = Session::decode(&cache.get(&cache_key(server_name))?).ok()?;
+    let usable = session.version == ProtocolVersion::TLSv1_3
+        && !session.ticket.is_empty()
+        && config
+            .common
+            .enabled_suites_tls13()
+            .iter()
+            .any(|s| s.suite == session.cipher_suite);
+    usable.then_some(session)
+}
+
+/// RFC 8446 §4.2.11.2: the binder is `finished_verify_data` under the binder key, over the
+/// transcript up to and including the ClientHello without its binders (`prefix` holds what
+/// came before, after a HelloRetryRequest).
+pub(crate) fn fill_binder(
+    hello: &mut ClientHello,
+    session: &Session,
+    prefix: Option<&Transcript>,
+) -> Result<(), Error> {
+    let suite =
+        crypto::suite13(session.cipher_suite).ok_or(Error::Internal("PSK suite vanished"))?;
+    let bytes = HandshakeMessage::new(P::ClientHello(hello.clone())).to_bytes();
+    let Some(Extension::PreSharedKey(offered)) = hello.extensions.last_mut() else {
+        return Err(Error::Internal("pre_shared_key must be the last extension"));
+    };
+    let truncated = bytes
+        .get(..bytes.len().saturating_sub(offered.binders_len()))
+        .unwrap_or_default();
+    let mut transcript = match prefix {
+        Some(t) => t.clone(),
+        None => {
+            let mut t = Transcript::new();
+            t.start_hash(suite.hash);
+            t
+        }
+    };
+    transcript.add(truncated);
+    let binder_key =
+        crate::keys13::EarlySecret::new(suite.hash, Some(&session.psk)).resumption_binder_key();
+    let binder = crate::keys13::finished_verify_data(
+        suite.hash,
+        &binder_key,
+        transcript.current_hash()?.as_ref(),
+    );
+    offered.binders = vec![binder];
+    Ok(())
 }
 
 /// A cached session we offer, and the session ID that will tell us the server took it.
@@ -224,6 +308,8 @@ pub(crate) struct ExpectServerHello {
     offered13: bool,
     /// Set after a HelloRetryRequest: the suite it chose.
     pub(crate) retry_suite: Option<crate::wire::CipherSuite>,
+    /// The TLS 1.3 session whose ticket we offer as a PSK.
+    pub(crate) psk_offer: Option<Session>,
 }
 
 impl State for ExpectServerHello {
@@ -897,6 +983,8 @@ impl Tls12Client {
             server_name: core.info.server_name.clone(),
             alpn_protocol: core.info.alpn_protocol.clone(),
             peer_certificates: core.info.peer_certificates.clone(),
+            psk: Vec::new(),
+            age_add: 0,
         };
         if session.session_id.is_empty() && session.ticket.is_empty() {
             return;
@@ -920,6 +1008,6 @@ impl Tls12Client {
 }
 
 /// Sessions are kept per server name (a DNS name, or an IP address written out).
-fn cache_key(server_name: &ServerName<'_>) -> Vec<u8> {
+pub(crate) fn cache_key(server_name: &ServerName<'_>) -> Vec<u8> {
     server_name.to_str().as_bytes().to_vec()
 }

@@ -139,8 +139,28 @@ pub(crate) fn hello_retry(
         prev.shares = vec![share];
     }
     if let Some(cookie) = cookie {
-        // RFC 8446 §4.2.2: the client echoes the cookie in its second ClientHello.
-        hello.extensions.push(Extension::Cookie(cookie));
+        // RFC 8446 §4.2.2: the client echoes the cookie in its second ClientHello (before
+        // pre_shared_key, which stays last).
+        let at = hello
+            .extensions
+            .iter()
+            .position(|e| e.typ() == crate::wire::ExtensionType::PreSharedKey)
+            .unwrap_or(hello.extensions.len());
+        hello.extensions.insert(at, Extension::Cookie(cookie));
+    }
+    // RFC 8446 §4.1.4: a PSK stays only if its hash fits the suite the server chose; its
+    // binder now covers the transcript so far.
+    match prev.psk_offer.take() {
+        Some(session)
+            if crate::crypto::suite13(session.cipher_suite)
+                .is_some_and(|s| s.hash == suite.hash) =>
+        {
+            crate::client::fill_binder(&mut hello, &session, Some(&transcript))?;
+            prev.psk_offer = Some(session);
+        }
+        _ => hello
+            .extensions
+            .retain(|e| e.typ() != crate::wire::ExtensionType::PreSharedKey),
     }
     core.send_handshake(
         &HandshakeMessage::new(P::ClientHello(hello.clone())),
@@ -161,13 +181,32 @@ pub(crate) fn server_hello(
 ) -> Result<Box<dyn State>, Error> {
     let suite = common_checks(&prev, &hello)?;
     let mut server_share = None;
+    let mut selected_psk = None;
     for ext in &hello.extensions {
         match ext {
             Extension::SelectedVersion(_) => {}
             Extension::KeyShare(share) => server_share = Some(share),
+            Extension::PreSharedKeySelected(index) => selected_psk = Some(*index),
             other => return Err(Error::UnsupportedExtension(other.typ().to_string())),
         }
     }
+    // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is within the
+    // range supplied by the client, that the server selected a cipher suite indicating a Hash
+    // associated with the PSK".
+    let resumed = match (selected_psk, prev.psk_offer.take()) {
+        (None, _) => None,
+        (Some(0), Some(session))
+            if crate::crypto::suite13(session.cipher_suite)
+                .is_some_and(|s| s.hash == suite.hash) =>
+        {
+            Some(session)
+        }
+        _ => {
+            return Err(Error::IllegalParameter(
+                "the server selected a PSK we did not offer",
+            ));
+        }
+    };
     // RFC 8446 §9.2: a ServerHello without key_share (and no PSK) misses a mandatory extension.
     let server_share = server_share.ok_or(Error::MissingExtension("key_share"))?;
     let index = prev
@@ -200,7 +239,18 @@ pub(crate) fn server_hello(
             )],
         )
     });
-    let handshake = EarlySecret::new(suite.hash, None).into_handshake(&shared_secret);
+    if let Some(session) = &resumed {
+        core.info.resumed = Some(crate::session::Resumption::Ticket);
+        core.info.peer_certificates = session.peer_certificates.clone();
+        core.trace(|| {
+            Event::step(
+                "the server resumes our TLS 1.3 session (psk_dhe_ke): no Certificate or CertificateVerify; \
+                 the PSK and a fresh key exchange make the keys",
+            )
+        });
+    }
+    let psk = resumed.as_ref().map(|s| s.psk.clone());
+    let handshake = EarlySecret::new(suite.hash, psk.as_deref()).into_handshake(&shared_secret);
     let (client_hs, server_hs) = handshake.traffic_secrets(transcript.current_hash()?.as_ref());
     core.trace_secret("client_handshake_traffic_secret", &client_hs);
     core.trace_secret("server_handshake_traffic_secret", &server_hs);
@@ -229,6 +279,7 @@ pub(crate) fn server_hello(
             client_hs,
             server_hs,
             certificate_request: None,
+            resumed,
         },
     }))
 }
@@ -245,6 +296,8 @@ struct Tls13Client {
     server_hs: Secret,
     /// The certificate_request_context, when the server asked for a client certificate.
     certificate_request: Option<Vec<u8>>,
+    /// The session this handshake resumes: no certificate comes.
+    resumed: Option<crate::session::Session>,
 }
 
 struct ExpectEncryptedExtensions {
@@ -298,6 +351,12 @@ impl State for ExpectEncryptedExtensions {
             }
         }
         self.hs.transcript.add(raw);
+        if self.hs.resumed.is_some() {
+            return Ok(Box::new(ExpectFinished {
+                hs: self.hs,
+                peer: PeerAuthenticated::ServerResumed,
+            }));
+        }
         Ok(Box::new(ExpectCertificate { hs: self.hs }))
     }
 }
@@ -424,14 +483,14 @@ impl State for ExpectCertificateVerify {
         self.hs.transcript.add(raw);
         Ok(Box::new(ExpectFinished {
             hs: self.hs,
-            verified: self.verified,
+            peer: PeerAuthenticated::Server(self.verified),
         }))
     }
 }
 
 struct ExpectFinished {
     hs: Tls13Client,
-    verified: ServerCertVerified,
+    peer: PeerAuthenticated,
 }
 
 impl State for ExpectFinished {
@@ -492,17 +551,66 @@ impl State for ExpectFinished {
         core.set_decrypter(tls13::cipher(suite, &server_ap)?);
         core.trace(|| Event::step("application traffic keys installed; application data may flow"));
         core.start_traffic()?;
+        let resumption_secret = master.resumption_secret(hs.transcript.current_hash()?.as_ref());
+        let saver = TicketSaver {
+            config: Arc::clone(&hs.config),
+            key: crate::client::cache_key(&hs.server_name),
+            suite,
+            resumption_secret,
+            original: hs.resumed.take(),
+        };
         Ok(Box::new(Traffic13 {
             suite,
             write_secret: client_ap,
             read_secret: server_ap,
             _finished: finished,
-            _peer: PeerAuthenticated::Server(self.verified),
-            on_ticket: Some(Box::new(
-                |core: &mut Core, ticket: crate::wire::NewSessionTicket13| {
-                    core.trace(|| Event::step(format!("NewSessionTicket received ({} bytes); TLS 1.3 resumption is not offered yet", ticket.ticket.len())))
-                },
-            )),
+            _peer: self.peer,
+            on_ticket: Some(Box::new(move |core: &mut Core, ticket| {
+                saver.save(core, ticket)
+            })),
         }))
+    }
+}
+
+/// Turns each NewSessionTicket into a session in the client's cache (RFC 8446 §4.6.1).
+struct TicketSaver {
+    config: Arc<ClientConfig>,
+    key: Vec<u8>,
+    suite: &'static Suite13,
+    resumption_secret: Secret,
+    /// The session this connection resumed, whose creation time and chain carry over.
+    original: Option<crate::session::Session>,
+}
+
+impl TicketSaver {
+    fn save(&self, core: &mut Core, ticket: crate::wire::NewSessionTicket13) {
+        let psk =
+            crate::keys13::resumption_psk(self.suite.hash, &self.resumption_secret, &ticket.nonce);
+        let session = crate::session::Session {
+            version: ProtocolVersion::TLSv1_3,
+            cipher_suite: self.suite.suite,
+            master_secret: crate::keys::MasterSecret::from_bytes([0; 48]),
+            extended_master_secret: false,
+            created: self
+                .original
+                .as_ref()
+                .map_or(core.now.as_secs(), |s| s.created),
+            lifetime: std::time::Duration::from_secs(u64::from(ticket.lifetime))
+                .min(crate::session::DEFAULT_SESSION_LIFETIME),
+            session_id: Vec::new(),
+            ticket: ticket.ticket,
+            server_name: core.info.server_name.clone(),
+            alpn_protocol: core.info.alpn_protocol.clone(),
+            peer_certificates: core.info.peer_certificates.clone(),
+            psk: psk.to_vec(),
+            age_add: ticket.age_add,
+        };
+        if let Some(cache) = &self.config.session_cache {
+            cache.put(self.key.clone(), session.encode().to_vec());
+            core.trace(|| {
+                Event::step("NewSessionTicket saved: a later connection can resume with it")
+            });
+        }
+        core.session = Some(session);
     }
 }

@@ -709,6 +709,7 @@ impl Core {
 
 /// The running hash of handshake messages. Until the suite (and so the hash) is known, messages
 /// are buffered; after that each is hashed once, as it passes.
+#[derive(Clone)]
 pub(crate) struct Transcript {
     buffer: Vec<u8>,
     context: Option<digest::Context>,

@@ -601,6 +601,8 @@ impl Tls12Server {
             server_name: self.server_name.clone(),
             alpn_protocol: self.alpn.clone(),
             peer_certificates: Vec::new(),
+            psk: Vec::new(),
+            age_add: 0,
         }
     }
 

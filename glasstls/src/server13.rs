@@ -10,7 +10,8 @@ use crate::config::{Identity, ServerConfig};
 use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript, unexpected, verify_finished};
 use crate::crypto::{KeyShare, Suite13};
 use crate::error::Error;
-use crate::keys13::{EarlySecret, Secret, finished_verify_data};
+use crate::keys13::{self, EarlySecret, MasterSecret13, Secret, finished_verify_data};
+use crate::session::{Resumption, Session};
 use crate::tls13::{self, Traffic13};
 use crate::trace::Event;
 use crate::wire::{
@@ -129,9 +130,24 @@ pub(crate) fn client_hello(
                 ))?
         }
     };
-    let (identity, scheme) = choose_identity(&identities, client_schemes).ok_or(
-        Error::HandshakeFailure("no certificate and signature scheme the client accepts"),
+    // RFC 8446 §4.2.11: a PSK from one of our tickets, if the client offers one we can use.
+    let resumed = find_psk(
+        &config,
+        core,
+        &hello,
+        raw,
+        after_retry.as_ref().map(|a| &a.transcript),
     )?;
+    let suite = match &resumed {
+        Some((session, _)) => crate::crypto::suite13(session.cipher_suite).unwrap_or(suite),
+        None => suite,
+    };
+    let identity = match resumed {
+        Some(_) => None,
+        None => Some(choose_identity(&identities, client_schemes).ok_or(
+            Error::HandshakeFailure("no certificate and signature scheme the client accepts"),
+        )?),
+    };
 
     // The group: the first of ours the client supports and sent a share for; else ask for
     // the first of ours it supports (RFC 8446 §4.1.4).
@@ -187,34 +203,51 @@ pub(crate) fn client_hello(
         session_id: hello.session_id.clone(),
         cipher_suite: suite.suite,
         compression_method: 0,
-        extensions: vec![
-            Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
-            Extension::KeyShare(KeyShareEntry {
-                group,
-                key_exchange: server_share,
-            }),
-        ],
+        extensions: {
+            let mut e = vec![
+                Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
+                Extension::KeyShare(KeyShareEntry {
+                    group,
+                    key_exchange: server_share,
+                }),
+            ];
+            if resumed.is_some() {
+                e.push(Extension::PreSharedKeySelected(0));
+            }
+            e
+        },
     };
     core.info.version = Some(ProtocolVersion::TLSv1_3);
     core.info.cipher_suite = Some(suite.suite);
     core.info.group = Some(group);
-    core.info.signature_scheme = Some(scheme);
+    core.info.signature_scheme = identity.map(|(_, scheme)| scheme);
     core.info.alpn_protocol = alpn.clone();
-    core.trace(|| {
-        Event::step(format!(
-            "chose TLSv1.3 with {} and {group}, {} certificate{} signed with {scheme}",
-            suite.suite,
-            match identity.key.auth() {
-                crate::crypto::Auth::Rsa => "RSA",
-                crate::crypto::Auth::Ecdsa => "ECDSA/EdDSA",
-            },
-            if name_used {
-                " chosen by the requested name"
-            } else {
-                ""
-            },
-        ))
-    });
+    match identity {
+        Some((identity, scheme)) => core.trace(|| {
+            Event::step(format!(
+                "chose TLSv1.3 with {} and {group}, {} certificate{} signed with {scheme}",
+                suite.suite,
+                match identity.key.auth() {
+                    crate::crypto::Auth::Rsa => "RSA",
+                    crate::crypto::Auth::Ecdsa => "ECDSA/EdDSA",
+                },
+                if name_used {
+                    " chosen by the requested name"
+                } else {
+                    ""
+                },
+            ))
+        }),
+        None => {
+            core.info.resumed = Some(Resumption::Ticket);
+            core.trace(|| {
+                Event::step(format!(
+                    "resuming with the client's ticket (psk_dhe_ke): TLSv1.3 with {} and {group}; Certificate and CertificateVerify are skipped, the PSK proves who we are",
+                    suite.suite
+                ))
+            })
+        }
+    }
     core.send_handshake(
         &HandshakeMessage::new(P::ServerHello(server_hello)),
         &mut transcript,
@@ -226,7 +259,8 @@ pub(crate) fn client_hello(
         core.compatibility_ccs_sent = true;
     }
 
-    let handshake = EarlySecret::new(suite.hash, None).into_handshake(&shared_secret);
+    let psk = resumed.as_ref().map(|(_, psk)| psk.as_slice());
+    let handshake = EarlySecret::new(suite.hash, psk).into_handshake(&shared_secret);
     let (client_hs, server_hs) = handshake.traffic_secrets(transcript.current_hash()?.as_ref());
     core.trace_secret("client_handshake_traffic_secret", &client_hs);
     core.trace_secret("server_handshake_traffic_secret", &server_hs);
@@ -238,37 +272,39 @@ pub(crate) fn client_hello(
     if let Some(protocol) = alpn {
         extensions.push(Extension::Alpn(vec![protocol]));
     }
-    if name_used {
+    if name_used && identity.is_some() {
         extensions.push(Extension::ServerNameAck);
     }
     core.send_handshake(
         &HandshakeMessage::new(P::EncryptedExtensions(extensions)),
         &mut transcript,
     )?;
-    let certificate = Certificate13 {
-        context: Vec::new(),
-        entries: identity
-            .chain
-            .iter()
-            .map(|c| CertificateEntry {
-                cert: c.clone(),
-                extensions: Vec::new(),
-            })
-            .collect(),
-    };
-    core.send_handshake(
-        &HandshakeMessage::new(P::Certificate13(certificate)),
-        &mut transcript,
-    )?;
-    let content = tls13::certificate_verify_content(
-        crate::conn::Side::Server,
-        transcript.current_hash()?.as_ref(),
-    );
-    let signature = identity.key.sign(scheme, &content)?;
-    core.send_handshake(
-        &HandshakeMessage::new(P::CertificateVerify(DigitallySigned { scheme, signature })),
-        &mut transcript,
-    )?;
+    if let Some((identity, scheme)) = identity {
+        let certificate = Certificate13 {
+            context: Vec::new(),
+            entries: identity
+                .chain
+                .iter()
+                .map(|c| CertificateEntry {
+                    cert: c.clone(),
+                    extensions: Vec::new(),
+                })
+                .collect(),
+        };
+        core.send_handshake(
+            &HandshakeMessage::new(P::Certificate13(certificate)),
+            &mut transcript,
+        )?;
+        let content = tls13::certificate_verify_content(
+            crate::conn::Side::Server,
+            transcript.current_hash()?.as_ref(),
+        );
+        let signature = identity.key.sign(scheme, &content)?;
+        core.send_handshake(
+            &HandshakeMessage::new(P::CertificateVerify(DigitallySigned { scheme, signature })),
+            &mut transcript,
+        )?;
+    }
     let verify_data =
         finished_verify_data(suite.hash, &server_hs, transcript.current_hash()?.as_ref());
     core.send_handshake(
@@ -290,12 +326,19 @@ pub(crate) fn client_hello(
     );
     core.encrypter = Some(tls13::cipher(suite, &server_ap)?);
     core.set_decrypter(tls13::cipher(suite, &client_hs)?);
+    // RFC 8446 §4.6.1: tickets only for clients that can use them.
+    let client_takes_tickets = matches!(hello.find(ExtensionType::PskKeyExchangeModes), Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PSK_DHE_KE));
     Ok(Box::new(ExpectFinished {
+        config,
         suite,
         transcript,
         client_hs,
         client_ap,
         server_ap,
+        master,
+        server_name,
+        alpn: core.info.alpn_protocol.clone(),
+        client_takes_tickets,
     }))
 }
 
@@ -362,11 +405,176 @@ fn hello_retry_request(
 }
 
 struct ExpectFinished {
+    config: Arc<ServerConfig>,
     suite: &'static Suite13,
     transcript: Transcript,
     client_hs: Secret,
     client_ap: Secret,
     server_ap: Secret,
+    master: MasterSecret13,
+    server_name: Option<String>,
+    alpn: Option<Vec<u8>>,
+    client_takes_tickets: bool,
+}
+
+/// RFC 8446 §4.2.9: psk_dhe_ke, the only PSK mode we use (forward secrecy kept).
+const PSK_DHE_KE: u8 = 1;
+
+/// RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)".
+const MAX_TICKET_LIFETIME: u64 = 604_800;
+
+impl ExpectFinished {
+    /// RFC 8446 §4.6.1: one NewSessionTicket after the client's Finished, its PSK derived from
+    /// the resumption master secret. The ticket is the session sealed under the ticket keys
+    /// shared with TLS 1.2, or, with tickets off, an ID into the shared session store.
+    fn issue_ticket(&self, core: &mut Core, resumption_secret: &[u8]) -> Result<(), Error> {
+        if !self.client_takes_tickets || (self.config.tickets.is_none() && !self.config.session_ids)
+        {
+            return Ok(());
+        }
+        let nonce = vec![0u8];
+        let session = Session {
+            version: ProtocolVersion::TLSv1_3,
+            cipher_suite: self.suite.suite,
+            master_secret: crate::keys::MasterSecret::from_bytes([0; 48]),
+            extended_master_secret: false,
+            created: core.now.as_secs(),
+            lifetime: self.config.session_lifetime,
+            session_id: Vec::new(),
+            ticket: Vec::new(),
+            server_name: self.server_name.clone(),
+            alpn_protocol: self.alpn.clone(),
+            peer_certificates: Vec::new(),
+            psk: keys13::resumption_psk(self.suite.hash, resumption_secret, &nonce).to_vec(),
+            age_add: 0,
+        };
+        let ticket = match &self.config.tickets {
+            Some(keys) => keys.seal(core.now, &session.encode())?,
+            None => {
+                let id = crate::crypto::random_bytes::<32>()?.to_vec();
+                self.config
+                    .session_store
+                    .put(id.clone(), session.encode().to_vec());
+                id
+            }
+        };
+        let lifetime = self
+            .config
+            .session_lifetime
+            .as_secs()
+            .min(MAX_TICKET_LIFETIME) as u32;
+        let age_add = u32::from_be_bytes(crate::crypto::random_bytes::<4>()?);
+        let msg = crate::wire::NewSessionTicket13 {
+            lifetime,
+            age_add,
+            nonce,
+            ticket,
+            extensions: Vec::new(),
+        };
+        // Post-handshake messages are not part of the handshake transcript.
+        core.send_handshake(
+            &HandshakeMessage::new(P::NewSessionTicket13(msg)),
+            &mut Transcript::new(),
+        )
+    }
+}
+
+/// RFC 8446 §4.2.11: the first offered PSK, if it is one of our tickets, still valid, for this
+/// name, and its binder proves the client holds it. Any other reason not to use it means a full
+/// handshake; a binder that does not verify is fatal (decrypt_error).
+fn find_psk(
+    config: &ServerConfig,
+    core: &mut Core,
+    hello: &ClientHello,
+    raw: &[u8],
+    retry_transcript: Option<&Transcript>,
+) -> Result<Option<(Session, Vec<u8>)>, Error> {
+    let Some(Extension::PreSharedKey(offered)) = hello.find(ExtensionType::PreSharedKey) else {
+        return Ok(None);
+    };
+    // "The "pre_shared_key" extension MUST be the last extension in the ClientHello ...
+    // Servers MUST check that it is the last extension and otherwise fail the handshake with
+    // an "illegal_parameter" alert."
+    if hello.extensions.last().map(|e| e.typ()) != Some(ExtensionType::PreSharedKey) {
+        return Err(Error::IllegalParameter(
+            "pre_shared_key is not the last extension",
+        ));
+    }
+    let modes_ok = matches!(hello.find(ExtensionType::PskKeyExchangeModes), Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PSK_DHE_KE));
+    if !modes_ok {
+        // RFC 8446 §4.2.9: without psk_key_exchange_modes the PSK must not be used.
+        return Ok(None);
+    }
+    let refuse = |core: &mut Core, why: &str| {
+        core.trace(|| Event::step(format!("resumption refused, full handshake: {why}")));
+        Ok(None)
+    };
+    let (Some(identity), Some(binder)) = (offered.identities.first(), offered.binders.first())
+    else {
+        return Ok(None);
+    };
+    let sealed = match &config.tickets {
+        Some(keys) => keys
+            .unseal(core.now, &identity.identity)
+            .map(|b| b.to_vec()),
+        None if config.session_ids => config.session_store.get(&identity.identity),
+        None => None,
+    };
+    let Some(session) = sealed.and_then(|b| Session::decode(&b).ok()) else {
+        return refuse(
+            core,
+            "the ticket does not open with any current key (unknown, tampered or retired)",
+        );
+    };
+    if session.version != ProtocolVersion::TLSv1_3 {
+        return refuse(core, "the ticket is for another version");
+    }
+    if session.is_expired(core.now) {
+        return refuse(core, "the ticket has expired");
+    }
+    let same_name = match (&session.server_name, &core.info.server_name) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same_name {
+        return refuse(core, "the ticket belongs to another server name");
+    }
+    let Some(suite) = config
+        .common
+        .enabled_suites_tls13()
+        .into_iter()
+        .find(|s| s.suite == session.cipher_suite)
+    else {
+        return refuse(core, "the ticket's cipher suite is no longer enabled");
+    };
+    if !hello.cipher_suites.contains(&suite.suite) {
+        return refuse(
+            core,
+            "the client no longer offers the ticket's cipher suite",
+        );
+    }
+    // RFC 8446 §4.2.11.2: the binder is a Finished-style MAC over the ClientHello up to the
+    // binders (after a HelloRetryRequest, over the transcript before it too).
+    let truncated = raw
+        .get(..raw.len().saturating_sub(offered.binders_len()))
+        .unwrap_or_default();
+    let mut transcript = match retry_transcript {
+        Some(t) => t.clone(),
+        None => {
+            let mut t = Transcript::new();
+            t.start_hash(suite.hash);
+            t
+        }
+    };
+    transcript.add(truncated);
+    let binder_key = EarlySecret::new(suite.hash, Some(&session.psk)).resumption_binder_key();
+    let expected =
+        finished_verify_data(suite.hash, &binder_key, transcript.current_hash()?.as_ref());
+    verify_finished(&expected, binder)
+        .map_err(|_| Error::DecryptError("the PSK binder does not verify"))?;
+    let psk = session.psk.clone();
+    Ok(Some((session, psk)))
 }
 
 impl State for ExpectFinished {
@@ -375,7 +583,7 @@ impl State for ExpectFinished {
             msg: HandshakeMessage {
                 payload: P::Finished(received),
             },
-            ..
+            raw,
         } = input
         else {
             return Err(unexpected("Finished", &input));
@@ -387,8 +595,14 @@ impl State for ExpectFinished {
         );
         let finished = verify_finished(&expected, &received)?;
         core.trace(|| Event::step("client Finished verified; application traffic keys installed"));
+        let mut transcript = self.transcript.clone();
+        transcript.add(raw);
         core.set_decrypter(tls13::cipher(self.suite, &self.client_ap)?);
         core.start_traffic()?;
+        let resumption_secret = self
+            .master
+            .resumption_secret(transcript.current_hash()?.as_ref());
+        self.issue_ticket(core, &resumption_secret)?;
         Ok(Box::new(Traffic13 {
             suite: self.suite,
             write_secret: self.server_ap,

@@ -57,9 +57,13 @@ pub struct Session {
     pub alpn_protocol: Option<Vec<u8>>,
     /// The server's chain as verified in the full handshake (client side).
     pub peer_certificates: Vec<CertificateDer<'static>>,
+    /// TLS 1.3: the resumption PSK (RFC 8446 §4.6.1); empty for TLS 1.2 sessions.
+    pub psk: Vec<u8>,
+    /// TLS 1.3: ticket_age_add, which hides the ticket's age on the wire (client side).
+    pub age_add: u32,
 }
 
-const FORMAT_VERSION: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
 
 impl Session {
     pub fn is_expired(&self, now: UnixTime) -> bool {
@@ -94,6 +98,8 @@ impl Session {
                 put_vec(out, LengthPrefix::U24, cert.as_ref());
             }
         });
+        put_vec(&mut out, LengthPrefix::U8, &self.psk);
+        out.extend_from_slice(&self.age_add.to_be_bytes());
         out
     }
 
@@ -129,6 +135,8 @@ impl Session {
                 list.vec(LengthPrefix::U24, "certificate")?,
             ));
         }
+        let psk = r.vec(LengthPrefix::U8, "psk")?;
+        let age_add = r.u32("age_add")?;
         r.expect_empty("session")?;
         Ok(Self {
             version,
@@ -142,6 +150,8 @@ impl Session {
             server_name,
             alpn_protocol: (!alpn.is_empty()).then_some(alpn),
             peer_certificates,
+            psk,
+            age_add,
         })
     }
 }
@@ -384,6 +394,8 @@ mod tests {
             server_name: Some("a.test".into()),
             alpn_protocol: Some(b"h2".to_vec()),
             peer_certificates: vec![CertificateDer::from(vec![3u8; 10])],
+            psk: vec![4; 32],
+            age_add: 77,
         }
     }
 

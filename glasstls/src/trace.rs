@@ -303,6 +303,16 @@ fn describe_extension(ext: &Extension) -> Option<(String, String)> {
                 .join(", "),
         ),
         Extension::Cookie(c) => field("cookie", format!("{} bytes", c.len())),
+        Extension::PreSharedKey(p) => field(
+            "pre_shared_key",
+            format!(
+                "{} ticket(s) offered, with binders proving we hold their keys",
+                p.identities.len()
+            ),
+        ),
+        Extension::PreSharedKeySelected(i) => {
+            field("pre_shared_key", format!("the server takes ticket {i}"))
+        }
         Extension::Unknown { typ, data } => {
             field(&typ.to_string(), format!("{} bytes", data.len()))
         }

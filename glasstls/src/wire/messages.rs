@@ -522,10 +522,83 @@ pub enum Extension {
     PskKeyExchangeModes(Vec<u8>),
     /// RFC 8446 §4.2.2.
     Cookie(Vec<u8>),
+    /// ClientHello (RFC 8446 §4.2.11): the PSKs offered and their binders. Must come last.
+    PreSharedKey(OfferedPsks),
+    /// ServerHello: the index of the PSK the server took.
+    PreSharedKeySelected(u16),
     Unknown {
         typ: ExtensionType,
         data: Vec<u8>,
     },
+}
+
+/// RFC 8446 §4.2.11: `PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferedPsks {
+    pub identities: Vec<PskIdentity>,
+    pub binders: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PskIdentity {
+    pub identity: Vec<u8>,
+    pub obfuscated_ticket_age: u32,
+}
+
+impl OfferedPsks {
+    /// How many bytes the binders take at the end of the ClientHello: what RFC 8446 §4.2.11.2
+    /// cuts off to form the "truncated" ClientHello the binders are computed over.
+    pub fn binders_len(&self) -> usize {
+        2 + self.binders.iter().map(|b| 1 + b.len()).sum::<usize>()
+    }
+}
+
+impl Codec for OfferedPsks {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_prefixed(out, LengthPrefix::U16, |out| {
+            for id in &self.identities {
+                put_vec(out, LengthPrefix::U16, &id.identity);
+                out.extend_from_slice(&id.obfuscated_ticket_age.to_be_bytes());
+            }
+        });
+        put_prefixed(out, LengthPrefix::U16, |out| {
+            for binder in &self.binders {
+                put_vec(out, LengthPrefix::U8, binder);
+            }
+        });
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let mut list = r.sub(LengthPrefix::U16, "identities")?;
+        let mut identities = Vec::new();
+        while !list.is_empty() {
+            let identity = list.vec(LengthPrefix::U16, "PskIdentity.identity")?;
+            if identity.is_empty() {
+                return Err(InvalidMessage::BadLength("PskIdentity.identity"));
+            }
+            identities.push(PskIdentity {
+                identity,
+                obfuscated_ticket_age: list.u32("obfuscated_ticket_age")?,
+            });
+        }
+        let mut list = r.sub(LengthPrefix::U16, "binders")?;
+        let mut binders = Vec::new();
+        while !list.is_empty() {
+            let binder = list.vec(LengthPrefix::U8, "PskBinderEntry")?;
+            if binder.len() < 32 {
+                return Err(InvalidMessage::BadLength("PskBinderEntry"));
+            }
+            binders.push(binder);
+        }
+        // "PskBinderEntry binders<33..2^16-1>": one binder per identity, at least one.
+        if identities.is_empty() || identities.len() != binders.len() {
+            return Err(InvalidMessage::IllegalValue("pre_shared_key"));
+        }
+        Ok(Self {
+            identities,
+            binders,
+        })
+    }
 }
 
 /// RFC 8446 §4.2.8 KeyShareEntry.
@@ -573,6 +646,7 @@ impl Extension {
             }
             Self::PskKeyExchangeModes(_) => ExtensionType::PskKeyExchangeModes,
             Self::Cookie(_) => ExtensionType::Cookie,
+            Self::PreSharedKey(_) | Self::PreSharedKeySelected(_) => ExtensionType::PreSharedKey,
             Self::Unknown { typ, .. } => *typ,
         }
     }
@@ -603,6 +677,8 @@ impl Extension {
             Self::KeyShareRetry(group) => group.encode(out),
             Self::PskKeyExchangeModes(modes) => put_vec(out, LengthPrefix::U8, modes),
             Self::Cookie(cookie) => put_vec(out, LengthPrefix::U16, cookie),
+            Self::PreSharedKey(psks) => psks.encode(out),
+            Self::PreSharedKeySelected(index) => index.encode(out),
             Self::SessionTicket(data) | Self::Unknown { data, .. } => out.extend_from_slice(data),
         });
     }
@@ -632,6 +708,12 @@ impl Extension {
                     return Err(InvalidMessage::BadLength(what));
                 }
                 Self::PskKeyExchangeModes(modes)
+            }
+            ExtensionType::PreSharedKey if hello == Hello::Client => {
+                Self::PreSharedKey(OfferedPsks::read(&mut body)?)
+            }
+            ExtensionType::PreSharedKey if hello == Hello::Server => {
+                Self::PreSharedKeySelected(body.u16(what)?)
             }
             ExtensionType::Cookie => {
                 let cookie = body.vec(LengthPrefix::U16, what)?;
