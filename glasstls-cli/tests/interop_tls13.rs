@@ -329,3 +329,94 @@ fn glasstls_server_follows_a_key_update_openssl_requests() {
         "{trace}"
     );
 }
+
+#[test]
+fn glasstls_reconnect_resumes_tls13_against_openssl() {
+    let pki = Pki::new();
+    let (_server, port) = openssl_server(&[
+        "-cert",
+        &pki.path("rsa.pem"),
+        "-key",
+        &pki.path("rsa.key"),
+        "-tls1_3",
+        "-rev",
+        "-naccept",
+        "6",
+    ]);
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+        "--cafile",
+        &pki.path("ca.pem"),
+    ])
+    .args(["--reconnect", "5"]);
+    let (status, stdout, stderr) = run_with_input(
+        &mut cmd,
+        b"olleh\nCLOSE\n".to_vec(),
+        Duration::from_secs(60),
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, b"hello\n");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("connection "))
+        .collect();
+    assert_eq!(lines.len(), 6, "{stderr}");
+    assert!(
+        lines[0].contains("TLSv1.3") && lines[0].contains("full handshake"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains("TLSv1.3") && l.ends_with("resumed (ticket)")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn openssl_resumes_tls13_from_a_saved_session_against_glasstls_serve() {
+    let pki = Pki::new();
+    let (server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("rsa.pem"),
+        "--key",
+        &pki.path("rsa.key"),
+        "--trace",
+    ]);
+    let session = pki.dir.join("openssl.sess");
+    let fetch = |flag: &str| {
+        let mut cmd = Command::new("openssl");
+        cmd.args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_3",
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-servername",
+            "localhost",
+        ])
+        .args(["-ign_eof", flag, &session.to_string_lossy()]);
+        let (_, stdout, _) = run_with_input(
+            &mut cmd,
+            b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+            Duration::from_secs(30),
+        );
+        String::from_utf8_lossy(&stdout).into_owned()
+    };
+    let first = fetch("-sess_out");
+    assert!(
+        first.contains("New, TLSv1.3") && first.contains("resumed: no"),
+        "{first}"
+    );
+    let second = fetch("-sess_in");
+    assert!(
+        second.contains("Reused, TLSv1.3") && second.contains("resumed: yes, by ticket"),
+        "{second}\n{}",
+        server.stderr()
+    );
+}

@@ -58,6 +58,9 @@ pub(crate) fn transcript_after_retry(
     Ok(replaced)
 }
 
+/// What a client does with each NewSessionTicket.
+pub(crate) type TicketHandler = Box<dyn FnMut(&mut Core, crate::wire::NewSessionTicket13) + Send>;
+
 /// The traffic state of TLS 1.3: application data, KeyUpdate both ways, tickets.
 pub(crate) struct Traffic13 {
     pub suite: &'static Suite13,
@@ -68,7 +71,7 @@ pub(crate) struct Traffic13 {
     pub _finished: FinishedVerified,
     pub _peer: PeerAuthenticated,
     /// What to do with a NewSessionTicket (client only).
-    pub on_ticket: Option<Box<dyn FnMut(&mut Core, crate::wire::NewSessionTicket13) + Send>>,
+    pub on_ticket: Option<TicketHandler>,
 }
 
 /// Consecutive KeyUpdates we answer before suspecting a peer of looping us.
