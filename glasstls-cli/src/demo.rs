@@ -1,11 +1,11 @@
-//! `glasstls demo`: the note's handshake (RSA key exchange), an ECDHE one, resumption by
-//! session ID and by ticket, and two names on one address, against a throw-away server on
-//! loopback, with their traces. No network needed.
+//! `glasstls demo`: the note's handshake (RSA key exchange), an ECDHE one, TLS 1.2 resumption by
+//! session ID and by ticket, TLS 1.3 with X25519MLKEM768 and its resumption, and two names on one
+//! address, against a throw-away server on loopback, with their traces. No network needed.
 
 use crate::pki::{Ca, KeyKind};
 use crate::print_events;
 use crate::serve::{Mode, accept_loop};
-use glasstls::wire::{CipherSuite, NamedGroup};
+use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use glasstls::x509::Summary;
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
 use std::io::{Read, Write};
@@ -97,7 +97,28 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
     demo.connect(&config, "localhost", true)?;
 
     section(
-        "5. SNI: two names on one address, a certificate for each",
+        "5. TLS 1.3 with post-quantum key exchange (X25519MLKEM768)",
+        "The client sends key shares in its first message: an X25519MLKEM768 hybrid (ML-KEM-768, a\n\
+         lattice KEM meant to resist quantum computers, plus X25519) and a plain X25519 share. The\n\
+         server answers with its share, and everything after ServerHello is encrypted: the\n\
+         certificate too. CertificateVerify proves the server holds the certificate's key.",
+    );
+    let mut config = demo.client13();
+    config.tickets = false;
+    demo.connect(&Arc::new(config), "localhost", true)?;
+
+    section(
+        "6. TLS 1.3 resumption: a ticket carries a pre-shared key",
+        "After the handshake the server sends a NewSessionTicket. Next time the client offers it\n\
+         (pre_shared_key, with a binder proving it holds the key); the server skips Certificate\n\
+         and CertificateVerify, and a fresh key exchange keeps forward secrecy (psk_dhe_ke).",
+    );
+    let config = Arc::new(demo.client13());
+    demo.connect(&config, "localhost", false)?;
+    demo.connect(&config, "localhost", true)?;
+
+    section(
+        "7. SNI: two names on one address, a certificate for each",
         "The client names the host it wants in server_name (in clear text: an observer sees it; \n\
          Encrypted Client Hello is the fix). The server picks the certificate by that name.",
     );
@@ -122,6 +143,15 @@ fn section(title: &str, text: &str) {
 }
 
 impl Demo {
+    /// A client with TLS 1.3's defaults: X25519MLKEM768 first.
+    fn client13(&self) -> ClientConfig {
+        let mut config = ClientConfig::new(self.roots.clone());
+        config.common.versions = vec![ProtocolVersion::TLSv1_3];
+        config.common.trace = true;
+        config.common.reveal_secrets = self.reveal_secrets;
+        config
+    }
+
     fn client(&self, suite: CipherSuite, group: Option<NamedGroup>) -> ClientConfig {
         let mut config = ClientConfig::new(self.roots.clone());
         config.common.cipher_suites = vec![suite];

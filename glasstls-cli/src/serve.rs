@@ -158,8 +158,11 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
         ),
         (
             "key exchange group",
-            info.group
-                .map_or("(none: RSA key exchange)".into(), |g| g.to_string()),
+            match (info.group, info.resumed) {
+                (Some(g), _) => g.to_string(),
+                (None, Some(_)) => "(none: the resumed session's master secret)".into(),
+                (None, None) => "(none: RSA key exchange)".into(),
+            },
         ),
         (
             "signature scheme",

@@ -1,5 +1,6 @@
 //! `glasstls demo`, the README's main command, runs without a network and shows what it
-//! promises: both handshakes of the note, both kinds of resumption, and two names.
+//! promises: both handshakes of the note, both kinds of TLS 1.2 resumption, TLS 1.3 with
+//! X25519MLKEM768 and its resumption, and two names.
 
 mod common;
 
@@ -26,6 +27,9 @@ fn demo_runs_the_notes_handshakes_resumptions_and_sni() {
         "server Finished verified",
         "resumed: yes, by session id",
         "resumed: yes, by ticket",
+        "negotiated TLSv1.3 with TLS_AES_128_GCM_SHA256; key exchange with X25519MLKEM768",
+        "key exchange group: X25519MLKEM768",
+        "the server resumes our TLS 1.3 session (psk_dhe_ke)",
         "connected to shop.example: full handshake, certificate CN=shop.example",
         "connected to blog.example: full handshake, certificate CN=blog.example",
     ] {
