@@ -107,37 +107,79 @@ fn echo(tls: &mut Stream<TcpStream>) -> Result<(), String> {
     }
 }
 
+/// The largest body `POST /echo` takes.
+const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
+
+/// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
+/// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
 fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
     let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_REQUEST_HEAD {
+    let mut buf = [0u8; 16 * 1024];
+    let end = loop {
+        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        if head.len() >= MAX_REQUEST_HEAD {
+            return Err("request head too large".into());
+        }
         match tls.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return Err("the client closed before finishing its request".into()),
             Ok(n) => head.extend_from_slice(&buf[..n]),
             Err(e) => return Err(e.to_string()),
         }
-    }
-    let path = head
-        .split(|b| *b == b' ')
-        .nth(1)
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .unwrap_or_default();
-    let (content_type, body) = if path == "/text" {
-        (
-            "text/plain; charset=utf-8",
-            describe_text(tls.conn().info()),
-        )
-    } else {
-        ("text/html; charset=utf-8", describe_html(tls.conn().info()))
     };
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    let mut body = head.split_off(end);
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut words = head.split_whitespace();
+    let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let content_length = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let (content_type, reply): (&str, Vec<u8>) = match (method, path) {
+        ("POST", "/echo") if content_length <= MAX_ECHO_BODY => {
+            while body.len() < content_length {
+                match tls.read(&mut buf) {
+                    Ok(0) => return Err("the client closed in the middle of its body".into()),
+                    Ok(n) => body.extend_from_slice(&buf[..n]),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            body.truncate(content_length);
+            ("application/octet-stream", body)
+        }
+        (_, "/text") => ("text/plain; charset=utf-8", describe_text(tls.conn().info()).into_bytes()),
+        (_, "/selftest") => {
+            let page = describe_html(tls.conn().info()).replace("</body>", &format!("{SELFTEST}</body>"));
+            ("text/html; charset=utf-8", page.into_bytes())
+        }
+        _ => ("text/html; charset=utf-8", describe_html(tls.conn().info()).into_bytes()),
+    };
+    let header = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.len()
     );
-    tls.write_all(response.as_bytes())
-        .map_err(|e| e.to_string())?;
+    tls.write_all(header.as_bytes()).and_then(|()| tls.write_all(&reply)).map_err(|e| e.to_string())?;
     tls.close().map_err(|e| e.to_string())
 }
+
+/// The browser half of the self-test: 1 MiB of known bytes to `/echo` and back, compared.
+const SELFTEST: &str = r#"<pre id="echo">echo test running</pre>
+<script>
+(async () => {
+  const n = 1 << 20;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = (i * 7 + 3) & 255;
+  const response = await fetch('/echo', { method: 'POST', body: data });
+  const back = new Uint8Array(await response.arrayBuffer());
+  let ok = back.length === n;
+  for (let i = 0; ok && i < n; i++) ok = back[i] === data[i];
+  document.getElementById('echo').textContent = (ok ? 'ECHO OK ' : 'ECHO BAD ') + back.length;
+})().catch(e => { document.getElementById('echo').textContent = 'ECHO ERROR ' + e; });
+</script>
+"#;
 
 fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
     let join = |items: Vec<String>| {
