@@ -131,7 +131,10 @@ fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
     let mut body = head.split_off(end);
     let head = String::from_utf8_lossy(&head).into_owned();
     let mut words = head.split_whitespace();
-    let (method, path) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let (method, path) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
     let content_length = head
         .lines()
         .filter_map(|l| l.split_once(':'))
@@ -150,18 +153,27 @@ fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
             body.truncate(content_length);
             ("application/octet-stream", body)
         }
-        (_, "/text") => ("text/plain; charset=utf-8", describe_text(tls.conn().info()).into_bytes()),
+        (_, "/text") => (
+            "text/plain; charset=utf-8",
+            describe_text(tls.conn().info()).into_bytes(),
+        ),
         (_, "/selftest") => {
-            let page = describe_html(tls.conn().info()).replace("</body>", &format!("{SELFTEST}</body>"));
+            let page =
+                describe_html(tls.conn().info()).replace("</body>", &format!("{SELFTEST}</body>"));
             ("text/html; charset=utf-8", page.into_bytes())
         }
-        _ => ("text/html; charset=utf-8", describe_html(tls.conn().info()).into_bytes()),
+        _ => (
+            "text/html; charset=utf-8",
+            describe_html(tls.conn().info()).into_bytes(),
+        ),
     };
     let header = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reply.len()
     );
-    tls.write_all(header.as_bytes()).and_then(|()| tls.write_all(&reply)).map_err(|e| e.to_string())?;
+    tls.write_all(header.as_bytes())
+        .and_then(|()| tls.write_all(&reply))
+        .map_err(|e| e.to_string())?;
     tls.close().map_err(|e| e.to_string())
 }
 

@@ -16,19 +16,49 @@ fn chromium_loads_the_page_over_tls13_with_x25519mlkem768_and_echoes_a_megabyte(
         .find(|p| std::path::Path::new(p).exists())
         .expect("Chromium is needed for this test: run scripts/test.sh, which installs Debian's chromium");
     let pki = Pki::new();
-    let (server, addr) = glasstls_server(&["--cert", &pki.path("rsa.pem"), "--key", &pki.path("rsa.key"), "--trace"]);
+    let (server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("rsa.pem"),
+        "--key",
+        &pki.path("rsa.key"),
+        "--trace",
+    ]);
     let port = addr.rsplit_once(':').unwrap().1;
     let profile = pki.dir.join("chromium-profile");
     let mut cmd = Command::new(chromium);
-    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--ignore-certificate-errors", "--virtual-time-budget=20000", "--dump-dom"])
-        .arg(format!("https://localhost:{port}/selftest"));
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+    ])
+    .args([
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args([
+        "--ignore-certificate-errors",
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+    ])
+    .arg(format!("https://localhost:{port}/selftest"));
     let (status, stdout, stderr) = run_with_input(&mut cmd, Vec::new(), Duration::from_secs(120));
     let dom = String::from_utf8_lossy(&stdout);
     assert!(status.success(), "chromium failed: {stderr}");
-    assert!(dom.contains(r#"<td id="version">TLSv1.3</td>"#), "{dom}\n{}", server.stderr());
-    assert!(dom.contains(r#"<td id="key-exchange-group">X25519MLKEM768</td>"#), "{dom}");
-    assert!(dom.contains("ECHO OK 1048576"), "the megabyte did not come back intact: {dom}");
+    assert!(
+        dom.contains(r#"<td id="version">TLSv1.3</td>"#),
+        "{dom}\n{}",
+        server.stderr()
+    );
+    assert!(
+        dom.contains(r#"<td id="key-exchange-group">X25519MLKEM768</td>"#),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("ECHO OK 1048576"),
+        "the megabyte did not come back intact: {dom}"
+    );
 }

@@ -52,18 +52,34 @@ fn curl_fetches_the_page_over_tls13_and_tls12() {
 #[test]
 fn curl_moves_a_megabyte_both_ways_over_tls13_and_tls12() {
     let pki = Pki::new();
-    let (_server, addr) = glasstls_server(&["--cert", &pki.path("rsa.pem"), "--key", &pki.path("rsa.key")]);
+    let (_server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("rsa.pem"),
+        "--key",
+        &pki.path("rsa.key"),
+    ]);
     let port = addr.rsplit_once(':').unwrap().1;
     let data = hex_lines(5, 16 * 1024);
     let file = pki.dir.join("upload.bin");
     std::fs::write(&file, &data).unwrap();
     for version in [&["--tlsv1.3"][..], &["--tlsv1.2", "--tls-max", "1.2"][..]] {
         let mut cmd = Command::new("curl");
-        cmd.args(["--silent", "--show-error", "--fail", "--cacert", &pki.path("ca.pem")])
-            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-            .args(version)
-            .args(["--data-binary", &format!("@{}", file.display()), &format!("https://localhost:{port}/echo")]);
-        let (status, stdout, stderr) = run_with_input(&mut cmd, Vec::new(), Duration::from_secs(60));
+        cmd.args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--cacert",
+            &pki.path("ca.pem"),
+        ])
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .args(version)
+        .args([
+            "--data-binary",
+            &format!("@{}", file.display()),
+            &format!("https://localhost:{port}/echo"),
+        ]);
+        let (status, stdout, stderr) =
+            run_with_input(&mut cmd, Vec::new(), Duration::from_secs(60));
         assert!(status.success(), "curl {version:?} failed: {stderr}");
         assert_eq!(stdout.len(), data.len(), "{version:?}");
         assert!(stdout == data, "{version:?}: the echoed megabyte differs");

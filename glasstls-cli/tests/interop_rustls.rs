@@ -255,3 +255,30 @@ fn tls12_works_both_ways_with_rustls() {
         Some(rustls::ProtocolVersion::TLSv1_2)
     );
 }
+
+#[test]
+fn our_key_update_is_followed_by_rustls_both_ways() {
+    let pki = Pki::new();
+    let mut ours = glasstls_client(&pki, |c| c.common.trace = true);
+    let mut theirs = rustls_server(&pki, &[], &[&rustls::version::TLS13]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    // KeyUpdate(update_requested): we switch our write keys; rustls must switch its read keys
+    // and answer with its own KeyUpdate, after which both directions still carry data.
+    ours.request_key_update().unwrap();
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    let trace: Vec<String> = ours.take_events().iter().map(|e| e.to_string()).collect();
+    assert!(
+        trace.iter().any(|l| l.contains("KeyUpdate sent")),
+        "{trace:?}"
+    );
+    assert!(
+        trace.iter().any(|l| l.contains("KeyUpdate received")),
+        "rustls did not answer: {trace:?}"
+    );
+    // And on the server side.
+    let mut ours = glasstls_server(&pki, |_| {});
+    let mut theirs = rustls_client(&pki, &[]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    ours.request_key_update().unwrap();
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+}

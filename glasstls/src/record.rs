@@ -192,6 +192,23 @@ impl RecordCipher {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        self.seal_padded(typ, plaintext, 0, out)
+    }
+
+    /// RFC 8446 §5.4: like `seal`, with `padding` zero bytes after the content type (TLS 1.3
+    /// only; they hide the true length). Content, type and padding stay within 2^14 + 1 bytes.
+    pub fn seal_padded(
+        &mut self,
+        typ: ContentType,
+        plaintext: &[u8],
+        padding: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if padding > 0 && (!self.tls13 || plaintext.len() + 1 + padding > MAX_PLAINTEXT + 1) {
+            return Err(Error::General(
+                "padding needs TLS 1.3 and must fit in one record".into(),
+            ));
+        }
         // TLS 1.2 records carry an explicit nonce for GCM; TLS 1.3 records carry the real
         // content type inside (RFC 8446 §5.2: TLSInnerPlaintext) and say application_data.
         let explicit = if self.tls13 {
@@ -199,7 +216,7 @@ impl RecordCipher {
         } else {
             self.aead.explicit_nonce_len()
         };
-        let inner_len = plaintext.len() + usize::from(self.tls13);
+        let inner_len = plaintext.len() + usize::from(self.tls13) + padding;
         let len = explicit + inner_len + Aead::TAG_LEN;
         let outer = if self.tls13 {
             ContentType::ApplicationData
@@ -217,6 +234,7 @@ impl RecordCipher {
         out.extend_from_slice(plaintext);
         let aad: Vec<u8> = if self.tls13 {
             out.push(typ.0);
+            out.resize(out.len() + padding, 0);
             // RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
             // TLSCiphertext.legacy_record_version || TLSCiphertext.length
             out.get(header_at..header_at + HEADER_LEN)
@@ -436,6 +454,44 @@ mod tests {
         assert_eq!(d.next_record(true).unwrap().unwrap().len, 3);
         let flood = vec![0u8; 10 * INPUT_BUFFER_LIMIT];
         assert_eq!(d.read(&flood), INPUT_BUFFER_LIMIT);
+    }
+
+    #[test]
+    fn tls13_records_hide_their_type_and_accept_padding() {
+        for aead in [Aead::Aes128Gcm, Aead::Aes256Gcm, Aead::ChaCha20Poly1305] {
+            let key = vec![0x11; aead.key_len()];
+            let (mut tx, mut rx) = (
+                RecordCipher::new_tls13(aead, &key, &[7; 12]).unwrap(),
+                RecordCipher::new_tls13(aead, &key, &[7; 12]).unwrap(),
+            );
+            let mut out = vec![];
+            tx.seal_padded(ContentType::Handshake, b"hello", 200, &mut out)
+                .unwrap();
+            assert_eq!(
+                out[0],
+                ContentType::ApplicationData.0,
+                "the outer type hides the real one"
+            );
+            let (rec, mut payload) = deframe_one(&out);
+            assert_eq!(rec.len, 5 + 1 + 200 + 16);
+            let (typ, plaintext) = rx.open(ContentType::ApplicationData, &mut payload).unwrap();
+            assert_eq!((typ, &*plaintext), (ContentType::Handshake, &b"hello"[..]));
+        }
+    }
+
+    #[test]
+    fn tls13_record_of_only_zeros_is_unexpected_message() {
+        let key = vec![0x11; 16];
+        let mut tx = RecordCipher::new_tls13(Aead::Aes128Gcm, &key, &[7; 12]).unwrap();
+        let mut rx = RecordCipher::new_tls13(Aead::Aes128Gcm, &key, &[7; 12]).unwrap();
+        let mut out = vec![];
+        // Content type 0 and padding: nothing but zeros inside.
+        tx.seal_padded(ContentType(0), b"", 10, &mut out).unwrap();
+        let (_, mut payload) = deframe_one(&out);
+        assert!(matches!(
+            rx.open(ContentType::ApplicationData, &mut payload),
+            Err(Error::UnexpectedMessage { .. })
+        ));
     }
 
     #[test]
