@@ -267,3 +267,58 @@ fn alpn_is_negotiated_both_ways() {
         "{stdout}"
     );
 }
+
+#[test]
+fn tls13_key_log_matches_openssl_secret_for_secret() {
+    let pki = Pki::new();
+    let ours = pki.dir.join("ours13.keylog");
+    let theirs = pki.dir.join("theirs13.keylog");
+    let (_server, port) = openssl_server(&[
+        "-cert",
+        &pki.path("rsa.pem"),
+        "-key",
+        &pki.path("rsa.key"),
+        "-tls1_3",
+        "-rev",
+        "-keylogfile",
+        &theirs.to_string_lossy(),
+    ]);
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+        "--cafile",
+        &pki.path("ca.pem"),
+    ])
+    .args(["--tls13", "--keylog", &ours.to_string_lossy()]);
+    let (status, _, stderr) =
+        run_with_input(&mut cmd, b"abc\nCLOSE\n".to_vec(), Duration::from_secs(30));
+    assert!(status.success(), "{stderr}");
+    let lines = |path: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    let (ours, theirs) = (lines(&ours), lines(&theirs));
+    for label in [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+        "EXPORTER_SECRET",
+    ] {
+        let pick = |v: &[String]| {
+            v.iter()
+                .find(|l| l.starts_with(&format!("{label} ")))
+                .cloned()
+        };
+        assert!(pick(&ours).is_some(), "we logged no {label}");
+        assert_eq!(pick(&ours), pick(&theirs), "{label} differs from OpenSSL's");
+    }
+}
