@@ -1,0 +1,198 @@
+//! The crypto bound: what the public-key operations (handshakes) or the AEAD (bulk) cost alone,
+//! through aws-lc-rs, the same primitives every glasstls and rustls row uses.
+
+use crate::peers::{Cert, Resume, Scenario};
+use aws_lc_rs::{aead, agreement, kem, rand, rsa, signature};
+use glasstls::crypto::Aead;
+use glasstls::wire::{CipherSuite, NamedGroup};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Seconds per call of `f`, over enough calls to be stable.
+fn seconds_per(mut f: impl FnMut()) -> f64 {
+    for _ in 0..10 {
+        f();
+    }
+    let reps = 300;
+    let start = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    start.elapsed().as_secs_f64() / reps as f64
+}
+
+struct Costs {
+    x25519: f64,
+    mlkem_client: f64,
+    mlkem_server: f64,
+    ecdsa_sign: f64,
+    ecdsa_verify: f64,
+    rsa_sign: f64,
+    rsa_verify: f64,
+    rsa_encrypt: f64,
+    rsa_decrypt: f64,
+}
+
+fn costs() -> &'static Costs {
+    static COSTS: OnceLock<Costs> = OnceLock::new();
+    COSTS.get_or_init(|| {
+        let rng = rand::SystemRandom::new();
+        let peer =
+            agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).expect("x25519");
+        let peer_public = peer.compute_public_key().expect("public").as_ref().to_vec();
+        let x25519 = seconds_per(|| {
+            let k =
+                agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).expect("x25519");
+            let _ = k.compute_public_key();
+            let _ = agreement::agree_ephemeral(
+                k,
+                agreement::UnparsedPublicKey::new(&agreement::X25519, &peer_public),
+                (),
+                |s| Ok(s.len()),
+            );
+        });
+        let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).expect("ML-KEM");
+        let ek = dk.encapsulation_key().expect("ek");
+        let (ct, _) = ek.encapsulate().expect("encapsulate");
+        let ct = ct.as_ref().to_vec();
+        let mlkem_client = seconds_per(|| {
+            let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).expect("ML-KEM");
+            let _ = dk.encapsulation_key().and_then(|k| k.key_bytes());
+            let _ = dk.decapsulate(kem::Ciphertext::from(ct.as_slice()));
+        });
+        let ek_bytes = ek.key_bytes().expect("ek bytes").as_ref().to_vec();
+        let mlkem_server = seconds_per(|| {
+            let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, &ek_bytes).expect("ek");
+            let _ = ek.encapsulate();
+        });
+        let msg = [7u8; 200];
+        let ecdsa = signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_ASN1_SIGNING)
+            .expect("ecdsa");
+        let ecdsa_sig = ecdsa.sign(&rng, &msg).expect("sign").as_ref().to_vec();
+        let ecdsa_pub = signature::KeyPair::public_key(&ecdsa).as_ref().to_vec();
+        let ecdsa_sign = seconds_per(|| {
+            let _ = ecdsa.sign(&rng, &msg);
+        });
+        let ecdsa_verify = seconds_per(|| {
+            let _ =
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &ecdsa_pub)
+                    .verify(&msg, &ecdsa_sig);
+        });
+        let rsa_key = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).expect("rsa");
+        let mut rsa_sig = vec![0u8; rsa_key.public_modulus_len()];
+        rsa_key
+            .sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut rsa_sig)
+            .expect("sign");
+        let rsa_pub = signature::KeyPair::public_key(&rsa_key).as_ref().to_vec();
+        let rsa_sign = seconds_per(|| {
+            let mut sig = vec![0u8; rsa_key.public_modulus_len()];
+            let _ = rsa_key.sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut sig);
+        });
+        let rsa_verify = seconds_per(|| {
+            let _ =
+                signature::UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &rsa_pub)
+                    .verify(&msg, &rsa_sig);
+        });
+        let private = rsa::PrivateDecryptingKey::generate(rsa::KeySize::Rsa2048).expect("rsa");
+        let public = rsa::Pkcs1PublicEncryptingKey::new(private.public_key()).expect("public");
+        let decrypting = rsa::Pkcs1PrivateDecryptingKey::new(private).expect("private");
+        let mut ciphertext = vec![0u8; public.ciphertext_size()];
+        public
+            .encrypt(&[3u8; 48], &mut ciphertext)
+            .expect("encrypt");
+        let rsa_encrypt = seconds_per(|| {
+            let mut out = vec![0u8; public.ciphertext_size()];
+            let _ = public.encrypt(&[3u8; 48], &mut out);
+        });
+        let rsa_decrypt = seconds_per(|| {
+            let mut out = vec![0u8; 512];
+            let _ = decrypting.decrypt(&ciphertext, &mut out);
+        });
+        Costs {
+            x25519,
+            mlkem_client,
+            mlkem_server,
+            ecdsa_sign,
+            ecdsa_verify,
+            rsa_sign,
+            rsa_verify,
+            rsa_encrypt,
+            rsa_decrypt,
+        }
+    })
+}
+
+/// Handshakes per second (client, server) if only the public-key operations cost anything.
+/// `None` where a handshake has none (TLS 1.2 resumption).
+pub fn handshake(s: &Scenario) -> Option<(f64, f64)> {
+    let c = costs();
+    let (kx_client, kx_server) = match s.group {
+        NamedGroup::X25519MLKEM768 => (c.x25519 + c.mlkem_client, c.x25519 + c.mlkem_server),
+        _ => (c.x25519, c.x25519),
+    };
+    let (client, server) = match s.resume {
+        Resume::SessionId => return None,
+        Resume::Ticket if !s.tls13 => return None,
+        // psk_dhe_ke: the key exchange, no signatures.
+        Resume::Ticket => (kx_client, kx_server),
+        Resume::No => {
+            // Every chain here is a leaf signed by an ECDSA P-256 CA: one ECDSA verify.
+            let chain = c.ecdsa_verify;
+            if matches!(
+                s.suite,
+                CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256
+                    | CipherSuite::TLS_RSA_WITH_AES_256_GCM_SHA384
+            ) {
+                (c.rsa_encrypt + chain, c.rsa_decrypt)
+            } else {
+                let (verify, sign) = match s.cert {
+                    Cert::Rsa => (c.rsa_verify, c.rsa_sign),
+                    Cert::Ecdsa => (c.ecdsa_verify, c.ecdsa_sign),
+                };
+                (kx_client + chain + verify, kx_server + sign)
+            }
+        }
+    };
+    Some((1.0 / client, 1.0 / server))
+}
+
+fn scenario_aead(s: &Scenario) -> Aead {
+    if let Some(suite) = glasstls::crypto::suite13(s.suite) {
+        return suite.aead;
+    }
+    glasstls::crypto::suite(s.suite).map_or(Aead::Aes128Gcm, |suite| suite.aead)
+}
+
+/// MB/s (seal, open) of 16 KiB records through the AEAD alone.
+pub fn aead(s: &Scenario) -> (f64, f64) {
+    let alg = scenario_aead(s).algorithm();
+    let key =
+        aead::LessSafeKey::new(aead::UnboundKey::new(alg, &vec![9u8; alg.key_len()]).expect("key"));
+    let mut record = vec![0x5au8; 16 * 1024];
+    let seal = seconds_per(|| {
+        let _ = key.seal_in_place_separate_tag(
+            aead::Nonce::assume_unique_for_key([1; 12]),
+            aead::Aad::from([0u8; 13]),
+            &mut record,
+        );
+    });
+    let mut sealed = vec![0x5au8; 16 * 1024];
+    let tag = key
+        .seal_in_place_separate_tag(
+            aead::Nonce::assume_unique_for_key([1; 12]),
+            aead::Aad::from([0u8; 13]),
+            &mut sealed,
+        )
+        .expect("seal");
+    sealed.extend_from_slice(tag.as_ref());
+    let open = seconds_per(|| {
+        let mut copy = sealed.clone();
+        let _ = key.open_in_place(
+            aead::Nonce::assume_unique_for_key([1; 12]),
+            aead::Aad::from([0u8; 13]),
+            &mut copy,
+        );
+    });
+    let mb = 16.0 * 1024.0 / 1e6;
+    (mb / seal, mb / open)
+}

@@ -1,0 +1,269 @@
+//! glasstls-bench: glasstls against rustls (aws-lc-rs provider) and OpenSSL (the system's
+//! libssl), in one process, in memory, interleaved, so that ratios hold on a noisy machine.
+//!
+//! Each side's work is timed separately: a "client" row counts only the time spent in client
+//! calls, a "server" row only the server's. A "bound" column gives the time of the public-key
+//! operations (handshakes) or the raw AEAD (bulk) alone, through aws-lc-rs, in the same run.
+//!
+//! ```sh
+//! cargo run --release -p glasstls-bench -- [--quick] [--json FILE]
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod bound;
+mod peers;
+
+use peers::{Lib, Scenario};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// One line of the result.
+pub struct Row {
+    pub row: String,
+    pub unit: &'static str,
+    pub glasstls: f64,
+    pub rustls: Option<f64>,
+    pub openssl: Option<f64>,
+    pub bound: Option<f64>,
+    pub note: &'static str,
+}
+
+struct Settings {
+    trials: usize,
+    handshakes: usize,
+    bulk_bytes: usize,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let json = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let settings = if quick {
+        Settings {
+            trials: 1,
+            handshakes: 30,
+            bulk_bytes: 8 << 20,
+        }
+    } else {
+        Settings {
+            trials: 5,
+            handshakes: 100,
+            bulk_bytes: 32 << 20,
+        }
+    };
+    let pki = peers::Pki::new();
+    let mut rows = Vec::new();
+    for scenario in peers::HANDSHAKES {
+        rows.extend(handshake_rows(&pki, scenario, &settings));
+    }
+    for scenario in peers::RESUMPTIONS {
+        rows.extend(handshake_rows(&pki, scenario, &settings));
+    }
+    for scenario in peers::BULK {
+        rows.extend(bulk_rows(&pki, scenario, &settings));
+    }
+    rows.extend(memory_rows(&pki));
+    print_table(&rows);
+    if let Some(path) = json {
+        std::fs::write(&path, to_json(&rows)).expect("cannot write the JSON file");
+        eprintln!("wrote {path}");
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Runs `f` for each library in turn, `trials` times, interleaved; returns the medians.
+fn interleaved(
+    trials: usize,
+    libs: &[Lib],
+    mut f: impl FnMut(Lib) -> Option<(f64, f64)>,
+) -> Vec<(Lib, Option<(f64, f64)>)> {
+    let mut samples: Vec<(Vec<f64>, Vec<f64>, bool)> = libs
+        .iter()
+        .map(|_| (Vec::new(), Vec::new(), true))
+        .collect();
+    for _ in 0..trials {
+        for (i, lib) in libs.iter().enumerate() {
+            match f(*lib) {
+                Some((a, b)) => {
+                    samples[i].0.push(a);
+                    samples[i].1.push(b);
+                }
+                None => samples[i].2 = false,
+            }
+        }
+    }
+    libs.iter()
+        .zip(samples)
+        .map(|(lib, (a, b, ok))| (*lib, ok.then(|| (median(a), median(b)))))
+        .collect()
+}
+
+fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings) -> Vec<Row> {
+    let results = interleaved(s.trials, &Lib::ALL, |lib| {
+        let times = peers::handshakes(pki, lib, scenario, s.handshakes)?;
+        let n = s.handshakes as f64;
+        Some((
+            n / times.client.as_secs_f64(),
+            n / times.server.as_secs_f64(),
+        ))
+    });
+    let pick = |lib: Lib, server: bool| {
+        results
+            .iter()
+            .find(|(l, _)| *l == lib)
+            .and_then(|(_, r)| r.map(|(c, sv)| if server { sv } else { c }))
+    };
+    let bound = bound::handshake(scenario);
+    ["client", "server"]
+        .into_iter()
+        .map(|side| {
+            let server = side == "server";
+            Row {
+                row: format!("{} ({side})", scenario.name),
+                unit: "handshakes/s",
+                glasstls: pick(Lib::Glasstls, server).unwrap_or(f64::NAN),
+                rustls: pick(Lib::Rustls, server),
+                openssl: pick(Lib::Openssl, server),
+                bound: bound.map(|(c, sv)| if server { sv } else { c }),
+                note: scenario.note,
+            }
+        })
+        .collect()
+}
+
+fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings) -> Vec<Row> {
+    let results = interleaved(s.trials, &Lib::ALL, |lib| {
+        let (send, receive) = peers::bulk(pki, lib, scenario, s.bulk_bytes)?;
+        let mb = s.bulk_bytes as f64 / 1e6;
+        Some((mb / send.as_secs_f64(), mb / receive.as_secs_f64()))
+    });
+    let pick = |lib: Lib, receive: bool| {
+        results
+            .iter()
+            .find(|(l, _)| *l == lib)
+            .and_then(|(_, r)| r.map(|(a, b)| if receive { b } else { a }))
+    };
+    let bound = bound::aead(scenario);
+    ["send", "receive"]
+        .into_iter()
+        .map(|dir| {
+            let receive = dir == "receive";
+            Row {
+                row: format!("{} ({dir})", scenario.name),
+                unit: "MB/s",
+                glasstls: pick(Lib::Glasstls, receive).unwrap_or(f64::NAN),
+                rustls: pick(Lib::Rustls, receive),
+                openssl: pick(Lib::Openssl, receive),
+                bound: Some(if receive { bound.1 } else { bound.0 }),
+                note: scenario.note,
+            }
+        })
+        .collect()
+}
+
+fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
+    let scenario = &peers::HANDSHAKES[4];
+    let measure = |lib: Lib| peers::memory(pki, lib, scenario, &GLOBAL);
+    let (g, r) = (measure(Lib::Glasstls), measure(Lib::Rustls));
+    let row = |name: &str, pick: fn(&peers::Memory) -> f64| Row {
+        row: format!("memory: {name} ({})", scenario.name),
+        unit: "bytes",
+        glasstls: g.as_ref().map_or(f64::NAN, pick),
+        rustls: r.as_ref().map(pick),
+        openssl: None,
+        bound: None,
+        note: "Rust heap only: allocations inside aws-lc and libssl are not counted",
+    };
+    vec![
+        row("client retained after handshake", |m| m.client_retained),
+        row("server retained after handshake", |m| m.server_retained),
+        row("peak during handshake, both sides", |m| m.peak),
+    ]
+}
+
+fn fmt(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() && v >= 100.0 => format!("{v:.0}"),
+        Some(v) if v.is_finite() => format!("{v:.2}"),
+        _ => "-".into(),
+    }
+}
+
+fn ratio(ours: f64, theirs: Option<f64>, smaller_is_better: bool) -> String {
+    match theirs {
+        Some(t) if t > 0.0 && ours.is_finite() => {
+            let r = if smaller_is_better {
+                t / ours
+            } else {
+                ours / t
+            };
+            format!("{r:.2}x")
+        }
+        _ => "-".into(),
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "{:<52} {:>13} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
+        "row", "unit", "glasstls", "rustls", "openssl", "bound", "vs rust", "vs ossl", "of bound"
+    );
+    for r in rows {
+        let smaller = r.unit == "bytes";
+        println!(
+            "{:<52} {:>13} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            r.row,
+            r.unit,
+            fmt(Some(r.glasstls)),
+            fmt(r.rustls),
+            fmt(r.openssl),
+            fmt(r.bound),
+            ratio(r.glasstls, r.rustls, smaller),
+            ratio(r.glasstls, r.openssl, smaller),
+            r.bound
+                .map_or("-".into(), |b| format!("{:.0}%", 100.0 * r.glasstls / b)),
+        );
+    }
+    let notes: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r.note)
+        .filter(|n| !n.is_empty())
+        .collect();
+    for note in notes {
+        println!("  note: {note}");
+    }
+}
+
+fn to_json(rows: &[Row]) -> String {
+    let num = |v: Option<f64>| {
+        v.filter(|v| v.is_finite())
+            .map_or("null".to_string(), |v| format!("{v:.3}"))
+    };
+    let items: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "  {{\"row\": {:?}, \"unit\": {:?}, \"glasstls\": {}, \"rustls\": {}, \"openssl\": {}, \"bound\": {}}}",
+                r.row,
+                r.unit,
+                num(Some(r.glasstls)),
+                num(r.rustls),
+                num(r.openssl),
+                num(r.bound)
+            )
+        })
+        .collect();
+    format!("[\n{}\n]\n", items.join(",\n"))
+}

@@ -1,0 +1,839 @@
+//! The three libraries behind one in-memory `Endpoint`, and the scenarios the rows measure.
+
+use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
+use glasstls_cli::pki::{Ca, KeyKind, Leaf};
+use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode, SslVersion};
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lib {
+    Glasstls,
+    Rustls,
+    Openssl,
+}
+
+impl Lib {
+    pub const ALL: [Lib; 3] = [Lib::Glasstls, Lib::Rustls, Lib::Openssl];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cert {
+    Rsa,
+    Ecdsa,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    No,
+    SessionId,
+    Ticket,
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub tls13: bool,
+    pub suite: CipherSuite,
+    /// OpenSSL's name for the suite.
+    pub openssl_suite: &'static str,
+    pub group: NamedGroup,
+    pub cert: Cert,
+    pub resume: Resume,
+    pub note: &'static str,
+}
+
+const fn scenario(
+    name: &'static str,
+    tls13: bool,
+    suite: CipherSuite,
+    openssl_suite: &'static str,
+    group: NamedGroup,
+    cert: Cert,
+    resume: Resume,
+    note: &'static str,
+) -> Scenario {
+    Scenario {
+        name,
+        tls13,
+        suite,
+        openssl_suite,
+        group,
+        cert,
+        resume,
+        note,
+    }
+}
+
+use CipherSuite as S;
+use NamedGroup as G;
+
+pub static HANDSHAKES: &[Scenario] = &[
+    scenario(
+        "TLS1.2 RSA key exchange",
+        false,
+        S::TLS_RSA_WITH_AES_128_GCM_SHA256,
+        "AES128-GCM-SHA256",
+        G::X25519,
+        Cert::Rsa,
+        Resume::No,
+        "rustls has no RSA key exchange",
+    ),
+    scenario(
+        "TLS1.2 ECDHE-RSA x25519",
+        false,
+        S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        G::X25519,
+        Cert::Rsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.2 ECDHE-ECDSA x25519",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 RSA x25519",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519,
+        Cert::Rsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 ECDSA x25519",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 RSA X25519MLKEM768",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519MLKEM768,
+        Cert::Rsa,
+        Resume::No,
+        "OpenSSL 3.0 has no X25519MLKEM768",
+    ),
+    scenario(
+        "TLS1.3 ECDSA X25519MLKEM768",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519MLKEM768,
+        Cert::Ecdsa,
+        Resume::No,
+        "OpenSSL 3.0 has no X25519MLKEM768",
+    ),
+];
+
+const NO_OPENSSL_RESUMPTION: &str =
+    "OpenSSL resumption rows need SslRef::set_session, an unsafe fn our crates forbid";
+
+pub static RESUMPTIONS: &[Scenario] = &[
+    scenario(
+        "TLS1.2 resumed, session ID",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::SessionId,
+        NO_OPENSSL_RESUMPTION,
+    ),
+    scenario(
+        "TLS1.2 resumed, ticket",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::Ticket,
+        NO_OPENSSL_RESUMPTION,
+    ),
+    scenario(
+        "TLS1.3 resumed, ticket (x25519)",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::Ticket,
+        NO_OPENSSL_RESUMPTION,
+    ),
+];
+
+pub static BULK: &[Scenario] = &[
+    scenario(
+        "TLS1.2 AES-128-GCM 16KiB writes",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.2 AES-256-GCM 16KiB writes",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.2 CHACHA20-POLY1305 16KiB writes",
+        false,
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 AES-128-GCM 16KiB writes",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 AES-256-GCM 16KiB writes",
+        true,
+        S::TLS_AES_256_GCM_SHA384,
+        "TLS_AES_256_GCM_SHA384",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    scenario(
+        "TLS1.3 CHACHA20-POLY1305 16KiB writes",
+        true,
+        S::TLS_CHACHA20_POLY1305_SHA256,
+        "TLS_CHACHA20_POLY1305_SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+];
+
+pub struct Pki {
+    pub ca: Ca,
+    pub rsa: Leaf,
+    pub ecdsa: Leaf,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let ca = Ca::new("bench CA").expect("CA");
+        let rsa = ca
+            .issue(&["localhost"], KeyKind::Rsa2048)
+            .expect("RSA leaf");
+        let ecdsa = ca
+            .issue(&["localhost"], KeyKind::EcdsaP256)
+            .expect("ECDSA leaf");
+        Self { ca, rsa, ecdsa }
+    }
+
+    fn leaf(&self, cert: Cert) -> &Leaf {
+        match cert {
+            Cert::Rsa => &self.rsa,
+            Cert::Ecdsa => &self.ecdsa,
+        }
+    }
+}
+
+/// One side of an in-memory connection.
+pub trait Endpoint {
+    /// TLS bytes to send to the peer.
+    fn take_tls(&mut self) -> Vec<u8>;
+    /// TLS bytes from the peer; any plaintext is read and counted.
+    fn give_tls(&mut self, data: &[u8]);
+    fn handshaking(&self) -> bool;
+    fn send(&mut self, data: &[u8]);
+    /// Plaintext bytes received since the last call.
+    fn take_received(&mut self) -> usize;
+    /// Whether the handshake resumed a session.
+    fn resumed(&self) -> bool;
+}
+
+// ---- glasstls ----
+
+struct Glass {
+    conn: glasstls::Connection,
+    received: usize,
+}
+
+thread_local! {
+    /// Where endpoints put the plaintext they read: the harness's buffer, outside what the
+    /// memory rows count.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 64 * 1024]);
+}
+
+impl Endpoint for Glass {
+    fn take_tls(&mut self) -> Vec<u8> {
+        self.conn.take_outgoing()
+    }
+    fn give_tls(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let n = self.conn.read_tls(data);
+            data = &data[n..];
+            if let Err(e) = self.conn.process_new_packets(glasstls::UnixTime::now()) {
+                panic!(
+                    "glasstls refused: {e} (offered {:?})",
+                    self.conn.info().offered_suites
+                );
+            }
+            SCRATCH.with_borrow_mut(|buf| {
+                loop {
+                    let n = self.conn.recv(buf);
+                    if n == 0 {
+                        break;
+                    }
+                    self.received += n;
+                }
+            });
+        }
+    }
+    fn handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+    fn send(&mut self, data: &[u8]) {
+        self.conn.send(data).expect("glasstls send");
+    }
+    fn take_received(&mut self) -> usize {
+        std::mem::take(&mut self.received)
+    }
+    fn resumed(&self) -> bool {
+        self.conn.info().resumed.is_some()
+    }
+}
+
+// ---- rustls ----
+
+struct Rust {
+    conn: rustls::Connection,
+    received: usize,
+}
+
+impl Endpoint for Rust {
+    fn take_tls(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut out).expect("rustls write_tls");
+        }
+        out
+    }
+    fn give_tls(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            self.conn.read_tls(&mut data).expect("rustls read_tls");
+            self.conn.process_new_packets().expect("rustls refused");
+            SCRATCH.with_borrow_mut(|buf| {
+                loop {
+                    match self.conn.reader().read(buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => self.received += n,
+                    }
+                }
+            });
+        }
+    }
+    fn handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+    fn send(&mut self, data: &[u8]) {
+        self.conn.writer().write_all(data).expect("rustls send");
+    }
+    fn take_received(&mut self) -> usize {
+        std::mem::take(&mut self.received)
+    }
+    fn resumed(&self) -> bool {
+        self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+}
+
+// ---- OpenSSL ----
+
+/// A byte pipe: reads what the peer gave (WouldBlock when empty), collects what we write.
+#[derive(Default)]
+struct MemPipe {
+    input: Vec<u8>,
+    read_at: usize,
+    output: Vec<u8>,
+}
+
+impl Read for MemPipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = &self.input[self.read_at..];
+        if avail.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.read_at += n;
+        if self.read_at == self.input.len() {
+            self.input.clear();
+            self.read_at = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for MemPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Ossl {
+    stream: SslStream<MemPipe>,
+    handshaking: bool,
+    received: usize,
+}
+
+impl Ossl {
+    fn step(&mut self) {
+        if !self.handshaking {
+            return;
+        }
+        match self.stream.do_handshake() {
+            Ok(()) => self.handshaking = false,
+            Err(e) if e.code() == ErrorCode::WANT_READ => {}
+            Err(e) => panic!("OpenSSL handshake failed: {e}"),
+        }
+    }
+}
+
+impl Endpoint for Ossl {
+    fn take_tls(&mut self) -> Vec<u8> {
+        self.step();
+        std::mem::take(&mut self.stream.get_mut().output)
+    }
+    fn give_tls(&mut self, data: &[u8]) {
+        self.stream.get_mut().input.extend_from_slice(data);
+        self.step();
+        if !self.handshaking {
+            SCRATCH.with_borrow_mut(|buf| {
+                loop {
+                    match self.stream.ssl_read(buf) {
+                        Ok(n) if n > 0 => self.received += n,
+                        Ok(_) => break,
+                        Err(e) if e.code() == ErrorCode::WANT_READ => break,
+                        Err(e) => panic!("OpenSSL read failed: {e}"),
+                    }
+                }
+            });
+        }
+    }
+    fn handshaking(&self) -> bool {
+        self.handshaking
+    }
+    fn send(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let n = self.stream.ssl_write(data).expect("OpenSSL write");
+            data = &data[n..];
+        }
+    }
+    fn take_received(&mut self) -> usize {
+        std::mem::take(&mut self.received)
+    }
+    fn resumed(&self) -> bool {
+        self.stream.ssl().session_reused()
+    }
+}
+
+// ---- building pairs ----
+
+/// Shared configurations for one library and scenario (so that sessions carry over).
+enum Configs {
+    Glass(Arc<glasstls::ClientConfig>, Arc<glasstls::ServerConfig>),
+    Rust(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
+    Ossl(SslContext, SslContext),
+}
+
+fn glass_configs(pki: &Pki, s: &Scenario) -> Configs {
+    let leaf = pki.leaf(s.cert);
+    let mut roots = glasstls::RootStore::empty();
+    roots.add(&pki.ca.cert).expect("root");
+    let version = if s.tls13 {
+        ProtocolVersion::TLSv1_3
+    } else {
+        ProtocolVersion::TLSv1_2
+    };
+    let mut client = glasstls::ClientConfig::new(roots);
+    client.common.versions = vec![version];
+    client.common.cipher_suites = vec![s.suite];
+    // RFC 8422 §5.1: in TLS 1.2 the client's groups must also name the ECDSA certificate's
+    // curve; x25519 stays first, so the key exchange is still x25519.
+    let groups = if !s.tls13 && s.cert == Cert::Ecdsa {
+        vec![s.group, G::secp256r1]
+    } else {
+        vec![s.group]
+    };
+    client.common.groups = groups.clone();
+    client.common.rsa_key_exchange = true;
+    client.tickets = s.resume != Resume::SessionId;
+    let mut server = glasstls::ServerConfig::new(vec![
+        glasstls::Identity::new(leaf.chain.clone(), &leaf.key_der()).expect("identity"),
+    ]);
+    server.common.versions = vec![version];
+    server.common.cipher_suites = vec![s.suite];
+    server.common.groups = groups;
+    server.common.rsa_key_exchange = true;
+    if s.resume == Resume::SessionId {
+        server.tickets = None;
+    }
+    if s.resume == Resume::No {
+        client.session_cache = None;
+        server.session_ids = false;
+        server.tickets = None;
+    }
+    Configs::Glass(Arc::new(client), Arc::new(server))
+}
+
+fn rust_suite(s: &Scenario) -> Option<rustls::SupportedCipherSuite> {
+    use rustls::crypto::aws_lc_rs::cipher_suite as cs;
+    Some(match s.suite {
+        S::TLS_AES_128_GCM_SHA256 => cs::TLS13_AES_128_GCM_SHA256,
+        S::TLS_AES_256_GCM_SHA384 => cs::TLS13_AES_256_GCM_SHA384,
+        S::TLS_CHACHA20_POLY1305_SHA256 => cs::TLS13_CHACHA20_POLY1305_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => {
+            cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+        }
+        S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        _ => return None,
+    })
+}
+
+fn rust_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
+    use rustls::crypto::aws_lc_rs as p;
+    let mut provider = p::default_provider();
+    provider.cipher_suites = vec![rust_suite(s)?];
+    provider.kx_groups = vec![if s.group == G::X25519MLKEM768 {
+        p::kx_group::X25519MLKEM768
+    } else {
+        p::kx_group::X25519
+    }];
+    let provider = Arc::new(provider);
+    let version: &'static rustls::SupportedProtocolVersion = if s.tls13 {
+        &rustls::version::TLS13
+    } else {
+        &rustls::version::TLS12
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.cert.clone()).ok()?;
+    let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .ok()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let leaf = pki.leaf(s.cert);
+    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .ok()?
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key_der())
+        .ok()?;
+    match s.resume {
+        Resume::No => {
+            client.resumption = rustls::client::Resumption::disabled();
+            server.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            server.send_tls13_tickets = 0;
+        }
+        Resume::SessionId => {
+            client.resumption = rustls::client::Resumption::in_memory_sessions(256)
+                .tls12_resumption(rustls::client::Tls12Resumption::SessionIdOnly);
+        }
+        Resume::Ticket => {
+            server.ticketer = p::Ticketer::new().ok()?;
+            server.send_tls13_tickets = 1;
+        }
+    }
+    Some(Configs::Rust(Arc::new(client), Arc::new(server)))
+}
+
+fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
+    if s.group == G::X25519MLKEM768 || s.resume != Resume::No {
+        return None;
+    }
+    let version = if s.tls13 {
+        SslVersion::TLS1_3
+    } else {
+        SslVersion::TLS1_2
+    };
+    let ca = openssl::x509::X509::from_der(pki.ca.cert.as_ref()).ok()?;
+    let mut client = SslContext::builder(SslMethod::tls_client()).ok()?;
+    let mut server = SslContext::builder(SslMethod::tls_server()).ok()?;
+    for ctx in [&mut client, &mut server] {
+        ctx.set_min_proto_version(Some(version)).ok()?;
+        ctx.set_max_proto_version(Some(version)).ok()?;
+        if s.tls13 {
+            ctx.set_ciphersuites(s.openssl_suite).ok()?;
+        } else {
+            ctx.set_cipher_list(s.openssl_suite).ok()?;
+        }
+        // As above: TLS 1.2 ECDSA needs the certificate's curve among the groups.
+        ctx.set_groups_list(if !s.tls13 && s.cert == Cert::Ecdsa {
+            "X25519:P-256"
+        } else {
+            "X25519"
+        })
+        .ok()?;
+        ctx.set_options(openssl::ssl::SslOptions::NO_TICKET);
+        ctx.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::OFF);
+    }
+    client.cert_store_mut().add_cert(ca).ok()?;
+    client.set_verify(SslVerifyMode::PEER);
+    let leaf = pki.leaf(s.cert);
+    let cert = openssl::x509::X509::from_der(leaf.chain[0].as_ref()).ok()?;
+    let key = openssl::pkey::PKey::private_key_from_pem(leaf.key_pem.as_bytes()).ok()?;
+    server.set_certificate(&cert).ok()?;
+    server.set_private_key(&key).ok()?;
+    Some(Configs::Ossl(client.build(), server.build()))
+}
+
+fn configs(pki: &Pki, lib: Lib, s: &Scenario) -> Option<Configs> {
+    match lib {
+        Lib::Glasstls => Some(glass_configs(pki, s)),
+        Lib::Rustls => rust_configs(pki, s),
+        Lib::Openssl => ossl_configs(pki, s),
+    }
+}
+
+fn new_client(c: &Configs) -> Box<dyn Endpoint> {
+    match c {
+        Configs::Glass(client, _) => Box::new(Glass {
+            conn: glasstls::Connection::client(
+                Arc::clone(client),
+                "localhost".try_into().expect("name"),
+            )
+            .expect("client"),
+            received: 0,
+        }),
+        Configs::Rust(client, _) => Box::new(Rust {
+            conn: rustls::ClientConnection::new(
+                Arc::clone(client),
+                "localhost".try_into().expect("name"),
+            )
+            .expect("client")
+            .into(),
+            received: 0,
+        }),
+        Configs::Ossl(client, _) => {
+            let mut ssl = Ssl::new(client).expect("ssl");
+            ssl.param_mut().set_host("localhost").expect("host");
+            ssl.set_connect_state();
+            Box::new(Ossl {
+                stream: SslStream::new(ssl, MemPipe::default()).expect("stream"),
+                handshaking: true,
+                received: 0,
+            })
+        }
+    }
+}
+
+fn new_server(c: &Configs) -> Box<dyn Endpoint> {
+    match c {
+        Configs::Glass(_, server) => Box::new(Glass {
+            conn: glasstls::Connection::server(Arc::clone(server)).expect("server"),
+            received: 0,
+        }),
+        Configs::Rust(_, server) => Box::new(Rust {
+            conn: rustls::ServerConnection::new(Arc::clone(server))
+                .expect("server")
+                .into(),
+            received: 0,
+        }),
+        Configs::Ossl(_, server) => {
+            let mut ssl = Ssl::new(server).expect("ssl");
+            ssl.set_accept_state();
+            Box::new(Ossl {
+                stream: SslStream::new(ssl, MemPipe::default()).expect("stream"),
+                handshaking: true,
+                received: 0,
+            })
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Times {
+    pub client: Duration,
+    pub server: Duration,
+}
+
+fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    *total += start.elapsed();
+    out
+}
+
+/// Runs a handshake (and the flights after it, such as TLS 1.3 tickets) to quiescence.
+fn drive(
+    client: &mut dyn Endpoint,
+    server: &mut dyn Endpoint,
+    t: &mut Times,
+    mut sample: impl FnMut(),
+) {
+    for _ in 0..64 {
+        let to_server = timed(&mut t.client, || client.take_tls());
+        if !to_server.is_empty() {
+            timed(&mut t.server, || server.give_tls(&to_server));
+        }
+        sample();
+        let to_client = timed(&mut t.server, || server.take_tls());
+        if !to_client.is_empty() {
+            timed(&mut t.client, || client.give_tls(&to_client));
+        }
+        sample();
+        if to_server.is_empty()
+            && to_client.is_empty()
+            && !client.handshaking()
+            && !server.handshaking()
+        {
+            return;
+        }
+    }
+    panic!("the handshake did not finish");
+}
+
+/// `n` handshakes; for resumption scenarios one untimed full handshake comes first and every
+/// timed one must resume.
+pub fn handshakes(pki: &Pki, lib: Lib, s: &Scenario, n: usize) -> Option<Times> {
+    let c = configs(pki, lib, s)?;
+    let mut t = Times::default();
+    if s.resume != Resume::No {
+        let (mut client, mut server) = (new_client(&c), new_server(&c));
+        drive(
+            client.as_mut(),
+            server.as_mut(),
+            &mut Times::default(),
+            || {},
+        );
+    }
+    for _ in 0..n {
+        let mut client = timed(&mut t.client, || new_client(&c));
+        let mut server = timed(&mut t.server, || new_server(&c));
+        drive(client.as_mut(), server.as_mut(), &mut t, || {});
+        assert_eq!(
+            client.resumed(),
+            s.resume != Resume::No,
+            "{lib:?} {}: resumption did not happen as intended",
+            s.name
+        );
+        timed(&mut t.client, || drop(client));
+        timed(&mut t.server, || drop(server));
+    }
+    Some(t)
+}
+
+/// Client → server transfer of `bytes` in 16 KiB writes: (sender time, receiver time).
+pub fn bulk(pki: &Pki, lib: Lib, s: &Scenario, bytes: usize) -> Option<(Duration, Duration)> {
+    let c = configs(pki, lib, s)?;
+    let (mut client, mut server) = (new_client(&c), new_server(&c));
+    drive(
+        client.as_mut(),
+        server.as_mut(),
+        &mut Times::default(),
+        || {},
+    );
+    let chunk = vec![0x5au8; 16 * 1024];
+    let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
+    let mut received = 0;
+    let mut sent = 0;
+    while sent < bytes {
+        let tls = timed(&mut send, || {
+            client.send(&chunk);
+            client.take_tls()
+        });
+        sent += chunk.len();
+        timed(&mut receive, || server.give_tls(&tls));
+        received += server.take_received();
+    }
+    assert_eq!(received, sent, "{lib:?} {}: bytes lost", s.name);
+    Some((send, receive))
+}
+
+pub struct Memory {
+    pub client_retained: f64,
+    pub server_retained: f64,
+    pub peak: f64,
+}
+
+fn live(alloc: &stats_alloc::StatsAlloc<std::alloc::System>) -> isize {
+    let s = alloc.stats();
+    s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated
+}
+
+/// Heap bytes each side keeps once the handshake is over (the other side dropped), and the
+/// highest heap use seen between handshake steps, both sides together.
+pub fn memory(
+    pki: &Pki,
+    lib: Lib,
+    s: &Scenario,
+    alloc: &stats_alloc::StatsAlloc<std::alloc::System>,
+) -> Option<Memory> {
+    if lib == Lib::Openssl {
+        return None;
+    }
+    let c = configs(pki, lib, s)?;
+    let run = |keep_client: bool| {
+        let base = live(alloc);
+        let mut peak = 0;
+        let (mut client, mut server) = (new_client(&c), new_server(&c));
+        drive(
+            client.as_mut(),
+            server.as_mut(),
+            &mut Times::default(),
+            || peak = peak.max(live(alloc) - base),
+        );
+        if keep_client {
+            drop(server);
+            let retained = live(alloc) - base;
+            drop(client);
+            (retained, peak)
+        } else {
+            drop(client);
+            let retained = live(alloc) - base;
+            drop(server);
+            (retained, peak)
+        }
+    };
+    let (client_retained, peak) = run(true);
+    let (server_retained, _) = run(false);
+    Some(Memory {
+        client_retained: client_retained as f64,
+        server_retained: server_retained as f64,
+        peak: peak as f64,
+    })
+}
