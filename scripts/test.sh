@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (real peers: the openssl binary, curl, headless Chromium) and runs
-# every test.
+# Installs what the tests need (real peers: the openssl binary, curl, headless Chromium; libssl-dev
+# for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,11 +8,17 @@ missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${missing[@]}"
 fi
+
+# The benchmark harness, quickly and unoptimised: it checks that every library resumes when it
+# should and loses no byte. Its numbers mean nothing in a debug build; see BENCHMARKS.md.
+cargo run --locked -q -p glasstls-bench -- --quick > /dev/null
 
 cargo test --workspace --locked
