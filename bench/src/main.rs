@@ -59,18 +59,41 @@ fn main() {
             bulk_bytes: 32 << 20,
         }
     };
+    // For profiling: `--only SUBSTRING` keeps the scenarios whose name contains it, and
+    // `--lib glasstls|rustls|openssl` runs one library.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let lib = args
+        .iter()
+        .position(|a| a == "--lib")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let libs: Vec<Lib> = Lib::ALL
+        .into_iter()
+        .filter(|l| {
+            lib.as_ref()
+                .is_none_or(|n| format!("{l:?}").eq_ignore_ascii_case(n))
+        })
+        .collect();
+    let wanted = |s: &&Scenario| only.as_ref().is_none_or(|o| s.name.contains(o.as_str()));
     let pki = peers::Pki::new();
     let mut rows = Vec::new();
-    for scenario in peers::HANDSHAKES {
-        rows.extend(handshake_rows(&pki, scenario, &settings));
+    for scenario in peers::HANDSHAKES
+        .iter()
+        .chain(peers::RESUMPTIONS)
+        .filter(wanted)
+    {
+        rows.extend(handshake_rows(&pki, scenario, &settings, &libs));
     }
-    for scenario in peers::RESUMPTIONS {
-        rows.extend(handshake_rows(&pki, scenario, &settings));
+    for scenario in peers::BULK.iter().filter(wanted) {
+        rows.extend(bulk_rows(&pki, scenario, &settings, &libs));
     }
-    for scenario in peers::BULK {
-        rows.extend(bulk_rows(&pki, scenario, &settings));
+    if only.is_none() {
+        rows.extend(memory_rows(&pki));
     }
-    rows.extend(memory_rows(&pki));
     print_table(&rows);
     if let Some(path) = json {
         std::fs::write(&path, to_json(&rows)).expect("cannot write the JSON file");
@@ -110,8 +133,8 @@ fn interleaved(
         .collect()
 }
 
-fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings) -> Vec<Row> {
-    let results = interleaved(s.trials, &Lib::ALL, |lib| {
+fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
+    let results = interleaved(s.trials, libs, |lib| {
         let times = peers::handshakes(pki, lib, scenario, s.handshakes)?;
         let n = s.handshakes as f64;
         Some((
@@ -143,8 +166,8 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings) -> Vec<Ro
         .collect()
 }
 
-fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings) -> Vec<Row> {
-    let results = interleaved(s.trials, &Lib::ALL, |lib| {
+fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
+    let results = interleaved(s.trials, libs, |lib| {
         let (send, receive) = peers::bulk(pki, lib, scenario, s.bulk_bytes)?;
         let mb = s.bulk_bytes as f64 / 1e6;
         Some((mb / send.as_secs_f64(), mb / receive.as_secs_f64()))
