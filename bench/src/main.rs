@@ -80,6 +80,26 @@ fn main() {
         .collect();
     let wanted = |s: &&Scenario| only.as_ref().is_none_or(|o| s.name.contains(o.as_str()));
     let pki = peers::Pki::new();
+    // `--profile SUBSTRING`: only glasstls handshakes of that scenario, for a few seconds, so
+    // that a profiler sees nothing else.
+    if let Some(name) = args
+        .iter()
+        .position(|a| a == "--profile")
+        .and_then(|i| args.get(i + 1))
+    {
+        let scenario = peers::HANDSHAKES
+            .iter()
+            .chain(peers::RESUMPTIONS)
+            .find(|s| s.name.contains(name.as_str()))
+            .expect("no such scenario");
+        let times = peers::handshakes(&pki, Lib::Glasstls, scenario, 3000)
+            .expect("glasstls runs every scenario");
+        println!(
+            "{}: client {:?}, server {:?} for 3000 handshakes",
+            scenario.name, times.client, times.server
+        );
+        return;
+    }
     let mut rows = Vec::new();
     for scenario in peers::HANDSHAKES
         .iter()
