@@ -8,12 +8,11 @@ use glasstls::wire::{CipherSuite, NamedGroup};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// Seconds per call of `f`, over enough calls to be stable.
-fn seconds_per(mut f: impl FnMut()) -> f64 {
-    for _ in 0..10 {
+/// Seconds per call of `f`.
+fn seconds_per(reps: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..reps / 10 + 1 {
         f();
     }
-    let reps = 300;
     let start = Instant::now();
     for _ in 0..reps {
         f();
@@ -21,7 +20,7 @@ fn seconds_per(mut f: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() / reps as f64
 }
 
-struct Costs {
+pub struct Costs {
     x25519: f64,
     mlkem_client: f64,
     mlkem_server: f64,
@@ -33,66 +32,44 @@ struct Costs {
     rsa_decrypt: f64,
 }
 
-fn costs() -> &'static Costs {
-    static COSTS: OnceLock<Costs> = OnceLock::new();
-    COSTS.get_or_init(|| {
+/// Keys and inputs, made once: only the operations are timed.
+struct Material {
+    peer_public: Vec<u8>,
+    ct: Vec<u8>,
+    ek_bytes: Vec<u8>,
+    ecdsa: signature::EcdsaKeyPair,
+    ecdsa_sig: Vec<u8>,
+    ecdsa_pub: Vec<u8>,
+    rsa_key: rsa::KeyPair,
+    rsa_sig: Vec<u8>,
+    rsa_pub: Vec<u8>,
+    public: rsa::Pkcs1PublicEncryptingKey,
+    decrypting: rsa::Pkcs1PrivateDecryptingKey,
+    ciphertext: Vec<u8>,
+}
+
+const MSG: [u8; 200] = [7u8; 200];
+
+fn material() -> &'static Material {
+    static MATERIAL: OnceLock<Material> = OnceLock::new();
+    MATERIAL.get_or_init(|| {
         let rng = rand::SystemRandom::new();
         let peer =
             agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).expect("x25519");
         let peer_public = peer.compute_public_key().expect("public").as_ref().to_vec();
-        let x25519 = seconds_per(|| {
-            let k =
-                agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).expect("x25519");
-            let _ = k.compute_public_key();
-            let _ = agreement::agree_ephemeral(
-                k,
-                agreement::UnparsedPublicKey::new(&agreement::X25519, &peer_public),
-                (),
-                |s| Ok(s.len()),
-            );
-        });
         let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).expect("ML-KEM");
         let ek = dk.encapsulation_key().expect("ek");
         let (ct, _) = ek.encapsulate().expect("encapsulate");
-        let ct = ct.as_ref().to_vec();
-        let mlkem_client = seconds_per(|| {
-            let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).expect("ML-KEM");
-            let _ = dk.encapsulation_key().and_then(|k| k.key_bytes());
-            let _ = dk.decapsulate(kem::Ciphertext::from(ct.as_slice()));
-        });
-        let ek_bytes = ek.key_bytes().expect("ek bytes").as_ref().to_vec();
-        let mlkem_server = seconds_per(|| {
-            let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, &ek_bytes).expect("ek");
-            let _ = ek.encapsulate();
-        });
-        let msg = [7u8; 200];
         let ecdsa = signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_ASN1_SIGNING)
             .expect("ecdsa");
-        let ecdsa_sig = ecdsa.sign(&rng, &msg).expect("sign").as_ref().to_vec();
+        let ecdsa_sig = ecdsa.sign(&rng, &MSG).expect("sign").as_ref().to_vec();
         let ecdsa_pub = signature::KeyPair::public_key(&ecdsa).as_ref().to_vec();
-        let ecdsa_sign = seconds_per(|| {
-            let _ = ecdsa.sign(&rng, &msg);
-        });
-        let ecdsa_verify = seconds_per(|| {
-            let _ =
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &ecdsa_pub)
-                    .verify(&msg, &ecdsa_sig);
-        });
         let rsa_key = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).expect("rsa");
         let mut rsa_sig = vec![0u8; rsa_key.public_modulus_len()];
         rsa_key
-            .sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut rsa_sig)
+            .sign(&signature::RSA_PSS_SHA256, &rng, &MSG, &mut rsa_sig)
             .expect("sign");
         let rsa_pub = signature::KeyPair::public_key(&rsa_key).as_ref().to_vec();
-        let rsa_sign = seconds_per(|| {
-            let mut sig = vec![0u8; rsa_key.public_modulus_len()];
-            let _ = rsa_key.sign(&signature::RSA_PSS_SHA256, &rng, &msg, &mut sig);
-        });
-        let rsa_verify = seconds_per(|| {
-            let _ =
-                signature::UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &rsa_pub)
-                    .verify(&msg, &rsa_sig);
-        });
         let private = rsa::PrivateDecryptingKey::generate(rsa::KeySize::Rsa2048).expect("rsa");
         let public = rsa::Pkcs1PublicEncryptingKey::new(private.public_key()).expect("public");
         let decrypting = rsa::Pkcs1PrivateDecryptingKey::new(private).expect("private");
@@ -100,32 +77,82 @@ fn costs() -> &'static Costs {
         public
             .encrypt(&[3u8; 48], &mut ciphertext)
             .expect("encrypt");
-        let rsa_encrypt = seconds_per(|| {
-            let mut out = vec![0u8; public.ciphertext_size()];
-            let _ = public.encrypt(&[3u8; 48], &mut out);
-        });
-        let rsa_decrypt = seconds_per(|| {
-            let mut out = vec![0u8; 512];
-            let _ = decrypting.decrypt(&ciphertext, &mut out);
-        });
-        Costs {
-            x25519,
-            mlkem_client,
-            mlkem_server,
-            ecdsa_sign,
-            ecdsa_verify,
-            rsa_sign,
-            rsa_verify,
-            rsa_encrypt,
-            rsa_decrypt,
+        Material {
+            peer_public,
+            ct: ct.as_ref().to_vec(),
+            ek_bytes: ek.key_bytes().expect("ek bytes").as_ref().to_vec(),
+            ecdsa,
+            ecdsa_sig,
+            ecdsa_pub,
+            rsa_key,
+            rsa_sig,
+            rsa_pub,
+            public,
+            decrypting,
+            ciphertext,
         }
     })
 }
 
+/// Times every operation once more: called once per trial, interleaved with the libraries, so
+/// that the bound sees the same machine state as the rows.
+pub fn measure(reps: usize) -> Costs {
+    let m = material();
+    let rng = rand::SystemRandom::new();
+    Costs {
+        x25519: seconds_per(reps, || {
+            let k =
+                agreement::EphemeralPrivateKey::generate(&agreement::X25519, &rng).expect("x25519");
+            let _ = k.compute_public_key();
+            let _ = agreement::agree_ephemeral(
+                k,
+                agreement::UnparsedPublicKey::new(&agreement::X25519, &m.peer_public),
+                (),
+                |s| Ok(s.len()),
+            );
+        }),
+        mlkem_client: seconds_per(reps, || {
+            let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).expect("ML-KEM");
+            let _ = dk.encapsulation_key().and_then(|k| k.key_bytes());
+            let _ = dk.decapsulate(kem::Ciphertext::from(m.ct.as_slice()));
+        }),
+        mlkem_server: seconds_per(reps, || {
+            let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, &m.ek_bytes).expect("ek");
+            let _ = ek.encapsulate();
+        }),
+        ecdsa_sign: seconds_per(reps, || {
+            let _ = m.ecdsa.sign(&rng, &MSG);
+        }),
+        ecdsa_verify: seconds_per(reps, || {
+            let _ =
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &m.ecdsa_pub)
+                    .verify(&MSG, &m.ecdsa_sig);
+        }),
+        rsa_sign: seconds_per(reps / 4 + 1, || {
+            let mut sig = vec![0u8; m.rsa_key.public_modulus_len()];
+            let _ = m
+                .rsa_key
+                .sign(&signature::RSA_PSS_SHA256, &rng, &MSG, &mut sig);
+        }),
+        rsa_verify: seconds_per(reps, || {
+            let _ =
+                signature::UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &m.rsa_pub)
+                    .verify(&MSG, &m.rsa_sig);
+        }),
+        rsa_encrypt: seconds_per(reps, || {
+            let mut out = vec![0u8; m.public.ciphertext_size()];
+            let _ = m.public.encrypt(&[3u8; 48], &mut out);
+        }),
+        rsa_decrypt: seconds_per(reps / 4 + 1, || {
+            let mut out = vec![0u8; 512];
+            let _ = m.decrypting.decrypt(&m.ciphertext, &mut out);
+        }),
+    }
+}
+
 /// Handshakes per second (client, server) if only the public-key operations cost anything.
 /// `None` where a handshake has none (TLS 1.2 resumption).
-pub fn handshake(s: &Scenario) -> Option<(f64, f64)> {
-    let c = costs();
+pub fn handshake(s: &Scenario, c: &Costs) -> Option<(f64, f64)> {
     let (kx_client, kx_server) = match s.group {
         NamedGroup::X25519MLKEM768 => (c.x25519 + c.mlkem_client, c.x25519 + c.mlkem_server),
         _ => (c.x25519, c.x25519),
@@ -169,7 +196,7 @@ pub fn aead(s: &Scenario) -> (f64, f64) {
     let key =
         aead::LessSafeKey::new(aead::UnboundKey::new(alg, &vec![9u8; alg.key_len()]).expect("key"));
     let mut record = vec![0x5au8; 16 * 1024];
-    let seal = seconds_per(|| {
+    let seal = seconds_per(300, || {
         let _ = key.seal_in_place_separate_tag(
             aead::Nonce::assume_unique_for_key([1; 12]),
             aead::Aad::from([0u8; 13]),
@@ -185,7 +212,7 @@ pub fn aead(s: &Scenario) -> (f64, f64) {
         )
         .expect("seal");
     sealed.extend_from_slice(tag.as_ref());
-    let open = seconds_per(|| {
+    let open = seconds_per(300, || {
         let mut copy = sealed.clone();
         let _ = key.open_in_place(
             aead::Nonce::assume_unique_for_key([1; 12]),
