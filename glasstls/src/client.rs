@@ -519,16 +519,7 @@ impl ExpectServerHello {
                 Extension::RenegotiationInfo(_) => {}
                 // RFC 7301 §3.1: the server's list "MUST contain exactly one" protocol we offered.
                 Extension::Alpn(protocols) if !self.config.common.alpn_protocols.is_empty() => {
-                    match protocols.as_slice() {
-                        [one] if self.config.common.alpn_protocols.contains(one) => {
-                            core.info.alpn_protocol = Some(one.clone());
-                        }
-                        _ => {
-                            return Err(Error::IllegalParameter(
-                                "the server chose an ALPN protocol we did not offer",
-                            ));
-                        }
-                    }
+                    accept_alpn(core, &self.config, protocols)?;
                 }
                 other => return Err(Error::UnsupportedExtension(other.typ().to_string())),
             }
@@ -541,6 +532,50 @@ impl ExpectServerHello {
         }
         Ok((ems, ticket_expected))
     }
+}
+
+/// RFC 7301 §3.1: the server's answer "MUST contain exactly one" protocol, one we offered.
+pub(crate) fn accept_alpn(
+    core: &mut Core,
+    config: &ClientConfig,
+    protocols: &[Vec<u8>],
+) -> Result<(), Error> {
+    match protocols {
+        [one] if config.common.alpn_protocols.contains(one) => {
+            core.info.alpn_protocol = Some(one.clone());
+            Ok(())
+        }
+        _ => Err(Error::IllegalParameter(
+            "the server chose an ALPN protocol we did not offer",
+        )),
+    }
+}
+
+/// RFC 5246 §7.4.2 / RFC 8446 §4.4.2: verifies the server's chain, traces the verdict, and
+/// keeps the chain; returns the proof and the end-entity certificate.
+pub(crate) fn verify_chain(
+    core: &mut Core,
+    config: &ClientConfig,
+    server_name: &ServerName<'static>,
+    chain: Vec<CertificateDer<'static>>,
+) -> Result<(ServerCertVerified, CertificateDer<'static>), Error> {
+    let verified = verify::verify_server_chain(&config.roots, &chain, server_name, core.now);
+    let name = server_name.to_str().into_owned();
+    match &verified {
+        Ok(_) => core.trace(|| {
+            Event::step(format!(
+                "certificate chain verified: trusted root found, valid now, valid for {name}"
+            ))
+        }),
+        Err(e) => core.trace(|| Event::step(format!("certificate chain rejected: {e}"))),
+    }
+    let verified = verified?;
+    core.info.peer_certificates = chain.clone();
+    let end_entity = chain
+        .into_iter()
+        .next()
+        .ok_or(crate::verify::CertificateError::NoCertificate)?;
+    Ok((verified, end_entity))
 }
 
 /// What every state after ServerHello carries.
@@ -579,27 +614,8 @@ impl State for ExpectCertificate {
             return Err(unexpected("Certificate", &input));
         };
         self.hs.transcript.add(raw);
-        let verified = verify::verify_server_chain(
-            &self.hs.config.roots,
-            &chain,
-            &self.hs.server_name,
-            core.now,
-        );
-        let name = self.hs.server_name.to_str().into_owned();
-        match &verified {
-            Ok(_) => core.trace(|| {
-                Event::step(format!(
-                    "certificate chain verified: trusted root found, valid now, valid for {name}"
-                ))
-            }),
-            Err(e) => core.trace(|| Event::step(format!("certificate chain rejected: {e}"))),
-        }
-        let verified = verified?;
-        core.info.peer_certificates = chain.clone();
-        let end_entity = chain
-            .into_iter()
-            .next()
-            .ok_or(crate::verify::CertificateError::NoCertificate)?;
+        let (verified, end_entity) =
+            verify_chain(core, &self.hs.config, &self.hs.server_name, chain)?;
         let next = AfterCertificate {
             hs: self.hs,
             verified,

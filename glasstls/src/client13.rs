@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::keys13::{EarlySecret, HandshakeSecret, Secret, finished_verify_data};
 use crate::tls13::{self, Traffic13};
 use crate::trace::Event;
-use crate::verify::{self, ServerCertVerified};
+use crate::verify::ServerCertVerified;
 use crate::wire::{
     Certificate13, Extension, HandshakeMessage, HandshakePayload as P, ProtocolVersion, ServerHello,
 };
@@ -327,16 +327,7 @@ impl State for ExpectEncryptedExtensions {
                 Extension::SupportedGroups(_) => {}
                 // RFC 7301 §3.1: exactly one protocol, one we offered.
                 Extension::Alpn(protocols) if !self.hs.config.common.alpn_protocols.is_empty() => {
-                    match protocols.as_slice() {
-                        [one] if self.hs.config.common.alpn_protocols.contains(one) => {
-                            core.info.alpn_protocol = Some(one.clone())
-                        }
-                        _ => {
-                            return Err(Error::IllegalParameter(
-                                "the server chose an ALPN protocol we did not offer",
-                            ));
-                        }
-                    }
+                    crate::client::accept_alpn(core, &self.hs.config, protocols)?;
                 }
                 // RFC 8446 §4.2: extensions that belong to other messages are illegal here.
                 Extension::KeyShare(_)
@@ -402,23 +393,12 @@ impl State for ExpectCertificate {
                 }
                 let chain: Vec<CertificateDer<'static>> =
                     certificate.entries.into_iter().map(|e| e.cert).collect();
-                let verified = verify::verify_server_chain(
-                    &self.hs.config.roots,
-                    &chain,
+                let (verified, end_entity) = crate::client::verify_chain(
+                    core,
+                    &self.hs.config,
                     &self.hs.server_name,
-                    core.now,
-                );
-                let name = self.hs.server_name.to_str().into_owned();
-                match &verified {
-                    Ok(_) => core.trace(|| Event::step(format!("certificate chain verified: trusted root found, valid now, valid for {name}"))),
-                    Err(e) => core.trace(|| Event::step(format!("certificate chain rejected: {e}"))),
-                }
-                let verified = verified?;
-                core.info.peer_certificates = chain.clone();
-                let end_entity = chain
-                    .into_iter()
-                    .next()
-                    .ok_or(crate::verify::CertificateError::NoCertificate)?;
+                    chain,
+                )?;
                 Ok(Box::new(ExpectCertificateVerify {
                     hs: self.hs,
                     verified,

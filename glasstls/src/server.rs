@@ -183,12 +183,7 @@ impl ExpectClientHello {
         if session.version != ProtocolVersion::TLSv1_2 {
             return refuse(core, format!("the session was {}", session.version));
         }
-        let same_name = match (&session.server_name, &info.server_name) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same_name {
+        if !session.is_for_server_name(info.server_name.as_deref()) {
             return refuse(core, "the session belongs to another server name".into());
         }
         // RFC 7627 §5.3: "If the original session used the "extended_master_secret" extension

@@ -532,12 +532,7 @@ fn find_psk(
     if session.is_expired(core.now) {
         return refuse(core, "the ticket has expired");
     }
-    let same_name = match (&session.server_name, &core.info.server_name) {
-        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-        (None, None) => true,
-        _ => false,
-    };
-    if !same_name {
+    if !session.is_for_server_name(core.info.server_name.as_deref()) {
         return refuse(core, "the ticket belongs to another server name");
     }
     let Some(suite) = config

@@ -66,6 +66,16 @@ pub struct Session {
 const FORMAT_VERSION: u8 = 2;
 
 impl Session {
+    /// RFC 6066 §3 and RFC 8446 §4.6.1: a session resumes only under the name it was made for
+    /// (compared without case; no name matches only no name).
+    pub fn is_for_server_name(&self, name: Option<&str>) -> bool {
+        match (self.server_name.as_deref(), name) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
     pub fn is_expired(&self, now: UnixTime) -> bool {
         now.as_secs() >= self.created.saturating_add(self.lifetime.as_secs())
     }
