@@ -190,6 +190,25 @@ impl Connection {
                 break;
             };
             let payload = self.deframer.payload_mut(&rec);
+            // The common case, application data in traffic: decrypt straight into the
+            // plaintext buffer the application reads from (one copy less).
+            if let (true, ContentType::ApplicationData, Some(cipher)) =
+                (self.core.traffic, rec.typ, self.core.decrypter.as_mut())
+            {
+                let at = self.core.plaintext_in.len();
+                let typ = cipher.open_appending(rec.typ, payload, &mut self.core.plaintext_in)?;
+                if typ == ContentType::ApplicationData {
+                    self.core
+                        .count_application_data(self.core.plaintext_in.len() - at)?;
+                    continue;
+                }
+                // TLS 1.3 post-handshake messages and alerts go the usual way.
+                let plaintext = self.core.plaintext_in.split_off(at);
+                let state = self.state.take().ok_or(Error::ConnectionClosed)?;
+                let next = self.core.dispatch(state, typ, &plaintext, true);
+                self.state = Some(next?);
+                continue;
+            }
             let (typ, plaintext, encrypted) = match self.core.decrypter.as_mut() {
                 // RFC 8446 §5: a change_cipher_spec record stays unencrypted (middlebox
                 // compatibility); the dispatcher decides whether it is allowed.
@@ -598,13 +617,8 @@ impl Core {
                         got: "application data before the handshake finished".into(),
                     });
                 }
-                if plaintext.is_empty() {
-                    self.count_empty_or_warning()?;
-                } else {
-                    self.empty_or_warning_in_a_row = 0;
-                    self.key_updates_in_a_row = 0;
-                    self.plaintext_in.extend_from_slice(plaintext);
-                }
+                self.plaintext_in.extend_from_slice(plaintext);
+                self.count_application_data(plaintext.len())?;
                 Ok(state)
             }
             _ => Err(Error::UnexpectedMessage {
@@ -612,6 +626,17 @@ impl Core {
                 got: typ.to_string(),
             }),
         }
+    }
+
+    /// Application data arrived: an empty record counts towards the limit of empty records in
+    /// a row; data resets the counters.
+    fn count_application_data(&mut self, len: usize) -> Result<(), Error> {
+        if len == 0 {
+            return self.count_empty_or_warning();
+        }
+        self.empty_or_warning_in_a_row = 0;
+        self.key_updates_in_a_row = 0;
+        Ok(())
     }
 
     fn count_empty_or_warning(&mut self) -> Result<(), Error> {

@@ -216,41 +216,56 @@ impl RecordCipher {
         } else {
             self.aead.explicit_nonce_len()
         };
-        let inner_len = plaintext.len() + usize::from(self.tls13) + padding;
-        let len = explicit + inner_len + Aead::TAG_LEN;
+        let mut inner_extra = [0u8; 1];
+        inner_extra[0] = typ.0;
+        let padded_extra;
+        let extra: &[u8] = match (self.tls13, padding) {
+            (false, _) => &[],
+            (true, 0) => &inner_extra,
+            (true, _) => {
+                padded_extra = [&[typ.0][..], &vec![0u8; padding]].concat();
+                &padded_extra
+            }
+        };
+        let len = explicit + plaintext.len() + extra.len() + Aead::TAG_LEN;
         let outer = if self.tls13 {
             ContentType::ApplicationData
         } else {
             typ
         };
-        out.reserve(HEADER_LEN + len);
-        let header_at = out.len();
-        out.push(outer.0);
-        out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-        let nonce = self.nonce();
-        out.extend_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
-        let body_at = out.len();
-        out.extend_from_slice(plaintext);
-        let aad: Vec<u8> = if self.tls13 {
-            out.push(typ.0);
-            out.resize(out.len() + padding, 0);
-            // RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
-            // TLSCiphertext.legacy_record_version || TLSCiphertext.length
-            out.get(header_at..header_at + HEADER_LEN)
-                .unwrap_or_default()
-                .to_vec()
+        let mut header = [outer.0, 3, 3, 0, 0];
+        header[3..].copy_from_slice(&(len as u16).to_be_bytes());
+        // RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
+        // TLSCiphertext.legacy_record_version || TLSCiphertext.length; RFC 5246 §6.2.3.3 for 1.2.
+        let aad = if self.tls13 {
+            let mut aad = [0u8; 13];
+            aad[..HEADER_LEN].copy_from_slice(&header);
+            (aad, HEADER_LEN)
         } else {
-            self.aad(typ, plaintext.len()).to_vec()
+            (self.aad(typ, plaintext.len()), 13)
         };
-        let body = out
+        let nonce = self.nonce();
+        out.reserve(HEADER_LEN + len);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
+        // Encrypt from the caller's buffer straight into the output: no copy of the plaintext
+        // (safe Rust zero-fills the space first, which costs less than a copy).
+        let body_at = out.len();
+        out.resize(body_at + plaintext.len() + extra.len() + Aead::TAG_LEN, 0);
+        let (ciphertext, extra_and_tag) = out
             .get_mut(body_at..)
+            .and_then(|body| body.split_at_mut_checked(plaintext.len()))
             .ok_or(Error::Internal("record body out of range"))?;
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
+        self.key
+            .seal_out_of_place_scatter(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
+                plaintext,
+                ciphertext,
+                extra,
+                extra_and_tag,
+            )
             .map_err(|_| Error::Internal("encryption failed"))?;
-        out.extend_from_slice(tag.as_ref());
         self.next_seq()
     }
 
@@ -286,6 +301,96 @@ impl RecordCipher {
         }
         self.next_seq()?;
         Ok((typ, plaintext))
+    }
+
+    /// Like `open`, but decrypts into the end of `out` instead of in place, so that application
+    /// data lands in the application's buffer with no further copy. Returns the content type
+    /// (the inner one in TLS 1.3); the plaintext is what `out` gained. On error `out` is as it was.
+    pub fn open_appending(
+        &mut self,
+        typ: ContentType,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<ContentType, Error> {
+        let explicit = if self.tls13 {
+            0
+        } else {
+            self.aead.explicit_nonce_len()
+        };
+        if self.tls13 {
+            if typ != ContentType::ApplicationData {
+                return Err(Error::UnexpectedMessage {
+                    expected: "an encrypted record",
+                    got: format!("a plaintext {typ} record"),
+                });
+            }
+            if payload.len() > MAX_CIPHERTEXT_TLS13 {
+                return Err(Error::RecordOverflow);
+            }
+        }
+        if payload.len() < explicit + Aead::TAG_LEN + usize::from(self.tls13) {
+            return Err(Error::BadRecordMac);
+        }
+        let (explicit_nonce, rest) = payload
+            .split_at_checked(explicit)
+            .ok_or(Error::BadRecordMac)?;
+        let (ciphertext, tag) = rest
+            .split_at_checked(rest.len() - Aead::TAG_LEN)
+            .ok_or(Error::BadRecordMac)?;
+        let mut nonce = self.nonce();
+        if let Some(tail) = nonce.get_mut(12 - explicit..) {
+            tail.copy_from_slice(explicit_nonce);
+        }
+        let aad = if self.tls13 {
+            let mut aad = [0u8; 13];
+            aad[0] = ContentType::ApplicationData.0;
+            aad[1..3].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
+            aad[3..5].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+            (aad, HEADER_LEN)
+        } else {
+            (self.aad(typ, ciphertext.len()), 13)
+        };
+        let at = out.len();
+        out.resize(at + ciphertext.len(), 0);
+        let opened = out
+            .get_mut(at..)
+            .ok_or(Error::Internal("plaintext out of range"))
+            .and_then(|dst| {
+                self.key
+                    .open_separate_gather(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
+                        ciphertext,
+                        tag,
+                        dst,
+                    )
+                    .map_err(|_| Error::BadRecordMac)
+            });
+        if let Err(e) = opened {
+            out.truncate(at);
+            return Err(e);
+        }
+        self.next_seq()?;
+        let inner = if self.tls13 {
+            // RFC 8446 §5.4: the last non-zero byte is the real content type.
+            let Some(type_at) = out.get(at..).and_then(|p| p.iter().rposition(|b| *b != 0)) else {
+                out.truncate(at);
+                return Err(Error::UnexpectedMessage {
+                    expected: "a content type",
+                    got: "an all-zero record".into(),
+                });
+            };
+            let inner = ContentType(out.get(at + type_at).copied().unwrap_or_default());
+            out.truncate(at + type_at);
+            inner
+        } else {
+            typ
+        };
+        if out.len() - at > MAX_PLAINTEXT {
+            out.truncate(at);
+            return Err(Error::RecordOverflow);
+        }
+        Ok(inner)
     }
 
     /// RFC 8446 §5.2 and §5.4: decrypt, then strip the zero padding; the last non-zero byte is
