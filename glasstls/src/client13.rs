@@ -497,12 +497,14 @@ impl State for ExpectFinished {
         let master = hs.handshake.into_master();
         let server_finished_hash = hs.transcript.current_hash()?;
         let (client_ap, server_ap) = master.traffic_secrets(server_finished_hash.as_ref());
-        let exporter = master.exporter_secret(server_finished_hash.as_ref());
+
         core.trace_secret("client_application_traffic_secret_0", &client_ap);
         core.trace_secret("server_application_traffic_secret_0", &server_ap);
         core.log_key("CLIENT_TRAFFIC_SECRET_0", &hs.client_random, &client_ap);
         core.log_key("SERVER_TRAFFIC_SECRET_0", &hs.client_random, &server_ap);
-        core.log_key("EXPORTER_SECRET", &hs.client_random, &exporter);
+        core.log_derived_key("EXPORTER_SECRET", &hs.client_random, || {
+            master.exporter_secret(server_finished_hash.as_ref())
+        });
 
         // Our second flight: the compatibility CCS (we sent a legacy session ID), an empty
         // Certificate if one was asked for, then Finished, under our handshake keys.

@@ -472,6 +472,19 @@ impl Core {
         }
     }
 
+    /// Logs a secret that is derived only for the key log (TLS 1.3's exporter secret): no
+    /// key log, no derivation.
+    pub fn log_derived_key(
+        &self,
+        label: &str,
+        client_random: &[u8],
+        derive: impl FnOnce() -> crate::keys13::Secret,
+    ) {
+        if let Some(log) = &self.key_log {
+            log.log(label, client_random, &derive());
+        }
+    }
+
     fn dispatch(
         &mut self,
         mut state: Box<dyn State>,

@@ -319,11 +319,9 @@ pub(crate) fn client_hello(
     core.trace_secret("server_application_traffic_secret_0", &server_ap);
     core.log_key("CLIENT_TRAFFIC_SECRET_0", &hello.random, &client_ap);
     core.log_key("SERVER_TRAFFIC_SECRET_0", &hello.random, &server_ap);
-    core.log_key(
-        "EXPORTER_SECRET",
-        &hello.random,
-        &master.exporter_secret(server_finished_hash.as_ref()),
-    );
+    core.log_derived_key("EXPORTER_SECRET", &hello.random, || {
+        master.exporter_secret(server_finished_hash.as_ref())
+    });
     core.encrypter = Some(tls13::cipher(suite, &server_ap)?);
     core.set_decrypter(tls13::cipher(suite, &client_hs)?);
     // RFC 8446 §4.6.1: tickets only for clients that can use them.
@@ -427,11 +425,11 @@ impl ExpectFinished {
     /// RFC 8446 §4.6.1: one NewSessionTicket after the client's Finished, its PSK derived from
     /// the resumption master secret. The ticket is the session sealed under the ticket keys
     /// shared with TLS 1.2, or, with tickets off, an ID into the shared session store.
+    fn will_issue_ticket(&self) -> bool {
+        self.client_takes_tickets && (self.config.tickets.is_some() || self.config.session_ids)
+    }
+
     fn issue_ticket(&self, core: &mut Core, resumption_secret: &[u8]) -> Result<(), Error> {
-        if !self.client_takes_tickets || (self.config.tickets.is_none() && !self.config.session_ids)
-        {
-            return Ok(());
-        }
         let nonce = vec![0u8];
         let session = Session {
             version: ProtocolVersion::TLSv1_3,
@@ -590,14 +588,17 @@ impl State for ExpectFinished {
         );
         let finished = verify_finished(&expected, &received)?;
         core.trace(|| Event::step("client Finished verified; application traffic keys installed"));
-        let mut transcript = self.transcript.clone();
-        transcript.add(raw);
         core.set_decrypter(tls13::cipher(self.suite, &self.client_ap)?);
         core.start_traffic()?;
-        let resumption_secret = self
-            .master
-            .resumption_secret(transcript.current_hash()?.as_ref());
-        self.issue_ticket(core, &resumption_secret)?;
+        if self.will_issue_ticket() {
+            // res master covers the transcript up to and including the client's Finished.
+            let mut transcript = self.transcript.clone();
+            transcript.add(raw);
+            let resumption_secret = self
+                .master
+                .resumption_secret(transcript.current_hash()?.as_ref());
+            self.issue_ticket(core, &resumption_secret)?;
+        }
         Ok(Box::new(Traffic13 {
             suite: self.suite,
             write_secret: self.server_ap,
