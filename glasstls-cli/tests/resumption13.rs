@@ -268,3 +268,54 @@ fn glasstls_client_resumes_with_rustls_tickets() {
         );
     }
 }
+
+#[test]
+fn resumes_through_a_hello_retry_request_in_the_tickets_suite() {
+    use glasstls::wire::{CipherSuite, NamedGroup};
+    let pki = Pki::new();
+    let (client, cache, mut server) = configs(&pki);
+    // The server takes only P-384; our client's first shares are X25519MLKEM768 and X25519.
+    server.common.groups = vec![NamedGroup::secp384r1];
+    let server = Arc::new(server);
+    connect(&client, &server);
+    let (c, s) = connect(&client, &server);
+    assert_eq!(
+        c.info().group,
+        Some(NamedGroup::secp384r1),
+        "a HelloRetryRequest happened"
+    );
+    assert_eq!(
+        c.info().resumed,
+        Some(Resumption::Ticket),
+        "the binder was recomputed over the new transcript"
+    );
+    assert_eq!(s.info().resumed, Some(Resumption::Ticket));
+
+    // A ticket for CHACHA20 while the client prefers AES-128: the server weighs the PSK before
+    // it asks for another key share, so its HelloRetryRequest already names the ticket's suite
+    // and the ServerHello after it keeps it (RFC 8446 §4.1.4).
+    let mut chacha_only = client_config(&pki);
+    chacha_only.session_cache = Some(cache.clone());
+    chacha_only.common.cipher_suites = vec![CipherSuite::TLS_CHACHA20_POLY1305_SHA256];
+    let (c, _) = connect(&Arc::new(chacha_only), &server);
+    assert_eq!(
+        c.info().cipher_suite,
+        Some(CipherSuite::TLS_CHACHA20_POLY1305_SHA256)
+    );
+    assert_eq!(
+        Session::decode(&cache.get(b"localhost").unwrap())
+            .unwrap()
+            .cipher_suite,
+        CipherSuite::TLS_CHACHA20_POLY1305_SHA256
+    );
+    let (c, s) = connect(&client, &server);
+    assert_eq!(
+        (c.info().resumed, s.info().resumed),
+        (Some(Resumption::Ticket), Some(Resumption::Ticket))
+    );
+    assert_eq!(
+        c.info().cipher_suite,
+        Some(CipherSuite::TLS_CHACHA20_POLY1305_SHA256)
+    );
+    assert_eq!(c.info().group, Some(NamedGroup::secp384r1));
+}

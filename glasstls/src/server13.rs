@@ -131,12 +131,13 @@ pub(crate) fn client_hello(
         }
     };
     // RFC 8446 §4.2.11: a PSK from one of our tickets, if the client offers one we can use.
+    // After a HelloRetryRequest the suite is settled: only a PSK for that suite will do.
     let resumed = find_psk(
         &config,
         core,
         &hello,
         raw,
-        after_retry.as_ref().map(|a| &a.transcript),
+        after_retry.as_ref().map(|a| (&a.transcript, a.suite)),
     )?;
     let suite = match &resumed {
         Some((session, _)) => crate::crypto::suite13(session.cipher_suite).unwrap_or(suite),
@@ -485,7 +486,7 @@ fn find_psk(
     core: &mut Core,
     hello: &ClientHello,
     raw: &[u8],
-    retry_transcript: Option<&Transcript>,
+    retry: Option<(&Transcript, &'static Suite13)>,
 ) -> Result<Option<(Session, Vec<u8>)>, Error> {
     let Some(Extension::PreSharedKey(offered)) = hello.find(ExtensionType::PreSharedKey) else {
         return Ok(None);
@@ -541,6 +542,13 @@ fn find_psk(
     else {
         return refuse(core, "the ticket's cipher suite is no longer enabled");
     };
+    // RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest keeps the HRR's suite.
+    if retry.is_some_and(|(_, chosen)| chosen.suite != suite.suite) {
+        return refuse(
+            core,
+            "the ticket's cipher suite is not the one our HelloRetryRequest chose",
+        );
+    }
     if !hello.cipher_suites.contains(&suite.suite) {
         return refuse(
             core,
@@ -552,7 +560,7 @@ fn find_psk(
     let truncated = raw
         .get(..raw.len().saturating_sub(offered.binders_len()))
         .unwrap_or_default();
-    let mut transcript = match retry_transcript {
+    let mut transcript = match retry.map(|(t, _)| t) {
         Some(t) => t.clone(),
         None => {
             let mut t = Transcript::new();
