@@ -96,10 +96,14 @@ fn main() {
             .chain(peers::RESUMPTIONS)
             .find(|s| s.name.contains(name.as_str()))
             .expect("no such scenario");
-        let times = peers::handshakes(&pki, Lib::Glasstls, scenario, 3000)
+        let count = std::env::var("PROFILE_HANDSHAKES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3000);
+        let times = peers::handshakes(&pki, Lib::Glasstls, scenario, count)
             .expect("glasstls runs every scenario");
         println!(
-            "{}: client {:?}, server {:?} for 3000 handshakes",
+            "{}: client {:?}, server {:?} for {count} handshakes",
             scenario.name, times.client, times.server
         );
         return;

@@ -28,26 +28,11 @@
 //! ```
 
 use crate::crypto::{Aead, Hash};
-use aws_lc_rs::{hkdf, hmac};
+use aws_lc_rs::hmac;
 use zeroize::Zeroizing;
 
 /// A secret of the hash's length, zeroized when dropped.
 pub type Secret = Zeroizing<Vec<u8>>;
-
-fn hkdf_algorithm(hash: Hash) -> hkdf::Algorithm {
-    match hash {
-        Hash::Sha256 => hkdf::HKDF_SHA256,
-        Hash::Sha384 => hkdf::HKDF_SHA384,
-    }
-}
-
-struct Len(usize);
-
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
 
 /// HKDF-Extract(salt, IKM).
 pub fn extract(hash: Hash, salt: &[u8], ikm: &[u8]) -> Secret {
@@ -57,27 +42,64 @@ pub fn extract(hash: Hash, salt: &[u8], ikm: &[u8]) -> Secret {
     Zeroizing::new(hmac::sign(&key, ikm).as_ref().to_vec())
 }
 
-/// RFC 8446 §7.1:
-/// ```text
-/// HKDF-Expand-Label(Secret, Label, Context, Length) = HKDF-Expand(Secret, HkdfLabel, Length)
-/// struct { uint16 length = Length; opaque label<7..255> = "tls13 " + Label;
-///          opaque context<0..255> = Context; } HkdfLabel;
-/// ```
-pub fn expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Secret {
-    let mut info = Vec::with_capacity(4 + 6 + label.len() + context.len());
-    info.extend_from_slice(&(len as u16).to_be_bytes());
-    info.push((6 + label.len()) as u8);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label);
-    info.push(context.len() as u8);
-    info.extend_from_slice(context);
-    let prk = hkdf::Prk::new_less_safe(hkdf_algorithm(hash), secret);
-    let mut out = Zeroizing::new(vec![0u8; len]);
-    // Expansion only fails for lengths above 255 hash blocks; ours are at most 48 bytes.
-    if let Ok(okm) = prk.expand(&[&info], Len(len)) {
-        let _ = okm.fill(&mut out);
+/// A secret ready for several HKDF-Expand-Label calls: its HMAC key is set up once (RFC 5869
+/// §2.3: HKDF-Expand is HMAC under the PRK, so the key schedule of the HMAC can be shared).
+pub struct Expander {
+    hash: Hash,
+    key: hmac::Key,
+}
+
+impl Expander {
+    pub fn new(hash: Hash, secret: &[u8]) -> Self {
+        Self {
+            hash,
+            key: hmac::Key::new(hash.hmac(), secret),
+        }
     }
-    out
+
+    /// RFC 8446 §7.1:
+    /// ```text
+    /// HKDF-Expand-Label(Secret, Label, Context, Length) = HKDF-Expand(Secret, HkdfLabel, Length)
+    /// struct { uint16 length = Length; opaque label<7..255> = "tls13 " + Label;
+    ///          opaque context<0..255> = Context; } HkdfLabel;
+    /// ```
+    /// and RFC 5869 §2.3: `T(i) = HMAC-Hash(PRK, T(i-1) | info | i)`, OKM = the first L octets.
+    pub fn expand_label(&self, label: &[u8], context: &[u8], len: usize) -> Secret {
+        let mut info = Vec::with_capacity(4 + 6 + label.len() + context.len());
+        info.extend_from_slice(&(len as u16).to_be_bytes());
+        info.push((6 + label.len()) as u8);
+        info.extend_from_slice(b"tls13 ");
+        info.extend_from_slice(label);
+        info.push(context.len() as u8);
+        info.extend_from_slice(context);
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        let mut previous: Option<hmac::Tag> = None;
+        let mut counter = 1u8;
+        while out.len() < len {
+            let mut ctx = hmac::Context::with_key(&self.key);
+            if let Some(t) = &previous {
+                ctx.update(t.as_ref());
+            }
+            ctx.update(&info);
+            ctx.update(&[counter]);
+            let t = ctx.sign();
+            let take = (len - out.len()).min(t.as_ref().len());
+            out.extend_from_slice(t.as_ref().get(..take).unwrap_or_default());
+            previous = Some(t);
+            counter = counter.wrapping_add(1);
+        }
+        out
+    }
+
+    /// `Derive-Secret` under this secret.
+    pub fn derive_secret(&self, label: &[u8], transcript_hash: &[u8]) -> Secret {
+        self.expand_label(label, transcript_hash, self.hash.digest().output_len)
+    }
+}
+
+/// HKDF-Expand-Label for a secret expanded once.
+pub fn expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Secret {
+    Expander::new(hash, secret).expand_label(label, context, len)
 }
 
 /// `Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label,
@@ -144,9 +166,10 @@ impl HandshakeSecret {
     /// (client_handshake_traffic_secret, server_handshake_traffic_secret), given
     /// Transcript-Hash(ClientHello...ServerHello).
     pub fn traffic_secrets(&self, hello_hash: &[u8]) -> (Secret, Secret) {
+        let x = Expander::new(self.hash, &self.secret);
         (
-            derive_secret(self.hash, &self.secret, b"c hs traffic", hello_hash),
-            derive_secret(self.hash, &self.secret, b"s hs traffic", hello_hash),
+            x.derive_secret(b"c hs traffic", hello_hash),
+            x.derive_secret(b"s hs traffic", hello_hash),
         )
     }
 
@@ -174,19 +197,10 @@ impl MasterSecret13 {
     /// (client_application_traffic_secret_0, server_application_traffic_secret_0), given
     /// Transcript-Hash(ClientHello...server Finished).
     pub fn traffic_secrets(&self, server_finished_hash: &[u8]) -> (Secret, Secret) {
+        let x = Expander::new(self.hash, &self.secret);
         (
-            derive_secret(
-                self.hash,
-                &self.secret,
-                b"c ap traffic",
-                server_finished_hash,
-            ),
-            derive_secret(
-                self.hash,
-                &self.secret,
-                b"s ap traffic",
-                server_finished_hash,
-            ),
+            x.derive_secret(b"c ap traffic", server_finished_hash),
+            x.derive_secret(b"s ap traffic", server_finished_hash),
         )
     }
 
@@ -209,9 +223,10 @@ impl MasterSecret13 {
 /// RFC 8446 §7.3: `[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)`,
 /// `[sender]_write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length)`.
 pub fn traffic_key_and_iv(hash: Hash, aead: Aead, traffic_secret: &[u8]) -> (Secret, Secret) {
+    let x = Expander::new(hash, traffic_secret);
     (
-        expand_label(hash, traffic_secret, b"key", b"", aead.key_len()),
-        expand_label(hash, traffic_secret, b"iv", b"", 12),
+        x.expand_label(b"key", b"", aead.key_len()),
+        x.expand_label(b"iv", b"", 12),
     )
 }
 
