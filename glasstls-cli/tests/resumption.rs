@@ -99,6 +99,11 @@ fn resumes_with_cached_session_id() {
     );
     assert_eq!(c2.info().cipher_suite, c1.info().cipher_suite);
     assert_data_flows(&mut c2, &mut s2);
+    // The client keeps the cached session across a resumption: it resumes again.
+    let (c3, s3) = connect(&client, &server);
+    assert_eq!(c3.info().resumed, Some(Resumption::SessionId));
+    assert_eq!(s3.info().resumed, Some(Resumption::SessionId));
+    assert_eq!(c3.info().session_id, c1.info().session_id);
 }
 
 #[test]

@@ -968,6 +968,7 @@ impl Tls12Client {
         new_ticket: Option<NewSessionTicket>,
     ) {
         let previous = self.resumed_from.as_ref();
+        let got_ticket = new_ticket.as_ref().is_some_and(|t| !t.ticket.is_empty());
         let (ticket, lifetime) = match new_ticket {
             // RFC 5077 §3.3: "A ticket_lifetime_hint of zero is reserved to indicate that the
             // lifetime of the ticket is unspecified."
@@ -1005,7 +1006,11 @@ impl Tls12Client {
         if session.session_id.is_empty() && session.ticket.is_empty() {
             return;
         }
-        if let Some(cache) = &self.config.session_cache {
+        // A resumption that brought no new ticket changed nothing the cache holds (same
+        // master secret, session ID, ticket and creation time): the entry it was read from
+        // stays, and re-encoding the session would only cost time.
+        let unchanged = previous.is_some() && !got_ticket;
+        if let (Some(cache), false) = (&self.config.session_cache, unchanged) {
             cache.put(cache_key(&self.server_name), session.encode().to_vec());
             let how = if session.ticket.is_empty() {
                 "session ID"
