@@ -115,6 +115,15 @@ pub struct ServeArgs {
     /// Echo received bytes instead of serving a page.
     #[arg(long)]
     pub echo: bool,
+    /// Seconds a client has for its whole handshake [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub handshake_timeout: Option<f64>,
+    /// Seconds a connection may wait for one read or write after the handshake [default: 300].
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// Connections served at once; more are refused with a fatal alert [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     #[command(flatten)]
     pub common: CommonOpts,
 }

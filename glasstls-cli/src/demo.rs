@@ -4,7 +4,7 @@
 
 use crate::pki::{Ca, KeyKind};
 use crate::print_events;
-use crate::serve::{Mode, accept_loop};
+use crate::serve::{Limits, Mode, accept_loop};
 use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use glasstls::x509::Summary;
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
@@ -36,7 +36,9 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
     server.common.rsa_key_exchange = true;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    std::thread::spawn(move || accept_loop(listener, Arc::new(server), Mode::Page));
+    std::thread::spawn(move || {
+        accept_loop(listener, Arc::new(server), Mode::Page, Limits::default())
+    });
 
     let mut roots = RootStore::empty();
     roots.add(&ca.cert).map_err(|e| e.to_string())?;

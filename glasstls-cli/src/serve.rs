@@ -1,18 +1,46 @@
-//! `glasstls serve`: one thread per connection; a page describing the handshake, or an echo.
+//! `glasstls serve`: one thread per connection, at most `--max-connections` at once; a page
+//! describing the handshake, or an echo.
 
 use crate::cli::ServeArgs;
 use crate::{apply_common, names_rsa_key_exchange, print_events};
+use glasstls::record::write_records;
+use glasstls::wire::enums::{AlertDescription, AlertLevel, ContentType};
 use glasstls::{Connection, HandshakeInfo, Identity, ServerConfig, Stream};
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-/// A client must finish its handshake, or send something, within this time.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest HTTP request head we read before answering.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+/// How long each phase of a connection may take. A per-read timeout alone does not bound a
+/// phase: a client that trickles one byte just inside it holds the connection (and its
+/// thread) forever, so the handshake and the HTTP request each get a deadline for the whole
+/// phase, and every read and write within a phase also waits at most `idle`.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The whole handshake, from accept to the last Finished.
+    pub handshake: Duration,
+    /// The whole HTTP request (head and body), after the handshake (page mode).
+    pub request: Duration,
+    /// The longest wait for one read or write once the handshake is done.
+    pub idle: Duration,
+    /// Connections served at once; one more is refused with a fatal internal_error alert.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            handshake: Duration::from_secs(30),
+            request: Duration::from_secs(60),
+            idle: Duration::from_secs(300),
+            max_connections: 1024,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -55,21 +83,157 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("glasstls: listening on {addr}");
     let mode = if args.echo { Mode::Echo } else { Mode::Page };
-    accept_loop(listener, Arc::new(config), mode);
+    let defaults = Limits::default();
+    let seconds = |flag: &str, value: Option<f64>, default: Duration| match value {
+        None => Ok(default),
+        Some(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("{flag} {secs}: not a number of seconds")),
+    };
+    let limits = Limits {
+        handshake: seconds(
+            "--handshake-timeout",
+            args.handshake_timeout,
+            defaults.handshake,
+        )?,
+        idle: seconds("--idle-timeout", args.idle_timeout, defaults.idle)?,
+        request: defaults.request,
+        max_connections: args.max_connections.unwrap_or(defaults.max_connections),
+    };
+    if limits.handshake.is_zero() || limits.idle.is_zero() || limits.max_connections == 0 {
+        return Err("timeouts and --max-connections must be greater than zero".into());
+    }
+    accept_loop(listener, Arc::new(config), mode, limits);
     Ok(())
 }
 
-/// Accepts connections forever, each on its own thread.
-pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode) {
+/// Counts a connection as open until it is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accepts connections forever, each on its own thread, at most `limits.max_connections` at
+/// once.
+pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode, limits: Limits) {
+    let open = Arc::new(AtomicUsize::new(0));
     for (id, tcp) in listener.incoming().enumerate() {
         let Ok(tcp) = tcp else { continue };
+        let prefix = format!("[conn {}] ", id + 1);
+        if open.fetch_add(1, Ordering::SeqCst) >= limits.max_connections {
+            let _slot = Slot(Arc::clone(&open));
+            refuse(tcp);
+            eprintln!(
+                "{prefix}refused: {} connections already open (--max-connections)",
+                limits.max_connections
+            );
+            continue;
+        }
+        let slot = Slot(Arc::clone(&open));
         let config = Arc::clone(&config);
         std::thread::spawn(move || {
-            let prefix = format!("[conn {}] ", id + 1);
-            if let Err(e) = serve_one(tcp, config, mode, &prefix) {
+            let _slot = slot;
+            if let Err(e) = serve_one(tcp, config, mode, limits, &prefix) {
                 eprintln!("{prefix}{e}");
             }
         });
+    }
+}
+
+/// Past the connection bound: a fatal internal_error alert in a plaintext record, then close.
+/// RFC 8446 §6.2: "internal_error: An internal error unrelated to the peer or the correctness
+/// of the protocol (such as a memory allocation failure) makes it impossible to continue."
+/// The alert may precede the ClientHello (RFC 5246 §7.2: either party may send one at any
+/// time), so the client learns it was refused instead of seeing a bare reset. This runs on
+/// the accepting thread: it never reads, and a write of seven bytes to a fresh socket does
+/// not block, with a short write timeout in case.
+fn refuse(mut tcp: TcpStream) {
+    let mut alert = Vec::with_capacity(7);
+    if write_records(
+        None,
+        ContentType::Alert,
+        &[AlertLevel::Fatal.0, AlertDescription::InternalError.0],
+        &mut alert,
+    )
+    .is_ok()
+    {
+        let _ = tcp.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = tcp.write_all(&alert);
+    }
+    let _ = tcp.shutdown(std::net::Shutdown::Both);
+}
+
+/// A TCP stream whose reads and writes each wait at most `idle`, and all of them together
+/// no later than `deadline` when one is set (see [`Limits`]).
+struct Timed {
+    tcp: TcpStream,
+    deadline: Option<(Instant, &'static str)>,
+    idle: Duration,
+}
+
+impl Timed {
+    fn new(tcp: TcpStream, idle: Duration) -> Self {
+        Self {
+            tcp,
+            deadline: None,
+            idle,
+        }
+    }
+
+    /// How long the next read or write may wait.
+    fn budget(&self) -> io::Result<Duration> {
+        match self.deadline {
+            None => Ok(self.idle),
+            Some((at, what)) => {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("{what} took too long"),
+                    ))
+                } else {
+                    Ok(left.min(self.idle))
+                }
+            }
+        }
+    }
+
+    /// A blocking socket that times out says WouldBlock (EAGAIN) on Unix: name it.
+    fn timed_out<T>(&self, result: io::Result<T>) -> io::Result<T> {
+        result.map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
+                io::ErrorKind::TimedOut,
+                match self.deadline {
+                    Some((at, what)) if Instant::now() >= at => format!("{what} took too long"),
+                    _ => "the client was idle too long".to_string(),
+                },
+            ),
+            _ => e,
+        })
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = self.budget()?;
+        self.tcp.set_read_timeout(Some(wait))?;
+        let result = self.tcp.read(buf);
+        self.timed_out(result)
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let wait = self.budget()?;
+        self.tcp.set_write_timeout(Some(wait))?;
+        let result = self.tcp.write(buf);
+        self.timed_out(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
     }
 }
 
@@ -77,17 +241,22 @@ fn serve_one(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
     mode: Mode,
+    limits: Limits,
     prefix: &str,
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
-    let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+    let mut timed = Timed::new(tcp, limits.idle);
+    timed.deadline = Some((Instant::now() + limits.handshake, "the handshake"));
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, tcp);
+    let mut tls = Stream::new(conn, timed);
     let mut stderr = std::io::stderr();
     let handshake = tls.handshake();
     print_events(&mut stderr, prefix, tls.conn_mut());
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
-    let _ = tls.get_ref().set_read_timeout(Some(IDLE_TIMEOUT));
+    tls.get_mut().deadline = match mode {
+        Mode::Echo => None,
+        Mode::Page => Some((Instant::now() + limits.request, "the HTTP request")),
+    };
     let result = match mode {
         Mode::Echo => echo(&mut tls),
         Mode::Page => page(&mut tls),
@@ -96,7 +265,7 @@ fn serve_one(
     result
 }
 
-fn echo(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+fn echo(tls: &mut Stream<Timed>) -> Result<(), String> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         match tls.read(&mut buf) {
@@ -112,7 +281,7 @@ const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
 
 /// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
 /// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
-fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+fn page(tls: &mut Stream<Timed>) -> Result<(), String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {

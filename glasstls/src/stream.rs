@@ -36,6 +36,12 @@ impl<T: Read + Write> Stream<T> {
         &self.io
     }
 
+    /// The transport, e.g. to change its timeouts. Reading or writing it directly would
+    /// corrupt the TLS stream.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
     pub fn into_inner(self) -> (Connection, T) {
         (self.conn, self.io)
     }
