@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (real peers: the openssl binary, curl, headless Chromium; libssl-dev
+# Installs what the tests need (real peers: the openssl binary, GnuTLS, curl, headless Chromium; libssl-dev
 # for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v gnutls-serv >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(
     name = "glasstls",
     version,
-    about = "TLS 1.2 written from the RFCs, with every handshake step visible"
+    about = "TLS 1.3 and TLS 1.2 written from the RFCs, with every handshake step visible"
 )]
 pub struct Cli {
     #[command(subcommand)]
