@@ -858,3 +858,172 @@ pub(crate) fn verify_finished(expected: &[u8], received: &[u8]) -> Result<Finish
         .map(|()| FinishedVerified(()))
         .map_err(|_| Error::DecryptError("the peer's Finished does not match the handshake"))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The limits a peer cannot push past (see "Limits" in ARCHITECTURE.md), driven through
+    //! whole connections in memory.
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::config::{DEFAULT_MAX_HANDSHAKE_SIZE, Identity};
+    use crate::verify::RootStore;
+    use crate::wire::ProtocolVersion;
+    use rustls_pki_types::PrivatePkcs8KeyDer;
+
+    /// A client and a server that have finished their handshake (`tls12` or TLS 1.3), trusting
+    /// a self-signed certificate for `localhost`, its chain padded with `padding` extra copies.
+    fn connected(tls12: bool, padding: usize, client_max: usize) -> (Connection, Connection) {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key = PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+        let mut roots = RootStore::empty();
+        roots.add(&cert).unwrap();
+        let mut chain = vec![cert.clone()];
+        chain.extend(std::iter::repeat_n(cert, padding));
+        let mut server = ServerConfig::new(vec![Identity::new(chain, &key.into()).unwrap()]);
+        let mut client = ClientConfig::new(roots);
+        client.common.max_handshake_size = client_max;
+        if tls12 {
+            client.common.versions = vec![ProtocolVersion::TLSv1_2];
+            server.common.versions = vec![ProtocolVersion::TLSv1_2];
+        }
+        let mut c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+        let mut s = Connection::server(Arc::new(server)).unwrap();
+        for _ in 0..10 {
+            let to_server = c.take_outgoing();
+            let to_client = s.take_outgoing();
+            if to_server.is_empty() && to_client.is_empty() {
+                break;
+            }
+            // Errors stay in each side's `core.error` for the test to look at.
+            let _ = deliver(&mut s, &to_server);
+            let _ = deliver(&mut c, &to_client);
+        }
+        (c, s)
+    }
+
+    fn deliver(to: &mut Connection, mut bytes: &[u8]) -> Result<(), Error> {
+        loop {
+            let n = to.read_tls(bytes);
+            bytes = &bytes[n..];
+            to.process_new_packets(UnixTime::now())?;
+            if bytes.is_empty() || n == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `records` more sent by `c` one at a time: the first error `s` reports, and after how
+    /// many.
+    fn flood(
+        c: &mut Connection,
+        s: &mut Connection,
+        records: u32,
+        send: impl Fn(&mut Connection),
+    ) -> Option<(u32, Error)> {
+        for i in 1..=records {
+            send(c);
+            let bytes = c.take_outgoing();
+            if let Err(e) = deliver(s, &bytes) {
+                return Some((i, e));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn empty_records_and_warning_alerts_in_a_row_are_bounded() {
+        for tls12 in [true, false] {
+            let empty = |c: &mut Connection| {
+                let cipher = c.core.encrypter.as_mut().unwrap();
+                cipher
+                    .seal(ContentType::ApplicationData, &[], &mut c.core.out)
+                    .unwrap();
+            };
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let (at, e) = flood(&mut c, &mut s, 100, empty).unwrap();
+            assert_eq!(at, MAX_EMPTY_OR_WARNING_IN_A_ROW + 1);
+            assert!(matches!(e, Error::UnexpectedMessage { .. }), "{e}");
+            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+
+            // Data in between resets the count: a long run broken up is fine.
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            assert!(flood(&mut c, &mut s, MAX_EMPTY_OR_WARNING_IN_A_ROW, empty).is_none());
+            c.send(b"x").unwrap();
+            deliver(&mut s, &c.take_outgoing()).unwrap();
+            assert!(flood(&mut c, &mut s, MAX_EMPTY_OR_WARNING_IN_A_ROW, empty).is_none());
+
+            // user_canceled is the warning both versions tolerate (RFC 8446 §6.1).
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let (at, e) = flood(&mut c, &mut s, 100, |c| {
+                c.core
+                    .send_alert(AlertLevel::Warning, AlertDescription::UserCanceled)
+            })
+            .unwrap();
+            assert_eq!(at, MAX_EMPTY_OR_WARNING_IN_A_ROW + 1, "{e}");
+            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+        }
+    }
+
+    #[test]
+    fn plaintext_decrypted_ahead_of_the_application_is_bounded() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let data: Vec<u8> = (0..256 * 1024u32).map(|i| (i % 251) as u8).collect();
+            c.send(&data).unwrap();
+            let wire = c.take_outgoing();
+            let mut rest = wire.as_slice();
+            let (mut got, mut buf, mut most_ahead) = (Vec::new(), [0u8; 4096], 0);
+            // All of it arrives at once; the application reads 4 KiB at a time.
+            for _ in 0..10_000 {
+                if rest.is_empty() && s.plaintext_available() == 0 {
+                    break;
+                }
+                let n = s.read_tls(rest);
+                rest = &rest[n..];
+                s.process_new_packets(UnixTime::now()).unwrap();
+                most_ahead = most_ahead.max(s.plaintext_available());
+                let k = s.recv(&mut buf);
+                got.extend_from_slice(&buf[..k]);
+            }
+            assert!(got == data, "all the data, in order");
+            assert!(
+                (PLAINTEXT_IN_LIMIT..=PLAINTEXT_IN_LIMIT + record::MAX_PLAINTEXT)
+                    .contains(&most_ahead),
+                "{most_ahead} bytes were decrypted ahead of the application"
+            );
+        }
+    }
+
+    #[test]
+    fn key_updates_in_a_row_are_bounded() {
+        let (mut c, mut s) = connected(false, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+        let (at, e) = flood(&mut c, &mut s, 100, |c| {
+            c.request_key_update().unwrap();
+        })
+        .unwrap();
+        assert_eq!(at, crate::tls13::MAX_KEY_UPDATES_IN_A_ROW + 1, "{e}");
+        assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+    }
+
+    #[test]
+    fn a_certificate_chain_past_the_limit_needs_a_larger_limit() {
+        // rcgen's default key is ECDSA P-256: each copy of the certificate is some 400 bytes,
+        // so 200 copies make a Certificate message of about 80 KB, past the 64 KiB default.
+        for tls12 in [true, false] {
+            let (c, _) = connected(tls12, 200, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let e = c
+                .core
+                .error
+                .clone()
+                .expect("the default limit refuses the chain");
+            // As OpenSSL does for an excessive message size.
+            assert_eq!(e.alert(), Some(AlertDescription::IllegalParameter), "{e}");
+            let (c, s) = connected(tls12, 200, 256 * 1024);
+            assert!(c.core.error.is_none(), "{:?}", c.core.error);
+            assert!(!c.is_handshaking() && !s.is_handshaking());
+            assert_eq!(c.info().peer_certificates.len(), 201);
+        }
+    }
+}

@@ -75,7 +75,7 @@ pub(crate) struct Traffic13 {
 }
 
 /// Consecutive KeyUpdates we answer before suspecting a peer of looping us.
-const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
+pub(crate) const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
 
 impl Traffic13 {
     /// RFC 8446 §4.6.3: "update_requested" obliges us to send our own KeyUpdate.
