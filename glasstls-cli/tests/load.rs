@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use glasstls::session::Resumption;
 use glasstls::wire::ProtocolVersion;
 use glasstls::{ClientConfig, Connection, Stream};
 use std::io::{Read, Write};

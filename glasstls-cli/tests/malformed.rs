@@ -452,11 +452,14 @@ fn encrypt(spki: &[u8], plaintext: &[u8]) -> Vec<u8> {
     glasstls::crypto::rsa_encrypt_pre_master_secret(spki, plaintext).unwrap()
 }
 
+/// Makes a ClientKeyExchange's encrypted pre-master secret from the server's public key.
+type Forge = Box<dyn FnOnce(&[u8]) -> Vec<u8>>;
+
 #[test]
 fn bad_rsa_client_key_exchanges_all_fail_the_same_way_at_finished() {
     let mut pms = vec![3u8, 3];
     pms.extend([0x5a; 46]);
-    let cases: Vec<(&str, Box<dyn FnOnce(&[u8]) -> Vec<u8>>)> = vec![
+    let cases: Vec<(&str, Forge)> = vec![
         ("wrong padding", Box::new(|_| vec![0x42; 256])),
         ("wrong ciphertext length", Box::new(|_| vec![0x42; 255])),
         (
