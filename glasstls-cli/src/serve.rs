@@ -145,8 +145,10 @@ pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode,
 /// Past the connection bound: a fatal internal_error alert in a plaintext record, then close.
 /// RFC 8446 §6.2: "internal_error: An internal error unrelated to the peer or the correctness
 /// of the protocol (such as a memory allocation failure) makes it impossible to continue."
-/// The alert may precede the ClientHello (RFC 5246 §7.2: either party may send one at any
-/// time), so the client learns it was refused instead of seeing a bare reset. This runs on
+/// RFC 5246 §7.2.2: "When an error is detected, the detecting party sends a message to the
+/// other party. Upon transmission or receipt of a fatal alert message, both parties
+/// immediately close the connection." Sent before the ClientHello, in plaintext, it tells the
+/// client it was refused rather than leaving it a bare reset. This runs on
 /// the accepting thread: it never reads, and a write of seven bytes to a fresh socket does
 /// not block, with a short write timeout in case.
 fn refuse(mut tcp: TcpStream) {
@@ -246,7 +248,9 @@ fn serve_one(
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     let mut timed = Timed::new(tcp, limits.idle);
-    timed.deadline = Some((Instant::now() + limits.handshake, "the handshake"));
+    // A deadline too far away to represent is no deadline.
+    let after = |d: Duration| Instant::now().checked_add(d);
+    timed.deadline = after(limits.handshake).map(|at| (at, "the handshake"));
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
     let mut tls = Stream::new(conn, timed);
     let mut stderr = std::io::stderr();
@@ -255,7 +259,7 @@ fn serve_one(
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
     tls.get_mut().deadline = match mode {
         Mode::Echo => None,
-        Mode::Page => Some((Instant::now() + limits.request, "the HTTP request")),
+        Mode::Page => after(limits.request).map(|at| (at, "the HTTP request")),
     };
     let result = match mode {
         Mode::Echo => echo(&mut tls),
