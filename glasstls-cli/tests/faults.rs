@@ -182,14 +182,7 @@ fn a_server_that_vanishes_mid_handshake_fails_the_client_handshake_cleanly() {
         let flight = conn.take_outgoing();
         tcp.write_all(&flight[..flight.len() / 2]).unwrap();
     });
-    let tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let conn = Connection::client(
-        Arc::new(client_config(&pki)),
-        "localhost".try_into().unwrap(),
-    )
-    .unwrap();
-    let mut tls = Stream::new(conn, tcp);
+    let mut tls = tls_client(Arc::new(client_config(&pki)), addr).unwrap();
     let err = tls.handshake().expect_err("half a flight cannot complete");
     server.join().unwrap();
     assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");

@@ -15,16 +15,8 @@ fn connect_to_openssl(pki: &Pki, server_args: &[&str], client_args: &[&str]) -> 
     let mut args = vec!["-tls1_2", "-rev"];
     args.extend_from_slice(server_args);
     let (_server, port) = openssl_server(&args);
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
-    ])
-    .args(client_args);
+    let mut cmd = glasstls_connect(pki, port);
+    cmd.args(client_args);
     let (status, stdout, stderr) =
         run_with_input(&mut cmd, b"abc\nCLOSE\n".to_vec(), Duration::from_secs(30));
     if status.success() {
@@ -283,16 +275,8 @@ fn tls13_key_log_matches_openssl_secret_for_secret() {
         "-keylogfile",
         &theirs.to_string_lossy(),
     ]);
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
-    ])
-    .args(["--tls13", "--keylog", &ours.to_string_lossy()]);
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--tls13", "--keylog", &ours.to_string_lossy()]);
     let (status, _, stderr) =
         run_with_input(&mut cmd, b"abc\nCLOSE\n".to_vec(), Duration::from_secs(30));
     assert!(status.success(), "{stderr}");

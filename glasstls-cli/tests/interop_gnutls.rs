@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
-use glasstls::{Connection, Stream};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -185,10 +184,7 @@ fn client_against_gnutls(case: &Case, seed: u64) {
     config.common.rsa_key_exchange = case.kx == Some("RSA");
     let group = NamedGroup::from_name(case.group.0).unwrap();
     config.common.groups = vec![group];
-    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let conn = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
-    let mut tls = Stream::new(conn, tcp);
+    let mut tls = tls_client(Arc::new(config), ("127.0.0.1", port)).unwrap();
     tls.handshake()
         .unwrap_or_else(|e| panic!("{}: handshake with gnutls-serv failed: {e}", case.name()));
     let info = tls.conn().info();

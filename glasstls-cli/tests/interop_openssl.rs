@@ -45,14 +45,8 @@ fn client_against_openssl(case: Case, seed: u64) {
     let data = hex_lines(seed, LINES);
     let mut input = data.clone();
     input.extend_from_slice(b"CLOSE\n");
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-    ])
-    .args(["--cafile", &pki.path("ca.pem"), "--cipher", case.iana]);
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--cipher", case.iana]);
     if let Some((ours, _)) = case.group {
         cmd.args(["--group", ours]);
         // RFC 8422 §5.1: the ECDSA certificate's curve (P-256) must be offered too.

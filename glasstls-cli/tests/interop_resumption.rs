@@ -84,17 +84,8 @@ fn glasstls_reconnect(pki: &Pki, server_extra: &[&str], client_extra: &[&str]) -
     args.extend(["-tls1_2", "-rev", "-naccept", "6"].map(String::from));
     args.extend(server_extra.iter().map(|s| s.to_string()));
     let (_server, port) = openssl_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
-    ])
-    .args(["--reconnect", "5"])
-    .args(client_extra);
+    let mut cmd = glasstls_connect(pki, port);
+    cmd.args(["--reconnect", "5"]).args(client_extra);
     let (status, stdout, stderr) = run_with_input(
         &mut cmd,
         b"olleh\nCLOSE\n".to_vec(),
@@ -161,16 +152,8 @@ fn session_file_saved_by_one_run_resumes_in_the_next() {
     ]);
     let file = pki.dir.join("session.pem");
     let run = |flag: &str| {
-        let mut cmd = Command::new(GLASSTLS);
-        cmd.args([
-            "connect",
-            &format!("127.0.0.1:{port}"),
-            "--servername",
-            "localhost",
-            "--cafile",
-            &pki.path("ca.pem"),
-        ])
-        .args([flag, &file.to_string_lossy()]);
+        let mut cmd = glasstls_connect(&pki, port);
+        cmd.args([flag, &file.to_string_lossy()]);
         let (status, _, stderr) =
             run_with_input(&mut cmd, b"CLOSE\n".to_vec(), Duration::from_secs(30));
         assert!(status.success(), "{stderr}");

@@ -38,23 +38,9 @@ fn client_against_openssl(
     let data = hex_lines(seed, LINES);
     let mut input = data.clone();
     input.extend_from_slice(b"CLOSE\n");
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--tls13",
-        "--trace",
-    ])
-    .args([
-        "--cafile",
-        &pki.path("ca.pem"),
-        "--cipher",
-        suite,
-        "--group",
-        group,
-    ]);
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--tls13", "--trace"])
+        .args(["--cipher", suite, "--group", group]);
     let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(60));
     let summary = stderr
         .lines()
@@ -207,16 +193,8 @@ fn glasstls_client_retries_when_openssl_wants_another_group() {
         "-groups",
         "P-384",
     ]);
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
-        "--trace",
-    ]);
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--trace"]);
     let (status, stdout, stderr) = run_with_input(
         &mut cmd,
         b"olleh\nCLOSE\n".to_vec(),
@@ -343,16 +321,8 @@ fn glasstls_reconnect_resumes_tls13_against_openssl() {
         "-naccept",
         "6",
     ]);
-    let mut cmd = Command::new(GLASSTLS);
-    cmd.args([
-        "connect",
-        &format!("127.0.0.1:{port}"),
-        "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
-    ])
-    .args(["--reconnect", "5"]);
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--reconnect", "5"]);
     let (status, stdout, stderr) = run_with_input(
         &mut cmd,
         b"olleh\nCLOSE\n".to_vec(),

@@ -8,10 +8,9 @@
 mod common;
 
 use common::*;
+use glasstls::ClientConfig;
 use glasstls::wire::ProtocolVersion;
-use glasstls::{ClientConfig, Connection, Stream};
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,12 +41,7 @@ struct Tally {
 
 /// One connection: handshake, `ECHO_BYTES` there and back compared, close_notify.
 fn one_connection(config: &Arc<ClientConfig>, addr: &str, seed: u64) -> Result<bool, String> {
-    let tcp = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    tcp.set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(|e| e.to_string())?;
-    let conn = Connection::client(Arc::clone(config), "localhost".try_into().unwrap())
-        .map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, tcp);
+    let mut tls = tls_client(Arc::clone(config), addr).map_err(|e| format!("connect: {e}"))?;
     tls.handshake().map_err(|e| format!("handshake: {e}"))?;
     let resumed = tls.conn().info().resumed.is_some();
     let data = hex_lines(seed, ECHO_BYTES / 64);

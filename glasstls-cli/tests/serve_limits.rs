@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use glasstls::{Connection, Stream};
+use glasstls::Stream;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -13,14 +13,7 @@ use std::time::{Duration, Instant};
 
 /// A glasstls client for `localhost` over a new TCP connection to `addr`.
 fn client_stream(pki: &Pki, addr: &str) -> std::io::Result<Stream<TcpStream>> {
-    let tcp = TcpStream::connect(addr)?;
-    tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let conn = Connection::client(
-        Arc::new(client_config(pki)),
-        "localhost".try_into().unwrap(),
-    )
-    .unwrap();
-    Ok(Stream::new(conn, tcp))
+    tls_client(Arc::new(client_config(pki)), addr)
 }
 
 /// A real client fetches `/text` over TLS; the page it gets back.

@@ -1,6 +1,7 @@
 //! Shared test helpers: a throw-away PKI on disk, real peer processes, in-memory pairs.
 #![allow(dead_code)]
 
+use glasstls::stream::to_io;
 use glasstls::wire::AlertDescription as A;
 use glasstls::{ClientConfig, Connection, Error, Identity, RootStore, ServerConfig, UnixTime};
 use glasstls_cli::pki::{Ca, KeyKind, Leaf};
@@ -175,6 +176,33 @@ pub fn openssl_server(args: &[&str]) -> (Peer, u16) {
         }
     }
     panic!("openssl s_server did not start");
+}
+
+/// A glasstls client for `localhost` over a new TCP connection to `addr` (reads give up after
+/// 30 s, so a test fails rather than hangs).
+pub fn tls_client(
+    config: Arc<ClientConfig>,
+    addr: impl std::net::ToSocketAddrs,
+) -> std::io::Result<glasstls::Stream<std::net::TcpStream>> {
+    let tcp = std::net::TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let conn = Connection::client(config, "localhost".try_into().unwrap()).map_err(to_io)?;
+    Ok(glasstls::Stream::new(conn, tcp))
+}
+
+/// `glasstls connect 127.0.0.1:PORT --servername localhost --cafile <the test CA>`; callers
+/// add the rest.
+pub fn glasstls_connect(pki: &Pki, port: u16) -> Command {
+    let mut cmd = Command::new(GLASSTLS);
+    cmd.args([
+        "connect",
+        &format!("127.0.0.1:{port}"),
+        "--servername",
+        "localhost",
+        "--cafile",
+        &pki.path("ca.pem"),
+    ]);
+    cmd
 }
 
 /// Starts `glasstls serve --listen 127.0.0.1:0` with `args`; returns it and its address.
