@@ -234,7 +234,7 @@ fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) 
 
 fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
     let scenario = &peers::HANDSHAKES[4];
-    let measure = |lib: Lib| peers::memory(pki, lib, scenario, &GLOBAL);
+    let measure = |lib: Lib| peers::memory(pki, lib, scenario, GLOBAL);
     let (g, r) = (measure(Lib::Glasstls), measure(Lib::Rustls));
     let row = |name: &str, pick: fn(&peers::Memory) -> f64| Row {
         row: format!("memory: {name} ({})", scenario.name),

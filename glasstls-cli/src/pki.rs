@@ -122,7 +122,19 @@ impl Ca {
         kind: KeyKind,
         validity: Validity,
     ) -> Result<Leaf, rcgen::Error> {
-        let key = KeyPair::generate_for(kind.algorithm())?;
+        self.leaf(names, KeyPair::generate_for(kind.algorithm())?, validity)
+    }
+
+    /// Issues a server certificate for a key made elsewhere (PKCS #8 PEM), which is written
+    /// back as it came: OpenSSL 3.0 reads only version 1 of PKCS #8 for Ed25519, while aws-lc
+    /// writes version 2.
+    pub fn issue_for_key(&self, names: &[&str], key_pem: &str) -> Result<Leaf, rcgen::Error> {
+        let mut leaf = self.leaf(names, KeyPair::from_pem(key_pem)?, DEFAULT_VALIDITY)?;
+        leaf.key_pem = key_pem.to_string();
+        Ok(leaf)
+    }
+
+    fn leaf(&self, names: &[&str], key: KeyPair, validity: Validity) -> Result<Leaf, rcgen::Error> {
         let mut p = params(names, names.first().copied().unwrap_or("server"), validity)?;
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = p.signed_by(&key, &self.issuer)?;

@@ -4,9 +4,8 @@
 mod common;
 
 use common::*;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// 16 384 lines of 64 bytes: 1 MiB.
 const LINES: usize = 16 * 1024;
@@ -128,36 +127,10 @@ fn server_against_openssl(case: Case, seed: u64) {
         };
         client.args(["-groups", &groups]);
     }
-    let mut child = client
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let data = hex_lines(seed, LINES);
-    let mut stdin = child.stdin.take().unwrap();
-    let to_send = data.clone();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(&to_send).unwrap();
-        stdin
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut echoed = vec![0u8; data.len()];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut got = 0;
-    while got < echoed.len() && Instant::now() < deadline {
-        match stdout.read(&mut echoed[got..]) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
-        }
-    }
-    drop(writer.join());
-    let _ = child.kill();
-    let mut client_err = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut client_err);
-    let _ = child.wait();
+    let (echoed, client_err) = echo_through(client, &data);
     assert_eq!(
-        got,
+        echoed.len(),
         data.len(),
         "echo incomplete; s_client said: {client_err}\nserver said: {}",
         server.stderr()
@@ -226,4 +199,67 @@ matrix! {
     ecdhe_ecdsa_chacha_x25519: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", X25519;
     ecdhe_ecdsa_chacha_p256: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", P256;
     ecdhe_ecdsa_chacha_p384: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", P384;
+}
+
+/// RFC 8422 §2.1: an ECDHE_ECDSA server may hold an EdDSA certificate. glasstls connect →
+/// openssl s_server with an Ed25519 certificate, and openssl s_client → glasstls serve with one.
+#[test]
+fn ed25519_certificate_serves_ecdhe_ecdsa_in_tls12_both_ways() {
+    let pki = Pki::new();
+    // The key from OpenSSL, which reads only PKCS #8 v1 for Ed25519 (aws-lc writes v2); our
+    // server loads this one too.
+    let key = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519"])
+        .output()
+        .unwrap();
+    assert!(key.status.success());
+    let key_pem = String::from_utf8(key.stdout).unwrap();
+    let leaf = pki.ca.issue_for_key(&["localhost"], &key_pem).unwrap();
+    leaf.write(&pki.dir, "ed25519").unwrap();
+    let suite = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+
+    let (_server, port) = openssl_server(&[
+        "-cert",
+        &pki.path("ed25519.pem"),
+        "-key",
+        &pki.path("ed25519.key"),
+        "-tls1_2",
+        "-rev",
+    ]);
+    let data = hex_lines(11, 64);
+    let mut input = data.clone();
+    input.extend_from_slice(b"CLOSE\n");
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--cipher", suite, "--trace"]);
+    let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(30));
+    assert!(status.success(), "glasstls connect failed: {stderr}");
+    assert!(
+        stderr.contains(&format!("TLSv1.2 {suite} full handshake")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ed25519"),
+        "no Ed25519 signature in the trace: {stderr}"
+    );
+    assert!(stdout == reversed_lines(&data), "the data came back wrong");
+
+    let (server, addr) = glasstls_server(&[
+        "--cert",
+        &pki.path("ed25519.pem"),
+        "--key",
+        &pki.path("ed25519.key"),
+        "--echo",
+    ]);
+    let mut client = Command::new("openssl");
+    client.args([
+        "s_client", "-connect", &addr, "-tls1_2", "-sigalgs", "ed25519",
+    ]);
+    client.args(["-CAfile", &pki.path("ca.pem"), "-servername", "localhost"]);
+    client.args(["-verify_return_error", "-quiet"]);
+    let (echoed, client_err) = echo_through(client, &data);
+    assert!(
+        echoed == data,
+        "echo differs; s_client said: {client_err}\nserver said: {}",
+        server.stderr()
+    );
 }

@@ -86,7 +86,8 @@ fn server_against_openssl(suite: &str, groups: &str, server_extra: &[&str], seed
     ];
     args.extend(server_extra.iter().map(|s| s.to_string()));
     let (server, addr) = glasstls_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let mut child = Command::new("openssl")
+    let mut client = Command::new("openssl");
+    client
         .args([
             "s_client",
             "-connect",
@@ -104,36 +105,13 @@ fn server_against_openssl(suite: &str, groups: &str, server_extra: &[&str], seed
             "localhost",
             "-verify_return_error",
             "-quiet",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ]);
     let data = hex_lines(seed, LINES);
-    let mut stdin = child.stdin.take().unwrap();
-    let to_send = data.clone();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(&to_send).unwrap();
-        stdin
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut echoed = vec![0u8; data.len()];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut got = 0;
-    while got < echoed.len() && Instant::now() < deadline {
-        match stdout.read(&mut echoed[got..]) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
-        }
-    }
-    drop(writer.join());
-    let _ = child.kill();
-    let _ = child.wait();
+    let (echoed, client_err) = echo_through(client, &data);
     assert_eq!(
-        got,
+        echoed.len(),
         data.len(),
-        "echo incomplete; server said:\n{}",
+        "echo incomplete; s_client said: {client_err}\nserver said:\n{}",
         server.stderr()
     );
     assert!(echoed == data, "the echoed data differs");

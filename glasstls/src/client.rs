@@ -673,11 +673,15 @@ impl State for ExpectServerKeyExchange {
             ));
         }
         // RFC 5246 §7.4.3: the signature algorithm must be one the client offered, and it must
-        // match the suite's authentication.
+        // match the suite's authentication. RFC 8422 §2.1: "In ECDHE_ECDSA, the server's
+        // certificate MUST contain an ECDSA- or EdDSA-capable public key."
         let scheme = ske.signed.scheme;
         let fits_suite = match hs.suite.auth {
             crypto::Auth::Rsa => scheme.name().is_some_and(|n| n.starts_with("rsa_")),
-            crypto::Auth::Ecdsa => scheme.name().is_some_and(|n| n.starts_with("ecdsa_")),
+            crypto::Auth::Ecdsa => {
+                scheme == crate::wire::SignatureScheme::ed25519
+                    || scheme.name().is_some_and(|n| n.starts_with("ecdsa_"))
+            }
         };
         if !hs.config.signature_schemes.contains(&scheme) || !fits_suite {
             return Err(Error::IllegalParameter(

@@ -131,6 +131,7 @@ pub fn free_port() -> u16 {
 
 /// Starts `openssl s_server` with `args` on a free port; returns it once it accepts.
 pub fn openssl_server(args: &[&str]) -> (Peer, u16) {
+    let mut last_error = String::new();
     for _ in 0..5 {
         let port = free_port();
         let mut child = Command::new("openssl")
@@ -174,8 +175,9 @@ pub fn openssl_server(args: &[&str]) -> (Peer, u16) {
         if ready {
             return (peer, port);
         }
+        last_error = peer.stderr_when(|_| true);
     }
-    panic!("openssl s_server did not start");
+    panic!("openssl s_server did not start: {last_error}");
 }
 
 /// A glasstls client for `localhost` over a new TCP connection to `addr` (reads give up after
@@ -286,6 +288,40 @@ pub fn run_with_input(
         std::thread::sleep(Duration::from_millis(20));
     };
     (status, out.join().unwrap(), err.join().unwrap())
+}
+
+/// Runs `client` (an `openssl s_client` or `gnutls-cli`), writes `data` to it and reads back as many bytes
+/// (within 60 s); returns them and what the client printed on stderr.
+pub fn echo_through(mut client: Command, data: &[u8]) -> (Vec<u8>, String) {
+    let mut child = client
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let to_send = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&to_send).unwrap();
+        stdin
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut echoed = vec![0u8; data.len()];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = 0;
+    while got < echoed.len() && Instant::now() < deadline {
+        match stdout.read(&mut echoed[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    echoed.truncate(got);
+    drop(writer.join());
+    let _ = child.kill();
+    let mut client_err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut client_err);
+    let _ = child.wait();
+    (echoed, client_err)
 }
 
 /// Moves bytes between an in-memory client and server until neither has anything to send.
