@@ -12,10 +12,24 @@ use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Unix
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// A fixed clock, so that a run depends on its input alone (as far as the protocol allows:
-/// randoms and key shares still come from the system).
-fn now() -> UnixTime {
+/// A fixed clock, so that a run depends on its input alone.
+pub fn now() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000))
+}
+
+/// The random streams of the fuzz build (`glasstls::crypto::fuzzing`): configurations are built
+/// after `CONFIG_STREAM`, the server target's connection runs on `SERVER_STREAM` and the client
+/// target's on `CLIENT_STREAM`, here and in the seed generator (`seeds.rs`), so that a seed
+/// recorded from a real handshake replays the same way under the fuzzer: the peer's encrypted
+/// records decrypt and the handshake completes. Outside a fuzz build these do nothing.
+pub const CONFIG_STREAM: u64 = 0;
+pub const SERVER_STREAM: u64 = 1;
+pub const CLIENT_STREAM: u64 = 2;
+
+pub fn reset_randomness(stream: u64) {
+    #[cfg(fuzzing)]
+    glasstls::crypto::fuzzing::reset(stream);
+    let _ = stream;
 }
 
 /// Every handshake message decoder (TLS 1.2 and TLS 1.3 shapes), the server key exchange and
@@ -131,33 +145,103 @@ fn drive(conn: &mut Connection, data: &[u8]) {
     let _ = conn.take_outgoing();
 }
 
-fn server_config() -> Arc<ServerConfig> {
-    static CONFIG: OnceLock<Arc<ServerConfig>> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| {
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-        let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-        let identity = Identity::new(vec![cert.der().clone()], &key_der).unwrap();
-        let mut config = ServerConfig::new(vec![identity]);
-        config.common.rsa_key_exchange = true;
-        Arc::new(config)
-    });
-    Arc::clone(config)
+/// The fuzz server's certificates: Ed25519 and RSA, from committed test keys (`fuzz/keys/`,
+/// used nowhere else), so that the server's Certificate is the same in every run and its
+/// signatures (Ed25519, and RSA PKCS #1 v1.5 in TLS 1.2) are deterministic.
+fn identities() -> &'static (Vec<Identity>, RootStore) {
+    static IDENTITIES: OnceLock<(Vec<Identity>, RootStore)> = OnceLock::new();
+    IDENTITIES.get_or_init(|| {
+        let mut roots = RootStore::empty();
+        let mut identities = Vec::new();
+        for pem in [
+            include_str!("keys/ed25519.pem"),
+            include_str!("keys/rsa2048.pem"),
+        ] {
+            let key = rcgen::KeyPair::from_pem(pem).unwrap();
+            let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            roots.add(cert.der()).unwrap();
+            let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+            identities.push(Identity::new(vec![cert.der().clone()], &key_der).unwrap());
+        }
+        (identities, roots)
+    })
 }
 
-/// The server state machine driven by arbitrary client bytes.
-pub fn server(data: &[u8]) {
-    let mut conn = Connection::server(server_config()).unwrap();
-    drive(&mut conn, data);
-}
-
-/// The client state machine driven by arbitrary server bytes after its ClientHello (offering
-/// both versions, and the RSA key exchange).
-pub fn client(data: &[u8]) {
-    let mut config = ClientConfig::new(RootStore::empty());
+/// A fresh server configuration (an empty session store, and ticket keys from
+/// `CONFIG_STREAM`), so that no input depends on the ones before it.
+pub fn server_config() -> Arc<ServerConfig> {
+    let identities = identities().0.clone();
+    reset_randomness(CONFIG_STREAM);
+    let mut config = ServerConfig::new(identities);
     config.common.rsa_key_exchange = true;
-    let mut conn = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
-    let _ = conn.take_outgoing();
+    Arc::new(config)
+}
+
+/// The client configurations the client target chooses from with its first byte. The first
+/// four offer only X25519 and deterministic signature schemes, so that their seeds replay to
+/// the end of the handshake and beyond; the last offers everything (the X25519MLKEM768 share
+/// first, every suite, the RSA key exchange), whose seeds stop where aws-lc's own randomness
+/// enters (the ML-KEM key).
+pub const CLIENT_FLAVOURS: [&str; 5] = [
+    "tls13",
+    "tls12-ecdhe-eddsa",
+    "tls12-ecdhe-rsa",
+    "tls12-rsa-kx",
+    "everything",
+];
+
+pub fn client_config(flavour: usize) -> Arc<ClientConfig> {
+    use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+    let mut config = ClientConfig::new(identities().1.clone());
+    let name = CLIENT_FLAVOURS[flavour % CLIENT_FLAVOURS.len()];
+    if name == "everything" {
+        config.common.rsa_key_exchange = true;
+        return Arc::new(config);
+    }
+    config.common.groups = vec![NamedGroup::X25519];
+    config.signature_schemes = vec![SignatureScheme::ed25519, SignatureScheme::rsa_pkcs1_sha256];
+    if name != "tls13" {
+        config.common.versions = vec![ProtocolVersion::TLSv1_2];
+    }
+    let suite = match name {
+        "tls12-ecdhe-rsa" => Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        "tls12-rsa-kx" => Some("TLS_RSA_WITH_AES_256_GCM_SHA384"),
+        _ => None,
+    };
+    if let Some(suite) = suite {
+        config.common.cipher_suites = vec![CipherSuite::from_name(suite).unwrap()];
+        config.common.rsa_key_exchange = true;
+    }
+    Arc::new(config)
+}
+
+/// The server state machine driven by arbitrary client bytes; returns the connection so that
+/// the seed generator can check how far a seed gets.
+pub fn run_server(data: &[u8]) -> Connection {
+    let config = server_config();
+    reset_randomness(SERVER_STREAM);
+    let mut conn = Connection::server(config).unwrap();
     drive(&mut conn, data);
+    conn
+}
+
+pub fn server(data: &[u8]) {
+    run_server(data);
+}
+
+/// The client state machine driven by arbitrary server bytes after its ClientHello: the first
+/// byte picks the client configuration (`CLIENT_FLAVOURS`), the rest is the server's flight.
+pub fn run_client(data: &[u8]) -> Option<Connection> {
+    let (&flavour, rest) = data.split_first()?;
+    let config = client_config(usize::from(flavour));
+    reset_randomness(CLIENT_STREAM);
+    let mut conn = Connection::client(config, "localhost".try_into().unwrap()).unwrap();
+    let _ = conn.take_outgoing();
+    drive(&mut conn, rest);
+    Some(conn)
+}
+
+pub fn client(data: &[u8]) {
+    run_client(data);
 }

@@ -184,12 +184,12 @@ pub struct KeyShare {
 }
 
 enum ShareSecret {
-    Ecdh(agreement::EphemeralPrivateKey),
+    Ecdh(agreement::PrivateKey),
     /// draft-ietf-tls-ecdhe-mlkem §3: the client share is the ML-KEM-768 encapsulation key
     /// followed by the X25519 public key.
     Hybrid {
         mlkem: kem::DecapsulationKey<kem::AlgorithmId>,
-        x25519: agreement::EphemeralPrivateKey,
+        x25519: agreement::PrivateKey,
     },
 }
 
@@ -203,12 +203,16 @@ pub fn group_usable_in_tls12(group: NamedGroup) -> bool {
     agreement_algorithm(group).is_some()
 }
 
+/// A fresh key pair for one exchange. (`PrivateKey` rather than `EphemeralPrivateKey` so that a
+/// fuzz build can make it from deterministic bytes; each key is still used once and dropped.)
 fn ecdh_keypair(
     alg: &'static agreement::Algorithm,
-) -> Result<(agreement::EphemeralPrivateKey, Vec<u8>), Error> {
-    let rng = rand::SystemRandom::new();
-    let private = agreement::EphemeralPrivateKey::generate(alg, &rng)
-        .map_err(|_| Error::Internal("key generation failed"))?;
+) -> Result<(agreement::PrivateKey, Vec<u8>), Error> {
+    #[cfg(not(fuzzing))]
+    let private = agreement::PrivateKey::generate(alg);
+    #[cfg(fuzzing)]
+    let private = fuzzing::ecdh_private_key(alg);
+    let private = private.map_err(|_| Error::Internal("key generation failed"))?;
     let public = private
         .compute_public_key()
         .map_err(|_| Error::Internal("key generation failed"))?
@@ -218,12 +222,12 @@ fn ecdh_keypair(
 }
 
 fn ecdh(
-    private: agreement::EphemeralPrivateKey,
+    private: agreement::PrivateKey,
     alg: &'static agreement::Algorithm,
     peer: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    agreement::agree_ephemeral(
-        private,
+    agreement::agree(
+        &private,
         agreement::UnparsedPublicKey::new(alg, peer),
         Error::IllegalParameter("invalid key share"),
         |secret| Ok(Zeroizing::new(secret.to_vec())),
@@ -580,12 +584,73 @@ pub static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgor
 ];
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
-    use aws_lc_rs::rand::SecureRandom;
     let mut out = [0u8; N];
-    rand::SystemRandom::new()
-        .fill(&mut out)
-        .map_err(|_| Error::Internal("random source failed"))?;
+    #[cfg(not(fuzzing))]
+    {
+        use aws_lc_rs::rand::SecureRandom;
+        rand::SystemRandom::new()
+            .fill(&mut out)
+            .map_err(|_| Error::Internal("random source failed"))?;
+    }
+    #[cfg(fuzzing)]
+    fuzzing::fill(&mut out);
     Ok(out)
+}
+
+/// Deterministic randomness for fuzz builds only (`--cfg fuzzing`, which cargo-fuzz sets), so
+/// that an input replays to the same run: the same randoms, session IDs, ticket keys and key
+/// shares. Never compiled into anything else. ML-KEM keys and encapsulations, RSA padding and
+/// ECDSA/RSA-PSS signatures still come from aws-lc's own generator, so handshakes that use them
+/// are not reproducible past that point (the fuzz seeds use X25519 and Ed25519 for that reason).
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    use aws_lc_rs::{agreement, digest};
+    use std::cell::Cell;
+
+    thread_local! {
+        static STATE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+
+    /// Restarts this thread's stream of "random" bytes: after `reset(s)` the same calls give
+    /// the same bytes.
+    pub fn reset(stream: u64) {
+        seek((stream, 0));
+    }
+
+    /// Where this thread's stream is, so that two connections driven by one thread (the seed
+    /// generator's client and server) can each keep their own.
+    pub fn position() -> (u64, u64) {
+        STATE.with(Cell::get)
+    }
+
+    pub fn seek(position: (u64, u64)) {
+        STATE.with(|s| s.set(position));
+    }
+
+    /// SHA-256 over (stream, counter) in counter mode.
+    pub(super) fn fill(out: &mut [u8]) {
+        for chunk in out.chunks_mut(32) {
+            let (stream, counter) = STATE.with(|s| {
+                let (stream, counter) = s.get();
+                s.set((stream, counter.wrapping_add(1)));
+                (stream, counter)
+            });
+            let input = [stream.to_be_bytes(), counter.to_be_bytes()].concat();
+            let block = digest::digest(&digest::SHA256, &input);
+            for (byte, random) in chunk.iter_mut().zip(block.as_ref()) {
+                *byte = *random;
+            }
+        }
+    }
+
+    pub(super) fn ecdh_private_key(
+        alg: &'static agreement::Algorithm,
+    ) -> Result<agreement::PrivateKey, aws_lc_rs::error::Unspecified> {
+        let mut bytes = vec![0u8; if alg == &agreement::ECDH_P384 { 48 } else { 32 }];
+        fill(&mut bytes);
+        agreement::PrivateKey::from_private_key(alg, &bytes)
+            .map_err(|_| aws_lc_rs::error::Unspecified)
+    }
 }
 
 /// RSA-encrypts the pre-master secret to the server certificate's public key (client side of

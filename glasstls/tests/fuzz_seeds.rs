@@ -35,7 +35,8 @@ fn replay(target: &str, check: fn(&[u8])) {
 
 #[test]
 fn every_fuzz_target_holds_on_its_seeds() {
-    let targets: [(&str, fn(&[u8])); 5] = [
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 5] = [
         ("codec", checks::codec),
         ("deframer", checks::deframer),
         ("ticket", checks::ticket),
