@@ -4,9 +4,10 @@
 use crate::cli::ServeArgs;
 use crate::{apply_common, names_rsa_key_exchange, print_events};
 use glasstls::record::write_records;
+use glasstls::stream::Timeouts;
 use glasstls::wire::enums::{AlertDescription, AlertLevel, ContentType};
 use glasstls::{Connection, HandshakeInfo, Identity, ServerConfig, Stream};
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +19,8 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long each phase of a connection may take. A per-read timeout alone does not bound a
 /// phase: a client that trickles one byte just inside it holds the connection (and its
 /// thread) forever, so the handshake and the HTTP request each get a deadline for the whole
-/// phase, and every read and write within a phase also waits at most `idle`.
+/// phase, and every read and write within a phase also waits at most `idle`. `Stream` enforces
+/// them ([`glasstls::stream::Timeouts`], [`Stream::set_deadline`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// The whole handshake, from accept to the last Finished.
@@ -167,78 +169,6 @@ fn refuse(mut tcp: TcpStream) {
     let _ = tcp.shutdown(std::net::Shutdown::Both);
 }
 
-/// A TCP stream whose reads and writes each wait at most `idle`, and all of them together
-/// no later than `deadline` when one is set (see [`Limits`]).
-struct Timed {
-    tcp: TcpStream,
-    deadline: Option<(Instant, &'static str)>,
-    idle: Duration,
-}
-
-impl Timed {
-    fn new(tcp: TcpStream, idle: Duration) -> Self {
-        Self {
-            tcp,
-            deadline: None,
-            idle,
-        }
-    }
-
-    /// How long the next read or write may wait.
-    fn budget(&self) -> io::Result<Duration> {
-        match self.deadline {
-            None => Ok(self.idle),
-            Some((at, what)) => {
-                let left = at.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("{what} took too long"),
-                    ))
-                } else {
-                    Ok(left.min(self.idle))
-                }
-            }
-        }
-    }
-
-    /// A blocking socket that times out says WouldBlock (EAGAIN) on Unix: name it.
-    fn timed_out<T>(&self, result: io::Result<T>) -> io::Result<T> {
-        result.map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
-                io::ErrorKind::TimedOut,
-                match self.deadline {
-                    Some((at, what)) if Instant::now() >= at => format!("{what} took too long"),
-                    _ => "the client was idle too long".to_string(),
-                },
-            ),
-            _ => e,
-        })
-    }
-}
-
-impl Read for Timed {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let wait = self.budget()?;
-        self.tcp.set_read_timeout(Some(wait))?;
-        let result = self.tcp.read(buf);
-        self.timed_out(result)
-    }
-}
-
-impl Write for Timed {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let wait = self.budget()?;
-        self.tcp.set_write_timeout(Some(wait))?;
-        let result = self.tcp.write(buf);
-        self.timed_out(result)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.tcp.flush()
-    }
-}
-
 fn serve_one(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
@@ -247,20 +177,21 @@ fn serve_one(
     prefix: &str,
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
-    let mut timed = Timed::new(tcp, limits.idle);
-    // A deadline too far away to represent is no deadline.
-    let after = |d: Duration| Instant::now().checked_add(d);
-    timed.deadline = after(limits.handshake).map(|at| (at, "the handshake"));
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, timed);
+    let mut tls = Stream::new(conn, tcp);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(limits.handshake),
+        idle: Some(limits.idle),
+    });
     let mut stderr = std::io::stderr();
     let handshake = tls.handshake();
     print_events(&mut stderr, prefix, tls.conn_mut());
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
-    tls.get_mut().deadline = match mode {
-        Mode::Echo => None,
-        Mode::Page => after(limits.request).map(|at| (at, "the HTTP request")),
-    };
+    if mode == Mode::Page {
+        // A deadline too far away to represent is no deadline.
+        let at = Instant::now().checked_add(limits.request);
+        tls.set_deadline(at.map(|at| (at, "the HTTP request")));
+    }
     let result = match mode {
         Mode::Echo => echo(&mut tls),
         Mode::Page => page(&mut tls),
@@ -269,7 +200,7 @@ fn serve_one(
     result
 }
 
-fn echo(tls: &mut Stream<Timed>) -> Result<(), String> {
+fn echo(tls: &mut Stream<TcpStream>) -> Result<(), String> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         match tls.read(&mut buf) {
@@ -285,7 +216,7 @@ const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
 
 /// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
 /// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
-fn page(tls: &mut Stream<Timed>) -> Result<(), String> {
+fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {

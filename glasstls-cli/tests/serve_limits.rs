@@ -111,7 +111,7 @@ fn a_client_quiet_after_its_handshake_is_cut_off_at_the_idle_timeout() {
     let after = start.elapsed();
     assert!(after < Duration::from_secs(5), "cut off after {after:?}");
     let log = server.stderr_when(|s| s.contains("idle too long"));
-    assert!(log.contains("the client was idle too long"), "{log}");
+    assert!(log.contains("the peer was idle too long"), "{log}");
 }
 
 #[test]

@@ -1,10 +1,15 @@
 //! A blocking adapter: a [`Connection`] over any `Read + Write` transport, itself `Read + Write`.
 //! It is a thin shell: every protocol decision is in the core.
+//!
+//! Over a socket it can also bound time ([`Stream::set_timeouts`], [`Stream::set_deadline`]):
+//! a per-read timeout alone does not bound a peer that trickles one byte just inside it, so
+//! the handshake as a whole gets a deadline, and so can any later phase.
 
 use crate::conn::Connection;
 use crate::error::Error;
 use rustls_pki_types::UnixTime;
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 pub struct Stream<T: Read + Write> {
     conn: Connection,
@@ -12,6 +17,157 @@ pub struct Stream<T: Read + Write> {
     /// Bytes read from the transport that the connection has not taken yet.
     pending: Vec<u8>,
     transport_eof: bool,
+    clock: Option<Clock<T>>,
+}
+
+/// How long a [`Stream`] may wait on its transport.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The whole handshake, from the stream's first read or write to the last Finished.
+    pub handshake: Option<Duration>,
+    /// The longest any single read or write of the transport may wait.
+    pub idle: Option<Duration>,
+}
+
+/// A transport whose reads and writes can time out: the two setters of `TcpStream`.
+pub trait SetTimeouts {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl SetTimeouts for std::net::TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::net::TcpStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::net::TcpStream::set_write_timeout(self, timeout)
+    }
+}
+
+#[cfg(unix)]
+impl SetTimeouts for std::os::unix::net::UnixStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
+    }
+}
+
+/// The time bounds in force, and how to arm them on this transport. The setters are kept as
+/// function pointers so that only the configuring methods need `T: SetTimeouts`.
+struct Clock<T> {
+    set_read: fn(&T, Option<Duration>) -> io::Result<()>,
+    set_write: fn(&T, Option<Duration>) -> io::Result<()>,
+    timeouts: Timeouts,
+    /// Fixed at the first transport operation of the handshake.
+    handshake_deadline: Option<Option<Instant>>,
+    deadline: Option<(Instant, &'static str)>,
+    /// What each direction's timeout is set to now, to skip repeating the system call.
+    armed_read: Option<Option<Duration>>,
+    armed_write: Option<Option<Duration>>,
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    Read,
+    Write,
+}
+
+impl<T: SetTimeouts> Clock<T> {
+    fn new() -> Self {
+        Self {
+            set_read: |io, t| io.set_read_timeout(t),
+            set_write: |io, t| io.set_write_timeout(t),
+            timeouts: Timeouts::default(),
+            handshake_deadline: None,
+            deadline: None,
+            armed_read: None,
+            armed_write: None,
+        }
+    }
+}
+
+impl<T> Clock<T> {
+    /// The deadline that applies now, and what it bounds.
+    fn next_deadline(&mut self, handshaking: bool) -> Option<(Instant, &'static str)> {
+        let handshake = if handshaking {
+            let limit = self.timeouts.handshake;
+            *self
+                .handshake_deadline
+                .get_or_insert_with(|| limit.and_then(|d| Instant::now().checked_add(d)))
+        } else {
+            None
+        };
+        let handshake = handshake.map(|at| (at, "the handshake"));
+        match (handshake, self.deadline) {
+            (Some(h), Some(d)) => Some(if h.0 <= d.0 { h } else { d }),
+            (h, d) => h.or(d),
+        }
+    }
+
+    /// Sets the transport's timeout for the next operation: the idle timeout, or less if a
+    /// deadline is nearer. A deadline already past is an error without touching the transport.
+    fn arm(&mut self, io: &T, direction: Direction, handshaking: bool) -> io::Result<()> {
+        let mut wait = self.timeouts.idle;
+        if wait.is_some_and(|w| w.is_zero()) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer was idle too long",
+            ));
+        }
+        if let Some((at, what)) = self.next_deadline(handshaking) {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{what} took too long"),
+                ));
+            }
+            wait = Some(wait.map_or(left, |idle| idle.min(left)));
+        }
+        let (armed, set) = match direction {
+            Direction::Read => (&mut self.armed_read, self.set_read),
+            Direction::Write => (&mut self.armed_write, self.set_write),
+        };
+        if *armed != Some(wait) {
+            set(io, wait)?;
+            *armed = Some(wait);
+        }
+        Ok(())
+    }
+
+    /// A socket that times out says WouldBlock (EAGAIN) on Unix: names which bound it was.
+    fn explain(&mut self, e: io::Error, handshaking: bool) -> io::Error {
+        if !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
+            return e;
+        }
+        let message = match self.next_deadline(handshaking) {
+            Some((at, what)) if Instant::now() >= at => format!("{what} took too long"),
+            _ => "the peer was idle too long".to_string(),
+        };
+        io::Error::new(io::ErrorKind::TimedOut, message)
+    }
+}
+
+impl<T: Read + Write + SetTimeouts> Stream<T> {
+    /// Bounds the handshake as a whole and every single read and write (`None`: no bound).
+    /// A bound that passes fails the operation with `ErrorKind::TimedOut`, whose message says
+    /// which bound it was; the connection should then be dropped. The stream sets the
+    /// transport's own timeouts before each operation from then on.
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.clock.get_or_insert_with(Clock::new).timeouts = timeouts;
+    }
+
+    /// A deadline for every read and write from now on, e.g. for reading one request; `what`
+    /// names it in the error ("the HTTP request" gives "the HTTP request took too long").
+    /// `None` removes it. It applies together with [`Stream::set_timeouts`].
+    pub fn set_deadline(&mut self, deadline: Option<(Instant, &'static str)>) {
+        self.clock.get_or_insert_with(Clock::new).deadline = deadline;
+    }
 }
 
 impl<T: Read + Write> Stream<T> {
@@ -21,6 +177,7 @@ impl<T: Read + Write> Stream<T> {
             io,
             pending: Vec::new(),
             transport_eof: false,
+            clock: None,
         }
     }
 
@@ -36,8 +193,8 @@ impl<T: Read + Write> Stream<T> {
         &self.io
     }
 
-    /// The transport, e.g. to change its timeouts. Reading or writing it directly would
-    /// corrupt the TLS stream.
+    /// The transport. Reading or writing it directly would corrupt the TLS stream, and its
+    /// timeouts are the stream's to set once [`Stream::set_timeouts`] is used.
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.io
     }
@@ -67,14 +224,30 @@ impl<T: Read + Write> Stream<T> {
     }
 
     fn flush_tls(&mut self) -> io::Result<()> {
-        let out = self.conn.outgoing_tls();
-        if !out.is_empty() {
-            self.io.write_all(out)?;
-            let n = out.len();
-            self.conn.consume_outgoing(n);
-            self.io.flush()?;
+        if self.conn.outgoing_tls().is_empty() {
+            return Ok(());
         }
-        Ok(())
+        while !self.conn.outgoing_tls().is_empty() {
+            let handshaking = self.conn.is_handshaking();
+            if let Some(clock) = &mut self.clock {
+                clock.arm(&self.io, Direction::Write, handshaking)?;
+            }
+            match self.io.write(self.conn.outgoing_tls()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.conn.consume_outgoing(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.explain(e)),
+            }
+        }
+        self.io.flush()
+    }
+
+    fn explain(&mut self, e: io::Error) -> io::Error {
+        let handshaking = self.conn.is_handshaking();
+        match &mut self.clock {
+            Some(clock) => clock.explain(e, handshaking),
+            None => e,
+        }
     }
 
     /// Reads from the transport once (unless bytes are already pending), feeds the connection
@@ -85,7 +258,16 @@ impl<T: Read + Write> Stream<T> {
                 return Ok(0);
             }
             let mut buf = [0u8; 16 * 1024 + 256];
-            let n = self.io.read(&mut buf)?;
+            let handshaking = self.conn.is_handshaking();
+            if let Some(clock) = &mut self.clock {
+                clock.arm(&self.io, Direction::Read, handshaking)?;
+            }
+            let n = loop {
+                match self.io.read(&mut buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    result => break result.map_err(|e| self.explain(e))?,
+                }
+            };
             if n == 0 {
                 self.transport_eof = true;
                 return Ok(0);

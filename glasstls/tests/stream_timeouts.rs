@@ -1,0 +1,204 @@
+//! `Stream::set_timeouts` and `Stream::set_deadline` over loopback TCP: a peer that trickles
+//! its handshake, one that goes quiet, and a phase that overruns its deadline each end in
+//! `ErrorKind::TimedOut` with a message naming the bound, on either side.
+
+use glasstls::pki_types::PrivateKeyDer;
+use glasstls::stream::Timeouts;
+use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let mut roots = RootStore::empty();
+    roots.add(cert.der()).unwrap();
+    let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let identity = Identity::new(vec![cert.der().clone()], &key_der).unwrap();
+    (
+        Arc::new(ClientConfig::new(roots)),
+        Arc::new(ServerConfig::new(vec![identity])),
+    )
+}
+
+/// A connected pair of loopback sockets: (ours, theirs).
+fn socket_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let theirs = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (ours, _) = listener.accept().unwrap();
+    (ours, theirs)
+}
+
+fn client(config: &Arc<ClientConfig>, tcp: TcpStream) -> Stream<TcpStream> {
+    let conn = Connection::client(Arc::clone(config), "localhost".try_into().unwrap()).unwrap();
+    Stream::new(conn, tcp)
+}
+
+fn server(config: &Arc<ServerConfig>, tcp: TcpStream) -> Stream<TcpStream> {
+    Stream::new(Connection::server(Arc::clone(config)).unwrap(), tcp)
+}
+
+fn assert_timed_out(result: io::Result<()>, message: &str) {
+    let err = result.expect_err("the bound should have cut the stream off");
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    assert_eq!(err.to_string(), message);
+}
+
+/// The ClientHello of a real client, for a trickler to replay one byte at a time.
+fn client_hello(config: &Arc<ClientConfig>) -> Vec<u8> {
+    let mut conn = Connection::client(Arc::clone(config), "localhost".try_into().unwrap()).unwrap();
+    conn.take_outgoing()
+}
+
+#[test]
+fn a_trickled_handshake_is_cut_off_at_the_handshake_deadline() {
+    let (client_config, server_config) = configs();
+    let hello = client_hello(&client_config);
+    let (ours, mut theirs) = socket_pair();
+    // One byte every 20 ms: each read is well inside the idle timeout, the whole is not.
+    let trickler = thread::spawn(move || {
+        for byte in hello {
+            if theirs.write_all(&[byte]).is_err() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let mut tls = server(&server_config, ours);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_millis(300)),
+        idle: Some(Duration::from_secs(5)),
+    });
+    let start = Instant::now();
+    assert_timed_out(tls.handshake(), "the handshake took too long");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    drop(tls);
+    trickler.join().unwrap();
+}
+
+#[test]
+fn a_client_whose_server_never_answers_gives_up_at_its_handshake_deadline() {
+    let (client_config, _) = configs();
+    let (ours, _silent) = socket_pair();
+    let mut tls = client(&client_config, ours);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_millis(200)),
+        idle: None,
+    });
+    assert_timed_out(tls.handshake(), "the handshake took too long");
+}
+
+#[test]
+fn a_peer_quiet_after_the_handshake_is_cut_off_at_the_idle_timeout() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let quiet = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        tls.handshake().unwrap();
+        // Quiet until the server gives up on us.
+        let mut buf = [0u8; 16];
+        let _ = tls.read(&mut buf);
+    });
+    let mut tls = server(&server_config, ours);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_secs(10)),
+        idle: Some(Duration::from_millis(200)),
+    });
+    tls.handshake().unwrap();
+    let mut buf = [0u8; 16];
+    assert_timed_out(tls.read(&mut buf).map(drop), "the peer was idle too long");
+    drop(tls);
+    quiet.join().unwrap();
+}
+
+#[test]
+fn a_phase_deadline_bounds_reads_after_the_handshake() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let peer = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        tls.handshake().unwrap();
+        // Trickle a request, a byte every 20 ms, then wait for the answer.
+        for byte in b"GET / HTTP/1.0\r\n\r\n" {
+            if tls.write_all(&[*byte]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let mut tls = server(&server_config, ours);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_secs(10)),
+        idle: Some(Duration::from_secs(10)),
+    });
+    tls.handshake().unwrap();
+    tls.set_deadline(Some((
+        Instant::now() + Duration::from_millis(150),
+        "the request",
+    )));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    let outcome = loop {
+        match tls.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => break Err(e),
+        }
+    };
+    assert_timed_out(outcome, "the request took too long");
+    assert!(!got.is_empty() && got.len() < 18, "{got:?}");
+    drop(tls);
+    peer.join().unwrap();
+}
+
+#[test]
+fn without_timeouts_a_slow_peer_is_waited_for() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let peer = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        tls.handshake().unwrap();
+        thread::sleep(Duration::from_millis(300));
+        tls.write_all(b"late").unwrap();
+        tls.close().unwrap();
+        // Take the server's tickets and its close, so that closing the socket does not reset it.
+        let _ = tls.read_to_end(&mut Vec::new());
+    });
+    let mut tls = server(&server_config, ours);
+    let mut got = String::new();
+    tls.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "late");
+    peer.join().unwrap();
+}
+
+#[test]
+fn a_peer_that_stops_reading_cannot_hold_a_writer_past_the_idle_timeout() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        tls.handshake().unwrap();
+        // Never reads again, but keeps the socket open until the test is over.
+        let _ = wait_done.recv();
+    });
+    let mut tls = server(&server_config, ours);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_secs(10)),
+        idle: Some(Duration::from_millis(200)),
+    });
+    tls.handshake().unwrap();
+    let chunk = vec![0x5a; 64 * 1024];
+    let outcome = (0..1024).try_for_each(|_| tls.write_all(&chunk));
+    assert_timed_out(outcome, "the peer was idle too long");
+    drop(done);
+    peer.join().unwrap();
+}
