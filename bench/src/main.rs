@@ -84,13 +84,26 @@ fn main() {
         .collect();
     let wanted = |s: &&Scenario| only.as_ref().is_none_or(|o| s.name.contains(o.as_str()));
     let pki = peers::Pki::new();
-    // `--profile SUBSTRING`: only glasstls handshakes of that scenario, for a few seconds, so
-    // that a profiler sees nothing else.
+    // `--profile SUBSTRING`: only glasstls handshakes (or bulk transfer) of that scenario, for a
+    // few seconds, so that a profiler sees nothing else.
     if let Some(name) = args
         .iter()
         .position(|a| a == "--profile")
         .and_then(|i| args.get(i + 1))
     {
+        if let Some(scenario) = peers::BULK.iter().find(|s| s.name.contains(name.as_str())) {
+            let mib = std::env::var("PROFILE_MIB")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4096);
+            let (send, receive) = peers::bulk(&pki, Lib::Glasstls, scenario, mib << 20)
+                .expect("glasstls runs every scenario");
+            println!(
+                "{}: send {send:?}, receive {receive:?} for {mib} MiB",
+                scenario.name
+            );
+            return;
+        }
         let scenario = peers::HANDSHAKES
             .iter()
             .chain(peers::RESUMPTIONS)

@@ -9,7 +9,7 @@ use crate::config::{ClientConfig, ServerConfig};
 use crate::crypto::{Hash, Suite};
 use crate::error::Error;
 use crate::keylog::KeyLog;
-use crate::record::{self, Deframer, RecordCipher};
+use crate::record::{self, Deframer, HEADER_LEN, MAX_CIPHERTEXT, RecordCipher};
 use crate::trace::{Direction, Event};
 use crate::wire::{
     AlertDescription, AlertLevel, CipherSuite, Codec, ContentType, HandshakeMessage, HandshakeType,
@@ -59,6 +59,65 @@ pub struct Connection {
     state: Option<Box<dyn State>>,
 }
 
+/// What one protected application_data record held.
+enum Opened {
+    /// Application data of this length, now in the plaintext buffer.
+    Data(usize),
+    /// A TLS 1.3 inner content type other than application data, and its plaintext.
+    Other(ContentType, Vec<u8>),
+}
+
+/// Received application data waiting for the application: `buf[start..end]`. The buffer keeps
+/// its length (bytes already initialised) when emptied, so decrypting the next record into it
+/// needs no zero-fill; it grows only past its high-water mark, which `PLAINTEXT_IN_LIMIT`
+/// bounds (one record past it).
+#[derive(Default)]
+struct Received {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Received {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or_default()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// `n` writable bytes after the data, for `commit` to claim what is used of them.
+    fn spare(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() < self.end + n && self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < self.end + n {
+            self.buf.resize(self.end + n, 0);
+        }
+        self.buf.get_mut(self.end..self.end + n).unwrap_or_default()
+    }
+
+    fn commit(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.buf.len());
+    }
+
+    fn extend_from_slice(&mut self, data: &[u8]) {
+        self.spare(data.len()).copy_from_slice(data);
+        self.commit(data.len());
+    }
+}
+
 /// Everything the handshake states may touch.
 pub(crate) struct Core {
     pub side: Side,
@@ -67,8 +126,10 @@ pub(crate) struct Core {
     pub decrypter: Option<RecordCipher>,
     out: Vec<u8>,
     handshake_buf: Vec<u8>,
-    plaintext_in: Vec<u8>,
-    plaintext_in_read: usize,
+    received: Received,
+    /// A record `read_tls` decrypted that is not application data (a TLS 1.3 post-handshake
+    /// message or alert), or is empty: `process_new_packets` hands it on before anything else.
+    opened_ahead: Option<(ContentType, Vec<u8>)>,
     /// Application data written before the handshake finished.
     early_plaintext: Vec<u8>,
     pub traffic: bool,
@@ -166,7 +227,52 @@ impl Connection {
     /// Takes bytes received from the peer; returns how many fit (the rest must be offered again
     /// after `process_new_packets`). The buffer is bounded, so a peer cannot make it grow.
     pub fn read_tls(&mut self, data: &[u8]) -> usize {
-        self.deframer.read(data)
+        let direct = self.open_directly(data);
+        direct + self.deframer.read(data.get(direct..).unwrap_or_default())
+    }
+
+    /// Once traffic flows, application data records that arrive whole with nothing staged
+    /// before them are decrypted straight from the caller's bytes into the plaintext buffer,
+    /// skipping the copy into the deframer. Anything else (a partial record, another content
+    /// type, a header the deframer would refuse, a record that does not open) stops this and
+    /// goes through the deframer and `process_new_packets` as usual; a failed open leaves the
+    /// cipher as it was, so the record fails there with the right alert. Returns the bytes
+    /// consumed.
+    fn open_directly(&mut self, data: &[u8]) -> usize {
+        let mut taken = 0;
+        let core = &mut self.core;
+        while self.deframer.buffered() == 0
+            && core.traffic
+            && core.error.is_none()
+            && core.opened_ahead.is_none()
+            && !core.peer_closed
+            && core.received.len() < PLAINTEXT_IN_LIMIT
+        {
+            let rest = data.get(taken..).unwrap_or_default();
+            let Some(&[typ, 3, _, len_hi, len_lo]) = rest.first_chunk::<HEADER_LEN>() else {
+                break;
+            };
+            let len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
+            let payload = match rest.get(HEADER_LEN..HEADER_LEN + len) {
+                Some(p)
+                    if ContentType(typ) == ContentType::ApplicationData
+                        && len <= MAX_CIPHERTEXT =>
+                {
+                    p
+                }
+                _ => break,
+            };
+            match core.open_application_record(payload) {
+                Ok(Opened::Data(n)) if n > 0 => core.application_data_arrived(),
+                Ok(Opened::Data(_)) => {
+                    core.opened_ahead = Some((ContentType::ApplicationData, Vec::new()));
+                }
+                Ok(Opened::Other(typ, plaintext)) => core.opened_ahead = Some((typ, plaintext)),
+                Err(_) => break,
+            }
+            taken += HEADER_LEN + len;
+        }
+        taken
     }
 
     /// Processes every whole record received so far. On error the matching fatal alert is
@@ -183,30 +289,31 @@ impl Connection {
     }
 
     fn process_records(&mut self) -> Result<(), Error> {
-        while !self.core.peer_closed
-            && self.core.plaintext_in.len() - self.core.plaintext_in_read < PLAINTEXT_IN_LIMIT
-        {
+        if let Some((typ, plaintext)) = self.core.opened_ahead.take() {
+            let state = self.state.take().ok_or(Error::ConnectionClosed)?;
+            let next = self.core.dispatch(state, typ, &plaintext, true);
+            self.state = Some(next?);
+        }
+        while !self.core.peer_closed && self.core.received.len() < PLAINTEXT_IN_LIMIT {
             let Some(rec) = self.deframer.next_record(self.core.decrypter.is_some())? else {
                 break;
             };
             let payload = self.deframer.payload_mut(&rec);
             // The common case, application data in traffic: decrypt straight into the
             // plaintext buffer the application reads from (one copy less).
-            if let (true, ContentType::ApplicationData, Some(cipher)) =
-                (self.core.traffic, rec.typ, self.core.decrypter.as_mut())
+            if self.core.traffic
+                && rec.typ == ContentType::ApplicationData
+                && self.core.decrypter.is_some()
             {
-                let at = self.core.plaintext_in.len();
-                let typ = cipher.open_appending(rec.typ, payload, &mut self.core.plaintext_in)?;
-                if typ == ContentType::ApplicationData {
-                    self.core
-                        .count_application_data(self.core.plaintext_in.len() - at)?;
-                    continue;
+                match self.core.open_application_record(payload)? {
+                    Opened::Data(n) => self.core.count_application_data(n)?,
+                    // TLS 1.3 post-handshake messages and alerts go the usual way.
+                    Opened::Other(typ, plaintext) => {
+                        let state = self.state.take().ok_or(Error::ConnectionClosed)?;
+                        let next = self.core.dispatch(state, typ, &plaintext, true);
+                        self.state = Some(next?);
+                    }
                 }
-                // TLS 1.3 post-handshake messages and alerts go the usual way.
-                let plaintext = self.core.plaintext_in.split_off(at);
-                let state = self.state.take().ok_or(Error::ConnectionClosed)?;
-                let next = self.core.dispatch(state, typ, &plaintext, true);
-                self.state = Some(next?);
                 continue;
             }
             let (typ, plaintext, encrypted) = match self.core.decrypter.as_mut() {
@@ -272,25 +379,27 @@ impl Connection {
 
     /// Copies received application data into `buf`; returns how many bytes.
     pub fn recv(&mut self, buf: &mut [u8]) -> usize {
-        let core = &mut self.core;
-        let avail = core
-            .plaintext_in
-            .get(core.plaintext_in_read..)
-            .unwrap_or_default();
+        let avail = self.core.received.as_slice();
         let n = avail.len().min(buf.len());
         for (dst, src) in buf.iter_mut().zip(avail) {
             *dst = *src;
         }
-        core.plaintext_in_read += n;
-        if core.plaintext_in_read == core.plaintext_in.len() {
-            core.plaintext_in.clear();
-            core.plaintext_in_read = 0;
-        }
+        self.core.received.consume(n);
         n
     }
 
+    /// The received application data not yet consumed, lent rather than copied (as
+    /// `BufRead::fill_buf`); [`Connection::consume_received`] says how much was used.
+    pub fn received(&self) -> &[u8] {
+        self.core.received.as_slice()
+    }
+
+    pub fn consume_received(&mut self, n: usize) {
+        self.core.received.consume(n);
+    }
+
     pub fn plaintext_available(&self) -> usize {
-        self.core.plaintext_in.len() - self.core.plaintext_in_read
+        self.core.received.len()
     }
 
     pub fn is_handshaking(&self) -> bool {
@@ -355,8 +464,8 @@ impl Core {
             decrypter: None,
             out: Vec::new(),
             handshake_buf: Vec::new(),
-            plaintext_in: Vec::new(),
-            plaintext_in_read: 0,
+            received: Received::default(),
+            opened_ahead: None,
             early_plaintext: Vec::new(),
             traffic: false,
             tls13: false,
@@ -630,7 +739,7 @@ impl Core {
                         got: "application data before the handshake finished".into(),
                     });
                 }
-                self.plaintext_in.extend_from_slice(plaintext);
+                self.received.extend_from_slice(plaintext);
                 self.count_application_data(plaintext.len())?;
                 Ok(state)
             }
@@ -647,9 +756,32 @@ impl Core {
         if len == 0 {
             return self.count_empty_or_warning();
         }
+        self.application_data_arrived();
+        Ok(())
+    }
+
+    /// Data ends any run of empty records, warnings or KeyUpdates.
+    fn application_data_arrived(&mut self) {
         self.empty_or_warning_in_a_row = 0;
         self.key_updates_in_a_row = 0;
-        Ok(())
+    }
+
+    /// Decrypts one protected record whose outer type is application_data into the plaintext
+    /// buffer. Application data stays there; anything else (TLS 1.3 handshake messages and
+    /// alerts) is taken back out and returned.
+    fn open_application_record(&mut self, payload: &[u8]) -> Result<Opened, Error> {
+        let cipher = self
+            .decrypter
+            .as_mut()
+            .ok_or(Error::Internal("no read keys"))?;
+        let dst = self.received.spare(payload.len());
+        let (typ, n) = cipher.open_into(ContentType::ApplicationData, payload, dst)?;
+        if typ == ContentType::ApplicationData {
+            self.received.commit(n);
+            return Ok(Opened::Data(n));
+        }
+        let plaintext = dst.get(..n).unwrap_or_default().to_vec();
+        Ok(Opened::Other(typ, plaintext))
     }
 
     fn count_empty_or_warning(&mut self) -> Result<(), Error> {
@@ -994,6 +1126,75 @@ mod tests {
                 "{most_ahead} bytes were decrypted ahead of the application"
             );
         }
+    }
+
+    /// Whole application-data records handed to `read_tls` after the handshake are opened
+    /// from the caller's bytes: `read_tls` takes more than the deframer could hold, up to the
+    /// plaintext bound, and the data arrives intact whether it comes in one piece, byte by
+    /// byte, or cut mid-record.
+    #[test]
+    fn whole_records_are_opened_straight_from_the_callers_bytes() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let data: Vec<u8> = (0..48 * 1024u32).map(|i| (i % 253) as u8).collect();
+            c.send(&data).unwrap();
+            let wire = c.take_outgoing();
+            assert!(wire.len() > record::INPUT_BUFFER_LIMIT);
+            assert_eq!(
+                s.read_tls(&wire),
+                wire.len(),
+                "three whole records, all taken"
+            );
+            s.process_new_packets(UnixTime::now()).unwrap();
+            assert!(s.received() == data.as_slice());
+            s.consume_received(data.len());
+            assert_eq!(s.plaintext_available(), 0);
+
+            // The same, a byte at a time and then cut in the middle of the second record.
+            for cut in [1, 16 * 1024 + 100] {
+                c.send(&data).unwrap();
+                let wire = c.take_outgoing();
+                let mut got = Vec::new();
+                for piece in wire.chunks(cut) {
+                    deliver(&mut s, piece).unwrap();
+                    got.extend_from_slice(s.received());
+                    s.consume_received(s.plaintext_available());
+                }
+                assert!(got == data, "cut every {cut} bytes");
+            }
+        }
+    }
+
+    /// A record that does not open is not taken by the direct path: it fails in
+    /// `process_new_packets` with bad_record_mac, as a staged one does.
+    #[test]
+    fn a_forged_record_read_directly_still_gets_bad_record_mac() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            c.send(b"first").unwrap();
+            c.send(b"second").unwrap();
+            let mut wire = c.take_outgoing();
+            let last = wire.len() - 1;
+            wire[last] ^= 1;
+            s.read_tls(&wire);
+            let e = s.process_new_packets(UnixTime::now()).unwrap_err();
+            assert_eq!(e.alert(), Some(AlertDescription::BadRecordMac), "{e}");
+            assert_eq!(s.received(), b"first", "what opened before the forgery");
+        }
+    }
+
+    /// TLS 1.3: a KeyUpdate read directly stops the direct path; the records after it, under
+    /// the new keys, open once it is processed. So does a close_notify in the same batch.
+    #[test]
+    fn a_key_update_among_directly_read_records_changes_keys_in_order() {
+        let (mut c, mut s) = connected(false, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+        c.send(b"before ").unwrap();
+        c.request_key_update().unwrap();
+        c.send(b"after").unwrap();
+        c.send_close_notify();
+        deliver(&mut s, &c.take_outgoing()).unwrap();
+        assert_eq!(s.received(), b"before after");
+        assert!(s.peer_has_closed());
     }
 
     #[test]

@@ -303,15 +303,18 @@ impl RecordCipher {
         Ok((typ, plaintext))
     }
 
-    /// Like `open`, but decrypts into the end of `out` instead of in place, so that application
-    /// data lands in the application's buffer with no further copy. Returns the content type
-    /// (the inner one in TLS 1.3); the plaintext is what `out` gained. On error `out` is as it was.
-    pub fn open_appending(
+    /// Like `open`, but decrypts into `dst` instead of in place, so that application data
+    /// lands in the buffer the application reads from with no further copy, and the ciphertext
+    /// can be borrowed (even from the caller of `read_tls`). `dst` must hold the ciphertext
+    /// (`payload.len()` is always enough). Returns the content type (the inner one in TLS 1.3)
+    /// and the plaintext's length at the start of `dst`. On error the sequence number is
+    /// unchanged, so the same record fails the same way if opened again.
+    pub fn open_into(
         &mut self,
         typ: ContentType,
         payload: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<ContentType, Error> {
+        dst: &mut [u8],
+    ) -> Result<(ContentType, usize), Error> {
         let explicit = if self.tls13 {
             0
         } else {
@@ -350,47 +353,38 @@ impl RecordCipher {
         } else {
             (self.aad(typ, ciphertext.len()), 13)
         };
-        let at = out.len();
-        out.resize(at + ciphertext.len(), 0);
-        let opened = out
-            .get_mut(at..)
-            .ok_or(Error::Internal("plaintext out of range"))
-            .and_then(|dst| {
-                self.key
-                    .open_separate_gather(
-                        Nonce::assume_unique_for_key(nonce),
-                        Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
-                        ciphertext,
-                        tag,
-                        dst,
-                    )
-                    .map_err(|_| Error::BadRecordMac)
-            });
-        if let Err(e) = opened {
-            out.truncate(at);
-            return Err(e);
-        }
-        self.next_seq()?;
-        let inner = if self.tls13 {
+        let dst = dst
+            .get_mut(..ciphertext.len())
+            .ok_or(Error::Internal("plaintext buffer too small"))?;
+        self.key
+            .open_separate_gather(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
+                ciphertext,
+                tag,
+                dst,
+            )
+            .map_err(|_| Error::BadRecordMac)?;
+        let (inner, len) = if self.tls13 {
             // RFC 8446 §5.4: the last non-zero byte is the real content type.
-            let Some(type_at) = out.get(at..).and_then(|p| p.iter().rposition(|b| *b != 0)) else {
-                out.truncate(at);
+            let Some(type_at) = dst.iter().rposition(|b| *b != 0) else {
                 return Err(Error::UnexpectedMessage {
                     expected: "a content type",
                     got: "an all-zero record".into(),
                 });
             };
-            let inner = ContentType(out.get(at + type_at).copied().unwrap_or_default());
-            out.truncate(at + type_at);
-            inner
+            (
+                ContentType(dst.get(type_at).copied().unwrap_or_default()),
+                type_at,
+            )
         } else {
-            typ
+            (typ, dst.len())
         };
-        if out.len() - at > MAX_PLAINTEXT {
-            out.truncate(at);
+        if len > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow);
         }
-        Ok(inner)
+        self.next_seq()?;
+        Ok((inner, len))
     }
 
     /// RFC 8446 §5.2 and §5.4: decrypt, then strip the zero padding; the last non-zero byte is

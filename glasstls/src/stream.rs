@@ -8,7 +8,7 @@
 use crate::conn::Connection;
 use crate::error::Error;
 use rustls_pki_types::UnixTime;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::time::{Duration, Instant};
 
 pub struct Stream<T: Read + Write> {
@@ -294,18 +294,17 @@ pub fn to_io(e: Error) -> io::Error {
     io::Error::new(kind, e)
 }
 
-impl<T: Read + Write> Read for Stream<T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+impl<T: Read + Write> Stream<T> {
+    /// Reads until application data is buffered (true) or the peer has sent close_notify
+    /// (false).
+    fn wait_for_data(&mut self) -> io::Result<bool> {
         self.handshake()?;
         loop {
             if self.conn.plaintext_available() > 0 {
-                return Ok(self.conn.recv(buf));
+                return Ok(true);
             }
             if self.conn.peer_has_closed() {
-                return Ok(0);
+                return Ok(false);
             }
             if self.fill()? == 0 {
                 // RFC 5246 §7.2.1 truncation: the transport ended without close_notify.
@@ -315,6 +314,28 @@ impl<T: Read + Write> Read for Stream<T> {
                 ));
             }
         }
+    }
+}
+
+impl<T: Read + Write> Read for Stream<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() || !self.wait_for_data()? {
+            return Ok(0);
+        }
+        Ok(self.conn.recv(buf))
+    }
+}
+
+/// Lends the decrypted bytes where they lie, with no copy (and no second buffer, as a
+/// `BufReader` around the stream would add).
+impl<T: Read + Write> BufRead for Stream<T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.wait_for_data()?;
+        Ok(self.conn.received())
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.conn.consume_received(amt);
     }
 }
 

@@ -1,11 +1,12 @@
-//! `Stream::set_timeouts` and `Stream::set_deadline` over loopback TCP: a peer that trickles
-//! its handshake, one that goes quiet, and a phase that overruns its deadline each end in
-//! `ErrorKind::TimedOut` with a message naming the bound, on either side.
+//! `Stream` over loopback TCP. `set_timeouts` and `set_deadline`: a peer that trickles its
+//! handshake, one that goes quiet, one that stops reading, and a phase that overruns its
+//! deadline each end in `ErrorKind::TimedOut` with a message naming the bound, on either side.
+//! `BufRead`: lines read straight from the decrypted bytes.
 
 use glasstls::pki_types::PrivateKeyDer;
 use glasstls::stream::Timeouts;
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
@@ -42,6 +43,21 @@ fn server(config: &Arc<ServerConfig>, tcp: TcpStream) -> Stream<TcpStream> {
     Stream::new(Connection::server(Arc::clone(config)).unwrap(), tcp)
 }
 
+/// A server stream with these bounds, in milliseconds.
+fn bounded_server(
+    config: &Arc<ServerConfig>,
+    tcp: TcpStream,
+    handshake_ms: u64,
+    idle_ms: u64,
+) -> Stream<TcpStream> {
+    let mut tls = server(config, tcp);
+    tls.set_timeouts(Timeouts {
+        handshake: Some(Duration::from_millis(handshake_ms)),
+        idle: Some(Duration::from_millis(idle_ms)),
+    });
+    tls
+}
+
 fn assert_timed_out(result: io::Result<()>, message: &str) {
     let err = result.expect_err("the bound should have cut the stream off");
     assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
@@ -68,11 +84,7 @@ fn a_trickled_handshake_is_cut_off_at_the_handshake_deadline() {
             thread::sleep(Duration::from_millis(20));
         }
     });
-    let mut tls = server(&server_config, ours);
-    tls.set_timeouts(Timeouts {
-        handshake: Some(Duration::from_millis(300)),
-        idle: Some(Duration::from_secs(5)),
-    });
+    let mut tls = bounded_server(&server_config, ours, 300, 5000);
     let start = Instant::now();
     assert_timed_out(tls.handshake(), "the handshake took too long");
     let took = start.elapsed();
@@ -107,11 +119,7 @@ fn a_peer_quiet_after_the_handshake_is_cut_off_at_the_idle_timeout() {
         let mut buf = [0u8; 16];
         let _ = tls.read(&mut buf);
     });
-    let mut tls = server(&server_config, ours);
-    tls.set_timeouts(Timeouts {
-        handshake: Some(Duration::from_secs(10)),
-        idle: Some(Duration::from_millis(200)),
-    });
+    let mut tls = bounded_server(&server_config, ours, 10000, 200);
     tls.handshake().unwrap();
     let mut buf = [0u8; 16];
     assert_timed_out(tls.read(&mut buf).map(drop), "the peer was idle too long");
@@ -134,11 +142,7 @@ fn a_phase_deadline_bounds_reads_after_the_handshake() {
             thread::sleep(Duration::from_millis(20));
         }
     });
-    let mut tls = server(&server_config, ours);
-    tls.set_timeouts(Timeouts {
-        handshake: Some(Duration::from_secs(10)),
-        idle: Some(Duration::from_secs(10)),
-    });
+    let mut tls = bounded_server(&server_config, ours, 10000, 10000);
     tls.handshake().unwrap();
     tls.set_deadline(Some((
         Instant::now() + Duration::from_millis(150),
@@ -190,15 +194,39 @@ fn a_peer_that_stops_reading_cannot_hold_a_writer_past_the_idle_timeout() {
         // Never reads again, but keeps the socket open until the test is over.
         let _ = wait_done.recv();
     });
-    let mut tls = server(&server_config, ours);
-    tls.set_timeouts(Timeouts {
-        handshake: Some(Duration::from_secs(10)),
-        idle: Some(Duration::from_millis(200)),
-    });
+    let mut tls = bounded_server(&server_config, ours, 10000, 200);
     tls.handshake().unwrap();
     let chunk = vec![0x5a; 64 * 1024];
     let outcome = (0..1024).try_for_each(|_| tls.write_all(&chunk));
     assert_timed_out(outcome, "the peer was idle too long");
     drop(done);
     peer.join().unwrap();
+}
+
+#[test]
+fn lines_are_read_through_bufread_without_a_second_buffer() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let peer = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        // Lines that straddle records: 3 000 lines of 20 bytes in writes of 7 KB.
+        let text: String = (0..3000).map(|i| format!("line number {i:07}\n")).collect();
+        for piece in text.as_bytes().chunks(7000) {
+            tls.write_all(piece).unwrap();
+        }
+        tls.close().unwrap();
+        let _ = tls.read_to_end(&mut Vec::new());
+        text
+    });
+    let mut tls = server(&server_config, ours);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    while tls.read_line(&mut line).unwrap() > 0 {
+        lines.push(std::mem::take(&mut line));
+    }
+    drop(tls);
+    let sent = peer.join().unwrap();
+    assert_eq!(lines.len(), 3000);
+    assert_eq!(lines.concat(), sent);
+    assert_eq!(lines[1234], "line number 0001234\n");
 }
