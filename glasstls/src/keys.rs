@@ -32,7 +32,8 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8])
         ctx.update(seed);
         ctx.sign()
     };
-    for chunk in out.chunks_mut(hash.digest().output_len) {
+    let mut chunks = out.chunks_mut(hash.digest().output_len).peekable();
+    while let Some(chunk) = chunks.next() {
         let mut ctx = hmac::Context::with_key(&key);
         ctx.update(a.as_ref());
         ctx.update(label);
@@ -41,7 +42,10 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8])
         for (dst, src) in chunk.iter_mut().zip(block.as_ref()) {
             *dst = *src;
         }
-        a = hmac::sign(&key, a.as_ref());
+        // A(i + 1) only when another block follows: a 12-byte Finished needs two HMACs, not three.
+        if chunks.peek().is_some() {
+            a = hmac::sign(&key, a.as_ref());
+        }
     }
 }
 
