@@ -225,7 +225,9 @@ impl Connection {
     }
 
     /// Takes bytes received from the peer; returns how many fit (the rest must be offered again
-    /// after `process_new_packets`). The buffer is bounded, so a peer cannot make it grow.
+    /// after `process_new_packets`). The buffer is bounded, so a peer cannot make it grow. Once
+    /// traffic flows, whole application-data records are decrypted here, straight from `data`
+    /// (see `open_directly`); everything else waits for `process_new_packets`.
     pub fn read_tls(&mut self, data: &[u8]) -> usize {
         let direct = self.open_directly(data);
         direct + self.deframer.read(data.get(direct..).unwrap_or_default())
