@@ -154,12 +154,15 @@ impl<T> Clock<T> {
 }
 
 impl<T: Read + Write + SetTimeouts> Stream<T> {
-    /// Bounds the handshake as a whole and every single read and write (`None`: no bound).
-    /// A bound that passes fails the operation with `ErrorKind::TimedOut`, whose message says
-    /// which bound it was; the connection should then be dropped. The stream sets the
-    /// transport's own timeouts before each operation from then on.
+    /// Bounds the handshake as a whole (timed from the first read or write after this call)
+    /// and every single read and write (`None`: no bound). A bound that passes fails the
+    /// operation with `ErrorKind::TimedOut`, whose message says which bound it was; the
+    /// connection should then be dropped. The stream sets the transport's own timeouts before
+    /// each operation from then on.
     pub fn set_timeouts(&mut self, timeouts: Timeouts) {
-        self.clock.get_or_insert_with(Clock::new).timeouts = timeouts;
+        let clock = self.clock.get_or_insert_with(Clock::new);
+        clock.timeouts = timeouts;
+        clock.handshake_deadline = None;
     }
 
     /// A deadline for every read and write from now on, e.g. for reading one request; `what`
