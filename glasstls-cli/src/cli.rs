@@ -83,6 +83,10 @@ pub struct ConnectArgs {
     /// Do not ask for or offer session tickets (session IDs only).
     #[arg(long)]
     pub no_tickets: bool,
+    /// Give up when connecting and the handshake take longer than SECS, each connection
+    /// [default: wait as long as the system does].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
     #[command(flatten)]
     pub common: CommonOpts,
 }

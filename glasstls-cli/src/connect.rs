@@ -6,8 +6,9 @@ use crate::{apply_common, names_rsa_key_exchange, print_events};
 use glasstls::session::Session;
 use glasstls::{ClientConfig, Connection, RootStore, ServerName, UnixTime};
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub fn run(args: &ConnectArgs) -> Result<(), String> {
     let host = host_of(&args.address)?;
@@ -105,8 +106,21 @@ fn handshake(
     config: &Arc<ClientConfig>,
     server_name: &ServerName<'static>,
 ) -> Result<(Connection, TcpStream, Vec<u8>), String> {
-    let mut tcp = TcpStream::connect(&args.address)
-        .map_err(|e| format!("cannot connect to {}: {e}", args.address))?;
+    let deadline = match args.timeout {
+        None => None,
+        Some(secs) => {
+            let limit = Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("--timeout {secs}: not a positive number of seconds"))?;
+            Instant::now().checked_add(limit)
+        }
+    };
+    let too_long = || format!("no handshake with {} within --timeout", args.address);
+    let mut tcp = connect(&args.address, deadline).map_err(|e| match e.kind() {
+        std::io::ErrorKind::TimedOut => too_long(),
+        _ => format!("cannot connect to {}: {e}", args.address),
+    })?;
     let _ = tcp.set_nodelay(true);
     let mut conn =
         Connection::client(Arc::clone(config), server_name.clone()).map_err(|e| e.to_string())?;
@@ -115,9 +129,17 @@ fn handshake(
     let mut plaintext = Vec::new();
     while conn.is_handshaking() {
         write_out(&mut conn, &mut tcp)?;
-        let n = tcp
-            .read(&mut buf)
-            .map_err(|e| format!("reading from the server: {e}"))?;
+        if let Some(at) = deadline {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(too_long());
+            }
+            let _ = tcp.set_read_timeout(Some(left));
+        }
+        let n = tcp.read(&mut buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => too_long(),
+            _ => format!("reading from the server: {e}"),
+        })?;
         if n == 0 {
             print_events(&mut stderr, "", &mut conn);
             return Err("the server closed the connection during the handshake".into());
@@ -128,7 +150,28 @@ fn handshake(
         result?;
     }
     write_out(&mut conn, &mut tcp)?;
+    // The data phase is bounded by the user, not by --timeout.
+    let _ = tcp.set_read_timeout(None);
     Ok((conn, tcp, plaintext))
+}
+
+/// `TcpStream::connect`, trying each address with what is left of `deadline`, if any.
+fn connect(address: &str, deadline: Option<Instant>) -> std::io::Result<TcpStream> {
+    let Some(at) = deadline else {
+        return TcpStream::connect(address);
+    };
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for addr in address.to_socket_addrs()? {
+        let left = at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        match TcpStream::connect_timeout(&addr, left) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 const SESSION_BEGIN: &str = "-----BEGIN GLASSTLS TLS SESSION-----";

@@ -153,3 +153,30 @@ fn connections_past_the_bound_are_refused_with_an_alert_and_the_slot_comes_back(
     };
     assert!(page.contains("version: TLSv1.3"), "{page}");
 }
+
+/// The client side: `connect --timeout` gives up on a server that accepts and never answers,
+/// with a one-line reason, instead of waiting forever.
+#[test]
+fn connect_gives_up_on_a_silent_server_at_its_timeout() {
+    let pki = Pki::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        // Silent for longer than the timeout: a close would end the client another way.
+        std::thread::sleep(Duration::from_secs(2));
+        drop(tcp);
+    });
+    let mut cmd = glasstls_connect(&pki, port);
+    cmd.args(["--timeout", "0.5"]);
+    let start = Instant::now();
+    let (status, _, stderr) = run_with_input(&mut cmd, Vec::new(), Duration::from_secs(20));
+    assert!(!status.success());
+    assert!(stderr.contains("within --timeout"), "{stderr}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    silent.join().unwrap();
+}
