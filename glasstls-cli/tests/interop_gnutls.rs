@@ -217,17 +217,15 @@ fn client_against_gnutls(case: &Case, seed: u64) {
 /// read from its standard output, and the suite and group it reports checked.
 ///
 /// RFC 8422 §5.1: in TLS 1.2 a server "MUST consider" supported_groups for the curve of its
-/// ECDSA certificate too (OpenSSL does the same), so a client limited to x25519 or P-384
-/// cannot be given our P-256 certificate: for ECDSA suites the client also offers P-256, and
-/// the server picks the group in its own order (x25519, P-256, P-384).
+/// ECDSA certificate too (OpenSSL does the same). The server holds P-256 and P-384 ECDSA
+/// certificates, so a client limited to P-384 gets the P-384 one; a client limited to x25519
+/// has no curve for either, so for ECDSA suites it also offers P-256 (the server still picks
+/// x25519 first for the exchange).
 fn gnutls_client_against_glasstls(addr: &str, pki: &Pki, case: &Case, seed: u64) {
     let mut priority = case.priority();
-    let mut group = case.group;
-    if !case.is_tls13() && case.key == "ecdsa" && case.group != P256 {
+    let group = case.group;
+    if !case.is_tls13() && case.key == "ecdsa" && case.group == X25519 {
         priority.push_str(":+GROUP-SECP256R1");
-        if case.group == P384 {
-            group = P256;
-        }
     }
     let port = addr.rsplit_once(':').unwrap().1;
     let log = pki.path(&format!("gnutls-cli-{seed}.log"));
@@ -312,9 +310,24 @@ fn gnutls_client_against_glasstls(addr: &str, pki: &Pki, case: &Case, seed: u64)
             case.name()
         );
     }
+    // A TLS 1.2 client limited to P-384 is served the P-384 certificate, which signs with
+    // SHA-384 (GnuTLS names TLS 1.2 signatures without the curve).
+    if !case.is_tls13() && case.key == "ecdsa" && case.group == P384 {
+        assert!(
+            description.contains("(ECDSA-SHA384)"),
+            "{}: {description}",
+            case.name()
+        );
+    }
 }
 
+/// `glasstls serve --echo` with RSA, ECDSA P-256 and ECDSA P-384 certificates.
 fn glasstls_echo_server(pki: &Pki) -> (Peer, String) {
+    let p384 = pki
+        .ca
+        .issue(&["localhost"], glasstls_cli::pki::KeyKind::EcdsaP384)
+        .unwrap();
+    p384.write(&pki.dir, "ecdsa384").unwrap();
     glasstls_server(&[
         "--cert",
         &pki.path("rsa.pem"),
@@ -324,6 +337,10 @@ fn glasstls_echo_server(pki: &Pki) -> (Peer, String) {
         &pki.path("ecdsa.pem"),
         "--key",
         &pki.path("ecdsa.key"),
+        "--cert",
+        &pki.path("ecdsa384.pem"),
+        "--key",
+        &pki.path("ecdsa384.key"),
         "--rsa-kx",
         "--echo",
     ])
