@@ -256,7 +256,7 @@ impl<T: Read + Write> Stream<T> {
     /// Reads from the transport once (unless bytes are already pending), feeds the connection
     /// and processes. Returns how many transport bytes were consumed; 0 means end of stream.
     fn fill(&mut self) -> io::Result<usize> {
-        if self.pending.is_empty() {
+        let taken = if self.pending.is_empty() {
             if self.transport_eof {
                 return Ok(0);
             }
@@ -275,11 +275,18 @@ impl<T: Read + Write> Stream<T> {
                 self.transport_eof = true;
                 return Ok(0);
             }
+            // Straight from the read buffer (whole records are decrypted from it); only what
+            // the connection cannot take yet is kept for later.
+            let data = buf.get(..n).unwrap_or_default();
+            let taken = self.conn.read_tls(data);
             self.pending
-                .extend_from_slice(buf.get(..n).unwrap_or_default());
-        }
-        let taken = self.conn.read_tls(&self.pending);
-        self.pending.drain(..taken);
+                .extend_from_slice(data.get(taken..).unwrap_or_default());
+            taken
+        } else {
+            let taken = self.conn.read_tls(&self.pending);
+            self.pending.drain(..taken);
+            taken
+        };
         let processed = self.conn.process_new_packets(UnixTime::now());
         // Whatever happened, the peer gets our reply (or our alert) before we report.
         self.flush_tls()?;
