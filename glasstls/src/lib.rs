@@ -11,7 +11,14 @@
 //! let name = "example.com".try_into().unwrap();
 //! let tcp = std::net::TcpStream::connect("example.com:443")?;
 //! let mut tls = Stream::new(Connection::client(config, name)?, tcp);
+//! // Optional: the whole handshake within 10 s, no read or write waiting over 60 s.
+//! tls.set_timeouts(glasstls::stream::Timeouts {
+//!     handshake: Some(std::time::Duration::from_secs(10)),
+//!     idle: Some(std::time::Duration::from_secs(60)),
+//! });
 //! std::io::Write::write_all(&mut tls, b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
+//! let mut status = String::new();
+//! std::io::BufRead::read_line(&mut tls, &mut status)?; // straight from the decrypted bytes
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
