@@ -130,11 +130,20 @@ pub fn ticket(data: &[u8]) {
     assert!(keys.unseal(now(), &sealed[..sealed.len() - 1]).is_none());
 }
 
-/// Feeds `data` to `conn` as a peer would, until it fails or takes no more.
+/// Feeds `data` to `conn` as a peer would, until it fails or takes no more: a record at a time
+/// while the handshake runs, then all the rest at once, so that what follows the handshake
+/// meets an empty deframer and whole application-data records are opened straight from the
+/// input, several in a row (`Connection::read_tls`'s direct path), with any tail staged.
 fn drive(conn: &mut Connection, data: &[u8]) {
     let mut rest = data;
     while !rest.is_empty() {
-        let n = conn.read_tls(rest);
+        let piece = match rest {
+            [_, _, _, hi, lo, ..] if conn.is_handshaking() => {
+                (5 + usize::from(u16::from_be_bytes([*hi, *lo]))).min(rest.len())
+            }
+            _ => rest.len(),
+        };
+        let n = conn.read_tls(&rest[..piece]);
         rest = &rest[n..];
         if conn.process_new_packets(now()).is_err() || n == 0 {
             break;
