@@ -13,7 +13,7 @@ use crate::config::ClientConfig;
 use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript, unexpected, verify_finished};
 use crate::crypto::{self, KeyShare, Suite13};
 use crate::error::Error;
-use crate::keys13::{EarlySecret, HandshakeSecret, Secret, finished_verify_data};
+use crate::keys13::{self, EarlySecret, HandshakeSecret, Secret};
 use crate::tls13::{self, Traffic13};
 use crate::trace::Event;
 use crate::verify::ServerCertVerified;
@@ -264,7 +264,9 @@ pub(crate) fn server_hello(
         &prev.client_random,
         &server_hs,
     );
-    core.set_decrypter(tls13::cipher(suite, &server_hs)?);
+    let server_hs = keys13::handshake_keys(suite.hash, suite.aead, &server_hs);
+    let client_hs = keys13::handshake_keys(suite.hash, suite.aead, &client_hs);
+    core.set_decrypter(tls13::handshake_cipher(suite, &server_hs)?);
     core.trace(|| {
         Event::step("from here on the handshake is encrypted under the handshake traffic keys")
     });
@@ -277,7 +279,7 @@ pub(crate) fn server_hello(
             client_random: prev.client_random,
             handshake,
             client_hs,
-            server_hs,
+            server_finished_key: server_hs.finished_key,
             certificate_request: None,
             resumed,
         },
@@ -292,8 +294,9 @@ struct Tls13Client {
     suite: &'static Suite13,
     client_random: [u8; 32],
     handshake: HandshakeSecret,
-    client_hs: Secret,
-    server_hs: Secret,
+    /// Our handshake keys: used once the server's flight has been verified.
+    client_hs: keys13::HandshakeKeys,
+    server_finished_key: Secret,
     /// The certificate_request_context, when the server asked for a client certificate.
     certificate_request: Option<Vec<u8>>,
     /// The session this handshake resumes: no certificate comes.
@@ -486,9 +489,9 @@ impl State for ExpectFinished {
         };
         let mut hs = self.hs;
         let suite = hs.suite;
-        let expected = finished_verify_data(
+        let expected = keys13::verify_data(
             suite.hash,
-            &hs.server_hs,
+            &hs.server_finished_key,
             hs.transcript.current_hash()?.as_ref(),
         );
         let finished = verify_finished(&expected, &received)?;
@@ -509,7 +512,7 @@ impl State for ExpectFinished {
         // Our second flight: the compatibility CCS (we sent a legacy session ID), an empty
         // Certificate if one was asked for, then Finished, under our handshake keys.
         tls13::send_compatibility_ccs(core)?;
-        core.encrypter = Some(tls13::cipher(suite, &hs.client_hs)?);
+        core.encrypter = Some(tls13::handshake_cipher(suite, &hs.client_hs)?);
         if let Some(context) = hs.certificate_request.take() {
             let empty = Certificate13 {
                 context,
@@ -520,9 +523,9 @@ impl State for ExpectFinished {
                 &mut hs.transcript,
             )?;
         }
-        let verify_data = finished_verify_data(
+        let verify_data = keys13::verify_data(
             suite.hash,
-            &hs.client_hs,
+            &hs.client_hs.finished_key,
             hs.transcript.current_hash()?.as_ref(),
         );
         core.send_handshake(

@@ -114,23 +114,60 @@ pub fn derive_secret(hash: Hash, secret: &[u8], label: &[u8], transcript_hash: &
     )
 }
 
-fn empty_hash(hash: Hash) -> Vec<u8> {
-    aws_lc_rs::digest::digest(hash.digest(), b"")
-        .as_ref()
-        .to_vec()
+/// Values of the key schedule that depend on the hash alone, computed once per hash: the hash
+/// of the empty string (the context of every `Derive-Secret(., ., "")`), and, without a PSK,
+/// the Early Secret and the salt it derives for the Handshake Secret. None of them is secret:
+/// without a PSK the Early Secret is HKDF-Extract over zeros, the same for every connection.
+struct Constants {
+    empty_hash: Vec<u8>,
+    no_psk_early_secret: Vec<u8>,
+    no_psk_derived: Vec<u8>,
+}
+
+fn constants(hash: Hash) -> &'static Constants {
+    static SHA256: std::sync::OnceLock<Constants> = std::sync::OnceLock::new();
+    static SHA384: std::sync::OnceLock<Constants> = std::sync::OnceLock::new();
+    let cell = match hash {
+        Hash::Sha256 => &SHA256,
+        Hash::Sha384 => &SHA384,
+    };
+    cell.get_or_init(|| {
+        let empty_hash = aws_lc_rs::digest::digest(hash.digest(), b"")
+            .as_ref()
+            .to_vec();
+        let zeros = vec![0u8; hash.digest().output_len];
+        let early = extract(hash, &zeros, &zeros);
+        let derived = derive_secret(hash, &early, b"derived", &empty_hash);
+        Constants {
+            empty_hash,
+            no_psk_early_secret: early.to_vec(),
+            no_psk_derived: derived.to_vec(),
+        }
+    })
+}
+
+fn empty_hash(hash: Hash) -> &'static [u8] {
+    &constants(hash).empty_hash
 }
 
 pub struct EarlySecret {
     hash: Hash,
     secret: Secret,
+    psk: bool,
 }
 
 impl EarlySecret {
     /// From a PSK, or (no PSK) from a string of zeros.
     pub fn new(hash: Hash, psk: Option<&[u8]>) -> Self {
-        let zeros = vec![0u8; hash.digest().output_len];
-        let secret = extract(hash, &zeros, psk.unwrap_or(&zeros));
-        Self { hash, secret }
+        let secret = match psk {
+            Some(psk) => extract(hash, &vec![0u8; hash.digest().output_len], psk),
+            None => Zeroizing::new(constants(hash).no_psk_early_secret.clone()),
+        };
+        Self {
+            hash,
+            secret,
+            psk: psk.is_some(),
+        }
     }
 
     /// `Derive-Secret(., "res binder", "")`: the binder key for a resumption PSK.
@@ -139,12 +176,16 @@ impl EarlySecret {
             self.hash,
             &self.secret,
             b"res binder",
-            &empty_hash(self.hash),
+            empty_hash(self.hash),
         )
     }
 
     pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
-        let salt = derive_secret(self.hash, &self.secret, b"derived", &empty_hash(self.hash));
+        let salt = if self.psk {
+            derive_secret(self.hash, &self.secret, b"derived", empty_hash(self.hash))
+        } else {
+            Zeroizing::new(constants(self.hash).no_psk_derived.clone())
+        };
         HandshakeSecret {
             hash: self.hash,
             secret: extract(self.hash, &salt, shared_secret),
@@ -174,7 +215,7 @@ impl HandshakeSecret {
     }
 
     pub fn into_master(self) -> MasterSecret13 {
-        let salt = derive_secret(self.hash, &self.secret, b"derived", &empty_hash(self.hash));
+        let salt = derive_secret(self.hash, &self.secret, b"derived", empty_hash(self.hash));
         let zeros = vec![0u8; self.hash.digest().output_len];
         MasterSecret13 {
             hash: self.hash,
@@ -234,9 +275,32 @@ pub fn traffic_key_and_iv(hash: Hash, aead: Aead, traffic_secret: &[u8]) -> (Sec
 /// `finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)`.
 pub fn finished_verify_data(hash: Hash, base_key: &[u8], transcript_hash: &[u8]) -> Vec<u8> {
     let finished_key = expand_label(hash, base_key, b"finished", b"", hash.digest().output_len);
-    hmac::sign(&hmac::Key::new(hash.hmac(), &finished_key), transcript_hash)
+    verify_data(hash, &finished_key, transcript_hash)
+}
+
+/// `HMAC(finished_key, transcript_hash)`: the Finished of RFC 8446 §4.4.4 once the
+/// finished_key is known.
+pub fn verify_data(hash: Hash, finished_key: &[u8], transcript_hash: &[u8]) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hash.hmac(), finished_key), transcript_hash)
         .as_ref()
         .to_vec()
+}
+
+/// Everything one side's handshake traffic secret is for: its record key and IV (RFC 8446
+/// §7.3) and its finished_key (§4.4.4), expanded under one HMAC key set-up.
+pub struct HandshakeKeys {
+    pub key: Secret,
+    pub iv: Secret,
+    pub finished_key: Secret,
+}
+
+pub fn handshake_keys(hash: Hash, aead: Aead, traffic_secret: &[u8]) -> HandshakeKeys {
+    let x = Expander::new(hash, traffic_secret);
+    HandshakeKeys {
+        key: x.expand_label(b"key", b"", aead.key_len()),
+        iv: x.expand_label(b"iv", b"", 12),
+        finished_key: x.expand_label(b"finished", b"", hash.digest().output_len),
+    }
 }
 
 /// RFC 8446 §7.2: `application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N,

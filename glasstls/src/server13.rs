@@ -267,7 +267,9 @@ pub(crate) fn client_hello(
     core.trace_secret("server_handshake_traffic_secret", &server_hs);
     core.log_key("CLIENT_HANDSHAKE_TRAFFIC_SECRET", &hello.random, &client_hs);
     core.log_key("SERVER_HANDSHAKE_TRAFFIC_SECRET", &hello.random, &server_hs);
-    core.encrypter = Some(tls13::cipher(suite, &server_hs)?);
+    let server_hs = keys13::handshake_keys(suite.hash, suite.aead, &server_hs);
+    let client_hs = keys13::handshake_keys(suite.hash, suite.aead, &client_hs);
+    core.encrypter = Some(tls13::handshake_cipher(suite, &server_hs)?);
 
     let mut extensions = Vec::new();
     if let Some(protocol) = alpn {
@@ -306,8 +308,11 @@ pub(crate) fn client_hello(
             &mut transcript,
         )?;
     }
-    let verify_data =
-        finished_verify_data(suite.hash, &server_hs, transcript.current_hash()?.as_ref());
+    let verify_data = keys13::verify_data(
+        suite.hash,
+        &server_hs.finished_key,
+        transcript.current_hash()?.as_ref(),
+    );
     core.send_handshake(
         &HandshakeMessage::new(P::Finished(verify_data)),
         &mut transcript,
@@ -324,14 +329,14 @@ pub(crate) fn client_hello(
         master.exporter_secret(server_finished_hash.as_ref())
     });
     core.encrypter = Some(tls13::cipher(suite, &server_ap)?);
-    core.set_decrypter(tls13::cipher(suite, &client_hs)?);
+    core.set_decrypter(tls13::handshake_cipher(suite, &client_hs)?);
     // RFC 8446 §4.6.1: tickets only for clients that can use them.
     let client_takes_tickets = matches!(hello.find(ExtensionType::PskKeyExchangeModes), Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PSK_DHE_KE));
     Ok(Box::new(ExpectFinished {
         config,
         suite,
         transcript,
-        client_hs,
+        client_finished_key: client_hs.finished_key,
         client_ap,
         server_ap,
         master,
@@ -407,7 +412,7 @@ struct ExpectFinished {
     config: Arc<ServerConfig>,
     suite: &'static Suite13,
     transcript: Transcript,
-    client_hs: Secret,
+    client_finished_key: Secret,
     client_ap: Secret,
     server_ap: Secret,
     master: MasterSecret13,
@@ -589,9 +594,9 @@ impl State for ExpectFinished {
         else {
             return Err(unexpected("Finished", &input));
         };
-        let expected = finished_verify_data(
+        let expected = keys13::verify_data(
             self.suite.hash,
-            &self.client_hs,
+            &self.client_finished_key,
             self.transcript.current_hash()?.as_ref(),
         );
         let finished = verify_finished(&expected, &received)?;

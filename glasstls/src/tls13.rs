@@ -18,6 +18,14 @@ pub(crate) fn cipher(suite: &Suite13, traffic_secret: &[u8]) -> Result<RecordCip
     RecordCipher::new_tls13(suite.aead, &key, &iv)
 }
 
+/// The cipher for one direction's handshake records.
+pub(crate) fn handshake_cipher(
+    suite: &Suite13,
+    keys: &keys13::HandshakeKeys,
+) -> Result<RecordCipher, Error> {
+    RecordCipher::new_tls13(suite.aead, &keys.key, &keys.iv)
+}
+
 /// RFC 8446 §4.4.3: "The digital signature is then computed over the concatenation of:
 /// A string that consists of octet 32 (0x20) repeated 64 times; The context string; A single 0
 /// byte which serves as the separator; The content to be signed."
