@@ -153,43 +153,49 @@ fn empty_hash(hash: Hash) -> &'static [u8] {
 pub struct EarlySecret {
     hash: Hash,
     secret: Secret,
-    psk: bool,
+    /// With a PSK, the secret set up once as an HMAC key (for the binder key and the salt).
+    x: Option<Expander>,
 }
 
 impl EarlySecret {
     /// From a PSK, or (no PSK) from a string of zeros.
     pub fn new(hash: Hash, psk: Option<&[u8]>) -> Self {
-        let secret = match psk {
-            Some(psk) => extract(hash, &vec![0u8; hash.digest().output_len], psk),
-            None => Zeroizing::new(constants(hash).no_psk_early_secret.clone()),
-        };
-        Self {
-            hash,
-            secret,
-            psk: psk.is_some(),
+        match psk {
+            Some(psk) => {
+                let secret = extract(hash, &vec![0u8; hash.digest().output_len], psk);
+                Self {
+                    hash,
+                    x: Some(Expander::new(hash, &secret)),
+                    secret,
+                }
+            }
+            None => Self {
+                hash,
+                secret: Zeroizing::new(constants(hash).no_psk_early_secret.clone()),
+                x: None,
+            },
         }
     }
 
     /// `Derive-Secret(., "res binder", "")`: the binder key for a resumption PSK.
     pub fn resumption_binder_key(&self) -> Secret {
-        derive_secret(
-            self.hash,
-            &self.secret,
-            b"res binder",
-            empty_hash(self.hash),
-        )
+        match &self.x {
+            Some(x) => x.derive_secret(b"res binder", empty_hash(self.hash)),
+            None => derive_secret(
+                self.hash,
+                &self.secret,
+                b"res binder",
+                empty_hash(self.hash),
+            ),
+        }
     }
 
     pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
-        let salt = if self.psk {
-            derive_secret(self.hash, &self.secret, b"derived", empty_hash(self.hash))
-        } else {
-            Zeroizing::new(constants(self.hash).no_psk_derived.clone())
+        let salt = match &self.x {
+            Some(x) => x.derive_secret(b"derived", empty_hash(self.hash)),
+            None => Zeroizing::new(constants(self.hash).no_psk_derived.clone()),
         };
-        HandshakeSecret {
-            hash: self.hash,
-            secret: extract(self.hash, &salt, shared_secret),
-        }
+        HandshakeSecret::new(self.hash, extract(self.hash, &salt, shared_secret))
     }
 
     #[cfg(test)]
@@ -198,29 +204,37 @@ impl EarlySecret {
     }
 }
 
+/// The Handshake Secret, set up once as an HMAC key for the three secrets derived from it.
 pub struct HandshakeSecret {
     hash: Hash,
+    x: Expander,
+    #[cfg(test)]
     secret: Secret,
 }
 
 impl HandshakeSecret {
+    fn new(hash: Hash, secret: Secret) -> Self {
+        Self {
+            hash,
+            x: Expander::new(hash, &secret),
+            #[cfg(test)]
+            secret,
+        }
+    }
+
     /// (client_handshake_traffic_secret, server_handshake_traffic_secret), given
     /// Transcript-Hash(ClientHello...ServerHello).
     pub fn traffic_secrets(&self, hello_hash: &[u8]) -> (Secret, Secret) {
-        let x = Expander::new(self.hash, &self.secret);
         (
-            x.derive_secret(b"c hs traffic", hello_hash),
-            x.derive_secret(b"s hs traffic", hello_hash),
+            self.x.derive_secret(b"c hs traffic", hello_hash),
+            self.x.derive_secret(b"s hs traffic", hello_hash),
         )
     }
 
     pub fn into_master(self) -> MasterSecret13 {
-        let salt = derive_secret(self.hash, &self.secret, b"derived", empty_hash(self.hash));
+        let salt = self.x.derive_secret(b"derived", empty_hash(self.hash));
         let zeros = vec![0u8; self.hash.digest().output_len];
-        MasterSecret13 {
-            hash: self.hash,
-            secret: extract(self.hash, &salt, &zeros),
-        }
+        MasterSecret13::new(self.hash, extract(self.hash, &salt, &zeros))
     }
 
     #[cfg(test)]
@@ -229,30 +243,39 @@ impl HandshakeSecret {
     }
 }
 
+/// The Master Secret, set up once as an HMAC key for the secrets derived from it.
 pub struct MasterSecret13 {
-    hash: Hash,
+    x: Expander,
+    #[cfg(test)]
     secret: Secret,
 }
 
 impl MasterSecret13 {
+    fn new(hash: Hash, secret: Secret) -> Self {
+        Self {
+            x: Expander::new(hash, &secret),
+            #[cfg(test)]
+            secret,
+        }
+    }
+
     /// (client_application_traffic_secret_0, server_application_traffic_secret_0), given
     /// Transcript-Hash(ClientHello...server Finished).
     pub fn traffic_secrets(&self, server_finished_hash: &[u8]) -> (Secret, Secret) {
-        let x = Expander::new(self.hash, &self.secret);
         (
-            x.derive_secret(b"c ap traffic", server_finished_hash),
-            x.derive_secret(b"s ap traffic", server_finished_hash),
+            self.x.derive_secret(b"c ap traffic", server_finished_hash),
+            self.x.derive_secret(b"s ap traffic", server_finished_hash),
         )
     }
 
     /// `exporter_master_secret`.
     pub fn exporter_secret(&self, server_finished_hash: &[u8]) -> Secret {
-        derive_secret(self.hash, &self.secret, b"exp master", server_finished_hash)
+        self.x.derive_secret(b"exp master", server_finished_hash)
     }
 
     /// `resumption_master_secret`, given Transcript-Hash(ClientHello...client Finished).
     pub fn resumption_secret(&self, client_finished_hash: &[u8]) -> Secret {
-        derive_secret(self.hash, &self.secret, b"res master", client_finished_hash)
+        self.x.derive_secret(b"res master", client_finished_hash)
     }
 
     #[cfg(test)]

@@ -260,8 +260,12 @@ pub(crate) fn client_hello(
         core.compatibility_ccs_sent = true;
     }
 
-    let psk = resumed.as_ref().map(|(_, psk)| psk.as_slice());
-    let handshake = EarlySecret::new(suite.hash, psk).into_handshake(&shared_secret);
+    // The Early Secret the binder was checked under, or the one without a PSK.
+    let early = match resumed {
+        Some((_, early)) => early,
+        None => EarlySecret::new(suite.hash, None),
+    };
+    let handshake = early.into_handshake(&shared_secret);
     let (client_hs, server_hs) = handshake.traffic_secrets(transcript.current_hash()?.as_ref());
     core.trace_secret("client_handshake_traffic_secret", &client_hs);
     core.trace_secret("server_handshake_traffic_secret", &server_hs);
@@ -492,7 +496,7 @@ fn find_psk(
     hello: &ClientHello,
     raw: &[u8],
     retry: Option<(&Transcript, &'static Suite13)>,
-) -> Result<Option<(Session, Vec<u8>)>, Error> {
+) -> Result<Option<(Session, EarlySecret)>, Error> {
     let Some(Extension::PreSharedKey(offered)) = hello.find(ExtensionType::PreSharedKey) else {
         return Ok(None);
     };
@@ -574,13 +578,13 @@ fn find_psk(
         }
     };
     transcript.add(truncated);
-    let binder_key = EarlySecret::new(suite.hash, Some(&session.psk)).resumption_binder_key();
+    let early = EarlySecret::new(suite.hash, Some(&session.psk));
+    let binder_key = early.resumption_binder_key();
     let expected =
         finished_verify_data(suite.hash, &binder_key, transcript.current_hash()?.as_ref());
     verify_finished(&expected, binder)
         .map_err(|_| Error::DecryptError("the PSK binder does not verify"))?;
-    let psk = session.psk.clone();
-    Ok(Some((session, psk)))
+    Ok(Some((session, early)))
 }
 
 impl State for ExpectFinished {
