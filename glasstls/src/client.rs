@@ -134,7 +134,7 @@ pub(crate) fn start(
         None if offer13 => crypto::random_bytes::<32>()?.to_vec(),
         None => Vec::new(),
     };
-    if let Some(session) = &psk_offer {
+    if let Some(PskOffer { session, .. }) = &psk_offer {
         core.trace(|| {
             Event::step(format!(
                 "offering to resume the TLS 1.3 session saved for {} (ticket, PSK with binder)",
@@ -166,8 +166,8 @@ pub(crate) fn start(
         compression_methods: vec![0],
         extensions,
     };
-    if let Some(session) = &psk_offer {
-        fill_binder(&mut hello, session, None)?;
+    if let Some(offer) = &psk_offer {
+        fill_binder(&mut hello, offer, None)?;
     }
     core.info.offered_suites = hello.cipher_suites.clone();
     core.info.offered_groups = groups;
@@ -192,7 +192,7 @@ pub(crate) fn start(
 }
 
 /// The TLS 1.3 session cached for this server, if its suite is still enabled.
-fn psk_offer(config: &ClientConfig, server_name: &ServerName<'_>) -> Option<Session> {
+fn psk_offer(config: &ClientConfig, server_name: &ServerName<'_>) -> Option<PskOffer> {
     let cache = config.session_cache.as_ref()?;
     let session = Session::decode(&cache.get(&cache_key(server_name))?).ok()?;
     let usable = session.version == ProtocolVersion::TLSv1_3
@@ -202,7 +202,18 @@ fn psk_offer(config: &ClientConfig, server_name: &ServerName<'_>) -> Option<Sess
             .enabled_suites_tls13()
             .iter()
             .any(|s| s.suite == session.cipher_suite);
-    usable.then_some(session)
+    let suite = crypto::suite13(session.cipher_suite).filter(|_| usable)?;
+    Some(PskOffer {
+        early: crate::keys13::EarlySecret::new(suite.hash, Some(&session.psk)),
+        session,
+    })
+}
+
+/// A TLS 1.3 session offered as a PSK, with the Early Secret it makes: computed once for the
+/// binder (again after a HelloRetryRequest) and, if the server takes it, the key schedule.
+pub(crate) struct PskOffer {
+    pub(crate) session: Session,
+    pub(crate) early: crate::keys13::EarlySecret,
 }
 
 /// RFC 8446 §4.2.11.2: the binder is `finished_verify_data` under the binder key, over the
@@ -210,11 +221,11 @@ fn psk_offer(config: &ClientConfig, server_name: &ServerName<'_>) -> Option<Sess
 /// came before, after a HelloRetryRequest).
 pub(crate) fn fill_binder(
     hello: &mut ClientHello,
-    session: &Session,
+    offer: &PskOffer,
     prefix: Option<&Transcript>,
 ) -> Result<(), Error> {
     let suite =
-        crypto::suite13(session.cipher_suite).ok_or(Error::Internal("PSK suite vanished"))?;
+        crypto::suite13(offer.session.cipher_suite).ok_or(Error::Internal("PSK suite vanished"))?;
     let bytes = HandshakeMessage::new(P::ClientHello(hello.clone())).to_bytes();
     let Some(Extension::PreSharedKey(offered)) = hello.extensions.last_mut() else {
         return Err(Error::Internal("pre_shared_key must be the last extension"));
@@ -231,8 +242,7 @@ pub(crate) fn fill_binder(
         }
     };
     transcript.add(truncated);
-    let binder_key =
-        crate::keys13::EarlySecret::new(suite.hash, Some(&session.psk)).resumption_binder_key();
+    let binder_key = offer.early.resumption_binder_key();
     let binder = crate::keys13::finished_verify_data(
         suite.hash,
         &binder_key,
@@ -309,7 +319,7 @@ pub(crate) struct ExpectServerHello {
     /// Set after a HelloRetryRequest: the suite it chose.
     pub(crate) retry_suite: Option<crate::wire::CipherSuite>,
     /// The TLS 1.3 session whose ticket we offer as a PSK.
-    pub(crate) psk_offer: Option<Session>,
+    pub(crate) psk_offer: Option<PskOffer>,
 }
 
 impl State for ExpectServerHello {

@@ -151,12 +151,12 @@ pub(crate) fn hello_retry(
     // RFC 8446 §4.1.4: a PSK stays only if its hash fits the suite the server chose; its
     // binder now covers the transcript so far.
     match prev.psk_offer.take() {
-        Some(session)
-            if crate::crypto::suite13(session.cipher_suite)
+        Some(offer)
+            if crate::crypto::suite13(offer.session.cipher_suite)
                 .is_some_and(|s| s.hash == suite.hash) =>
         {
-            crate::client::fill_binder(&mut hello, &session, Some(&transcript))?;
-            prev.psk_offer = Some(session);
+            crate::client::fill_binder(&mut hello, &offer, Some(&transcript))?;
+            prev.psk_offer = Some(offer);
         }
         _ => hello
             .extensions
@@ -195,11 +195,11 @@ pub(crate) fn server_hello(
     // associated with the PSK".
     let resumed = match (selected_psk, prev.psk_offer.take()) {
         (None, _) => None,
-        (Some(0), Some(session))
-            if crate::crypto::suite13(session.cipher_suite)
+        (Some(0), Some(offer))
+            if crate::crypto::suite13(offer.session.cipher_suite)
                 .is_some_and(|s| s.hash == suite.hash) =>
         {
-            Some(session)
+            Some(offer)
         }
         _ => {
             return Err(Error::IllegalParameter(
@@ -239,6 +239,11 @@ pub(crate) fn server_hello(
             )],
         )
     });
+    // The Early Secret our binder was made under, or the one without a PSK.
+    let (resumed, early) = match resumed {
+        Some(offer) => (Some(offer.session), offer.early),
+        None => (None, EarlySecret::new(suite.hash, None)),
+    };
     if let Some(session) = &resumed {
         core.info.resumed = Some(crate::session::Resumption::Ticket);
         core.info.peer_certificates = session.peer_certificates.clone();
@@ -249,8 +254,7 @@ pub(crate) fn server_hello(
             )
         });
     }
-    let psk = resumed.as_ref().map(|s| s.psk.clone());
-    let handshake = EarlySecret::new(suite.hash, psk.as_deref()).into_handshake(&shared_secret);
+    let handshake = early.into_handshake(&shared_secret);
     let (client_hs, server_hs) = handshake.traffic_secrets(transcript.current_hash()?.as_ref());
     core.trace_secret("client_handshake_traffic_secret", &client_hs);
     core.trace_secret("server_handshake_traffic_secret", &server_hs);
