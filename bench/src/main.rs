@@ -56,11 +56,13 @@ fn main() {
             bound_reps: 40,
         }
     } else {
+        // Each trial long enough (tens to hundreds of milliseconds) that one scheduling hiccup
+        // on a shared machine does not decide a median.
         Settings {
-            trials: 5,
-            handshakes: 100,
-            bulk_bytes: 32 << 20,
-            bound_reps: 100,
+            trials: 7,
+            handshakes: 300,
+            bulk_bytes: 256 << 20,
+            bound_reps: 300,
         }
     };
     // For profiling: `--only SUBSTRING` keeps the scenarios whose name contains it, and
@@ -122,12 +124,14 @@ fn main() {
         return;
     }
     let mut rows = Vec::new();
-    for scenario in peers::HANDSHAKES
-        .iter()
-        .chain(peers::RESUMPTIONS)
-        .filter(wanted)
-    {
-        rows.extend(handshake_rows(&pki, scenario, &settings, &libs));
+    for scenario in peers::HANDSHAKES.iter().filter(wanted) {
+        rows.extend(handshake_rows(&pki, scenario, settings.handshakes, &settings, &libs));
+    }
+    // Resumptions are 5-50 times faster than full handshakes: ten times the count keeps each
+    // trial long enough to time steadily.
+    for scenario in peers::RESUMPTIONS.iter().filter(wanted) {
+        let count = settings.handshakes * 10;
+        rows.extend(handshake_rows(&pki, scenario, count, &settings, &libs));
     }
     // One untimed transfer per library first: the first AVX-512-heavy seconds after the
     // handshake rows ran measurably slower (clock and cache warm-up) and skewed the first row.
@@ -181,7 +185,13 @@ fn interleaved(
         .collect()
 }
 
-fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
+fn handshake_rows(
+    pki: &peers::Pki,
+    scenario: &Scenario,
+    count: usize,
+    s: &Settings,
+    libs: &[Lib],
+) -> Vec<Row> {
     // The bound is re-measured in every trial, between the libraries, and its median kept.
     let mut bounds = (Vec::new(), Vec::new());
     let results = interleaved(s.trials, libs, |lib| {
@@ -191,8 +201,8 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
                 bounds.1.push(sv);
             }
         }
-        let times = peers::handshakes(pki, lib, scenario, s.handshakes)?;
-        let n = s.handshakes as f64;
+        let times = peers::handshakes(pki, lib, scenario, count)?;
+        let n = count as f64;
         Some((
             n / times.client.as_secs_f64(),
             n / times.server.as_secs_f64(),
