@@ -124,14 +124,12 @@ fn main() {
         return;
     }
     let mut rows = Vec::new();
-    for scenario in peers::HANDSHAKES.iter().filter(wanted) {
-        rows.extend(handshake_rows(&pki, scenario, settings.handshakes, &settings, &libs));
-    }
-    // Resumptions are 5-50 times faster than full handshakes: ten times the count keeps each
-    // trial long enough to time steadily.
-    for scenario in peers::RESUMPTIONS.iter().filter(wanted) {
-        let count = settings.handshakes * 10;
-        rows.extend(handshake_rows(&pki, scenario, count, &settings, &libs));
+    for scenario in peers::HANDSHAKES
+        .iter()
+        .chain(peers::RESUMPTIONS)
+        .filter(wanted)
+    {
+        rows.extend(handshake_rows(&pki, scenario, &settings, &libs));
     }
     // One untimed transfer per library first: the first AVX-512-heavy seconds after the
     // handshake rows ran measurably slower (clock and cache warm-up) and skewed the first row.
@@ -185,13 +183,13 @@ fn interleaved(
         .collect()
 }
 
-fn handshake_rows(
-    pki: &peers::Pki,
-    scenario: &Scenario,
-    count: usize,
-    s: &Settings,
-    libs: &[Lib],
-) -> Vec<Row> {
+fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
+    // Resumptions are 5-50 times faster than full handshakes: ten times the count keeps each
+    // trial long enough to time steadily.
+    let count = match scenario.resume {
+        peers::Resume::No => s.handshakes,
+        peers::Resume::SessionId | peers::Resume::Ticket => s.handshakes * 10,
+    };
     // The bound is re-measured in every trial, between the libraries, and its median kept.
     let mut bounds = (Vec::new(), Vec::new());
     let results = interleaved(s.trials, libs, |lib| {
