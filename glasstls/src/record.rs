@@ -276,31 +276,21 @@ impl RecordCipher {
         typ: ContentType,
         payload: &'a mut [u8],
     ) -> Result<(ContentType, &'a mut [u8]), Error> {
-        if self.tls13 {
-            return self.open_tls13(typ, payload);
-        }
-        let explicit = self.aead.explicit_nonce_len();
-        if payload.len() < explicit + Aead::TAG_LEN {
-            return Err(Error::BadRecordMac);
-        }
-        let plaintext_len = payload.len() - explicit - Aead::TAG_LEN;
-        let (explicit_nonce, sealed) = payload
-            .split_at_mut_checked(explicit)
+        let opening = self.opening(typ, payload)?;
+        let sealed = payload
+            .get_mut(opening.explicit..)
             .ok_or(Error::BadRecordMac)?;
-        let mut nonce = self.nonce();
-        if let Some(tail) = nonce.get_mut(12 - explicit..) {
-            tail.copy_from_slice(explicit_nonce);
-        }
-        let aad = self.aad(typ, plaintext_len);
         let plaintext = self
             .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), sealed)
+            .open_in_place(
+                Nonce::assume_unique_for_key(opening.nonce),
+                Aad::from(opening.aad()),
+                sealed,
+            )
             .map_err(|_| Error::BadRecordMac)?;
-        if plaintext.len() > MAX_PLAINTEXT {
-            return Err(Error::RecordOverflow);
-        }
+        let (inner, len) = self.content(typ, plaintext)?;
         self.next_seq()?;
-        Ok((typ, plaintext))
+        Ok((inner, plaintext.get_mut(..len).unwrap_or_default()))
     }
 
     /// Like `open`, but decrypts into `dst` instead of in place, so that application data
@@ -315,12 +305,33 @@ impl RecordCipher {
         payload: &[u8],
         dst: &mut [u8],
     ) -> Result<(ContentType, usize), Error> {
-        let explicit = if self.tls13 {
-            0
-        } else {
-            self.aead.explicit_nonce_len()
-        };
+        let opening = self.opening(typ, payload)?;
+        let (ciphertext, tag) = payload
+            .get(opening.explicit..)
+            .and_then(|rest| rest.split_at_checked(rest.len().checked_sub(Aead::TAG_LEN)?))
+            .ok_or(Error::BadRecordMac)?;
+        let dst = dst
+            .get_mut(..ciphertext.len())
+            .ok_or(Error::Internal("plaintext buffer too small"))?;
+        self.key
+            .open_separate_gather(
+                Nonce::assume_unique_for_key(opening.nonce),
+                Aad::from(opening.aad()),
+                ciphertext,
+                tag,
+                dst,
+            )
+            .map_err(|_| Error::BadRecordMac)?;
+        let (inner, len) = self.content(typ, dst)?;
+        self.next_seq()?;
+        Ok((inner, len))
+    }
+
+    /// What opening `payload` takes, checked before any decryption: where the ciphertext
+    /// starts, the nonce and the additional data.
+    fn opening(&self, typ: ContentType, payload: &[u8]) -> Result<Opening, Error> {
         if self.tls13 {
+            // RFC 8446 §5.2: encrypted records are application_data on the outside.
             if typ != ContentType::ApplicationData {
                 return Err(Error::UnexpectedMessage {
                     expected: "an encrypted record",
@@ -331,107 +342,79 @@ impl RecordCipher {
                 return Err(Error::RecordOverflow);
             }
         }
+        let explicit = if self.tls13 {
+            0
+        } else {
+            self.aead.explicit_nonce_len()
+        };
         if payload.len() < explicit + Aead::TAG_LEN + usize::from(self.tls13) {
             return Err(Error::BadRecordMac);
         }
-        let (explicit_nonce, rest) = payload
-            .split_at_checked(explicit)
-            .ok_or(Error::BadRecordMac)?;
-        let (ciphertext, tag) = rest
-            .split_at_checked(rest.len() - Aead::TAG_LEN)
-            .ok_or(Error::BadRecordMac)?;
         let mut nonce = self.nonce();
-        if let Some(tail) = nonce.get_mut(12 - explicit..) {
+        if let (Some(tail), Some(explicit_nonce)) =
+            (nonce.get_mut(12 - explicit..), payload.get(..explicit))
+        {
             tail.copy_from_slice(explicit_nonce);
         }
-        let aad = if self.tls13 {
+        let (aad, aad_len) = if self.tls13 {
+            // RFC 8446 §5.2: additional_data = TLSCiphertext.opaque_type ||
+            // legacy_record_version || length.
             let mut aad = [0u8; 13];
             aad[0] = ContentType::ApplicationData.0;
             aad[1..3].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
             aad[3..5].copy_from_slice(&(payload.len() as u16).to_be_bytes());
             (aad, HEADER_LEN)
         } else {
-            (self.aad(typ, ciphertext.len()), 13)
+            let plaintext_len = payload.len() - explicit - Aead::TAG_LEN;
+            (self.aad(typ, plaintext_len), 13)
         };
-        let dst = dst
-            .get_mut(..ciphertext.len())
-            .ok_or(Error::Internal("plaintext buffer too small"))?;
-        self.key
-            .open_separate_gather(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
-                ciphertext,
-                tag,
-                dst,
-            )
-            .map_err(|_| Error::BadRecordMac)?;
+        Ok(Opening {
+            explicit,
+            nonce,
+            aad,
+            aad_len,
+        })
+    }
+
+    /// The content type and content length of a decrypted record: in TLS 1.3 the inner type
+    /// and padding are stripped (RFC 8446 §5.4); in both, the plaintext limit holds.
+    fn content(&self, typ: ContentType, plaintext: &[u8]) -> Result<(ContentType, usize), Error> {
         let (inner, len) = if self.tls13 {
-            // RFC 8446 §5.4: the last non-zero byte is the real content type.
-            let Some(type_at) = dst.iter().rposition(|b| *b != 0) else {
+            // RFC 8446 §5.4: "If a receiving implementation does not find a non-zero octet in
+            // the cleartext, it MUST terminate the connection with an "unexpected_message"
+            // alert."
+            let Some(type_at) = plaintext.iter().rposition(|b| *b != 0) else {
                 return Err(Error::UnexpectedMessage {
                     expected: "a content type",
                     got: "an all-zero record".into(),
                 });
             };
-            (
-                ContentType(dst.get(type_at).copied().unwrap_or_default()),
-                type_at,
-            )
+            let inner = ContentType(plaintext.get(type_at).copied().unwrap_or_default());
+            (inner, type_at)
         } else {
-            (typ, dst.len())
+            (typ, plaintext.len())
         };
+        // RFC 5246 §6.2.3: at most 2^14 bytes of plaintext; RFC 8446 §5.4: "The length MUST
+        // NOT exceed 2^14 + 1" for TLSInnerPlaintext.
         if len > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow);
         }
-        self.next_seq()?;
         Ok((inner, len))
     }
+}
 
-    /// RFC 8446 §5.2 and §5.4: decrypt, then strip the zero padding; the last non-zero byte is
-    /// the real content type.
-    fn open_tls13<'a>(
-        &mut self,
-        typ: ContentType,
-        payload: &'a mut [u8],
-    ) -> Result<(ContentType, &'a mut [u8]), Error> {
-        // RFC 8446 §5.2: encrypted records are application_data on the outside.
-        if typ != ContentType::ApplicationData {
-            return Err(Error::UnexpectedMessage {
-                expected: "an encrypted record",
-                got: format!("a plaintext {typ} record"),
-            });
-        }
-        if payload.len() > MAX_CIPHERTEXT_TLS13 {
-            return Err(Error::RecordOverflow);
-        }
-        if payload.len() < Aead::TAG_LEN + 1 {
-            return Err(Error::BadRecordMac);
-        }
-        let mut aad = [0u8; HEADER_LEN];
-        aad[0] = ContentType::ApplicationData.0;
-        aad[1..3].copy_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
-        aad[3..].copy_from_slice(&(payload.len() as u16).to_be_bytes());
-        let nonce = self.nonce();
-        let inner = self
-            .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), payload)
-            .map_err(|_| Error::BadRecordMac)?;
-        self.next_seq()?;
-        // RFC 8446 §5.4: "If a receiving implementation does not find a non-zero octet in the
-        // cleartext, it MUST terminate the connection with an "unexpected_message" alert."
-        let Some(type_at) = inner.iter().rposition(|b| *b != 0) else {
-            return Err(Error::UnexpectedMessage {
-                expected: "a content type",
-                got: "an all-zero record".into(),
-            });
-        };
-        let (content, rest) = inner.split_at_mut(type_at);
-        let inner_type = ContentType(rest.first().copied().unwrap_or_default());
-        // RFC 8446 §5.4: "The length MUST NOT exceed 2^14 + 1" for TLSInnerPlaintext.
-        if content.len() > MAX_PLAINTEXT {
-            return Err(Error::RecordOverflow);
-        }
-        Ok((inner_type, content))
+/// Nonce and additional data for opening one record (`RecordCipher::opening`).
+struct Opening {
+    /// Bytes of explicit nonce before the ciphertext (TLS 1.2 GCM).
+    explicit: usize,
+    nonce: [u8; 12],
+    aad: [u8; 13],
+    aad_len: usize,
+}
+
+impl Opening {
+    fn aad(&self) -> &[u8] {
+        self.aad.get(..self.aad_len).unwrap_or_default()
     }
 }
 
