@@ -3,7 +3,7 @@
 use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
 use glasstls_cli::pki::{Ca, KeyKind, Leaf};
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode, SslVersion};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -270,8 +270,13 @@ impl Pki {
 
 /// One side of an in-memory connection.
 pub trait Endpoint {
-    /// TLS bytes to send to the peer.
-    fn take_tls(&mut self) -> Vec<u8>;
+    /// The TLS bytes to send to the peer, each library's cheapest way: glasstls lends its
+    /// output queue; rustls copies its records out with `write_tls` into `wire` (the
+    /// harness's buffer, reused); OpenSSL's memory BIO has already copied them and is swapped
+    /// with `wire`.
+    fn pending_tls<'a>(&'a mut self, wire: &'a mut Vec<u8>) -> &'a [u8];
+    /// The bytes `pending_tls` returned were delivered.
+    fn sent_tls(&mut self);
     /// TLS bytes from the peer; any plaintext is read and counted.
     fn give_tls(&mut self, data: &[u8]);
     fn handshaking(&self) -> bool;
@@ -290,14 +295,18 @@ struct Glass {
 }
 
 thread_local! {
-    /// Where endpoints put the plaintext they read: the harness's buffer, outside what the
-    /// memory rows count.
+    /// Where OpenSSL, which has no way to lend its plaintext, copies what it reads: the
+    /// harness's buffer, outside what the memory rows count.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 64 * 1024]);
 }
 
 impl Endpoint for Glass {
-    fn take_tls(&mut self) -> Vec<u8> {
-        self.conn.take_outgoing()
+    fn pending_tls<'a>(&'a mut self, _: &'a mut Vec<u8>) -> &'a [u8] {
+        self.conn.outgoing_tls()
+    }
+    fn sent_tls(&mut self) {
+        let n = self.conn.outgoing_tls().len();
+        self.conn.consume_outgoing(n);
     }
     fn give_tls(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
@@ -309,15 +318,10 @@ impl Endpoint for Glass {
                     self.conn.info().offered_suites
                 );
             }
-            SCRATCH.with_borrow_mut(|buf| {
-                loop {
-                    let n = self.conn.recv(buf);
-                    if n == 0 {
-                        break;
-                    }
-                    self.received += n;
-                }
-            });
+            // The application reads the plaintext where the connection holds it.
+            let n = self.conn.received().len();
+            self.conn.consume_received(n);
+            self.received += n;
         }
     }
     fn handshaking(&self) -> bool {
@@ -342,25 +346,30 @@ struct Rust {
 }
 
 impl Endpoint for Rust {
-    fn take_tls(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
+    fn pending_tls<'a>(&'a mut self, wire: &'a mut Vec<u8>) -> &'a [u8] {
+        wire.clear();
         while self.conn.wants_write() {
-            self.conn.write_tls(&mut out).expect("rustls write_tls");
+            self.conn.write_tls(wire).expect("rustls write_tls");
         }
-        out
+        wire
     }
+    fn sent_tls(&mut self) {}
     fn give_tls(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
             self.conn.read_tls(&mut data).expect("rustls read_tls");
             self.conn.process_new_packets().expect("rustls refused");
-            SCRATCH.with_borrow_mut(|buf| {
-                loop {
-                    match self.conn.reader().read(buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => self.received += n,
+            // As for glasstls: the plaintext is read where rustls holds it (`BufRead`).
+            let mut reader = self.conn.reader();
+            loop {
+                match reader.fill_buf() {
+                    Ok([]) | Err(_) => break,
+                    Ok(chunk) => {
+                        let n = chunk.len();
+                        reader.consume(n);
+                        self.received += n;
                     }
                 }
-            });
+            }
         }
     }
     fn handshaking(&self) -> bool {
@@ -434,10 +443,13 @@ impl Ossl {
 }
 
 impl Endpoint for Ossl {
-    fn take_tls(&mut self) -> Vec<u8> {
+    fn pending_tls<'a>(&'a mut self, wire: &'a mut Vec<u8>) -> &'a [u8] {
         self.step();
-        std::mem::take(&mut self.stream.get_mut().output)
+        wire.clear();
+        std::mem::swap(wire, &mut self.stream.get_mut().output);
+        wire
     }
+    fn sent_tls(&mut self) {}
     fn give_tls(&mut self, data: &[u8]) {
         self.stream.get_mut().input.extend_from_slice(data);
         self.step();
@@ -700,33 +712,46 @@ fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Room for any flight or record in the harness's transport buffer, so that it never grows
+/// while something is counted.
+const WIRE_CAPACITY: usize = 64 * 1024;
+
 /// Runs a handshake (and the flights after it, such as TLS 1.3 tickets) to quiescence.
 fn drive(
     client: &mut dyn Endpoint,
     server: &mut dyn Endpoint,
     t: &mut Times,
+    wire: &mut Vec<u8>,
     mut sample: impl FnMut(),
 ) {
     for _ in 0..64 {
-        let to_server = timed(&mut t.client, || client.take_tls());
-        if !to_server.is_empty() {
-            timed(&mut t.server, || server.give_tls(&to_server));
-        }
+        let to_server = flight(client, &mut t.client, server, &mut t.server, wire);
         sample();
-        let to_client = timed(&mut t.server, || server.take_tls());
-        if !to_client.is_empty() {
-            timed(&mut t.client, || client.give_tls(&to_client));
-        }
+        let to_client = flight(server, &mut t.server, client, &mut t.client, wire);
         sample();
-        if to_server.is_empty()
-            && to_client.is_empty()
-            && !client.handshaking()
-            && !server.handshaking()
-        {
+        if !to_server && !to_client && !client.handshaking() && !server.handshaking() {
             return;
         }
     }
     panic!("the handshake did not finish");
+}
+
+/// Delivers what `from` has to send to `to`, timing each side's part; whether there was any.
+fn flight(
+    from: &mut dyn Endpoint,
+    from_time: &mut Duration,
+    to: &mut dyn Endpoint,
+    to_time: &mut Duration,
+    wire: &mut Vec<u8>,
+) -> bool {
+    let (sender, buffer) = (&mut *from, &mut *wire);
+    let bytes = timed(from_time, move || sender.pending_tls(buffer));
+    if bytes.is_empty() {
+        return false;
+    }
+    timed(to_time, || to.give_tls(bytes));
+    timed(from_time, || from.sent_tls());
+    true
 }
 
 /// `n` handshakes; for resumption scenarios one untimed full handshake comes first and every
@@ -734,19 +759,21 @@ fn drive(
 pub fn handshakes(pki: &Pki, lib: Lib, s: &Scenario, n: usize) -> Option<Times> {
     let c = configs(pki, lib, s)?;
     let mut t = Times::default();
+    let mut wire = Vec::with_capacity(WIRE_CAPACITY);
     if s.resume != Resume::No {
         let (mut client, mut server) = (new_client(&c), new_server(&c));
         drive(
             client.as_mut(),
             server.as_mut(),
             &mut Times::default(),
+            &mut wire,
             || {},
         );
     }
     for _ in 0..n {
         let mut client = timed(&mut t.client, || new_client(&c));
         let mut server = timed(&mut t.server, || new_server(&c));
-        drive(client.as_mut(), server.as_mut(), &mut t, || {});
+        drive(client.as_mut(), server.as_mut(), &mut t, &mut wire, || {});
         assert_eq!(
             client.resumed(),
             s.resume != Resume::No,
@@ -759,14 +786,19 @@ pub fn handshakes(pki: &Pki, lib: Lib, s: &Scenario, n: usize) -> Option<Times> 
     Some(t)
 }
 
-/// Client → server transfer of `bytes` in 16 KiB writes: (sender time, receiver time).
+/// Client → server transfer of `bytes` in 16 KiB writes: (sender time, receiver time). Each
+/// write is delivered before the next, and each side is timed once per write: its clock reads
+/// (about 0.1 µs a pair here) are in every row, and `bound::aead` times each record the same
+/// way.
 pub fn bulk(pki: &Pki, lib: Lib, s: &Scenario, bytes: usize) -> Option<(Duration, Duration)> {
     let c = configs(pki, lib, s)?;
     let (mut client, mut server) = (new_client(&c), new_server(&c));
+    let mut wire = Vec::with_capacity(WIRE_CAPACITY);
     drive(
         client.as_mut(),
         server.as_mut(),
         &mut Times::default(),
+        &mut wire,
         || {},
     );
     let chunk = vec![0x5au8; 16 * 1024];
@@ -774,14 +806,18 @@ pub fn bulk(pki: &Pki, lib: Lib, s: &Scenario, bytes: usize) -> Option<(Duration
     let mut received = 0;
     let mut sent = 0;
     while sent < bytes {
-        let tls = timed(&mut send, || {
-            client.send(&chunk);
-            client.take_tls()
+        let (sender, buffer, chunk) = (client.as_mut(), &mut wire, &chunk);
+        let tls = timed(&mut send, move || {
+            // What the previous write put on the wire is released here, in the sender's time.
+            sender.sent_tls();
+            sender.send(chunk);
+            sender.pending_tls(buffer)
         });
         sent += chunk.len();
-        timed(&mut receive, || server.give_tls(&tls));
+        timed(&mut receive, || server.give_tls(tls));
         received += server.take_received();
     }
+    timed(&mut send, || client.sent_tls());
     assert_eq!(received, sent, "{lib:?} {}: bytes lost", s.name);
     Some((send, receive))
 }
@@ -809,7 +845,9 @@ pub fn memory(
         return None;
     }
     let c = configs(pki, lib, s)?;
-    let run = |keep_client: bool| {
+    // The harness's transport buffer, outside what is counted.
+    let mut wire = Vec::with_capacity(WIRE_CAPACITY);
+    let mut run = |keep_client: bool| {
         let base = live(alloc);
         let mut peak = 0;
         let (mut client, mut server) = (new_client(&c), new_server(&c));
@@ -817,6 +855,7 @@ pub fn memory(
             client.as_mut(),
             server.as_mut(),
             &mut Times::default(),
+            &mut wire,
             || peak = peak.max(live(alloc) - base),
         );
         if keep_client {

@@ -5,6 +5,7 @@
 //! `process_new_packets`, write out `outgoing_tls` and `consume_outgoing`, read plaintext with
 //! `recv`. Repeat. Nothing here blocks, reads a clock or touches a socket.
 
+use crate::buffer::Buffer;
 use crate::config::{ClientConfig, ServerConfig};
 use crate::crypto::{Hash, Suite};
 use crate::error::Error;
@@ -67,66 +68,18 @@ enum Opened {
     Other(ContentType, Vec<u8>),
 }
 
-/// Received application data waiting for the application: `buf[start..end]`. The buffer keeps
-/// its length (bytes already initialised) when emptied, so decrypting the next record into it
-/// needs no zero-fill; it grows only past its high-water mark, which `PLAINTEXT_IN_LIMIT`
-/// bounds (one record past it).
-#[derive(Default)]
-struct Received {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl Received {
-    fn len(&self) -> usize {
-        self.end - self.start
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or_default()
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start += n.min(self.len());
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    /// `n` writable bytes after the data, for `commit` to claim what is used of them.
-    fn spare(&mut self, n: usize) -> &mut [u8] {
-        if self.buf.len() < self.end + n && self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.buf.len() < self.end + n {
-            self.buf.resize(self.end + n, 0);
-        }
-        self.buf.get_mut(self.end..self.end + n).unwrap_or_default()
-    }
-
-    fn commit(&mut self, n: usize) {
-        self.end = (self.end + n).min(self.buf.len());
-    }
-
-    fn extend_from_slice(&mut self, data: &[u8]) {
-        self.spare(data.len()).copy_from_slice(data);
-        self.commit(data.len());
-    }
-}
-
 /// Everything the handshake states may touch.
 pub(crate) struct Core {
     pub side: Side,
     pub now: UnixTime,
     pub encrypter: Option<RecordCipher>,
     pub decrypter: Option<RecordCipher>,
-    out: Vec<u8>,
+    /// TLS bytes waiting for the transport.
+    out: Buffer,
     handshake_buf: Vec<u8>,
-    received: Received,
+    /// Application data waiting for the application; `PLAINTEXT_IN_LIMIT` bounds it (one
+    /// record past it).
+    received: Buffer,
     /// A record `read_tls` decrypted that is not application data (a TLS 1.3 post-handshake
     /// message or alert), or is empty: `process_new_packets` hands it on before anything else.
     opened_ahead: Option<(ContentType, Vec<u8>)>,
@@ -344,17 +297,36 @@ impl Connection {
         Ok(())
     }
 
-    /// TLS bytes waiting to be written to the transport.
+    /// TLS bytes waiting to be written to the transport, lent rather than copied;
+    /// [`Connection::consume_outgoing`] says how many were written. Draining this way lets
+    /// the connection seal the next records into the same space: no allocation or zero-fill
+    /// per record.
     pub fn outgoing_tls(&self) -> &[u8] {
-        &self.core.out
+        self.core.out.as_slice()
     }
 
     pub fn consume_outgoing(&mut self, n: usize) {
-        self.core.out.drain(..n.min(self.core.out.len()));
+        self.core.out.consume(n);
+        // Handshake flights are one-off and can be large (a certificate chain); once written,
+        // their space is not kept for the traffic that follows.
+        if !self.core.traffic {
+            self.core.out.release_if_empty();
+        }
     }
 
+    /// The TLS bytes waiting to be written, as an owned vector (the queue's space goes with
+    /// them, so the next records are written into fresh space).
     pub fn take_outgoing(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.core.out)
+        self.core.out.take()
+    }
+
+    /// Frees the space the connection keeps for the next records and plaintext, where nothing
+    /// is waiting in it: for a server holding many idle connections. The next record sent or
+    /// received allocates it again.
+    pub fn release_buffers(&mut self) {
+        self.core.out.release_if_empty();
+        self.core.received.release_if_empty();
+        self.deframer.release_if_empty();
     }
 
     /// Queues application data. Before the handshake completes it is held and sent right after
@@ -464,9 +436,9 @@ impl Core {
             now: UnixTime::since_unix_epoch(std::time::Duration::ZERO),
             encrypter: None,
             decrypter: None,
-            out: Vec::new(),
+            out: Buffer::default(),
             handshake_buf: Vec::new(),
-            received: Received::default(),
+            received: Buffer::default(),
             opened_ahead: None,
             early_plaintext: Vec::new(),
             traffic: false,
@@ -516,7 +488,7 @@ impl Core {
         e
     }
 
-    pub(crate) fn out_mut(&mut self) -> &mut Vec<u8> {
+    pub(crate) fn out_mut(&mut self) -> &mut Buffer {
         &mut self.out
     }
 
@@ -1228,5 +1200,56 @@ mod tests {
             assert!(!c.is_handshaking() && !s.is_handshaking());
             assert_eq!(c.info().peer_certificates.len(), 201);
         }
+    }
+
+    /// Records sealed into space that earlier, longer records left behind: every byte of the
+    /// new record must be written, or the peer refuses it (or reads stale bytes).
+    #[test]
+    fn records_sealed_over_reused_output_space_open_exactly() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let mut expected = Vec::new();
+            let mut got = Vec::new();
+            for (i, len) in [40_000usize, 3, 16_384, 0, 1, 20_000, 17]
+                .into_iter()
+                .enumerate()
+            {
+                let data: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
+                c.send(&data).unwrap();
+                expected.extend_from_slice(&data);
+                // Drain the way a socket writer does: in pieces, through the lent slice.
+                while !c.outgoing_tls().is_empty() {
+                    let piece = c.outgoing_tls().len().min(7_000);
+                    let bytes = c.outgoing_tls()[..piece].to_vec();
+                    c.consume_outgoing(piece);
+                    deliver(&mut s, &bytes).unwrap();
+                    got.extend_from_slice(s.received());
+                    let n = s.received().len();
+                    s.consume_received(n);
+                }
+            }
+            assert_eq!(got, expected, "tls12: {tls12}");
+        }
+    }
+
+    #[test]
+    fn idle_buffers_can_be_released_and_come_back_on_use() {
+        let (mut c, mut s) = connected(false, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+        c.send(&[7; 30_000]).unwrap();
+        let wire = c.outgoing_tls().to_vec();
+        c.consume_outgoing(wire.len());
+        deliver(&mut s, &wire).unwrap();
+        assert_eq!(s.plaintext_available(), 30_000);
+        // Unread plaintext is kept through a release.
+        s.release_buffers();
+        assert_eq!(s.plaintext_available(), 30_000);
+        s.consume_received(30_000);
+        c.release_buffers();
+        s.release_buffers();
+        assert_eq!(c.core.out.capacity(), 0);
+        assert_eq!(s.core.received.capacity(), 0);
+        c.send(b"again").unwrap();
+        deliver(&mut s, &c.take_outgoing()).unwrap();
+        assert_eq!(s.received(), b"again");
     }
 }

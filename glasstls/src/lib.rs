@@ -26,6 +26,7 @@
 #![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::indexing_slicing))]
 
+mod buffer;
 mod client;
 mod client13;
 pub mod config;

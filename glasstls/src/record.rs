@@ -50,6 +50,14 @@ impl Deframer {
         self.buf.len() - self.used
     }
 
+    /// Frees the buffer if no bytes are waiting in it.
+    pub fn release_if_empty(&mut self) {
+        if self.buffered() == 0 {
+            self.buf = Vec::new();
+            self.used = 0;
+        }
+    }
+
     /// The next whole record, if one has arrived. `encrypted` raises the allowed length.
     pub fn next_record(&mut self, encrypted: bool) -> Result<Option<RecordHeader>, Error> {
         let avail = self.buf.get(self.used..).unwrap_or_default();
@@ -185,12 +193,12 @@ impl RecordCipher {
     }
 
     /// Appends one protected record holding `plaintext` (at most 2^14 bytes) to `out`,
-    /// encrypting in place in the output buffer.
+    /// encrypting from `plaintext` straight into the output.
     pub fn seal(
         &mut self,
         typ: ContentType,
         plaintext: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut impl Sink,
     ) -> Result<(), Error> {
         self.seal_padded(typ, plaintext, 0, out)
     }
@@ -202,7 +210,7 @@ impl RecordCipher {
         typ: ContentType,
         plaintext: &[u8],
         padding: usize,
-        out: &mut Vec<u8>,
+        out: &mut impl Sink,
     ) -> Result<(), Error> {
         if padding > 0 && (!self.tls13 || plaintext.len() + 1 + padding > MAX_PLAINTEXT + 1) {
             return Err(Error::General(
@@ -245,19 +253,20 @@ impl RecordCipher {
             (self.aad(typ, plaintext.len()), 13)
         };
         let nonce = self.nonce();
-        out.reserve(HEADER_LEN + len);
-        out.extend_from_slice(&header);
-        out.extend_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
-        // Encrypt from the caller's buffer straight into the output: no copy of the plaintext
-        // (safe Rust zero-fills the space first, which costs less than a copy).
-        let body_at = out.len();
-        out.resize(body_at + plaintext.len() + extra.len() + Aead::TAG_LEN, 0);
-        let (ciphertext, extra_and_tag) = out
-            .get_mut(body_at..)
-            .and_then(|body| body.split_at_mut_checked(plaintext.len()))
-            .ok_or(Error::Internal("record body out of range"))?;
-        self.key
-            .seal_out_of_place_scatter(
+        let key = &self.key;
+        out.append(HEADER_LEN + len, |record| {
+            let (head, body) = record
+                .split_at_mut_checked(HEADER_LEN + explicit)
+                .ok_or(Error::Internal("record header out of range"))?;
+            let (header_dst, explicit_dst) = head
+                .split_at_mut_checked(HEADER_LEN)
+                .ok_or(Error::Internal("record header out of range"))?;
+            header_dst.copy_from_slice(&header);
+            explicit_dst.copy_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
+            let (ciphertext, extra_and_tag) = body
+                .split_at_mut_checked(plaintext.len())
+                .ok_or(Error::Internal("record body out of range"))?;
+            key.seal_out_of_place_scatter(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
                 plaintext,
@@ -265,7 +274,8 @@ impl RecordCipher {
                 extra,
                 extra_and_tag,
             )
-            .map_err(|_| Error::Internal("encryption failed"))?;
+            .map_err(|_| Error::Internal("encryption failed"))
+        })?;
         self.next_seq()
     }
 
@@ -418,12 +428,41 @@ impl Opening {
     }
 }
 
+/// Where records are written: space is claimed, filled, and kept only if filling succeeds.
+/// A `Vec<u8>` grows (zero-filling the new space first, as safe Rust must); the connection's
+/// own output queue reuses space it has already initialised.
+pub trait Sink {
+    /// Offers `n` bytes at the end to `fill`; they are appended if it succeeds, and nothing
+    /// is if it fails.
+    fn append(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error>;
+}
+
+impl Sink for Vec<u8> {
+    fn append(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let at = self.len();
+        self.resize(at + n, 0);
+        let filled = fill(self.get_mut(at..).unwrap_or_default());
+        if filled.is_err() {
+            self.truncate(at);
+        }
+        filled
+    }
+}
+
 /// Appends `payload` to `out` as records of at most 2^14 bytes, protected when `cipher` is set.
 pub fn write_records(
     cipher: Option<&mut RecordCipher>,
     typ: ContentType,
     payload: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut impl Sink,
 ) -> Result<(), Error> {
     match cipher {
         Some(cipher) => {
@@ -433,10 +472,16 @@ pub fn write_records(
         }
         None => {
             for chunk in payload.chunks(MAX_PLAINTEXT) {
-                out.push(typ.0);
-                out.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
-                out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-                out.extend_from_slice(chunk);
+                out.append(HEADER_LEN + chunk.len(), |record| {
+                    let (header, body) = record
+                        .split_at_mut_checked(HEADER_LEN)
+                        .ok_or(Error::Internal("record header out of range"))?;
+                    let [v0, v1] = ProtocolVersion::TLSv1_2.0.to_be_bytes();
+                    let [l0, l1] = (chunk.len() as u16).to_be_bytes();
+                    header.copy_from_slice(&[typ.0, v0, v1, l0, l1]);
+                    body.copy_from_slice(chunk);
+                    Ok(())
+                })?;
             }
         }
     }
