@@ -29,17 +29,61 @@
 
 use crate::crypto::{Aead, Hash};
 use aws_lc_rs::hmac;
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
-/// A secret of the hash's length, zeroized when dropped.
-pub type Secret = Zeroizing<Vec<u8>>;
+/// The longest output of the key schedule: a SHA-384 secret. Keys (at most 32 bytes) and IVs
+/// (12) fit too.
+pub const MAX_SECRET: usize = 48;
+
+/// A secret, key or IV of the key schedule: held inline (a handshake derives some thirty of
+/// them, none of which needs the heap) and zeroized when dropped.
+#[derive(Clone)]
+pub struct Secret {
+    bytes: [u8; MAX_SECRET],
+    len: usize,
+}
+
+impl Secret {
+    /// The first `MAX_SECRET` bytes of `bytes` (every caller gives fewer).
+    pub fn new(bytes: &[u8]) -> Self {
+        let mut secret = Self {
+            bytes: [0; MAX_SECRET],
+            len: bytes.len().min(MAX_SECRET),
+        };
+        secret
+            .bytes
+            .iter_mut()
+            .zip(bytes)
+            .for_each(|(dst, src)| *dst = *src);
+        secret
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} bytes)", self.len)
+    }
+}
 
 /// HKDF-Extract(salt, IKM).
 pub fn extract(hash: Hash, salt: &[u8], ikm: &[u8]) -> Secret {
     // HKDF-Extract is HMAC(salt, IKM) (RFC 5869 §2.2); aws-lc-rs keeps its PRK opaque, so we
     // take the HMAC directly to hold the secret as bytes.
     let key = hmac::Key::new(hash.hmac(), salt);
-    Zeroizing::new(hmac::sign(&key, ikm).as_ref().to_vec())
+    Secret::new(hmac::sign(&key, ikm).as_ref())
 }
 
 /// A secret ready for several HKDF-Expand-Label calls: its HMAC key is set up once (RFC 5869
@@ -65,26 +109,45 @@ impl Expander {
     /// ```
     /// and RFC 5869 §2.3: `T(i) = HMAC-Hash(PRK, T(i-1) | info | i)`, OKM = the first L octets.
     pub fn expand_label(&self, label: &[u8], context: &[u8], len: usize) -> Secret {
-        let mut info = Vec::with_capacity(4 + 6 + label.len() + context.len());
-        info.extend_from_slice(&(len as u16).to_be_bytes());
-        info.push((6 + label.len()) as u8);
-        info.extend_from_slice(b"tls13 ");
-        info.extend_from_slice(label);
-        info.push(context.len() as u8);
-        info.extend_from_slice(context);
-        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        // The HkdfLabel is built on the stack: labels and contexts are at most 255 bytes.
+        let len = len.min(MAX_SECRET);
+        let mut info = [0u8; 2 + 1 + 255 + 1 + 255 + 1];
+        let mut at = 0;
+        for piece in [
+            &(len as u16).to_be_bytes()[..],
+            &[(6 + label.len()) as u8],
+            b"tls13 ",
+            label,
+            &[context.len() as u8],
+            context,
+        ] {
+            for (dst, src) in info.iter_mut().skip(at).zip(piece) {
+                *dst = *src;
+            }
+            at = (at + piece.len()).min(info.len() - 1);
+        }
+        let mut out = Secret::new(&[]);
         let mut previous: Option<hmac::Tag> = None;
         let mut counter = 1u8;
-        while out.len() < len {
+        while out.len < len {
             let mut ctx = hmac::Context::with_key(&self.key);
             if let Some(t) = &previous {
                 ctx.update(t.as_ref());
             }
-            ctx.update(&info);
-            ctx.update(&[counter]);
+            if let Some(last) = info.get_mut(at) {
+                *last = counter;
+            }
+            ctx.update(info.get(..at + 1).unwrap_or_default());
             let t = ctx.sign();
-            let take = (len - out.len()).min(t.as_ref().len());
-            out.extend_from_slice(t.as_ref().get(..take).unwrap_or_default());
+            for byte in t.as_ref() {
+                if out.len == len {
+                    break;
+                }
+                if let Some(dst) = out.bytes.get_mut(out.len) {
+                    *dst = *byte;
+                }
+                out.len += 1;
+            }
             previous = Some(t);
             counter = counter.wrapping_add(1);
         }
@@ -171,7 +234,7 @@ impl EarlySecret {
             }
             None => Self {
                 hash,
-                secret: Zeroizing::new(constants(hash).no_psk_early_secret.clone()),
+                secret: Secret::new(&constants(hash).no_psk_early_secret),
                 x: None,
             },
         }
@@ -193,7 +256,7 @@ impl EarlySecret {
     pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
         let salt = match &self.x {
             Some(x) => x.derive_secret(b"derived", empty_hash(self.hash)),
-            None => Zeroizing::new(constants(self.hash).no_psk_derived.clone()),
+            None => Secret::new(&constants(self.hash).no_psk_derived),
         };
         HandshakeSecret::new(self.hash, extract(self.hash, &salt, shared_secret))
     }
@@ -354,6 +417,37 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+
+    /// Our HkdfLabel and block chaining against aws-lc-rs's own HKDF-Expand, for every length
+    /// up to `MAX_SECRET` (past one SHA-256 block) and contexts of every size class.
+    #[test]
+    fn expand_label_matches_hkdf_expand() {
+        use aws_lc_rs::hkdf;
+        struct Len(usize);
+        impl hkdf::KeyType for Len {
+            fn len(&self) -> usize {
+                self.0
+            }
+        }
+        let secret = [0x5a; 32];
+        let x = Expander::new(Hash::Sha256, &secret);
+        let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &secret);
+        for context in [&[][..], &[1; 32], &[2; 255]] {
+            for len in 1..=MAX_SECRET {
+                let mut info = (len as u16).to_be_bytes().to_vec();
+                info.push(6 + 5);
+                info.extend_from_slice(b"tls13 label");
+                info.push(context.len() as u8);
+                info.extend_from_slice(context);
+                let mut expected = vec![0; len];
+                prk.expand(&[&info], Len(len))
+                    .unwrap()
+                    .fill(&mut expected)
+                    .unwrap();
+                assert_eq!(*x.expand_label(b"label", context, len), expected, "{len}");
+            }
+        }
     }
 
     /// RFC 8448 §3, "Simple 1-RTT Handshake", every stage of the schedule.
