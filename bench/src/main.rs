@@ -56,13 +56,15 @@ fn main() {
             bound_reps: 40,
         }
     } else {
-        // Each trial long enough (tens to hundreds of milliseconds) that one scheduling hiccup
-        // on a shared machine does not decide a median.
+        // Many short trials, the libraries taking turns: this machine's speed drifts by tens
+        // of percent over seconds (other tenants), so libraries measured close together in
+        // time compare better, and a median over 21 trials shrugs off the slow stretches.
+        // Each trial stays long enough (tens of milliseconds) to time steadily.
         Settings {
-            trials: 7,
-            handshakes: 300,
-            bulk_bytes: 256 << 20,
-            bound_reps: 300,
+            trials: 21,
+            handshakes: 100,
+            bulk_bytes: 96 << 20,
+            bound_reps: 100,
         }
     };
     // For profiling: `--only SUBSTRING` keeps the scenarios whose name contains it, and
