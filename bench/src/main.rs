@@ -143,7 +143,7 @@ fn main() {
     for scenario in peers::BULK.iter().filter(wanted) {
         rows.extend(bulk_rows(&pki, scenario, &settings, &libs));
     }
-    if only.is_none() {
+    if only.as_ref().is_none_or(|o| "memory".contains(o.as_str())) {
         rows.extend(memory_rows(&pki));
     }
     print_table(&rows);
@@ -287,6 +287,12 @@ fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
         row("client retained after handshake", |m| m.client_retained),
         row("server retained after handshake", |m| m.server_retained),
         row("peak during handshake, both sides", |m| m.peak),
+        row("client retained after 1 MiB each way", |m| {
+            m.client_after_data
+        }),
+        row("server retained after 1 MiB each way", |m| {
+            m.server_after_data
+        }),
     ]
 }
 

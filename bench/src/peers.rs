@@ -826,6 +826,10 @@ pub struct Memory {
     pub client_retained: f64,
     pub server_retained: f64,
     pub peak: f64,
+    /// Retained once 1 MiB has gone each way in 16 KiB writes, every byte read: what an idle
+    /// connection holds after traffic.
+    pub client_after_data: f64,
+    pub server_after_data: f64,
 }
 
 fn live(alloc: &stats_alloc::StatsAlloc<std::alloc::System>) -> isize {
@@ -847,7 +851,7 @@ pub fn memory(
     let c = configs(pki, lib, s)?;
     // The harness's transport buffer, outside what is counted.
     let mut wire = Vec::with_capacity(WIRE_CAPACITY);
-    let mut run = |keep_client: bool| {
+    let mut run = |keep_client: bool, with_data: bool| {
         let base = live(alloc);
         let mut peak = 0;
         let (mut client, mut server) = (new_client(&c), new_server(&c));
@@ -858,6 +862,30 @@ pub fn memory(
             &mut wire,
             || peak = peak.max(live(alloc) - base),
         );
+        if with_data {
+            let chunk = vec![0x5au8; 16 * 1024];
+            let mut t = Times::default();
+            for _ in 0..64 {
+                client.send(&chunk);
+                flight(
+                    client.as_mut(),
+                    &mut t.client,
+                    server.as_mut(),
+                    &mut t.server,
+                    &mut wire,
+                );
+                server.send(&chunk);
+                flight(
+                    server.as_mut(),
+                    &mut t.server,
+                    client.as_mut(),
+                    &mut t.client,
+                    &mut wire,
+                );
+            }
+            assert_eq!(server.take_received(), 64 * chunk.len());
+            assert_eq!(client.take_received(), 64 * chunk.len());
+        }
         if keep_client {
             drop(server);
             let retained = live(alloc) - base;
@@ -870,11 +898,15 @@ pub fn memory(
             (retained, peak)
         }
     };
-    let (client_retained, peak) = run(true);
-    let (server_retained, _) = run(false);
+    let (client_retained, peak) = run(true, false);
+    let (server_retained, _) = run(false, false);
+    let (client_after_data, _) = run(true, true);
+    let (server_after_data, _) = run(false, true);
     Some(Memory {
         client_retained: client_retained as f64,
         server_retained: server_retained as f64,
         peak: peak as f64,
+        client_after_data: client_after_data as f64,
+        server_after_data: server_after_data as f64,
     })
 }
