@@ -77,6 +77,8 @@ pub(crate) struct Core {
     /// TLS bytes waiting for the transport.
     out: Buffer,
     handshake_buf: Vec<u8>,
+    /// The handshake's input space was given back (`release_handshake_space`).
+    handshake_space_released: bool,
     /// Application data waiting for the application; `PLAINTEXT_IN_LIMIT` bounds it (one
     /// record past it).
     received: Buffer,
@@ -238,8 +240,26 @@ impl Connection {
         }
         self.core.now = now;
         match self.process_records() {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.release_handshake_space();
+                Ok(())
+            }
             Err(e) => Err(self.core.fail(e)),
+        }
+    }
+
+    /// Once traffic flows and nothing is waiting, the input space the handshake flights needed
+    /// (a certificate chain's worth) is given back, once: traffic reuses it only for records
+    /// that arrive in pieces, and allocates it again then.
+    fn release_handshake_space(&mut self) {
+        if self.core.traffic
+            && !self.core.handshake_space_released
+            && self.deframer.buffered() == 0
+            && self.core.handshake_buf.is_empty()
+        {
+            self.deframer.release_if_empty();
+            self.core.handshake_buf = Vec::new();
+            self.core.handshake_space_released = true;
         }
     }
 
@@ -438,6 +458,7 @@ impl Core {
             decrypter: None,
             out: Buffer::default(),
             handshake_buf: Vec::new(),
+            handshake_space_released: false,
             received: Buffer::default(),
             opened_ahead: None,
             early_plaintext: Vec::new(),
@@ -640,8 +661,13 @@ impl Core {
                         });
                     }
                 };
-                self.handshake_buf = buf;
-                self.handshake_buf.drain(..at);
+                // A post-handshake message (a ticket, a KeyUpdate) leaves no space behind.
+                if self.traffic && at == buf.len() {
+                    self.handshake_buf = Vec::new();
+                } else {
+                    self.handshake_buf = buf;
+                    self.handshake_buf.drain(..at);
+                }
                 result
             }
             ContentType::ChangeCipherSpec => {
@@ -1251,5 +1277,23 @@ mod tests {
         c.send(b"again").unwrap();
         deliver(&mut s, &c.take_outgoing()).unwrap();
         assert_eq!(s.received(), b"again");
+    }
+
+    /// The input space a handshake needed (the certificate flight) is not kept into traffic,
+    /// on either side and in either version; records arriving in pieces afterwards still work.
+    #[test]
+    fn the_handshake_input_space_is_given_back_once_traffic_flows() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            for side in [&c, &s] {
+                assert_eq!(side.deframer.capacity(), 0, "tls12: {tls12}");
+                assert_eq!(side.core.handshake_buf.capacity(), 0, "tls12: {tls12}");
+            }
+            c.send(b"in pieces").unwrap();
+            for byte in c.take_outgoing() {
+                deliver(&mut s, &[byte]).unwrap();
+            }
+            assert_eq!(s.received(), b"in pieces");
+        }
     }
 }

@@ -50,6 +50,11 @@ impl Deframer {
         self.buf.len() - self.used
     }
 
+    #[cfg(test)]
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Frees the buffer if no bytes are waiting in it.
     pub fn release_if_empty(&mut self) {
         if self.buffered() == 0 {
