@@ -29,6 +29,12 @@ pub struct Row {
     pub rustls: Option<f64>,
     pub openssl: Option<f64>,
     pub bound: Option<f64>,
+    /// glasstls ÷ rustls (for memory, rustls ÷ glasstls: above 1 is better either way), the
+    /// median of the trials' own ratios.
+    pub vs_rustls: Option<f64>,
+    pub vs_openssl: Option<f64>,
+    /// glasstls ÷ bound, the median of the trials' own ratios.
+    pub of_bound: Option<f64>,
     pub note: &'static str,
 }
 
@@ -158,31 +164,82 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Runs `f` for each library in turn, `trials` times, interleaved; returns the medians.
+/// Two figures (client and server, or send and receive) per library per trial, and the bound's
+/// per trial where there is one.
+struct Trials {
+    libs: Vec<(Lib, Option<Vec<[f64; 2]>>)>,
+    bounds: Vec<[f64; 2]>,
+}
+
+/// Runs `f` for each library in turn, `trials` times, interleaved, with the bound measured at
+/// the start of each trial. A library that cannot run the scenario (`None`) has no figures.
 fn interleaved(
     trials: usize,
     libs: &[Lib],
-    mut f: impl FnMut(Lib) -> Option<(f64, f64)>,
-) -> Vec<(Lib, Option<(f64, f64)>)> {
-    let mut samples: Vec<(Vec<f64>, Vec<f64>, bool)> = libs
-        .iter()
-        .map(|_| (Vec::new(), Vec::new(), true))
-        .collect();
+    mut bound: impl FnMut() -> Option<[f64; 2]>,
+    mut f: impl FnMut(Lib) -> Option<[f64; 2]>,
+) -> Trials {
+    let mut out = Trials {
+        libs: libs.iter().map(|l| (*l, Some(Vec::new()))).collect(),
+        bounds: Vec::new(),
+    };
     for _ in 0..trials {
-        for (i, lib) in libs.iter().enumerate() {
+        out.bounds.extend(bound());
+        for (lib, samples) in &mut out.libs {
             match f(*lib) {
-                Some((a, b)) => {
-                    samples[i].0.push(a);
-                    samples[i].1.push(b);
-                }
-                None => samples[i].2 = false,
+                Some(v) => samples.iter_mut().for_each(|s| s.push(v)),
+                None => *samples = None,
             }
         }
     }
-    libs.iter()
-        .zip(samples)
-        .map(|(lib, (a, b, ok))| (*lib, ok.then(|| (median(a), median(b)))))
-        .collect()
+    out
+}
+
+impl Trials {
+    fn side(&self, lib: Lib, side: usize) -> Option<Vec<f64>> {
+        let (_, samples) = self.libs.iter().find(|(l, _)| *l == lib)?;
+        Some(samples.as_ref()?.iter().map(|v| v[side]).collect())
+    }
+
+    /// One row per side: medians of each library and of the bound, and the median of the
+    /// per-trial ratios (figures from the same trial were measured seconds apart at most, so
+    /// their ratio drifts less with this machine's speed than a ratio of medians).
+    fn rows(
+        &self,
+        name: &str,
+        sides: [&str; 2],
+        unit: &'static str,
+        note: &'static str,
+    ) -> Vec<Row> {
+        let paired = |a: &Option<Vec<f64>>, b: &Option<Vec<f64>>| {
+            let (a, b) = (a.as_ref()?, b.as_ref()?);
+            (!a.is_empty() && a.len() == b.len())
+                .then(|| median(a.iter().zip(b).map(|(x, y)| x / y).collect()))
+        };
+        sides
+            .iter()
+            .enumerate()
+            .map(|(i, side)| {
+                let glass = self.side(Lib::Glasstls, i);
+                let rust = self.side(Lib::Rustls, i);
+                let ossl = self.side(Lib::Openssl, i);
+                let bound =
+                    (!self.bounds.is_empty()).then(|| self.bounds.iter().map(|b| b[i]).collect());
+                Row {
+                    row: format!("{name} ({side})"),
+                    unit,
+                    glasstls: glass.clone().map_or(f64::NAN, median),
+                    rustls: rust.clone().map(median),
+                    openssl: ossl.clone().map(median),
+                    bound: bound.clone().map(median),
+                    vs_rustls: paired(&glass, &rust),
+                    vs_openssl: paired(&glass, &ossl),
+                    of_bound: paired(&glass, &bound),
+                    note,
+                }
+            })
+            .collect()
+    }
 }
 
 fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
@@ -192,96 +249,63 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
         peers::Resume::No => s.handshakes,
         peers::Resume::SessionId | peers::Resume::Ticket => s.handshakes * 10,
     };
-    // The bound is re-measured in every trial, between the libraries, and its median kept.
-    let mut bounds = (Vec::new(), Vec::new());
-    let results = interleaved(s.trials, libs, |lib| {
-        if Some(&lib) == libs.first() {
-            if let Some((c, sv)) = bound::handshake(scenario, &bound::measure(s.bound_reps)) {
-                bounds.0.push(c);
-                bounds.1.push(sv);
-            }
-        }
-        let times = peers::handshakes(pki, lib, scenario, count)?;
-        let n = count as f64;
-        Some((
-            n / times.client.as_secs_f64(),
-            n / times.server.as_secs_f64(),
-        ))
-    });
-    let pick = |lib: Lib, server: bool| {
-        results
-            .iter()
-            .find(|(l, _)| *l == lib)
-            .and_then(|(_, r)| r.map(|(c, sv)| if server { sv } else { c }))
-    };
-    let bound = (!bounds.0.is_empty()).then(|| (median(bounds.0), median(bounds.1)));
-    ["client", "server"]
-        .into_iter()
-        .map(|side| {
-            let server = side == "server";
-            Row {
-                row: format!("{} ({side})", scenario.name),
-                unit: "handshakes/s",
-                glasstls: pick(Lib::Glasstls, server).unwrap_or(f64::NAN),
-                rustls: pick(Lib::Rustls, server),
-                openssl: pick(Lib::Openssl, server),
-                bound: bound.map(|(c, sv)| if server { sv } else { c }),
-                note: scenario.note,
-            }
-        })
-        .collect()
+    let trials = interleaved(
+        s.trials,
+        libs,
+        || bound::handshake(scenario, &bound::measure(s.bound_reps)).map(|(c, sv)| [c, sv]),
+        |lib| {
+            let times = peers::handshakes(pki, lib, scenario, count)?;
+            let n = count as f64;
+            Some([
+                n / times.client.as_secs_f64(),
+                n / times.server.as_secs_f64(),
+            ])
+        },
+    );
+    trials.rows(
+        scenario.name,
+        ["client", "server"],
+        "handshakes/s",
+        scenario.note,
+    )
 }
 
 fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
-    // As for handshakes, the bound is re-measured in every trial (over as many records as a
-    // transfer has) and its median kept.
-    let mut bounds = (Vec::new(), Vec::new());
-    let results = interleaved(s.trials, libs, |lib| {
-        if Some(&lib) == libs.first() {
+    // The bound runs over as many records as a transfer has.
+    let trials = interleaved(
+        s.trials,
+        libs,
+        || {
             let (seal, open) = bound::aead(scenario, s.bulk_bytes / (16 * 1024));
-            bounds.0.push(seal);
-            bounds.1.push(open);
-        }
-        let (send, receive) = peers::bulk(pki, lib, scenario, s.bulk_bytes)?;
-        let mb = s.bulk_bytes as f64 / 1e6;
-        Some((mb / send.as_secs_f64(), mb / receive.as_secs_f64()))
-    });
-    let pick = |lib: Lib, receive: bool| {
-        results
-            .iter()
-            .find(|(l, _)| *l == lib)
-            .and_then(|(_, r)| r.map(|(a, b)| if receive { b } else { a }))
-    };
-    let bound = (median(bounds.0), median(bounds.1));
-    ["send", "receive"]
-        .into_iter()
-        .map(|dir| {
-            let receive = dir == "receive";
-            Row {
-                row: format!("{} ({dir})", scenario.name),
-                unit: "MB/s",
-                glasstls: pick(Lib::Glasstls, receive).unwrap_or(f64::NAN),
-                rustls: pick(Lib::Rustls, receive),
-                openssl: pick(Lib::Openssl, receive),
-                bound: Some(if receive { bound.1 } else { bound.0 }),
-                note: scenario.note,
-            }
-        })
-        .collect()
+            Some([seal, open])
+        },
+        |lib| {
+            let (send, receive) = peers::bulk(pki, lib, scenario, s.bulk_bytes)?;
+            let mb = s.bulk_bytes as f64 / 1e6;
+            Some([mb / send.as_secs_f64(), mb / receive.as_secs_f64()])
+        },
+    );
+    trials.rows(scenario.name, ["send", "receive"], "MB/s", scenario.note)
 }
 
 fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
     let scenario = &peers::HANDSHAKES[4];
     let measure = |lib: Lib| peers::memory(pki, lib, scenario, GLOBAL);
     let (g, r) = (measure(Lib::Glasstls), measure(Lib::Rustls));
-    let row = |name: &str, pick: fn(&peers::Memory) -> f64| Row {
-        row: format!("memory: {name} ({})", scenario.name),
-        unit: "bytes",
-        glasstls: g.as_ref().map_or(f64::NAN, pick),
-        rustls: r.as_ref().map(pick),
-        openssl: None,
-        bound: None,
-        note: "Rust heap only: allocations inside aws-lc and libssl are not counted",
+    let row = |name: &str, pick: fn(&peers::Memory) -> f64| {
+        let (ours, theirs) = (g.as_ref().map_or(f64::NAN, pick), r.as_ref().map(pick));
+        Row {
+            row: format!("memory: {name} ({})", scenario.name),
+            unit: "bytes",
+            glasstls: ours,
+            rustls: theirs,
+            openssl: None,
+            bound: None,
+            vs_rustls: theirs.map(|t| t / ours),
+            vs_openssl: None,
+            of_bound: None,
+            note: "Rust heap only: allocations inside aws-lc and libssl are not counted",
+        }
     };
     vec![
         row("client retained after handshake", |m| m.client_retained),
@@ -304,18 +328,9 @@ fn fmt(v: Option<f64>) -> String {
     }
 }
 
-fn ratio(ours: f64, theirs: Option<f64>, smaller_is_better: bool) -> String {
-    match theirs {
-        Some(t) if t > 0.0 && ours.is_finite() => {
-            let r = if smaller_is_better {
-                t / ours
-            } else {
-                ours / t
-            };
-            format!("{r:.2}x")
-        }
-        _ => "-".into(),
-    }
+fn ratio(r: Option<f64>) -> String {
+    r.filter(|r| r.is_finite())
+        .map_or("-".into(), |r| format!("{r:.2}x"))
 }
 
 fn print_table(rows: &[Row]) {
@@ -324,7 +339,6 @@ fn print_table(rows: &[Row]) {
         "row", "unit", "glasstls", "rustls", "openssl", "bound", "vs rust", "vs ossl", "of bound"
     );
     for r in rows {
-        let smaller = r.unit == "bytes";
         println!(
             "{:<52} {:>13} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
             r.row,
@@ -333,10 +347,11 @@ fn print_table(rows: &[Row]) {
             fmt(r.rustls),
             fmt(r.openssl),
             fmt(r.bound),
-            ratio(r.glasstls, r.rustls, smaller),
-            ratio(r.glasstls, r.openssl, smaller),
-            r.bound
-                .map_or("-".into(), |b| format!("{:.0}%", 100.0 * r.glasstls / b)),
+            ratio(r.vs_rustls),
+            ratio(r.vs_openssl),
+            r.of_bound
+                .filter(|f| f.is_finite())
+                .map_or("-".into(), |f| format!("{:.0}%", 100.0 * f)),
         );
     }
     let notes: std::collections::BTreeSet<&str> = rows
@@ -358,13 +373,16 @@ fn to_json(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             format!(
-                "  {{\"row\": {:?}, \"unit\": {:?}, \"glasstls\": {}, \"rustls\": {}, \"openssl\": {}, \"bound\": {}}}",
+                "  {{\"row\": {:?}, \"unit\": {:?}, \"glasstls\": {}, \"rustls\": {}, \"openssl\": {}, \"bound\": {}, \"vs_rustls\": {}, \"vs_openssl\": {}, \"of_bound\": {}}}",
                 r.row,
                 r.unit,
                 num(Some(r.glasstls)),
                 num(r.rustls),
                 num(r.openssl),
-                num(r.bound)
+                num(r.bound),
+                num(r.vs_rustls),
+                num(r.vs_openssl),
+                num(r.of_bound)
             )
         })
         .collect();
