@@ -770,10 +770,9 @@ impl Core {
     /// buffer. Application data stays there; anything else (TLS 1.3 handshake messages and
     /// alerts) is taken back out and returned.
     fn open_application_record(&mut self, payload: &[u8]) -> Result<Opened, Error> {
-        let cipher = self
-            .decrypter
-            .as_mut()
-            .ok_or(Error::Internal("no read keys"))?;
+        let Some(cipher) = self.decrypter.as_mut() else {
+            return Err(Error::Internal("no read keys"));
+        };
         let dst = self.received.spare(payload.len());
         let (typ, n) = cipher.open_into(ContentType::ApplicationData, payload, dst)?;
         if typ == ContentType::ApplicationData {

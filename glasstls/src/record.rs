@@ -190,10 +190,12 @@ impl RecordCipher {
 
     fn next_seq(&mut self) -> Result<(), Error> {
         // RFC 5246 §6.1: "Sequence numbers ... may not exceed 2^64-1" — we close rather than wrap.
-        self.seq = self
-            .seq
-            .checked_add(1)
-            .ok_or(Error::Internal("sequence number exhausted"))?;
+        // (Errors on the per-record paths are built only when they happen: `ok_or` would
+        // build one, and drop it, on every record.)
+        let Some(next) = self.seq.checked_add(1) else {
+            return Err(Error::Internal("sequence number exhausted"));
+        };
+        self.seq = next;
         Ok(())
     }
 
@@ -260,17 +262,18 @@ impl RecordCipher {
         let nonce = self.nonce();
         let key = &self.key;
         out.append(HEADER_LEN + len, |record| {
-            let (head, body) = record
-                .split_at_mut_checked(HEADER_LEN + explicit)
-                .ok_or(Error::Internal("record header out of range"))?;
-            let (header_dst, explicit_dst) = head
-                .split_at_mut_checked(HEADER_LEN)
-                .ok_or(Error::Internal("record header out of range"))?;
+            let Some((header_dst, rest)) = record.split_at_mut_checked(HEADER_LEN) else {
+                return Err(Error::Internal("record header out of range"));
+            };
+            let Some((explicit_dst, body)) = rest.split_at_mut_checked(explicit) else {
+                return Err(Error::Internal("record header out of range"));
+            };
             header_dst.copy_from_slice(&header);
             explicit_dst.copy_from_slice(nonce.get(12 - explicit..).unwrap_or_default());
-            let (ciphertext, extra_and_tag) = body
-                .split_at_mut_checked(plaintext.len())
-                .ok_or(Error::Internal("record body out of range"))?;
+            let Some((ciphertext, extra_and_tag)) = body.split_at_mut_checked(plaintext.len())
+            else {
+                return Err(Error::Internal("record body out of range"));
+            };
             key.seal_out_of_place_scatter(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(aad.0.get(..aad.1).unwrap_or_default()),
@@ -325,9 +328,9 @@ impl RecordCipher {
             .get(opening.explicit..)
             .and_then(|rest| rest.split_at_checked(rest.len().checked_sub(Aead::TAG_LEN)?))
             .ok_or(Error::BadRecordMac)?;
-        let dst = dst
-            .get_mut(..ciphertext.len())
-            .ok_or(Error::Internal("plaintext buffer too small"))?;
+        let Some(dst) = dst.get_mut(..ciphertext.len()) else {
+            return Err(Error::Internal("plaintext buffer too small"));
+        };
         self.key
             .open_separate_gather(
                 Nonce::assume_unique_for_key(opening.nonce),
