@@ -6,9 +6,8 @@
 //! BENCHMARKS.md); this test makes one show up as a failure. The allocator is counted for this
 //! whole test binary, so it holds a single test.
 
-use glasstls::pki_types::PrivateKeyDer;
 use glasstls::wire::ProtocolVersion;
-use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, UnixTime};
+use glasstls::{Connection, UnixTime};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::sync::Arc;
@@ -16,17 +15,10 @@ use std::sync::Arc;
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+mod common;
+
 fn pair(version: ProtocolVersion) -> (Connection, Connection) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let mut roots = RootStore::empty();
-    roots.add(cert.der()).unwrap();
-    let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-    let mut server = ServerConfig::new(vec![
-        Identity::new(vec![cert.der().clone()], &key_der).unwrap(),
-    ]);
-    let mut client = ClientConfig::new(roots);
+    let (mut client, mut server) = common::configs();
     client.common.versions = vec![version];
     server.common.versions = vec![version];
     let mut c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();

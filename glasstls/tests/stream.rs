@@ -3,27 +3,19 @@
 //! deadline each end in `ErrorKind::TimedOut` with a message naming the bound, on either side.
 //! `BufRead`: lines read straight from the decrypted bytes.
 
-use glasstls::pki_types::PrivateKeyDer;
 use glasstls::stream::Timeouts;
-use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
+use glasstls::{ClientConfig, Connection, ServerConfig, Stream};
 use std::io::{self, BufRead, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let mut roots = RootStore::empty();
-    roots.add(cert.der()).unwrap();
-    let key_der = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-    let identity = Identity::new(vec![cert.der().clone()], &key_der).unwrap();
-    (
-        Arc::new(ClientConfig::new(roots)),
-        Arc::new(ServerConfig::new(vec![identity])),
-    )
+    let (client, server) = common::configs();
+    (Arc::new(client), Arc::new(server))
 }
 
 /// A connected pair of loopback sockets: (ours, theirs).
