@@ -139,15 +139,14 @@ impl Expander {
             }
             ctx.update(info.get(..at + 1).unwrap_or_default());
             let t = ctx.sign();
-            for byte in t.as_ref() {
-                if out.len == len {
-                    break;
-                }
-                if let Some(dst) = out.bytes.get_mut(out.len) {
-                    *dst = *byte;
-                }
-                out.len += 1;
+            let take = (len - out.len).min(t.as_ref().len());
+            if let (Some(dst), Some(src)) = (
+                out.bytes.get_mut(out.len..out.len + take),
+                t.as_ref().get(..take),
+            ) {
+                dst.copy_from_slice(src);
             }
+            out.len += take;
             previous = Some(t);
             counter = counter.wrapping_add(1);
         }
