@@ -35,6 +35,14 @@ use zeroize::Zeroize;
 /// (12) fit too.
 pub const MAX_SECRET: usize = 48;
 
+/// A string of zeros as long as any hash: the IKM of the Master Secret and the salt of a PSK's
+/// Early Secret (RFC 8446 §7.1), without a buffer per handshake.
+const ZEROS: [u8; MAX_SECRET] = [0; MAX_SECRET];
+
+fn zeros(hash: Hash) -> &'static [u8] {
+    ZEROS.get(..hash.digest().output_len).unwrap_or(&ZEROS)
+}
+
 /// A secret, key or IV of the key schedule: held inline (a handshake derives some thirty of
 /// them, none of which needs the heap) and zeroized when dropped.
 #[derive(Clone)]
@@ -197,8 +205,7 @@ fn constants(hash: Hash) -> &'static Constants {
         let empty_hash = aws_lc_rs::digest::digest(hash.digest(), b"")
             .as_ref()
             .to_vec();
-        let zeros = vec![0u8; hash.digest().output_len];
-        let early = extract(hash, &zeros, &zeros);
+        let early = extract(hash, zeros(hash), zeros(hash));
         let derived = derive_secret(hash, &early, b"derived", &empty_hash);
         Constants {
             empty_hash,
@@ -224,7 +231,7 @@ impl EarlySecret {
     pub fn new(hash: Hash, psk: Option<&[u8]>) -> Self {
         match psk {
             Some(psk) => {
-                let secret = extract(hash, &vec![0u8; hash.digest().output_len], psk);
+                let secret = extract(hash, zeros(hash), psk);
                 Self {
                     hash,
                     x: Some(Expander::new(hash, &secret)),
@@ -295,8 +302,7 @@ impl HandshakeSecret {
 
     pub fn into_master(self) -> MasterSecret13 {
         let salt = self.x.derive_secret(b"derived", empty_hash(self.hash));
-        let zeros = vec![0u8; self.hash.digest().output_len];
-        MasterSecret13::new(self.hash, extract(self.hash, &salt, &zeros))
+        MasterSecret13::new(self.hash, extract(self.hash, &salt, zeros(self.hash)))
     }
 
     #[cfg(test)]
