@@ -4,10 +4,10 @@
 
 #![allow(dead_code)] // each fuzz target uses one of these
 
+use glasstls::internal::record::{Deframer, INPUT_BUFFER_LIMIT, MAX_CIPHERTEXT, RecordCipher};
+use glasstls::internal::wire::{Codec, EcdheServerKeyExchange, HandshakeMessage, HandshakePayload};
 use glasstls::pki_types::PrivateKeyDer;
-use glasstls::record::{Deframer, INPUT_BUFFER_LIMIT, MAX_CIPHERTEXT, RecordCipher};
 use glasstls::session::{Session, TicketKeys};
-use glasstls::wire::{Codec, EcdheServerKeyExchange, HandshakeMessage, HandshakePayload};
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, UnixTime};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -17,7 +17,7 @@ pub fn now() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(1_800_000_000))
 }
 
-/// The random streams of the fuzz build (`glasstls::crypto::fuzzing`): configurations are built
+/// The random streams of the fuzz build (`glasstls::internal::crypto::fuzzing`): configurations are built
 /// after `CONFIG_STREAM`, the server target's connection runs on `SERVER_STREAM` and the client
 /// target's on `CLIENT_STREAM`, here and in the seed generator (`seeds.rs`), so that a seed
 /// recorded from a real handshake replays the same way under the fuzzer: the peer's encrypted
@@ -28,7 +28,7 @@ pub const CLIENT_STREAM: u64 = 2;
 
 pub fn reset_randomness(stream: u64) {
     #[cfg(fuzzing)]
-    glasstls::crypto::fuzzing::reset(stream);
+    glasstls::internal::crypto::fuzzing::reset(stream);
     let _ = stream;
 }
 
@@ -84,8 +84,13 @@ pub fn deframer(data: &[u8]) {
     };
     let chunk = usize::from(shape & 0x7f) * 64 + 1;
     let encrypted = shape & 0x80 != 0;
-    let mut cipher = RecordCipher::new_tls13(glasstls::crypto::Aead::Aes128Gcm, &[7; 16], &[9; 12])
-        .expect("a valid key");
+    let mut cipher = RecordCipher::new(
+        glasstls::Version::Tls13,
+        glasstls::internal::crypto::Aead::Aes128Gcm,
+        &[7; 16],
+        &[9; 12],
+    )
+    .expect("a valid key");
     let mut deframer = Deframer::default();
     loop {
         let offered = &rest[..rest.len().min(chunk)];
@@ -201,7 +206,7 @@ pub const CLIENT_FLAVOURS: [&str; 5] = [
 ];
 
 pub fn client_config(flavour: usize) -> Arc<ClientConfig> {
-    use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+    use glasstls::{CipherSuite, NamedGroup, SignatureScheme};
     let mut config = ClientConfig::new(identities().1.clone());
     let name = CLIENT_FLAVOURS[flavour % CLIENT_FLAVOURS.len()];
     if name == "everything" {
@@ -211,7 +216,7 @@ pub fn client_config(flavour: usize) -> Arc<ClientConfig> {
     config.common.groups = vec![NamedGroup::X25519];
     config.signature_schemes = vec![SignatureScheme::ed25519, SignatureScheme::rsa_pkcs1_sha256];
     if name != "tls13" {
-        config.common.versions = vec![ProtocolVersion::TLSv1_2];
+        config.common.versions = vec![glasstls::Version::Tls12];
     }
     let suite = match name {
         "tls12-ecdhe-rsa" => Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),

@@ -32,7 +32,7 @@ fn main() {
 #[cfg(fuzzing)]
 mod generate {
     use super::checks::{self, CLIENT_FLAVOURS, CLIENT_STREAM, SERVER_STREAM};
-    use glasstls::crypto::fuzzing;
+    use glasstls::internal::crypto::fuzzing;
     use glasstls::{ClientConfig, Connection};
     use std::path::{Path, PathBuf};
     use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! How much of a client handshake is certificate verification? Times rustls-webpki's chain
-//! verification (what `glasstls::verify::verify_server_chain` does) against the one ECDSA
+//! verification (what `glasstls::internal::verify_server_chain` does) against the one ECDSA
 //! verification it needs, on the same certificate.
 //!
 //! ```sh
@@ -7,7 +7,7 @@
 //! ```
 
 use glasstls::RootStore;
-use glasstls_cli::pki::{Ca, KeyKind};
+use glasstls_test::pki::{Ca, KeyKind};
 use std::time::Instant;
 
 fn main() {
@@ -20,7 +20,7 @@ fn main() {
     let n = 2000;
     let start = Instant::now();
     for _ in 0..n {
-        glasstls::verify::verify_server_chain(&roots, &leaf.chain, &name, now).expect("verifies");
+        glasstls::internal::verify_server_chain(&roots, &leaf.chain, &name, now).expect("verifies");
     }
     let chain = start.elapsed().as_secs_f64() / n as f64;
     // The one signature in that chain: the CA's over the leaf's TBSCertificate. Stand-in: an
@@ -52,24 +52,26 @@ fn main() {
     );
 
     // The server's public-key work in TLS 1.3 ECDSA x25519, through glasstls's own calls.
-    let client_share =
-        glasstls::crypto::KeyShare::generate(glasstls::wire::NamedGroup::X25519).expect("share");
+    let client_share = glasstls::internal::crypto::KeyShare::generate(
+        glasstls::internal::wire::NamedGroup::X25519,
+    )
+    .expect("share");
     let start = Instant::now();
     for _ in 0..n {
-        glasstls::crypto::KeyShare::respond(
-            glasstls::wire::NamedGroup::X25519,
+        glasstls::internal::crypto::KeyShare::respond(
+            glasstls::internal::wire::NamedGroup::X25519,
             &client_share.public,
         )
         .expect("respond");
     }
     let respond = start.elapsed().as_secs_f64() / n as f64;
-    let signing = glasstls::crypto::SigningKey::from_der(&leaf.key_der()).expect("key");
+    let signing = glasstls::internal::crypto::SigningKey::from_der(&leaf.key_der()).expect("key");
     let content = vec![0x20u8; 130];
     let start = Instant::now();
     for _ in 0..n {
         signing
             .sign(
-                glasstls::wire::SignatureScheme::ecdsa_secp256r1_sha256,
+                glasstls::internal::wire::SignatureScheme::ecdsa_secp256r1_sha256,
                 &content,
             )
             .expect("sign");
@@ -77,7 +79,7 @@ fn main() {
     let sign = start.elapsed().as_secs_f64() / n as f64;
     let start = Instant::now();
     for _ in 0..n {
-        glasstls::crypto::random_bytes::<32>().expect("random");
+        glasstls::internal::crypto::random_bytes::<32>().expect("random");
     }
     let random = start.elapsed().as_secs_f64() / n as f64;
     println!(

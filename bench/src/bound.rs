@@ -4,8 +4,8 @@
 
 use crate::peers::{Cert, Resume, Scenario};
 use aws_lc_rs::{aead, agreement, kem, rand, rsa, signature};
-use glasstls::crypto::Aead;
-use glasstls::wire::{CipherSuite, NamedGroup};
+use glasstls::internal::crypto::Aead;
+use glasstls::{CipherSuite, NamedGroup};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -199,10 +199,10 @@ pub fn handshake(s: &Scenario, c: &Costs) -> Option<(f64, f64)> {
 }
 
 fn scenario_aead(s: &Scenario) -> Aead {
-    if let Some(suite) = glasstls::crypto::suite13(s.suite) {
+    if let Some(suite) = glasstls::internal::crypto::suite13(s.suite) {
         return suite.aead;
     }
-    glasstls::crypto::suite(s.suite).map_or(Aead::Aes128Gcm, |suite| suite.aead)
+    glasstls::internal::crypto::suite(s.suite).map_or(Aead::Aes128Gcm, |suite| suite.aead)
 }
 
 /// MB/s (seal, open) of `records` 16 KiB records through the AEAD alone: sealed in place,

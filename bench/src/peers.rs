@@ -1,7 +1,7 @@
 //! The three libraries behind one in-memory `Endpoint`, and the scenarios the rows measure.
 
-use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
-use glasstls_cli::pki::{Ca, KeyKind, Leaf};
+use glasstls::{CipherSuite, NamedGroup};
+use glasstls_test::pki::{Ca, KeyKind, Leaf};
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode, SslVersion};
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
@@ -497,9 +497,9 @@ fn glass_configs(pki: &Pki, s: &Scenario) -> Configs {
     let mut roots = glasstls::RootStore::empty();
     roots.add(&pki.ca.cert).expect("root");
     let version = if s.tls13 {
-        ProtocolVersion::TLSv1_3
+        glasstls::Version::Tls13
     } else {
-        ProtocolVersion::TLSv1_2
+        glasstls::Version::Tls12
     };
     let mut client = glasstls::ClientConfig::new(roots);
     client.common.versions = vec![version];

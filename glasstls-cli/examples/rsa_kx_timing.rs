@@ -6,9 +6,9 @@
 //! cargo run --release -p glasstls-cli --example rsa_kx_timing -- 4000
 //! ```
 
-use glasstls::wire::CipherSuite;
+use glasstls::CipherSuite;
 use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, UnixTime};
-use glasstls_cli::pki::{Ca, KeyKind};
+use glasstls_test::pki::{Ca, KeyKind};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,8 +40,9 @@ fn main() {
     let spki = rcgen::PublicKeyData::subject_public_key_info(
         &rcgen::KeyPair::from_pem(&leaf.key_pem).expect("key"),
     );
-    let encrypt =
-        |pt: &[u8]| glasstls::crypto::rsa_encrypt_pre_master_secret(&spki, pt).expect("encrypt");
+    let encrypt = |pt: &[u8]| {
+        glasstls::internal::crypto::rsa_encrypt_pre_master_secret(&spki, pt).expect("encrypt")
+    };
     let mut good = vec![3u8, 3];
     good.extend([0x11; 46]);
     let mut old_version = vec![3u8, 1];

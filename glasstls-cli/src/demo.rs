@@ -2,18 +2,20 @@
 //! session ID and by ticket, TLS 1.3 with X25519MLKEM768 and its resumption, and two names on one
 //! address, against a throw-away server on loopback, with their traces. No network needed.
 
-use crate::pki::{Ca, KeyKind};
 use crate::print_events;
 use crate::serve::{Limits, Mode, accept_loop};
-use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
-use glasstls::x509::Summary;
-use glasstls::{ClientConfig, Connection, Identity, RootStore, ServerConfig, Stream};
+use glasstls::trace::CertificateSummary;
+use glasstls::{
+    CipherSuite, ClientConfig, Connection, Identity, NamedGroup, RootStore, ServerConfig, Stream,
+    Version,
+};
+use glasstls_test::pki::{Ca, KeyKind};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
 pub fn run(reveal_secrets: bool) -> Result<(), String> {
-    let err = |e: rcgen::Error| format!("making the throw-away certificates: {e}");
+    let err = |e: glasstls_test::pki::Error| format!("making the throw-away certificates: {e}");
     let ca = Ca::new("glasstls demo CA").map_err(err)?;
     let identity = |names: &[&str], kind| -> Result<Identity, String> {
         let leaf = ca.issue(names, kind).map_err(err)?;
@@ -148,7 +150,7 @@ impl Demo {
     /// A client with TLS 1.3's defaults: X25519MLKEM768 first.
     fn client13(&self) -> ClientConfig {
         let mut config = ClientConfig::new(self.roots.clone());
-        config.common.versions = vec![ProtocolVersion::TLSv1_3];
+        config.common.versions = vec![Version::Tls13];
         config.common.trace = true;
         config.common.reveal_secrets = self.reveal_secrets;
         config
@@ -195,7 +197,7 @@ impl Demo {
         let subject = info
             .peer_certificates
             .first()
-            .map(|c| Summary::parse(c).subject)
+            .map(|c| CertificateSummary::of(c).subject)
             .unwrap_or_default();
         let how = match info.resumed {
             Some(by) => format!("resumed by {by}"),

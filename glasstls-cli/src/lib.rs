@@ -6,11 +6,10 @@
 pub mod cli;
 pub mod connect;
 pub mod demo;
-pub mod pki;
 pub mod serve;
 
-use glasstls::wire::{CipherSuite, NamedGroup};
-use glasstls::{Common, Connection, Event, KeyLogFile};
+use glasstls::config::{SUPPORTED_GROUPS, suite_is_supported, suite_uses_rsa_key_exchange};
+use glasstls::{CipherSuite, Common, Connection, Event, KeyLogFile, NamedGroup, Version};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -22,10 +21,7 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
             .iter()
             .map(|name| {
                 CipherSuite::from_name(name)
-                    .filter(|s| {
-                        glasstls::crypto::suite(*s).is_some()
-                            || glasstls::crypto::suite13(*s).is_some()
-                    })
+                    .filter(|s| suite_is_supported(*s))
                     .ok_or_else(|| {
                         format!(
                             "unknown or unsupported cipher suite {name:?} (use IANA names, e.g. \
@@ -48,7 +44,7 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
                     other => other,
                 };
                 NamedGroup::from_name(canonical)
-                    .filter(|g| glasstls::crypto::ALL_GROUPS.contains(g))
+                    .filter(|g| SUPPORTED_GROUPS.contains(g))
                     .ok_or_else(|| {
                         format!("unknown or unsupported group {name:?} (X25519MLKEM768, x25519, secp256r1, secp384r1)")
                     })
@@ -56,10 +52,10 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
             .collect::<Result<_, String>>()?;
     }
     if opts.tls12 {
-        common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
+        common.versions = vec![Version::Tls12];
     }
     if opts.tls13 {
-        common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_3];
+        common.versions = vec![Version::Tls13];
     }
     common.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     common.trace = opts.trace || opts.reveal_secrets;
@@ -94,6 +90,5 @@ pub fn names_rsa_key_exchange(common: &Common) -> bool {
     common
         .cipher_suites
         .iter()
-        .filter_map(|s| glasstls::crypto::suite(*s))
-        .any(|s| s.kx == glasstls::crypto::KeyExchange::Rsa)
+        .any(|s| suite_uses_rsa_key_exchange(*s))
 }

@@ -3,10 +3,8 @@
 
 use crate::cli::ServeArgs;
 use crate::{apply_common, names_rsa_key_exchange, print_events};
-use glasstls::record::write_records;
 use glasstls::stream::Timeouts;
-use glasstls::wire::enums::{AlertDescription, AlertLevel, ContentType};
-use glasstls::{Connection, HandshakeInfo, Identity, ServerConfig, Stream};
+use glasstls::{AlertDescription, Connection, HandshakeInfo, Identity, ServerConfig, Stream};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -154,18 +152,9 @@ pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode,
 /// the accepting thread: it never reads, and a write of seven bytes to a fresh socket does
 /// not block, with a short write timeout in case.
 fn refuse(mut tcp: TcpStream) {
-    let mut alert = Vec::with_capacity(7);
-    if write_records(
-        None,
-        ContentType::Alert,
-        &[AlertLevel::Fatal.0, AlertDescription::InternalError.0],
-        &mut alert,
-    )
-    .is_ok()
-    {
-        let _ = tcp.set_write_timeout(Some(Duration::from_secs(1)));
-        let _ = tcp.write_all(&alert);
-    }
+    let alert = glasstls::fatal_alert_record(AlertDescription::InternalError);
+    let _ = tcp.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = tcp.write_all(&alert);
     let _ = tcp.shutdown(std::net::Shutdown::Both);
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use glasstls_cli::pki::KeyKind;
+use glasstls_test::pki::KeyKind;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;

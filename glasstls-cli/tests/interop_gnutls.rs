@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use glasstls::wire::{CipherSuite, NamedGroup, ProtocolVersion};
+use glasstls::{CipherSuite, NamedGroup};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -175,9 +175,9 @@ fn client_against_gnutls(case: &Case, seed: u64) {
     let (_server, port) = gnutls_server(&pki, case);
     let mut config = client_config(&pki);
     config.common.versions = vec![if case.is_tls13() {
-        ProtocolVersion::TLSv1_3
+        glasstls::Version::Tls13
     } else {
-        ProtocolVersion::TLSv1_2
+        glasstls::Version::Tls12
     }];
     let suite = CipherSuite::from_name(&case.suite).unwrap();
     config.common.cipher_suites = vec![suite];
@@ -325,7 +325,7 @@ fn gnutls_client_against_glasstls(addr: &str, pki: &Pki, case: &Case, seed: u64)
 fn glasstls_echo_server(pki: &Pki) -> (Peer, String) {
     let p384 = pki
         .ca
-        .issue(&["localhost"], glasstls_cli::pki::KeyKind::EcdsaP384)
+        .issue(&["localhost"], glasstls_test::pki::KeyKind::EcdsaP384)
         .unwrap();
     p384.write(&pki.dir, "ecdsa384").unwrap();
     glasstls_server(&[

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use glasstls_cli::pki::KeyKind;
+use glasstls_test::pki::KeyKind;
 use std::process::Command;
 use std::time::Duration;
 

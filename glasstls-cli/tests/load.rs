@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use glasstls::ClientConfig;
-use glasstls::wire::ProtocolVersion;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,7 +75,7 @@ fn round(pki: &Pki, addr: &str, pid: u32, seed: usize) -> (Tally, Duration, u64)
             // full handshake, the rest resume. Half speak TLS 1.2, half TLS 1.3.
             let mut config = client_config(pki);
             if t % 2 == 1 {
-                config.common.versions = vec![ProtocolVersion::TLSv1_2];
+                config.common.versions = vec![glasstls::Version::Tls12];
             }
             let config = Arc::new(config);
             // Every fifth connection goes without a session cache: a full handshake.

@@ -1,11 +1,13 @@
-//! Client and server configuration. Defaults are the safe choice: ECDHE suites only, extended
-//! master secret offered, RSA key exchange off until one setting turns it on.
+//! Client and server configuration. Defaults are the safe choice: TLS 1.3 and TLS 1.2 with
+//! ECDHE (the post-quantum hybrid first), the extended master secret offered, RSA key exchange
+//! off until one setting turns it on.
 
-use crate::crypto::{self, KeyExchange, SigningKey, Suite};
-use crate::error::Error;
+use crate::crypto::{self, KeyExchange, SigningKey, Suite, Suite13};
+use crate::error::{ConfigError, Error, PeerIncompatible};
 use crate::keylog::KeyLog;
 use crate::session::{DEFAULT_SESSION_LIFETIME, MemoryStore, SessionStore, TicketKeys};
 use crate::verify::RootStore;
+use crate::version::Version;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -16,35 +18,50 @@ use std::time::Duration;
 /// RFC 5246 allows handshake messages of up to 2^24-1 bytes; real chains stay far below 64 KiB.
 pub const DEFAULT_MAX_HANDSHAKE_SIZE: usize = 64 * 1024;
 
+/// The key-exchange groups glasstls implements, in its default order of preference.
+pub const SUPPORTED_GROUPS: &[NamedGroup] = crypto::ALL_GROUPS;
+
+/// Whether glasstls implements this cipher suite (in either version).
+pub fn suite_is_supported(suite: CipherSuite) -> bool {
+    crypto::suite(suite).is_some() || crypto::suite13(suite).is_some()
+}
+
+/// Whether this is a TLS 1.2 suite of the RSA key exchange (RFC 5246 §7.4.7.1: no forward
+/// secrecy), which is used only when `rsa_key_exchange` is on.
+pub fn suite_uses_rsa_key_exchange(suite: CipherSuite) -> bool {
+    crypto::suite(suite).is_some_and(|s| s.kx == KeyExchange::Rsa)
+}
+
 /// What both sides share.
 #[derive(Clone)]
 pub struct Common {
     /// The versions this side will negotiate (TLS 1.3 and TLS 1.2 by default).
-    pub versions: Vec<crate::wire::ProtocolVersion>,
+    pub versions: Vec<Version>,
     /// Suites in preference order. RSA-key-exchange suites in this list are used only when
     /// `rsa_key_exchange` is on.
     pub cipher_suites: Vec<CipherSuite>,
+    /// Key-exchange groups in preference order (the client sends a share for the first).
     pub groups: Vec<NamedGroup>,
     /// The static-RSA key exchange of RFC 5246 §7.4.7.1 (no forward secrecy). Off by default.
     pub rsa_key_exchange: bool,
     /// Refuse peers that do not negotiate the extended master secret (RFC 7627 §5.2/§5.3).
     pub require_extended_master_secret: bool,
+    /// Application protocols (ALPN, RFC 7301) in preference order; empty: none.
     pub alpn_protocols: Vec<Vec<u8>>,
     /// Record [`crate::trace::Event`]s for [`crate::Connection::take_events`].
     pub trace: bool,
     /// Put secret values into the trace. For learning only.
     pub reveal_secrets: bool,
+    /// Where the NSS key log goes, when set.
     pub key_log: Option<Arc<dyn KeyLog>>,
+    /// The largest handshake message accepted from the peer (raise it for long chains).
     pub max_handshake_size: usize,
 }
 
 impl Default for Common {
     fn default() -> Self {
         Self {
-            versions: vec![
-                crate::wire::ProtocolVersion::TLSv1_3,
-                crate::wire::ProtocolVersion::TLSv1_2,
-            ],
+            versions: Version::ALL.to_vec(),
             cipher_suites: crypto::TLS13_SUITES
                 .iter()
                 .map(|s| s.suite)
@@ -63,10 +80,9 @@ impl Default for Common {
 }
 
 impl Common {
-    /// The suites this side will negotiate, in order.
     /// TLS 1.2 suites enabled, in order; empty when TLS 1.2 is off.
-    pub fn enabled_suites(&self) -> Vec<&'static Suite> {
-        if !self.tls12_enabled() {
+    pub(crate) fn tls12_suites(&self) -> Vec<&'static Suite> {
+        if !self.enables(Version::Tls12) {
             return Vec::new();
         }
         self.cipher_suites
@@ -77,11 +93,8 @@ impl Common {
     }
 
     /// TLS 1.3 suites enabled, in order; empty when TLS 1.3 is off.
-    pub fn enabled_suites_tls13(&self) -> Vec<&'static crypto::Suite13> {
-        if !self
-            .versions
-            .contains(&crate::wire::ProtocolVersion::TLSv1_3)
-        {
+    pub(crate) fn tls13_suites(&self) -> Vec<&'static Suite13> {
+        if !self.enables(Version::Tls13) {
             return Vec::new();
         }
         self.cipher_suites
@@ -90,21 +103,21 @@ impl Common {
             .collect()
     }
 
-    /// Whether TLS 1.2 may be negotiated.
-    pub fn tls12_enabled(&self) -> bool {
-        self.versions
-            .contains(&crate::wire::ProtocolVersion::TLSv1_2)
+    /// Whether `version` may be negotiated.
+    pub fn enables(&self, version: Version) -> bool {
+        self.versions.contains(&version)
     }
 
     /// Groups usable with TLS 1.2 (no hybrids).
-    pub fn enabled_groups_tls12(&self) -> Vec<NamedGroup> {
-        self.enabled_groups()
+    pub(crate) fn tls12_groups(&self) -> Vec<NamedGroup> {
+        self.groups()
             .into_iter()
             .filter(|g| crypto::group_usable_in_tls12(*g))
             .collect()
     }
 
-    pub fn enabled_groups(&self) -> Vec<NamedGroup> {
+    /// The configured groups that glasstls implements, in order.
+    pub(crate) fn groups(&self) -> Vec<NamedGroup> {
         self.groups
             .iter()
             .copied()
@@ -113,10 +126,14 @@ impl Common {
     }
 }
 
+/// What a client needs: what both sides share, the roots it trusts, and its session cache.
 #[derive(Clone)]
 pub struct ClientConfig {
+    /// What both sides share.
     pub common: Common,
+    /// The trust anchors server chains are verified against.
     pub roots: RootStore,
+    /// The signature schemes offered and accepted for handshake signatures, best first.
     pub signature_schemes: Vec<SignatureScheme>,
     /// Sessions kept per server name and offered again; `None` turns resumption off.
     pub session_cache: Option<Arc<dyn SessionStore>>,
@@ -128,6 +145,7 @@ pub struct ClientConfig {
 pub const DEFAULT_CLIENT_SESSIONS: usize = 256;
 
 impl ClientConfig {
+    /// The defaults, trusting `roots`.
     pub fn new(roots: RootStore) -> Self {
         Self {
             common: Common::default(),
@@ -142,19 +160,18 @@ impl ClientConfig {
 /// A certificate chain and the private key for its end-entity certificate.
 #[derive(Clone, Debug)]
 pub struct Identity {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub key: Arc<SigningKey>,
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: Arc<SigningKey>,
 }
 
 impl Identity {
+    /// A chain (end entity first) and the end entity's private key.
     pub fn new(
         chain: Vec<CertificateDer<'static>>,
         key: &PrivateKeyDer<'_>,
     ) -> Result<Self, Error> {
         if chain.is_empty() {
-            return Err(Error::General(
-                "a certificate chain needs at least one certificate".into(),
-            ));
+            return Err(ConfigError::EmptyChain.into());
         }
         Ok(Self {
             chain,
@@ -162,28 +179,27 @@ impl Identity {
         })
     }
 
+    /// A chain and key from PEM files.
     pub fn from_pem_files(cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<Self, Error> {
         let (cert, key) = (cert.as_ref(), key.as_ref());
         let chain = CertificateDer::pem_file_iter(cert)
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| {
-                Error::General(format!(
-                    "cannot read certificates from {}: {e}",
-                    cert.display()
-                ))
-            })?;
-        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-            Error::General(format!(
-                "cannot read a private key from {}: {e}",
-                key.display()
-            ))
-        })?;
+            .map_err(|e| unreadable(cert, "certificates", e))?;
+        let key_der =
+            PrivateKeyDer::from_pem_file(key).map_err(|e| unreadable(key, "a private key", e))?;
         Self::new(chain, &key_der)
+    }
+
+    /// The certificate chain, end entity first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
     }
 }
 
+/// What a server needs: what both sides share, its identities, and how it resumes sessions.
 #[derive(Clone)]
 pub struct ServerConfig {
+    /// What both sides share.
     pub common: Common,
     /// The default identities, for clients that send no name or a name we do not know: one or
     /// more chains (e.g. RSA and ECDSA); the server picks the one the suite needs. May be empty
@@ -194,9 +210,11 @@ pub struct ServerConfig {
     pub named_identities: Vec<(String, Identity)>,
     /// Issue session IDs and resume from them (RFC 5246 §7.3).
     pub session_ids: bool,
+    /// Where sessions are kept for resumption by ID (and TLS 1.3 tickets without ticket keys).
     pub session_store: Arc<dyn SessionStore>,
     /// Issue and accept RFC 5077 tickets; `None` turns them off.
     pub tickets: Option<Arc<TicketKeys>>,
+    /// How long a session may be resumed after its full handshake.
     pub session_lifetime: Duration,
 }
 
@@ -204,6 +222,7 @@ pub struct ServerConfig {
 pub const DEFAULT_SERVER_SESSIONS: usize = 10_000;
 
 impl ServerConfig {
+    /// The defaults, serving `identities` to every name.
     pub fn new(identities: Vec<Identity>) -> Self {
         Self {
             common: Common::default(),
@@ -222,7 +241,10 @@ impl ServerConfig {
     /// RFC 6066 §3: the identities for the name the client asked for. Exact names win over
     /// wildcards; with no match (or no name) the default identities serve, and when there are
     /// none the name is unrecognized. Returns the identities and whether the name chose them.
-    pub fn resolve(&self, server_name: Option<&str>) -> Result<(Vec<&Identity>, bool), Error> {
+    pub(crate) fn resolve(
+        &self,
+        server_name: Option<&str>,
+    ) -> Result<(Vec<&Identity>, bool), Error> {
         if let Some(name) = server_name {
             let name = name.trim_end_matches('.');
             let exact: Vec<&Identity> = self
@@ -247,12 +269,19 @@ impl ServerConfig {
         if !self.identities.is_empty() {
             return Ok((self.identities.iter().collect(), false));
         }
-        match server_name {
-            Some(name) => Err(Error::UnrecognizedName(name.to_string())),
-            None => Err(Error::HandshakeFailure(
-                "the client sent no server name and there is no default certificate",
-            )),
+        Err(match server_name {
+            Some(name) => PeerIncompatible::UnrecognizedName(name.to_string()),
+            None => PeerIncompatible::NoNameAndNoDefaultCertificate,
         }
+        .into())
+    }
+}
+
+fn unreadable(path: &Path, what: &'static str, e: rustls_pki_types::pem::Error) -> ConfigError {
+    ConfigError::File {
+        path: path.display().to_string(),
+        what,
+        reason: e.to_string(),
     }
 }
 

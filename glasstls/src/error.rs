@@ -1,77 +1,369 @@
 //! Typed errors, and the one function that chooses the alert an error sends: [`Error::alert`].
+//!
+//! Every reason is an enum a program can match (as rustls's `PeerMisbehaved` names them); the
+//! sentence a person reads is its `Display`. All of them are `#[non_exhaustive]`: new reasons
+//! arrive with new features.
 
 use crate::verify::CertificateError;
-use crate::wire::{AlertDescription, InvalidMessage};
+use crate::wire::ProtocolVersion;
+use crate::wire::{AlertDescription, ContentType, ExtensionType, HandshakeType, InvalidMessage};
 use std::fmt;
 
+/// Why a connection failed, or why a call was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The peer's bytes did not decode.
     Decode(InvalidMessage),
     /// A message or record arrived that the current state does not allow.
-    UnexpectedMessage { expected: &'static str, got: String },
-    /// A well-formed value the protocol forbids here.
-    IllegalParameter(&'static str),
-    /// No acceptable set of parameters (suite, group, signature scheme) in common.
-    HandshakeFailure(&'static str),
-    /// The peer offered or chose a protocol version we do not speak.
-    ProtocolVersion(String),
+    UnexpectedMessage(UnexpectedMessage),
+    /// The peer sent a well-formed value that the protocol forbids where it sent it.
+    PeerMisbehaved(PeerMisbehaved),
+    /// The peer is well-behaved but wants what we do not offer (a version, a suite, a name).
+    PeerIncompatible(PeerIncompatible),
     /// The peer sent an extension it must not send here (RFC 5246 §7.4.1.4).
-    UnsupportedExtension(String),
+    UnsupportedExtension(ExtensionType),
     /// A record failed authentication or decryption.
     BadRecordMac,
     /// A record longer than the protocol allows.
     RecordOverflow,
-    /// The peer's Finished or signature did not verify.
-    DecryptError(&'static str),
+    /// The peer's Finished, binder or signature did not verify.
+    DecryptError(DecryptError),
     /// The peer's certificate chain is not acceptable.
     Certificate(CertificateError),
     /// The peer sent this fatal alert.
     AlertReceived(AlertDescription),
-    /// The peer asked to renegotiate; RFC 5746 lets us refuse and we always do.
-    NoRenegotiation,
-    /// RFC 8446 §9.2: a mandatory extension is missing.
-    MissingExtension(&'static str),
-    /// RFC 7301 §3.2: no application protocol in common.
-    NoApplicationProtocol,
-    /// We do not hold a certificate for the name the client asked for (RFC 6066 §3).
-    UnrecognizedName(String),
     /// The connection was already closed or failed.
     ConnectionClosed,
-    /// A misuse of the API or a configuration problem; nothing reached the wire.
-    General(String),
+    /// The configuration cannot work; nothing reached the wire.
+    Config(ConfigError),
+    /// A call the connection cannot honour in its current state; nothing reached the wire.
+    Misuse(Misuse),
     /// A failure on our side that the peer did not cause.
-    Internal(&'static str),
+    Internal(InternalError),
 }
 
 impl Error {
     /// The alert to send for this error, or `None` when no alert is due (the peer already
     /// sent one, or the error never touched the connection). Architecture invariant: this is
-    /// the only place an error is mapped to an alert.
+    /// the only place an error is mapped to an alert, and it names every reason.
     pub fn alert(&self) -> Option<AlertDescription> {
         use AlertDescription as A;
+        use PeerIncompatible as I;
+        use PeerMisbehaved as M;
         Some(match self {
-            Self::Decode(InvalidMessage::IllegalValue(_)) => A::IllegalParameter,
-            Self::Decode(InvalidMessage::DuplicateExtension(_)) => A::IllegalParameter,
-            Self::Decode(InvalidMessage::TooLarge(_)) => A::IllegalParameter,
-            Self::Decode(_) => A::DecodeError,
-            Self::UnexpectedMessage { .. } => A::UnexpectedMessage,
-            Self::IllegalParameter(_) => A::IllegalParameter,
-            Self::HandshakeFailure(_) => A::HandshakeFailure,
-            Self::ProtocolVersion(_) => A::ProtocolVersion,
+            Self::Decode(
+                InvalidMessage::IllegalValue(_)
+                | InvalidMessage::DuplicateExtension(_)
+                | InvalidMessage::TooLarge(_),
+            ) => A::IllegalParameter,
+            Self::Decode(
+                InvalidMessage::Truncated(_)
+                | InvalidMessage::TrailingBytes(_)
+                | InvalidMessage::BadLength(_),
+            ) => A::DecodeError,
+            Self::UnexpectedMessage(_) => A::UnexpectedMessage,
+            // RFC 5746 §3.4 and RFC 7627 §5.3 ask for handshake_failure.
+            Self::PeerMisbehaved(M::NonEmptyRenegotiationInfo | M::ResumedWithOtherEms) => {
+                A::HandshakeFailure
+            }
+            Self::PeerMisbehaved(
+                M::DowngradeDetected
+                | M::SuiteNotOffered
+                | M::CompressionNotOffered
+                | M::GroupNotOffered
+                | M::AlpnNotOffered
+                | M::SchemeNotOffered
+                | M::ResumedWithOtherSuite
+                | M::PskNotOffered
+                | M::KeyShareForUnofferedGroup
+                | M::SessionIdEchoMismatch
+                | M::SuiteChangedAfterRetry
+                | M::RetryGroupUnusable
+                | M::RetryChangesNothing
+                | M::RetrySelectedOtherVersion
+                | M::Tls12AfterRetry
+                | M::SupportedVersionsNotTls13
+                | M::MisplacedEncryptedExtension
+                | M::NonEmptyCertificateContext
+                | M::PointFormatsWithoutUncompressed
+                | M::Tls13CompressionNotNull
+                | M::NoNullCompression
+                | M::KeySharesDoNotMatchGroups
+                | M::SecondHelloChanged
+                | M::SecondHelloLacksShare
+                | M::PskNotLast
+                | M::InvalidKeyShare
+                | M::CertificateKeyNotRsa,
+            ) => A::IllegalParameter,
+            Self::PeerIncompatible(
+                I::VersionTooLow(_)
+                | I::ServerChoseVersion(_)
+                | I::ClientLacksTls13
+                | I::RecordVersion(_),
+            ) => A::ProtocolVersion,
+            Self::PeerIncompatible(I::NoApplicationProtocol) => A::NoApplicationProtocol,
+            Self::PeerIncompatible(I::UnrecognizedName(_)) => A::UnrecognizedName,
+            Self::PeerIncompatible(I::MissingExtension(_)) => A::MissingExtension,
+            Self::PeerIncompatible(
+                I::NoCommonSuite
+                | I::NoCommonSuiteTls13
+                | I::NoCommonGroup
+                | I::NoCertificateSchemeInCommon
+                | I::ClientLacksEms
+                | I::ServerLacksEms
+                | I::NoNameAndNoDefaultCertificate,
+            ) => A::HandshakeFailure,
             Self::UnsupportedExtension(_) => A::UnsupportedExtension,
             Self::BadRecordMac => A::BadRecordMac,
             Self::RecordOverflow => A::RecordOverflow,
             Self::DecryptError(_) => A::DecryptError,
             Self::Certificate(e) => e.alert(),
-            Self::NoRenegotiation => A::NoRenegotiation,
-            Self::UnrecognizedName(_) => A::UnrecognizedName,
-            Self::NoApplicationProtocol => A::NoApplicationProtocol,
-            Self::MissingExtension(_) => A::MissingExtension,
             Self::Internal(_) => A::InternalError,
-            Self::AlertReceived(_) | Self::ConnectionClosed | Self::General(_) => return None,
+            Self::AlertReceived(_) | Self::ConnectionClosed | Self::Config(_) | Self::Misuse(_) => {
+                return None;
+            }
         })
     }
+}
+
+/// What the state machine expected when something else arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expected {
+    /// This handshake message.
+    Message(HandshakeType),
+    /// A ChangeCipherSpec record (TLS 1.2).
+    ChangeCipherSpec,
+    /// Application data (the handshake is over).
+    ApplicationData,
+}
+
+/// What arrived instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Received {
+    /// A handshake message of this type.
+    Message(HandshakeType),
+    /// A ChangeCipherSpec record.
+    ChangeCipherSpec,
+}
+
+/// A message or record the protocol does not allow now (alert unexpected_message).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnexpectedMessage {
+    /// The state machine was waiting for another message.
+    OutOfOrder {
+        /// What the current state accepts.
+        expected: Expected,
+        /// What came.
+        got: Received,
+    },
+    /// RFC 5246 §6.2.1: a record of another type between the fragments of a handshake message.
+    Interleaved(ContentType),
+    /// RFC 8446 §5.1: handshake bytes left in a record when the keys changed.
+    SpansKeyChange,
+    /// RFC 8446 §4.1.4: a second HelloRetryRequest.
+    SecondHelloRetryRequest,
+    /// RFC 8446 §5: a ChangeCipherSpec that is not the one compatibility record allowed.
+    ChangeCipherSpecInTls13,
+    /// Application data before the handshake finished.
+    ApplicationDataBeforeHandshake,
+    /// A record of a content type TLS does not define.
+    UnknownRecordType(ContentType),
+    /// More empty records or warning alerts in a row than we tolerate.
+    TooManyEmptyRecordsOrWarnings {
+        /// How many in a row we tolerate.
+        limit: u32,
+    },
+    /// More KeyUpdates in a row than we answer.
+    TooManyKeyUpdates {
+        /// How many in a row we answer.
+        limit: u32,
+    },
+    /// RFC 8446 §5.4: a protected record with no content type (only zeros).
+    AllZeroRecord,
+    /// RFC 8446 §5.2: a plaintext record where only protected ones may come.
+    PlaintextRecord(ContentType),
+}
+
+/// The peer broke a rule of the protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerMisbehaved {
+    /// RFC 8446 §4.1.3: the TLS 1.2 ServerHello random carries the downgrade sentinel.
+    DowngradeDetected,
+    /// The server chose a cipher suite we did not offer.
+    SuiteNotOffered,
+    /// The server chose a compression method we did not offer.
+    CompressionNotOffered,
+    /// The server chose a key-exchange group we did not offer.
+    GroupNotOffered,
+    /// The server chose an ALPN protocol we did not offer.
+    AlpnNotOffered,
+    /// The peer signed with a scheme we did not offer (or one that does not fit).
+    SchemeNotOffered,
+    /// The server resumed a session under another cipher suite.
+    ResumedWithOtherSuite,
+    /// The server resumed with a different extended master secret state (RFC 7627 §5.3).
+    ResumedWithOtherEms,
+    /// The server selected a PSK we did not offer.
+    PskNotOffered,
+    /// The server's key share is for a group we sent no share for.
+    KeyShareForUnofferedGroup,
+    /// RFC 8446 §4.1.3: legacy_session_id_echo differs from what we sent.
+    SessionIdEchoMismatch,
+    /// RFC 8446 §4.1.4: the cipher suite changed after HelloRetryRequest.
+    SuiteChangedAfterRetry,
+    /// RFC 8446 §4.2.8: HelloRetryRequest asks for a group we cannot use.
+    RetryGroupUnusable,
+    /// RFC 8446 §4.1.4: HelloRetryRequest would not change the ClientHello.
+    RetryChangesNothing,
+    /// HelloRetryRequest selected a version other than TLS 1.3.
+    RetrySelectedOtherVersion,
+    /// The server fell back to TLS 1.2 after a HelloRetryRequest.
+    Tls12AfterRetry,
+    /// RFC 8446 §4.2.1: supported_versions selects a version other than TLS 1.3.
+    SupportedVersionsNotTls13,
+    /// RFC 8446 §4.2: an extension that does not belong in EncryptedExtensions.
+    MisplacedEncryptedExtension,
+    /// RFC 8446 §4.4.2: the server's certificate_request_context is not empty.
+    NonEmptyCertificateContext,
+    /// RFC 8422 §5.2: ec_point_formats without the uncompressed format.
+    PointFormatsWithoutUncompressed,
+    /// RFC 5746 §3.4: a non-empty renegotiation_info on the initial handshake.
+    NonEmptyRenegotiationInfo,
+    /// RFC 8446 §4.1.2: a TLS 1.3 ClientHello must offer only null compression.
+    Tls13CompressionNotNull,
+    /// RFC 5246 §7.4.1.2: the client does not offer null compression.
+    NoNullCompression,
+    /// RFC 8446 §4.2.8: key shares for groups not in supported_groups, or two for one group.
+    KeySharesDoNotMatchGroups,
+    /// RFC 8446 §4.1.2: the second ClientHello changed what it may not.
+    SecondHelloChanged,
+    /// RFC 8446 §4.2.8: the second ClientHello lacks the share we asked for.
+    SecondHelloLacksShare,
+    /// RFC 8446 §4.2.11: pre_shared_key is not the last extension.
+    PskNotLast,
+    /// A key share that is not a valid public key for its group.
+    InvalidKeyShare,
+    /// RSA key exchange, but the server certificate does not hold an RSA key.
+    CertificateKeyNotRsa,
+}
+
+/// The peer wants what we do not offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PeerIncompatible {
+    /// RFC 5246 Appendix E.1: the client offers at most this older version.
+    VersionTooLow(ProtocolVersion),
+    /// The server chose this version, which we do not speak.
+    ServerChoseVersion(ProtocolVersion),
+    /// TLS 1.3 is the only version enabled and the client does not offer it.
+    ClientLacksTls13,
+    /// A record header names a version that is not TLS.
+    RecordVersion(ProtocolVersion),
+    /// No TLS 1.2 suite, group and signature scheme in common.
+    NoCommonSuite,
+    /// No TLS 1.3 cipher suite in common.
+    NoCommonSuiteTls13,
+    /// No key-exchange group in common.
+    NoCommonGroup,
+    /// No certificate and signature scheme the client accepts.
+    NoCertificateSchemeInCommon,
+    /// RFC 7627 §5.3: the client does not offer the extended master secret we require.
+    ClientLacksEms,
+    /// RFC 7627 §5.2: the server does not support the extended master secret we require.
+    ServerLacksEms,
+    /// The client sent no server name and there is no default certificate.
+    NoNameAndNoDefaultCertificate,
+    /// RFC 6066 §3: no certificate for the name the client asked for.
+    UnrecognizedName(String),
+    /// RFC 7301 §3.2: no application protocol in common.
+    NoApplicationProtocol,
+    /// RFC 8446 §9.2: a mandatory extension is missing.
+    MissingExtension(ExtensionType),
+}
+
+/// What did not verify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The peer's Finished does not match the handshake.
+    Finished,
+    /// RFC 8446 §4.2.11.2: the PSK binder does not verify.
+    Binder,
+    /// The ServerKeyExchange signature does not verify with the certificate's key.
+    ServerKeyExchangeSignature,
+    /// The CertificateVerify signature does not verify with the certificate's key.
+    CertificateVerifySignature,
+}
+
+/// A configuration that cannot work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A server needs at least one certificate and key.
+    NoIdentity,
+    /// No cipher suite is enabled for any enabled version.
+    NoCipherSuite,
+    /// A certificate chain needs at least one certificate.
+    EmptyChain,
+    /// The private key is not a supported RSA, ECDSA or Ed25519 key.
+    UnsupportedKey,
+    /// A file could not be read or parsed (`what` says what it should hold).
+    File {
+        /// The file's path, as given.
+        path: String,
+        /// What the file should hold ("certificates", "a private key").
+        what: &'static str,
+        /// Why it failed, in the reader's words.
+        reason: String,
+    },
+    /// A PEM file holds no certificate usable as a trust anchor.
+    NoUsableRoot {
+        /// The file's path, as given.
+        path: String,
+    },
+}
+
+/// A call the connection cannot honour now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// A key update needs a TLS 1.3 connection in its traffic state.
+    KeyUpdateNeedsTls13,
+    /// Record padding needs TLS 1.3 and must fit in one record.
+    PaddingNeedsTls13,
+}
+
+/// A failure on our side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InternalError {
+    /// The system's random source failed.
+    RandomSource,
+    /// Generating a key pair or encapsulating to a key failed.
+    KeyGeneration,
+    /// Key material was refused by the primitive (wrong length).
+    KeyMaterial,
+    /// An encryption failed.
+    Encryption,
+    /// A signature could not be made with this key and scheme.
+    Signing,
+    /// A certificate that verified no longer parses.
+    CertificateReparse,
+    /// The transcript hash was asked for before the hash was known.
+    TranscriptNotStarted,
+    /// A sequence number would wrap.
+    SequenceExhausted,
+    /// A record or buffer did not have the layout we built it with.
+    RecordLayout,
+    /// A state was reached without the keys or data it needs.
+    StateInvariant,
+    /// The ticket keys are unusable (a lock was poisoned).
+    TicketKeys,
 }
 
 impl From<InvalidMessage> for Error {
@@ -86,39 +378,362 @@ impl From<CertificateError> for Error {
     }
 }
 
+impl From<UnexpectedMessage> for Error {
+    fn from(e: UnexpectedMessage) -> Self {
+        Self::UnexpectedMessage(e)
+    }
+}
+
+impl From<PeerMisbehaved> for Error {
+    fn from(e: PeerMisbehaved) -> Self {
+        Self::PeerMisbehaved(e)
+    }
+}
+
+impl From<PeerIncompatible> for Error {
+    fn from(e: PeerIncompatible) -> Self {
+        Self::PeerIncompatible(e)
+    }
+}
+
+impl From<DecryptError> for Error {
+    fn from(e: DecryptError) -> Self {
+        Self::DecryptError(e)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<InternalError> for Error {
+    fn from(e: InternalError) -> Self {
+        Self::Internal(e)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Decode(e) => write!(f, "malformed message from the peer: {e}"),
-            Self::UnexpectedMessage { expected, got } => {
-                write!(f, "unexpected message: expected {expected}, got {got}")
-            }
-            Self::IllegalParameter(what) => write!(f, "the peer sent an illegal parameter: {what}"),
-            Self::HandshakeFailure(what) => write!(f, "handshake failure: {what}"),
-            Self::ProtocolVersion(what) => write!(f, "unsupported protocol version: {what}"),
-            Self::UnsupportedExtension(what) => {
-                write!(f, "the peer sent an extension it must not send: {what}")
+            Self::UnexpectedMessage(e) => write!(f, "unexpected message: {e}"),
+            Self::PeerMisbehaved(
+                e @ (PeerMisbehaved::NonEmptyRenegotiationInfo
+                | PeerMisbehaved::ResumedWithOtherEms),
+            ) => write!(f, "handshake failure: {e}"),
+            Self::PeerMisbehaved(e) => write!(f, "the peer sent an illegal parameter: {e}"),
+            Self::PeerIncompatible(e) => e.fmt(f),
+            Self::UnsupportedExtension(typ) => {
+                write!(f, "the peer sent an extension it must not send: {typ}")
             }
             Self::BadRecordMac => f.write_str("a record failed authentication (bad_record_mac)"),
             Self::RecordOverflow => f.write_str("the peer sent a record longer than allowed"),
-            Self::DecryptError(what) => write!(f, "verification failed: {what}"),
+            Self::DecryptError(e) => write!(f, "verification failed: {e}"),
             Self::Certificate(e) => write!(f, "certificate rejected: {e}"),
             Self::AlertReceived(a) => write!(f, "the peer sent a fatal alert: {a}"),
-            Self::NoRenegotiation => {
-                f.write_str("the peer asked to renegotiate, which glasstls refuses")
+            Self::ConnectionClosed => f.write_str("the connection is closed"),
+            Self::Config(e) => e.fmt(f),
+            Self::Misuse(e) => e.fmt(f),
+            Self::Internal(e) => write!(f, "internal error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Message(typ) => typ.fmt(f),
+            Self::ChangeCipherSpec => f.write_str("ChangeCipherSpec"),
+            Self::ApplicationData => f.write_str("application data"),
+        }
+    }
+}
+
+impl fmt::Display for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Message(typ) => typ.fmt(f),
+            Self::ChangeCipherSpec => f.write_str("ChangeCipherSpec"),
+        }
+    }
+}
+
+impl fmt::Display for UnexpectedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (expected, got): (&dyn fmt::Display, &dyn fmt::Display) = match self {
+            Self::OutOfOrder { expected, got } => (expected, got),
+            Self::Interleaved(typ) => {
+                return write!(
+                    f,
+                    "expected the rest of a handshake message, got a {typ} record"
+                );
             }
+            Self::SpansKeyChange => (
+                &"a record boundary at the key change",
+                &"more handshake data under the old keys",
+            ),
+            Self::SecondHelloRetryRequest => (&"ServerHello", &"a second HelloRetryRequest"),
+            Self::ChangeCipherSpecInTls13 => {
+                (&"no ChangeCipherSpec", &"ChangeCipherSpec in TLS 1.3")
+            }
+            Self::ApplicationDataBeforeHandshake => (
+                &"a handshake message",
+                &"application data before the handshake finished",
+            ),
+            Self::UnknownRecordType(typ) => {
+                return write!(
+                    f,
+                    "expected a TLS record, got record of content type {}",
+                    typ.0
+                );
+            }
+            Self::TooManyEmptyRecordsOrWarnings { limit } => {
+                return write!(
+                    f,
+                    "expected data, got more than {limit} empty records or warning alerts in a row"
+                );
+            }
+            Self::TooManyKeyUpdates { limit } => {
+                return write!(
+                    f,
+                    "expected data, got more than {limit} KeyUpdates in a row"
+                );
+            }
+            Self::AllZeroRecord => (&"a content type", &"an all-zero record"),
+            Self::PlaintextRecord(typ) => {
+                return write!(
+                    f,
+                    "expected an encrypted record, got a plaintext {typ} record"
+                );
+            }
+        };
+        write!(f, "expected {expected}, got {got}")
+    }
+}
+
+impl fmt::Display for PeerMisbehaved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DowngradeDetected => "downgrade detected: a TLS 1.3 server answered with TLS 1.2",
+            Self::SuiteNotOffered => "the server chose a cipher suite we did not offer",
+            Self::CompressionNotOffered => "the server chose a compression method we did not offer",
+            Self::GroupNotOffered => "the server chose a group we did not offer",
+            Self::AlpnNotOffered => "the server chose an ALPN protocol we did not offer",
+            Self::SchemeNotOffered => "the peer signed with a scheme we did not offer",
+            Self::ResumedWithOtherSuite => {
+                "the server resumed the session with another cipher suite"
+            }
+            Self::ResumedWithOtherEms => {
+                "the server resumed with a different extended master secret state"
+            }
+            Self::PskNotOffered => "the server selected a PSK we did not offer",
+            Self::KeyShareForUnofferedGroup => {
+                "the server's key share is for a group we sent no share for"
+            }
+            Self::SessionIdEchoMismatch => "legacy_session_id_echo does not match",
+            Self::SuiteChangedAfterRetry => "the cipher suite changed after HelloRetryRequest",
+            Self::RetryGroupUnusable => "HelloRetryRequest asks for a group we cannot use",
+            Self::RetryChangesNothing => "HelloRetryRequest changes nothing",
+            Self::RetrySelectedOtherVersion => "HelloRetryRequest selected another version",
+            Self::Tls12AfterRetry => "TLS 1.2 after a HelloRetryRequest",
+            Self::SupportedVersionsNotTls13 => {
+                "supported_versions selects a version other than TLS 1.3"
+            }
+            Self::MisplacedEncryptedExtension => {
+                "an extension that does not belong in EncryptedExtensions"
+            }
+            Self::NonEmptyCertificateContext => {
+                "a non-empty certificate_request_context from the server"
+            }
+            Self::PointFormatsWithoutUncompressed => "ec_point_formats without uncompressed",
+            Self::NonEmptyRenegotiationInfo => {
+                "non-empty renegotiation_info on the initial handshake"
+            }
+            Self::Tls13CompressionNotNull => "TLS 1.3 allows only null compression",
+            Self::NoNullCompression => "the client does not offer null compression",
+            Self::KeySharesDoNotMatchGroups => "key_share entries do not match supported_groups",
+            Self::SecondHelloChanged => "the second ClientHello changed what it may not",
+            Self::SecondHelloLacksShare => "the second ClientHello lacks the share we asked for",
+            Self::PskNotLast => "pre_shared_key is not the last extension",
+            Self::InvalidKeyShare => "invalid key share",
+            Self::CertificateKeyNotRsa => "the server certificate does not hold an RSA key",
+        })
+    }
+}
+
+impl fmt::Display for PeerIncompatible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::VersionTooLow(v) => {
+                write!(
+                    f,
+                    "unsupported protocol version: the client offers at most {v}"
+                )
+            }
+            Self::ServerChoseVersion(v) => {
+                write!(f, "unsupported protocol version: the server chose {v}")
+            }
+            Self::ClientLacksTls13 => f.write_str(
+                "unsupported protocol version: the client does not offer TLS 1.3, the only \
+                 version enabled",
+            ),
+            Self::RecordVersion(v) => {
+                write!(f, "unsupported protocol version: record version {v}")
+            }
+            Self::NoCommonSuite => f.write_str(
+                "handshake failure: no cipher suite, group and signature scheme in common with \
+                 the client",
+            ),
+            Self::NoCommonSuiteTls13 => {
+                f.write_str("handshake failure: no TLS 1.3 cipher suite in common with the client")
+            }
+            Self::NoCommonGroup => {
+                f.write_str("handshake failure: no key-exchange group in common with the client")
+            }
+            Self::NoCertificateSchemeInCommon => f.write_str(
+                "handshake failure: no certificate and signature scheme the client accepts",
+            ),
+            Self::ClientLacksEms => f.write_str(
+                "handshake failure: the client does not offer the extended master secret",
+            ),
+            Self::ServerLacksEms => f.write_str(
+                "handshake failure: the server does not support the extended master secret",
+            ),
+            Self::NoNameAndNoDefaultCertificate => f.write_str(
+                "handshake failure: the client sent no server name and there is no default \
+                 certificate",
+            ),
             Self::UnrecognizedName(name) => {
                 write!(f, "no certificate for the requested name {name:?}")
             }
             Self::NoApplicationProtocol => {
                 f.write_str("no application protocol (ALPN) in common with the peer")
             }
-            Self::MissingExtension(what) => write!(f, "the peer left out the {what} extension"),
-            Self::ConnectionClosed => f.write_str("the connection is closed"),
-            Self::General(what) => f.write_str(what),
-            Self::Internal(what) => write!(f, "internal error: {what}"),
+            Self::MissingExtension(typ) => write!(f, "the peer left out the {typ} extension"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for DecryptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Finished => "the peer's Finished does not match the handshake",
+            Self::Binder => "the PSK binder does not verify",
+            Self::ServerKeyExchangeSignature => {
+                "the ServerKeyExchange signature does not verify with the certificate's key"
+            }
+            Self::CertificateVerifySignature => {
+                "the CertificateVerify signature does not verify with the certificate's key"
+            }
+        })
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoIdentity => f.write_str("a server needs at least one certificate and key"),
+            Self::NoCipherSuite => f.write_str("no cipher suite is enabled"),
+            Self::EmptyChain => f.write_str("a certificate chain needs at least one certificate"),
+            Self::UnsupportedKey => {
+                f.write_str("the private key is not a supported RSA, ECDSA or Ed25519 key")
+            }
+            Self::File { path, what, reason } => {
+                write!(f, "cannot read {what} from {path}: {reason}")
+            }
+            Self::NoUsableRoot { path } => write!(f, "{path} holds no usable certificate"),
+        }
+    }
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyUpdateNeedsTls13 => {
+                "a key update needs a TLS 1.3 connection in its traffic state"
+            }
+            Self::PaddingNeedsTls13 => "padding needs TLS 1.3 and must fit in one record",
+        })
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::RandomSource => "the random source failed",
+            Self::KeyGeneration => "key generation failed",
+            Self::KeyMaterial => "key material of the wrong length",
+            Self::Encryption => "encryption failed",
+            Self::Signing => "signing failed",
+            Self::CertificateReparse => "a verified certificate no longer parses",
+            Self::TranscriptNotStarted => "the transcript hash was not started",
+            Self::SequenceExhausted => "sequence number exhausted",
+            Self::RecordLayout => "a record did not have the layout it was built with",
+            Self::StateInvariant => "a handshake state lacks what it needs",
+            Self::TicketKeys => "the ticket keys are unusable",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_errors_send_the_alert_their_rfc_section_names() {
+        use AlertDescription as A;
+        let cases: [(Error, Option<A>); 10] = [
+            (InvalidMessage::Truncated("x").into(), Some(A::DecodeError)),
+            (
+                InvalidMessage::TooLarge("x").into(),
+                Some(A::IllegalParameter),
+            ),
+            (
+                PeerMisbehaved::NonEmptyRenegotiationInfo.into(),
+                Some(A::HandshakeFailure),
+            ),
+            (
+                PeerMisbehaved::DowngradeDetected.into(),
+                Some(A::IllegalParameter),
+            ),
+            (
+                PeerIncompatible::VersionTooLow(ProtocolVersion::TLSv1_1).into(),
+                Some(A::ProtocolVersion),
+            ),
+            (
+                PeerIncompatible::NoApplicationProtocol.into(),
+                Some(A::NoApplicationProtocol),
+            ),
+            (
+                PeerIncompatible::MissingExtension(ExtensionType::KeyShare).into(),
+                Some(A::MissingExtension),
+            ),
+            (DecryptError::Binder.into(), Some(A::DecryptError)),
+            (Error::AlertReceived(A::HandshakeFailure), None),
+            (ConfigError::NoIdentity.into(), None),
+        ];
+        for (error, alert) in cases {
+            assert_eq!(error.alert(), alert, "{error}");
+        }
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        let e = Error::UnexpectedMessage(UnexpectedMessage::OutOfOrder {
+            expected: Expected::Message(HandshakeType::ServerHello),
+            got: Received::Message(HandshakeType::Certificate),
+        });
+        assert_eq!(
+            e.to_string(),
+            "unexpected message: expected ServerHello, got Certificate"
+        );
+        assert_eq!(
+            Error::from(PeerMisbehaved::ResumedWithOtherEms).to_string(),
+            "handshake failure: the server resumed with a different extended master secret state"
+        );
+    }
+}

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 
+/// Where NSS key log lines go.
 pub trait KeyLog: Send + Sync {
     /// `label` is the NSS label, e.g. `CLIENT_RANDOM`.
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]);
@@ -19,6 +20,7 @@ pub struct KeyLogFile {
 }
 
 impl KeyLogFile {
+    /// Appends to `path`, creating it if needed.
     pub fn open(path: impl AsRef<Path>) -> std::io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(Self {

@@ -11,6 +11,7 @@ use rustls_pki_types::UnixTime;
 use std::io::{self, BufRead, Read, Write};
 use std::time::{Duration, Instant};
 
+/// A [`Connection`] over a blocking transport, itself `Read + Write + BufRead`.
 pub struct Stream<T: Read + Write> {
     conn: Connection,
     io: T,
@@ -31,7 +32,9 @@ pub struct Timeouts {
 
 /// A transport whose reads and writes can time out: the two setters of `TcpStream`.
 pub trait SetTimeouts {
+    /// Bounds each read (`None`: no bound).
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Bounds each write (`None`: no bound).
     fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
 }
 
@@ -174,6 +177,7 @@ impl<T: Read + Write + SetTimeouts> Stream<T> {
 }
 
 impl<T: Read + Write> Stream<T> {
+    /// A stream over `io`; nothing is read or written until it is used.
     pub fn new(conn: Connection, io: T) -> Self {
         Self {
             conn,
@@ -184,14 +188,17 @@ impl<T: Read + Write> Stream<T> {
         }
     }
 
+    /// The connection (what was negotiated, the trace, the session).
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
 
+    /// The connection, mutably (to take its events, or request a key update).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
 
+    /// The transport.
     pub fn get_ref(&self) -> &T {
         &self.io
     }
@@ -202,6 +209,7 @@ impl<T: Read + Write> Stream<T> {
         &mut self.io
     }
 
+    /// The connection and the transport, apart.
     pub fn into_inner(self) -> (Connection, T) {
         (self.conn, self.io)
     }

@@ -1,149 +1,78 @@
-//! Just enough DER reading to *show* a certificate in the trace: subject, issuer, validity.
-//! Nothing here decides trust; rustls-webpki does that in `verify`. Any malformed input renders
-//! as "(unreadable)" rather than failing.
+//! What a certificate looks like to a person: subject, issuer, validity, read with
+//! `x509-parser` for display in the trace and in error messages. Nothing here decides trust;
+//! rustls-webpki does that in `verify`. A certificate that does not parse shows as
+//! "(unreadable)" rather than failing anything.
 
 use rustls_pki_types::CertificateDer;
+use x509_parser::time::ASN1Time;
 
-/// What the trace prints for one certificate.
+/// What the trace shows of one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Summary {
+pub struct CertificateSummary {
+    /// The subject's distinguished name, as `CN=…, O=…`.
     pub subject: String,
+    /// The issuer's distinguished name.
     pub issuer: String,
+    /// notBefore, as `YYYY-MM-DD HH:MM:SS UTC`.
     pub not_before: String,
+    /// notAfter, as `YYYY-MM-DD HH:MM:SS UTC`.
     pub not_after: String,
 }
 
-impl Summary {
-    pub fn parse(cert: &CertificateDer<'_>) -> Self {
-        parse_summary(cert.as_ref()).unwrap_or_else(|| Self {
-            subject: "(unreadable)".into(),
-            issuer: "(unreadable)".into(),
-            not_before: "(unreadable)".into(),
-            not_after: "(unreadable)".into(),
-        })
-    }
-}
-
-/// One DER TLV: tag and contents; `rest` is what follows it.
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 3 {
-            return None;
-        }
-        let bytes = rest.get(..n)?;
-        (
-            bytes
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
-            rest.get(n..)?,
-        )
-    };
-    let contents = rest.get(..len)?;
-    Some((tag, contents, rest.get(len..)?))
-}
-
-fn parse_summary(der: &[u8]) -> Option<Summary> {
-    let (_, cert, _) = tlv(der)?;
-    let (_, tbs, _) = tlv(cert)?;
-    let (tag, _, mut rest) = tlv(tbs)?;
-    if tag == 0xa0 {
-        // [0] version present: the next element is the serial number.
-        rest = tlv(rest)?.2;
-    }
-    let (_, _, rest) = tlv(rest)?; // signature AlgorithmIdentifier
-    let (_, issuer, rest) = tlv(rest)?;
-    let (_, validity, rest) = tlv(rest)?;
-    let (_, subject, _) = tlv(rest)?;
-    let (nb_tag, not_before, after) = tlv(validity)?;
-    let (na_tag, not_after, _) = tlv(after)?;
-    Some(Summary {
-        subject: name(subject),
-        issuer: name(issuer),
-        not_before: time(nb_tag, not_before).unwrap_or_else(|| "(unreadable)".into()),
-        not_after: time(na_tag, not_after).unwrap_or_else(|| "(unreadable)".into()),
-    })
-}
-
-/// RFC 5280 §4.1.2.4 Name: a sequence of RDN sets of (type, value) pairs.
-fn name(mut rdns: &[u8]) -> String {
-    let mut parts = Vec::new();
-    while let Some((_, set, rest)) = tlv(rdns) {
-        rdns = rest;
-        let mut set = set;
-        while let Some((_, atv, rest)) = tlv(set) {
-            set = rest;
-            let Some((_, oid, value)) = tlv(atv) else {
-                continue;
-            };
-            let Some((_, value, _)) = tlv(value) else {
-                continue;
-            };
-            let label = match oid {
-                [0x55, 0x04, 0x03] => "CN",
-                [0x55, 0x04, 0x06] => "C",
-                [0x55, 0x04, 0x07] => "L",
-                [0x55, 0x04, 0x08] => "ST",
-                [0x55, 0x04, 0x0a] => "O",
-                [0x55, 0x04, 0x0b] => "OU",
-                _ => "?",
-            };
-            parts.push(format!("{label}={}", String::from_utf8_lossy(value)));
+impl CertificateSummary {
+    /// The summary of a DER certificate.
+    pub fn of(cert: &CertificateDer<'_>) -> Self {
+        let unreadable = || "(unreadable)".to_string();
+        match x509_parser::parse_x509_certificate(cert.as_ref()) {
+            Ok((_, parsed)) => {
+                let validity = parsed.validity();
+                Self {
+                    subject: name(&parsed.subject().to_string()),
+                    issuer: name(&parsed.issuer().to_string()),
+                    not_before: time(&validity.not_before),
+                    not_after: time(&validity.not_after),
+                }
+            }
+            Err(_) => Self {
+                subject: unreadable(),
+                issuer: unreadable(),
+                not_before: unreadable(),
+                not_after: unreadable(),
+            },
         }
     }
-    if parts.is_empty() {
+}
+
+fn name(rendered: &str) -> String {
+    if rendered.is_empty() {
         "(empty name)".into()
     } else {
-        parts.join(", ")
+        rendered.to_string()
     }
 }
 
-/// UTCTime (tag 0x17, YYMMDDHHMMSSZ) or GeneralizedTime (0x18, YYYYMMDDHHMMSSZ).
-fn time(tag: u8, value: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(value).ok()?;
-    let (year, rest) = match tag {
-        0x17 => {
-            let yy: u32 = s.get(..2)?.parse().ok()?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, s.get(2..)?)
-        }
-        0x18 => (s.get(..4)?.parse().ok()?, s.get(4..)?),
-        _ => return None,
-    };
-    let field = |i: usize| rest.get(i..i + 2);
-    Some(format!(
-        "{year:04}-{}-{} {}:{}:{} UTC",
-        field(0)?,
-        field(2)?,
-        field(4)?,
-        field(6)?,
-        field(8)?
-    ))
+fn time(t: &ASN1Time) -> String {
+    let t = t.to_datetime();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
-/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian).
+/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    match i64::try_from(secs)
+        .ok()
+        .and_then(|s| ASN1Time::from_timestamp(s).ok())
+    {
+        Some(t) => time(&t),
+        None => format!("{secs} seconds after 1970"),
+    }
 }
 
 #[cfg(test)]
@@ -166,9 +95,30 @@ mod tests {
             &[0x30, 0x05, 0x30, 0x03, 0xa0, 0x01],
         ] {
             assert_eq!(
-                Summary::parse(&CertificateDer::from(junk.to_vec())).subject,
+                CertificateSummary::of(&CertificateDer::from(junk.to_vec())).subject,
                 "(unreadable)"
             );
         }
+    }
+
+    #[test]
+    fn a_certificate_shows_its_names_and_validity() {
+        let mut params = rcgen::CertificateParams::new(vec!["a.test".to_string()]).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "a.test");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Example");
+        params.not_before = rcgen::date_time_ymd(2025, 1, 2);
+        params.not_after = rcgen::date_time_ymd(2026, 3, 4);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let summary = CertificateSummary::of(cert.der());
+        assert_eq!(summary.subject, "CN=a.test, O=Example");
+        assert_eq!(summary.issuer, summary.subject);
+        assert_eq!(summary.not_before, "2025-01-02 00:00:00 UTC");
+        assert_eq!(summary.not_after, "2026-03-04 00:00:00 UTC");
     }
 }

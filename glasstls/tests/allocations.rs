@@ -6,8 +6,7 @@
 //! BENCHMARKS.md); this test makes one show up as a failure. The allocator is counted for this
 //! whole test binary, so it holds a single test.
 
-use glasstls::wire::ProtocolVersion;
-use glasstls::{Connection, UnixTime};
+use glasstls::{Connection, UnixTime, Version};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::sync::Arc;
@@ -17,7 +16,7 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 mod common;
 
-fn pair(version: ProtocolVersion) -> (Connection, Connection) {
+fn pair(version: Version) -> (Connection, Connection) {
     let (mut client, mut server) = common::configs();
     client.common.versions = vec![version];
     server.common.versions = vec![version];
@@ -53,7 +52,7 @@ fn transfer(from: &mut Connection, to: &mut Connection, wire: &mut Vec<u8>) -> u
 
 #[test]
 fn bulk_transfer_allocates_nothing_once_warm() {
-    for version in [ProtocolVersion::TLSv1_2, ProtocolVersion::TLSv1_3] {
+    for version in [Version::Tls12, Version::Tls13] {
         let (mut c, mut s) = pair(version);
         let chunk = vec![0x5a; 16 * 1024];
         let mut wire = Vec::with_capacity(64 * 1024);

@@ -1,83 +1,19 @@
-//! Shared test helpers: a throw-away PKI on disk, real peer processes, in-memory pairs.
-#![allow(dead_code)]
+//! What the command-line and interop tests share: real peer processes, the `glasstls` binary,
+//! and the PKI of `glasstls-test` on disk.
+#![allow(dead_code, unused_imports)]
+
+pub use glasstls_test::hex_lines;
+pub use glasstls_test::pki::Pki;
+pub use glasstls_test::records::plaintext_alerts;
 
 use glasstls::stream::to_io;
-use glasstls::wire::AlertDescription as A;
-use glasstls::{ClientConfig, Connection, Error, Identity, RootStore, ServerConfig, UnixTime};
-use glasstls_cli::pki::{Ca, KeyKind, Leaf};
+use glasstls::{ClientConfig, Connection, ServerConfig};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub const GLASSTLS: &str = env!("CARGO_BIN_EXE_glasstls");
-
-/// A CA and two server certificates for `localhost` (RSA 2048 and ECDSA P-256), on disk.
-pub struct Pki {
-    pub dir: PathBuf,
-    pub ca: Ca,
-    pub rsa: Leaf,
-    pub ecdsa: Leaf,
-}
-
-impl Pki {
-    pub fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "glasstls-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca = Ca::new("glasstls test CA").unwrap();
-        let rsa = ca.issue(&["localhost"], KeyKind::Rsa2048).unwrap();
-        let ecdsa = ca.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
-        std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
-        rsa.write(&dir, "rsa").unwrap();
-        ecdsa.write(&dir, "ecdsa").unwrap();
-        Self {
-            dir,
-            ca,
-            rsa,
-            ecdsa,
-        }
-    }
-
-    pub fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_string_lossy().into_owned()
-    }
-
-    pub fn roots(&self) -> RootStore {
-        let mut roots = RootStore::empty();
-        roots.add(&self.ca.cert).unwrap();
-        roots
-    }
-
-    pub fn identities(&self) -> Vec<Identity> {
-        vec![
-            Identity::new(self.rsa.chain.clone(), &self.rsa.key_der()).unwrap(),
-            Identity::new(self.ecdsa.chain.clone(), &self.ecdsa.key_der()).unwrap(),
-        ]
-    }
-}
-
-/// `lines` lines of pseudo-random hex, each ending in a newline: about 1 MiB for 16 384 lines.
-pub fn hex_lines(seed: u64, lines: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(lines * 64);
-    for _ in 0..lines {
-        for _ in 0..63 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            out.push(b"0123456789abcdef"[(x % 16) as usize]);
-        }
-        out.push(b'\n');
-    }
-    out
-}
 
 /// What `openssl s_server -rev` sends back for `data`: every line reversed.
 pub fn reversed_lines(data: &[u8]) -> Vec<u8> {
@@ -324,183 +260,10 @@ pub fn echo_through(mut client: Command, data: &[u8]) -> (Vec<u8>, String) {
     (echoed, client_err)
 }
 
-/// Moves bytes between an in-memory client and server until neither has anything to send.
-/// Returns the first error each side hit.
-pub fn pump(
-    client: &mut Connection,
-    server: &mut Connection,
-) -> (Option<glasstls::Error>, Option<glasstls::Error>) {
-    pump_at(client, server, UnixTime::now())
-}
-
-/// `pump`, with the clock reading `now` for both sides.
-pub fn pump_at(
-    client: &mut Connection,
-    server: &mut Connection,
-    now: UnixTime,
-) -> (Option<glasstls::Error>, Option<glasstls::Error>) {
-    let (mut client_err, mut server_err) = (None, None);
-    for _ in 0..100 {
-        let to_server = client.take_outgoing();
-        let to_client = server.take_outgoing();
-        if to_server.is_empty() && to_client.is_empty() {
-            break;
-        }
-        if server_err.is_none() && !to_server.is_empty() {
-            feed_all_at(server, &to_server, &mut server_err, now);
-        }
-        if client_err.is_none() && !to_client.is_empty() {
-            feed_all_at(client, &to_client, &mut client_err, now);
-        }
-    }
-    (client_err, server_err)
-}
-
-pub fn feed_all(conn: &mut Connection, data: &[u8], err: &mut Option<glasstls::Error>) {
-    feed_all_at(conn, data, err, UnixTime::now())
-}
-
-pub fn feed_all_at(
-    conn: &mut Connection,
-    mut data: &[u8],
-    err: &mut Option<glasstls::Error>,
-    now: UnixTime,
-) {
-    let mut sink = vec![0u8; 1 << 16];
-    while err.is_none() {
-        let n = conn.read_tls(data);
-        data = &data[n..];
-        if let Err(e) = conn.process_new_packets(now) {
-            *err = Some(e);
-            break;
-        }
-        while conn.recv(&mut sink) > 0 {}
-        if data.is_empty() {
-            break;
-        }
-    }
-}
-
 pub fn client_config(pki: &Pki) -> ClientConfig {
-    ClientConfig::new(pki.roots())
+    pki.client_config()
 }
 
 pub fn server_config(pki: &Pki) -> ServerConfig {
-    ServerConfig::new(pki.identities())
-}
-
-/// A client that speaks only TLS 1.2, for tests of TLS 1.2 mechanisms.
-pub fn client_config_tls12(pki: &Pki) -> ClientConfig {
-    let mut config = client_config(pki);
-    config.common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
-    config
-}
-
-/// A server that speaks only TLS 1.2.
-pub fn server_config_tls12(pki: &Pki) -> ServerConfig {
-    let mut config = server_config(pki);
-    config.common.versions = vec![glasstls::wire::ProtocolVersion::TLSv1_2];
-    config
-}
-
-pub fn pair(client: ClientConfig, server: ServerConfig) -> (Connection, Connection) {
-    let c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
-    let s = Connection::server(Arc::new(server)).unwrap();
-    (c, s)
-}
-
-/// The alert records (level, description) in plaintext TLS bytes.
-pub fn plaintext_alerts(bytes: &[u8]) -> Vec<(u8, u8)> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    while rest.len() >= 5 {
-        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
-        let Some(body) = rest.get(5..5 + len) else {
-            break;
-        };
-        if rest[0] == 21 && len == 2 {
-            out.push((body[0], body[1]));
-        }
-        rest = &rest[5 + len..];
-    }
-    out
-}
-
-// ---- record surgery for hostile-input tests ----
-
-pub struct Rec {
-    pub typ: u8,
-    pub payload: Vec<u8>,
-}
-
-pub fn split_records(mut bytes: &[u8]) -> Vec<Rec> {
-    let mut out = Vec::new();
-    while bytes.len() >= 5 {
-        let len = usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
-        out.push(Rec {
-            typ: bytes[0],
-            payload: bytes[5..5 + len].to_vec(),
-        });
-        bytes = &bytes[5 + len..];
-    }
-    out
-}
-
-pub fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![typ, 3, 3];
-    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
-pub fn join(records: &[Rec]) -> Vec<u8> {
-    records
-        .iter()
-        .flat_map(|r| record(r.typ, &r.payload))
-        .collect()
-}
-
-/// A raw handshake message with any type and body.
-pub fn handshake(typ: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![typ];
-    out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    out.extend_from_slice(body);
-    out
-}
-
-/// Feeds `input` to `conn` and checks the outcome: the expected error's alert, sent once, then
-/// silence even when more bytes arrive.
-pub fn expect_fatal(conn: &mut Connection, input: &[u8], alert: A) -> Error {
-    let mut err = None;
-    let _ = conn.take_outgoing();
-    feed_all(conn, input, &mut err);
-    let err = err.unwrap_or_else(|| panic!("no error; expected {alert}"));
-    assert_eq!(err.alert(), Some(alert), "{err}");
-    let out = conn.take_outgoing();
-    let alerts = plaintext_alerts(&out);
-    if !out.is_empty() && out[0] == 21 && out.len() == 7 {
-        assert_eq!(
-            alerts,
-            vec![(2, alert.0)],
-            "exactly one fatal {alert} alert"
-        );
-    } else {
-        // An alert sent under encryption: one record, nothing else.
-        // (TLS 1.3 hides its type: the outer one says application_data.)
-        assert_eq!(
-            split_records(&out).len(),
-            1,
-            "exactly one alert record after the failure"
-        );
-        assert!(
-            out[0] == 21 || out[0] == 23,
-            "an alert record, not {}",
-            out[0]
-        );
-    }
-    // Dead: more input changes nothing and sends nothing.
-    conn.read_tls(input);
-    assert_eq!(conn.process_new_packets(UnixTime::now()).unwrap_err(), err);
-    assert!(conn.take_outgoing().is_empty());
-    err
+    pki.server_config()
 }

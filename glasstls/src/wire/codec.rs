@@ -43,10 +43,12 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
         Self { buf }
     }
 
+    /// The next `n` bytes (`what` names them in the error).
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], InvalidMessage> {
         if self.buf.len() < n {
             return Err(InvalidMessage::Truncated(what));
@@ -56,24 +58,29 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// The next byte.
     pub fn u8(&mut self, what: &'static str) -> Result<u8, InvalidMessage> {
         let [b] = self.array(what)?;
         Ok(b)
     }
 
+    /// The next big-endian u16.
     pub fn u16(&mut self, what: &'static str) -> Result<u16, InvalidMessage> {
         Ok(u16::from_be_bytes(self.array(what)?))
     }
 
+    /// The next big-endian 24-bit integer.
     pub fn u24(&mut self, what: &'static str) -> Result<u32, InvalidMessage> {
         let [a, b, c] = self.array(what)?;
         Ok(u32::from_be_bytes([0, a, b, c]))
     }
 
+    /// The next big-endian u32.
     pub fn u32(&mut self, what: &'static str) -> Result<u32, InvalidMessage> {
         Ok(u32::from_be_bytes(self.array(what)?))
     }
 
+    /// The next `N` bytes.
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], InvalidMessage> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, what)?);
@@ -103,18 +110,17 @@ impl<'a> Reader<'a> {
         Ok(self.sub(prefix, what)?.rest().to_vec())
     }
 
+    /// Everything left.
     pub fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.buf)
     }
 
+    /// Whether everything was read.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
-    pub fn remaining(&self) -> usize {
-        self.buf.len()
-    }
-
+    /// An error naming `what` if bytes are left.
     pub fn expect_empty(&self, what: &'static str) -> Result<(), InvalidMessage> {
         if self.buf.is_empty() {
             Ok(())
@@ -125,15 +131,21 @@ impl<'a> Reader<'a> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The width of a vector's length prefix.
 pub enum LengthPrefix {
+    /// One byte: `<0..2^8-1>`.
     U8,
+    /// Two bytes: `<0..2^16-1>`.
     U16,
+    /// Three bytes: `<0..2^24-1>`.
     U24,
 }
 
 /// Encoding to and decoding from the wire.
 pub trait Codec: Sized {
+    /// Appends the wire form to `out`.
     fn encode(&self, out: &mut Vec<u8>);
+    /// Reads one value from `r`.
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage>;
 
     /// Decodes `bytes` as exactly one value: trailing bytes are an error.
@@ -144,6 +156,7 @@ pub trait Codec: Sized {
         Ok(value)
     }
 
+    /// The wire form.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.encode(&mut out);
@@ -187,6 +200,7 @@ pub fn put_prefixed(out: &mut Vec<u8>, prefix: LengthPrefix, body: impl FnOnce(&
     }
 }
 
+/// Appends `bytes` with a length prefix.
 pub fn put_vec(out: &mut Vec<u8>, prefix: LengthPrefix, bytes: &[u8]) {
     put_prefixed(out, prefix, |out| out.extend_from_slice(bytes));
 }
@@ -212,6 +226,7 @@ pub fn read_list<T: Codec>(
     Ok(items)
 }
 
+/// Appends `items` with a length prefix.
 pub fn put_list<T: Codec>(out: &mut Vec<u8>, prefix: LengthPrefix, items: &[T]) {
     put_prefixed(out, prefix, |out| items.iter().for_each(|i| i.encode(out)));
 }

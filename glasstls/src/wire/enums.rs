@@ -10,11 +10,11 @@ macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident($repr:ty) { $($variant:ident = $value:literal => $text:literal,)* }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub $repr);
+        pub struct $name(/** The value on the wire. */ pub $repr);
 
         #[allow(non_upper_case_globals)]
         impl $name {
-            $(pub const $variant: Self = Self($value);)*
+            $(#[doc = concat!("`", $text, "`")] pub const $variant: Self = Self($value);)*
 
             /// The name the RFCs give this value, if we know it.
             pub fn name(self) -> Option<&'static str> {
@@ -75,7 +75,7 @@ wire_enum! {
         HelloRequest = 0 => "HelloRequest",
         ClientHello = 1 => "ClientHello",
         ServerHello = 2 => "ServerHello",
-                NewSessionTicket = 4 => "NewSessionTicket",
+        NewSessionTicket = 4 => "NewSessionTicket",
         EndOfEarlyData = 5 => "EndOfEarlyData",
         EncryptedExtensions = 8 => "EncryptedExtensions",
         Certificate = 11 => "Certificate",
@@ -84,13 +84,14 @@ wire_enum! {
         ServerHelloDone = 14 => "ServerHelloDone",
         CertificateVerify = 15 => "CertificateVerify",
         ClientKeyExchange = 16 => "ClientKeyExchange",
-                Finished = 20 => "Finished",
+        Finished = 20 => "Finished",
         KeyUpdate = 24 => "KeyUpdate",
         MessageHash = 254 => "message_hash",
     }
 }
 
 wire_enum! {
+    /// RFC 5246 §6.2.1 ProtocolVersion (RFC 8446's legacy_version and supported_versions).
     ProtocolVersion(u16) {
         SSLv3 = 0x0300 => "SSLv3",
         TLSv1_0 = 0x0301 => "TLSv1.0",
@@ -103,7 +104,7 @@ wire_enum! {
 wire_enum! {
     /// IANA TLS Cipher Suites registry.
     CipherSuite(u16) {
-                TLS_AES_128_GCM_SHA256 = 0x1301 => "TLS_AES_128_GCM_SHA256",
+        TLS_AES_128_GCM_SHA256 = 0x1301 => "TLS_AES_128_GCM_SHA256",
         TLS_AES_256_GCM_SHA384 = 0x1302 => "TLS_AES_256_GCM_SHA384",
         TLS_CHACHA20_POLY1305_SHA256 = 0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
         TLS_RSA_WITH_AES_128_GCM_SHA256 = 0x009c => "TLS_RSA_WITH_AES_128_GCM_SHA256",
@@ -164,11 +165,11 @@ wire_enum! {
         EncryptThenMac = 22 => "encrypt_then_mac",
         ExtendedMasterSecret = 23 => "extended_master_secret",
         CompressCertificate = 27 => "compress_certificate",
-                SessionTicket = 35 => "session_ticket",
+        SessionTicket = 35 => "session_ticket",
         PreSharedKey = 41 => "pre_shared_key",
         EarlyData = 42 => "early_data",
         SupportedVersions = 43 => "supported_versions",
-                Cookie = 44 => "cookie",
+        Cookie = 44 => "cookie",
         PskKeyExchangeModes = 45 => "psk_key_exchange_modes",
         CertificateAuthorities = 47 => "certificate_authorities",
         PostHandshakeAuth = 49 => "post_handshake_auth",
@@ -179,6 +180,7 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// RFC 5246 §7.2 AlertLevel.
     AlertLevel(u8) {
         Warning = 1 => "warning",
         Fatal = 2 => "fatal",

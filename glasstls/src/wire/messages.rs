@@ -15,23 +15,34 @@ pub const MAX_SESSION_ID_LEN: usize = 32;
 /// A handshake message: the 4-byte header and its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandshakeMessage {
+    /// The body, decoded.
     pub payload: HandshakePayload,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A handshake message's body, by type (RFC 5246 §7.4, RFC 8446 §4).
 pub enum HandshakePayload {
+    /// RFC 5246 §7.4.1.1.
     HelloRequest,
+    /// RFC 5246 §7.4.1.2, RFC 8446 §4.1.2.
     ClientHello(ClientHello),
+    /// RFC 5246 §7.4.1.3, RFC 8446 §4.1.3 (and HelloRetryRequest).
     ServerHello(ServerHello),
+    /// TLS 1.2 (RFC 5246 §7.4.2).
     Certificate(Vec<CertificateDer<'static>>),
     /// Its structure depends on the negotiated key exchange; see [`EcdheServerKeyExchange`].
     ServerKeyExchange(Vec<u8>),
+    /// TLS 1.2 (RFC 5246 §7.4.4).
     CertificateRequest(CertificateRequest),
+    /// RFC 5246 §7.4.5.
     ServerHelloDone,
+    /// RFC 5246 §7.4.8, RFC 8446 §4.4.3.
     CertificateVerify(DigitallySigned),
     /// Its structure depends on the negotiated key exchange; see [`ClientKeyExchange`].
     ClientKeyExchange(Vec<u8>),
+    /// verify_data (RFC 5246 §7.4.9, RFC 8446 §4.4.4).
     Finished(Vec<u8>),
+    /// TLS 1.2 (RFC 5077 §3.3).
     NewSessionTicket(NewSessionTicket),
     /// TLS 1.3 (RFC 8446 §4.3.1).
     EncryptedExtensions(Vec<Extension>),
@@ -43,14 +54,17 @@ pub enum HandshakePayload {
     NewSessionTicket13(NewSessionTicket13),
     /// TLS 1.3 (RFC 8446 §4.6.3): 0 = update_not_requested, 1 = update_requested.
     KeyUpdate(u8),
+    /// A type we do not decode, with its body.
     Unknown(HandshakeType, Vec<u8>),
 }
 
 impl HandshakeMessage {
+    /// A message around its body.
     pub fn new(payload: HandshakePayload) -> Self {
         Self { payload }
     }
 
+    /// The message's type.
     pub fn typ(&self) -> HandshakeType {
         use HandshakePayload as P;
         match &self.payload {
@@ -177,7 +191,9 @@ impl HandshakeMessage {
 /// RFC 5077 §3.3: `struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSessionTicket {
+    /// Seconds (0: unspecified).
     pub lifetime_hint: u32,
+    /// The ticket, opaque to the client.
     pub ticket: Vec<u8>,
 }
 
@@ -198,15 +214,22 @@ impl Codec for NewSessionTicket {
 /// RFC 5246 §7.4.1.2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientHello {
+    /// legacy_version in TLS 1.3.
     pub client_version: ProtocolVersion,
+    /// 32 random bytes.
     pub random: [u8; 32],
+    /// legacy_session_id (or its echo) in TLS 1.3.
     pub session_id: Vec<u8>,
+    /// Suites offered, best first.
     pub cipher_suites: Vec<CipherSuite>,
+    /// Must include null (0).
     pub compression_methods: Vec<u8>,
+    /// Extensions in wire order.
     pub extensions: Vec<Extension>,
 }
 
 impl ClientHello {
+    /// The extension of this type, if present.
     pub fn find(&self, typ: ExtensionType) -> Option<&Extension> {
         self.extensions.iter().find(|e| e.typ() == typ)
     }
@@ -257,15 +280,22 @@ impl Codec for ClientHello {
 /// RFC 5246 §7.4.1.3.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerHello {
+    /// legacy_version in TLS 1.3.
     pub server_version: ProtocolVersion,
+    /// 32 random bytes.
     pub random: [u8; 32],
+    /// legacy_session_id (or its echo) in TLS 1.3.
     pub session_id: Vec<u8>,
+    /// The suite chosen.
     pub cipher_suite: CipherSuite,
+    /// Always null (0).
     pub compression_method: u8,
+    /// Extensions in wire order.
     pub extensions: Vec<Extension>,
 }
 
 impl ServerHello {
+    /// The extension of this type, if present.
     pub fn find(&self, typ: ExtensionType) -> Option<&Extension> {
         self.extensions.iter().find(|e| e.typ() == typ)
     }
@@ -301,12 +331,16 @@ pub const DOWNGRADE_TLS12: [u8; 8] = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 
 /// CertificateEntry certificate_list<0..2^24-1>; }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate13 {
+    /// certificate_request_context.
     pub context: Vec<u8>,
+    /// The chain, end entity first.
     pub entries: Vec<CertificateEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// One certificate of a TLS 1.3 chain.
 pub struct CertificateEntry {
+    /// The certificate.
     pub cert: CertificateDer<'static>,
     /// The entry's extensions, kept opaque (OCSP, SCTs): we do not act on them.
     pub extensions: Vec<u8>,
@@ -345,7 +379,9 @@ impl Codec for Certificate13 {
 /// RFC 8446 §4.3.2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateRequest13 {
+    /// certificate_request_context.
     pub context: Vec<u8>,
+    /// Extensions in wire order.
     pub extensions: Vec<Extension>,
 }
 
@@ -366,10 +402,15 @@ impl Codec for CertificateRequest13 {
 /// RFC 8446 §4.6.1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSessionTicket13 {
+    /// ticket_lifetime, seconds.
     pub lifetime: u32,
+    /// ticket_age_add.
     pub age_add: u32,
+    /// ticket_nonce.
     pub nonce: Vec<u8>,
+    /// The ticket, opaque to the client.
     pub ticket: Vec<u8>,
+    /// Extensions in wire order.
     pub extensions: Vec<Extension>,
 }
 
@@ -491,22 +532,32 @@ fn encode_extension_block(out: &mut Vec<u8>, extensions: &[Extension]) {
 /// RFC 6066 §3: one entry of ServerNameList.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerNameEntry {
+    /// 0: host_name.
     pub name_type: u8,
+    /// The name.
     pub name: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A hello extension, decoded in the shape its message gives it.
 pub enum Extension {
     /// ClientHello: the ServerNameList.
     ServerName(Vec<ServerNameEntry>),
     /// ServerHello: RFC 6066 §3 "the "extension_data" field of this extension SHALL be empty".
     ServerNameAck,
+    /// RFC 8422 §5.1.1, RFC 8446 §4.2.7.
     SupportedGroups(Vec<NamedGroup>),
+    /// RFC 8422 §5.1.2.
     EcPointFormats(Vec<u8>),
+    /// RFC 5246 §7.4.1.4.1, RFC 8446 §4.2.3.
     SignatureAlgorithms(Vec<SignatureScheme>),
+    /// RFC 7301.
     Alpn(Vec<Vec<u8>>),
+    /// RFC 7627.
     ExtendedMasterSecret,
+    /// RFC 5746.
     RenegotiationInfo(Vec<u8>),
+    /// RFC 5077: empty asks for a ticket, else offers one.
     SessionTicket(Vec<u8>),
     /// ClientHello (RFC 8446 §4.2.1): the versions offered, best first.
     SupportedVersions(Vec<ProtocolVersion>),
@@ -526,8 +577,11 @@ pub enum Extension {
     PreSharedKey(OfferedPsks),
     /// ServerHello: the index of the PSK the server took.
     PreSharedKeySelected(u16),
+    /// An extension we keep opaque.
     Unknown {
+        /// Its type.
         typ: ExtensionType,
+        /// Its body.
         data: Vec<u8>,
     },
 }
@@ -535,13 +589,18 @@ pub enum Extension {
 /// RFC 8446 §4.2.11: `PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>;`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OfferedPsks {
+    /// The tickets offered.
     pub identities: Vec<PskIdentity>,
+    /// A binder per identity.
     pub binders: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// RFC 8446 §4.2.11: one offered PSK.
 pub struct PskIdentity {
+    /// The ticket.
     pub identity: Vec<u8>,
+    /// The ticket's age plus ticket_age_add.
     pub obfuscated_ticket_age: u32,
 }
 
@@ -604,7 +663,9 @@ impl Codec for OfferedPsks {
 /// RFC 8446 §4.2.8 KeyShareEntry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyShareEntry {
+    /// The group.
     pub group: NamedGroup,
+    /// The public share.
     pub key_exchange: Vec<u8>,
 }
 
@@ -628,6 +689,7 @@ impl Codec for KeyShareEntry {
 }
 
 impl Extension {
+    /// The extension's type.
     pub fn typ(&self) -> ExtensionType {
         match self {
             Self::ServerName(_) | Self::ServerNameAck => ExtensionType::ServerName,
@@ -793,7 +855,9 @@ impl Extension {
 /// RFC 5246 §7.4.1.4.1 / §4.7: `digitally-signed` with its SignatureAndHashAlgorithm.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigitallySigned {
+    /// The scheme.
     pub scheme: SignatureScheme,
+    /// The signature.
     pub signature: Vec<u8>,
 }
 
@@ -816,14 +880,18 @@ impl Codec for DigitallySigned {
 /// RFC 8422 §5.4: ServerKeyExchange for ECDHE with a named curve.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcdheServerKeyExchange {
+    /// The curve and the server's share.
     pub params: EcdheParams,
+    /// The signature over both randoms and the parameters.
     pub signed: DigitallySigned,
 }
 
 /// RFC 8422 §5.4 ServerECDHParams: "curve_type" must be named_curve (3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcdheParams {
+    /// The group.
     pub group: NamedGroup,
+    /// The server's public share.
     pub public: Vec<u8>,
 }
 
@@ -873,6 +941,7 @@ pub enum ClientKeyExchange {
 }
 
 impl ClientKeyExchange {
+    /// Appends the body's wire form.
     pub fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Self::Rsa(c) => put_vec(out, LengthPrefix::U16, c),
@@ -880,29 +949,34 @@ impl ClientKeyExchange {
         }
     }
 
-    pub fn read_rsa(body: &[u8]) -> Result<Self, InvalidMessage> {
+    /// `EncryptedPreMasterSecret`, the body of an RSA key exchange's ClientKeyExchange.
+    pub fn read_rsa(body: &[u8]) -> Result<Vec<u8>, InvalidMessage> {
         let mut r = Reader::new(body);
         let c = r.vec(LengthPrefix::U16, "EncryptedPreMasterSecret")?;
         r.expect_empty("ClientKeyExchange")?;
-        Ok(Self::Rsa(c))
+        Ok(c)
     }
 
-    pub fn read_ecdhe(body: &[u8]) -> Result<Self, InvalidMessage> {
+    /// `ClientECDiffieHellmanPublic`, the body of an ECDHE ClientKeyExchange.
+    pub fn read_ecdhe(body: &[u8]) -> Result<Vec<u8>, InvalidMessage> {
         let mut r = Reader::new(body);
         let p = r.vec(LengthPrefix::U8, "ClientECDiffieHellmanPublic")?;
         r.expect_empty("ClientKeyExchange")?;
         if p.is_empty() {
             return Err(InvalidMessage::BadLength("ClientECDiffieHellmanPublic"));
         }
-        Ok(Self::Ecdhe(p))
+        Ok(p)
     }
 }
 
 /// RFC 5246 §7.4.4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateRequest {
+    /// ClientCertificateType values.
     pub certificate_types: Vec<u8>,
+    /// supported_signature_algorithms.
     pub signature_schemes: Vec<SignatureScheme>,
+    /// DistinguishedNames of acceptable CAs.
     pub authorities: Vec<Vec<u8>>,
 }
 

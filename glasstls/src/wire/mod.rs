@@ -4,6 +4,6 @@ pub mod codec;
 pub mod enums;
 pub mod messages;
 
-pub use codec::{Codec, InvalidMessage, LengthPrefix, Reader};
+pub use codec::{Codec, InvalidMessage};
 pub use enums::*;
 pub use messages::*;

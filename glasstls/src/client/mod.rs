@@ -1,0 +1,195 @@
+//! The client: the ClientHello (`hello`), the ServerHello that settles the version (here), and
+//! each version's flow (`tls12`, `tls13`), one struct per expected message.
+//!
+//! ```text
+//!   Connection::client ──ClientHello──► ExpectServerHello
+//!       ──HelloRetryRequest──► (second ClientHello) ExpectServerHello
+//!       ──ServerHello, TLS 1.3──► tls13::ExpectEncryptedExtensions …
+//!       ──ServerHello, TLS 1.2──► tls12::ExpectCertificate … (or the abbreviated handshake)
+//! ```
+
+mod chain;
+mod hello;
+mod tls12;
+mod tls13;
+
+use crate::config::ClientConfig;
+use crate::conn::{Connection, Core, Input, State, unexpected};
+use crate::error::{Error, Expected, PeerIncompatible, PeerMisbehaved};
+use crate::side::Side;
+use crate::wire::{
+    DOWNGRADE_TLS12, ExtensionType, HandshakeMessage, HandshakePayload as P, HandshakeType,
+    ProtocolVersion, ServerHello,
+};
+use hello::HelloSent;
+use rustls_pki_types::ServerName;
+use std::sync::Arc;
+
+impl Connection {
+    /// A client connection to `server_name`; its ClientHello is queued at once in
+    /// [`Connection::outgoing_tls`].
+    pub fn client(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+    ) -> Result<Self, Error> {
+        let mut core = Core::new(Side::Client, &config.common);
+        let sent = hello::send_client_hello(config, server_name, &mut core)?;
+        Ok(Self::new(core, Box::new(ExpectServerHello { sent })))
+    }
+}
+
+/// What a ServerHello (or HelloRetryRequest) answers a ClientHello with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// RFC 8446 §4.1.4: a HelloRetryRequest.
+    Retry,
+    Tls13,
+    Tls12,
+}
+
+/// RFC 8446 §4.1.3 and §4.2.1: which version the server chose, from the ServerHello alone.
+fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Answer, Error> {
+    if offered13 && hello.is_retry_request() {
+        return Ok(Answer::Retry);
+    }
+    if offered13 && hello.selected_version() == ProtocolVersion::TLSv1_3 {
+        return Ok(Answer::Tls13);
+    }
+    // A server that negotiates TLS 1.2 sends no supported_versions; one that names anything
+    // but TLS 1.3 there is broken.
+    if hello.find(ExtensionType::SupportedVersions).is_some() {
+        return Err(PeerMisbehaved::SupportedVersionsNotTls13.into());
+    }
+    if after_retry {
+        return Err(PeerMisbehaved::Tls12AfterRetry.into());
+    }
+    // "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2 or below MUST check that
+    // the last 8 bytes are not equal to either of these values. ... If a match is found, the
+    // client MUST abort the handshake with an "illegal_parameter" alert."
+    if offered13 && hello.random.get(24..) == Some(&DOWNGRADE_TLS12[..]) {
+        return Err(PeerMisbehaved::DowngradeDetected.into());
+    }
+    // RFC 5246 §7.4.1.3 / Appendix E.1: TLS 1.2 is the oldest we speak.
+    if hello.server_version != ProtocolVersion::TLSv1_2 {
+        return Err(PeerIncompatible::ServerChoseVersion(hello.server_version).into());
+    }
+    Ok(Answer::Tls12)
+}
+
+struct ExpectServerHello {
+    sent: HelloSent,
+}
+
+impl State for ExpectServerHello {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::ServerHello(hello),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::ServerHello),
+                &input,
+            ));
+        };
+        let sent = self.sent;
+        match answer(sent.offered13, sent.retry_suite.is_some(), &hello)? {
+            Answer::Retry => {
+                let sent = tls13::hello_retry(sent, core, hello, raw)?;
+                Ok(Box::new(Self { sent }))
+            }
+            Answer::Tls13 => tls13::server_hello(sent, core, hello, raw),
+            Answer::Tls12 => tls12::server_hello(sent, core, hello, raw),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{CipherSuite, Extension, HELLO_RETRY_REQUEST_RANDOM};
+
+    fn server_hello(
+        version: ProtocolVersion,
+        random: [u8; 32],
+        exts: Vec<Extension>,
+    ) -> ServerHello {
+        ServerHello {
+            server_version: version,
+            random,
+            session_id: Vec::new(),
+            cipher_suite: CipherSuite::TLS_AES_128_GCM_SHA256,
+            compression_method: 0,
+            extensions: exts,
+        }
+    }
+
+    #[test]
+    fn the_server_hello_alone_says_which_version_was_chosen() {
+        let v12 = ProtocolVersion::TLSv1_2;
+        let selects13 = || vec![Extension::SelectedVersion(ProtocolVersion::TLSv1_3)];
+        let mut downgrade = [5; 32];
+        downgrade[24..].copy_from_slice(&DOWNGRADE_TLS12);
+        let cases: [(bool, bool, ServerHello, Result<Answer, Error>); 8] = [
+            (
+                true,
+                false,
+                server_hello(v12, [1; 32], selects13()),
+                Ok(Answer::Tls13),
+            ),
+            (
+                true,
+                false,
+                server_hello(v12, HELLO_RETRY_REQUEST_RANDOM, selects13()),
+                Ok(Answer::Retry),
+            ),
+            (
+                true,
+                false,
+                server_hello(v12, [1; 32], vec![]),
+                Ok(Answer::Tls12),
+            ),
+            // A TLS 1.2-only client reads a TLS 1.3 answer's supported_versions as broken.
+            (
+                false,
+                false,
+                server_hello(v12, [1; 32], selects13()),
+                Err(PeerMisbehaved::SupportedVersionsNotTls13.into()),
+            ),
+            (
+                true,
+                false,
+                server_hello(v12, [1; 32], vec![Extension::SelectedVersion(v12)]),
+                Err(PeerMisbehaved::SupportedVersionsNotTls13.into()),
+            ),
+            (
+                true,
+                true,
+                server_hello(v12, [1; 32], vec![]),
+                Err(PeerMisbehaved::Tls12AfterRetry.into()),
+            ),
+            (
+                true,
+                false,
+                server_hello(v12, downgrade, vec![]),
+                Err(PeerMisbehaved::DowngradeDetected.into()),
+            ),
+            (
+                false,
+                false,
+                server_hello(ProtocolVersion::TLSv1_1, [1; 32], vec![]),
+                Err(PeerIncompatible::ServerChoseVersion(ProtocolVersion::TLSv1_1).into()),
+            ),
+        ];
+        for (i, (offered13, after_retry, hello, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(answer(offered13, after_retry, &hello), expected, "case {i}");
+        }
+        // Only a client that offered TLS 1.3 checks the sentinel.
+        assert_eq!(
+            answer(false, false, &server_hello(v12, downgrade, vec![])),
+            Ok(Answer::Tls12)
+        );
+    }
+}

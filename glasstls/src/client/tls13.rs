@@ -1,0 +1,537 @@
+//! The TLS 1.3 client (RFC 8446 §2), one struct per expected message:
+//!
+//! ```text
+//!   ClientHello ──(HelloRetryRequest ──► ClientHello)──► ServerHello
+//!     ──► ExpectEncryptedExtensions ──► ExpectCertificate ([CertificateRequest], Certificate)
+//!     ──► ExpectCertificateVerify ──► ExpectFinished
+//!     ──[ChangeCipherSpec, Certificate], Finished──► Traffic13
+//! ```
+//! Everything after ServerHello is encrypted under the handshake traffic keys.
+
+use super::chain::verify_chain;
+use super::hello::{HelloSent, accept_alpn, cache_key, fill_binder};
+use crate::config::ClientConfig;
+use crate::conn::{Core, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected};
+use crate::crypto::{self, KeyShare, Suite13};
+use crate::error::{
+    DecryptError, Error, Expected, PeerIncompatible, PeerMisbehaved, UnexpectedMessage,
+};
+use crate::session::{DEFAULT_SESSION_LIFETIME, Resumption, Session, SessionSecrets};
+use crate::side::Side;
+use crate::tls13::{self, EarlySecret, HandshakeStage, Secret, Traffic13};
+use crate::trace::Decision;
+use crate::verify::{self, ServerCertVerified};
+use crate::version::Version;
+use crate::wire::{
+    Certificate13, Extension, ExtensionType, HandshakeMessage, HandshakePayload as P,
+    HandshakeType, KeyShareEntry, NewSessionTicket13, ProtocolVersion, ServerHello,
+};
+use rustls_pki_types::{CertificateDer, ServerName};
+use std::sync::Arc;
+
+/// Checks what ServerHello and HelloRetryRequest have in common and returns the suite.
+fn common_checks(sent: &HelloSent, hello: &ServerHello) -> Result<&'static Suite13, Error> {
+    // RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field that does not
+    // match what it sent in the ClientHello MUST abort the handshake with an
+    // "illegal_parameter" alert."
+    if hello.session_id != sent.hello.session_id {
+        return Err(PeerMisbehaved::SessionIdEchoMismatch.into());
+    }
+    if hello.compression_method != 0 {
+        return Err(PeerMisbehaved::CompressionNotOffered.into());
+    }
+    let suite = sent
+        .config
+        .common
+        .tls13_suites()
+        .into_iter()
+        .find(|s| s.suite == hello.cipher_suite)
+        .ok_or(PeerMisbehaved::SuiteNotOffered)?;
+    // RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest must keep its suite.
+    if sent.retry_suite.is_some_and(|s| s != suite.suite) {
+        return Err(PeerMisbehaved::SuiteChangedAfterRetry.into());
+    }
+    Ok(suite)
+}
+
+/// RFC 8446 §4.1.4: answers a HelloRetryRequest with a second ClientHello.
+pub(super) fn hello_retry(
+    mut sent: HelloSent,
+    core: &mut Core,
+    retry: ServerHello,
+    raw: &[u8],
+) -> Result<HelloSent, Error> {
+    // "If a client receives a second HelloRetryRequest in the same connection ... it MUST
+    // abort the handshake with an "unexpected_message" alert."
+    if sent.retry_suite.is_some() {
+        return Err(UnexpectedMessage::SecondHelloRetryRequest.into());
+    }
+    let suite = common_checks(&sent, &retry)?;
+    // The version is settled: TLS 1.3 rules (compatibility CCS, alerts) apply from here.
+    core.version = Some(Version::Tls13);
+    core.info.hello_retry_request = true;
+    let (group, cookie) = retry_request(&sent, core, &retry)?;
+    core.decide(|| Decision::HelloRetryRequested {
+        group,
+        cookie: cookie.is_some(),
+    });
+    let mut transcript = tls13::transcript_after_retry(
+        std::mem::replace(&mut sent.transcript, Transcript::new()),
+        suite.hash,
+    )?;
+    transcript.add(raw);
+    let mut hello = sent.hello.clone();
+    if let Some(g) = group {
+        let share = KeyShare::generate(g)?;
+        let entry = KeyShareEntry {
+            group: g,
+            key_exchange: share.public.clone(),
+        };
+        for ext in &mut hello.extensions {
+            if let Extension::KeyShares(shares) = ext {
+                *shares = vec![entry.clone()];
+            }
+        }
+        sent.shares = vec![share];
+    }
+    if let Some(cookie) = cookie {
+        // RFC 8446 §4.2.2: the client echoes the cookie in its second ClientHello (before
+        // pre_shared_key, which stays last).
+        let at = hello
+            .extensions
+            .iter()
+            .position(|e| e.typ() == ExtensionType::PreSharedKey)
+            .unwrap_or(hello.extensions.len());
+        hello.extensions.insert(at, Extension::Cookie(cookie));
+    }
+    // RFC 8446 §4.1.4: a PSK stays only if its hash fits the suite the server chose; its
+    // binder now covers the transcript so far.
+    match sent.psk_offer.take() {
+        Some(offer)
+            if crypto::suite13(offer.session.cipher_suite)
+                .is_some_and(|s| s.hash == suite.hash) =>
+        {
+            fill_binder(&mut hello, &offer, Some(&transcript))?;
+            sent.psk_offer = Some(offer);
+        }
+        _ => hello
+            .extensions
+            .retain(|e| e.typ() != ExtensionType::PreSharedKey),
+    }
+    core.send_handshake(
+        &HandshakeMessage::new(P::ClientHello(hello.clone())),
+        &mut transcript,
+    )?;
+    sent.hello = hello;
+    sent.transcript = transcript;
+    sent.retry_suite = Some(suite.suite);
+    Ok(sent)
+}
+
+/// What a HelloRetryRequest asks for: a share for a group, a cookie echoed, or both.
+fn retry_request(
+    sent: &HelloSent,
+    core: &Core,
+    retry: &ServerHello,
+) -> Result<(Option<crate::wire::NamedGroup>, Option<Vec<u8>>), Error> {
+    let (mut group, mut cookie) = (None, None);
+    for ext in &retry.extensions {
+        match ext {
+            Extension::SelectedVersion(ProtocolVersion::TLSv1_3) => {}
+            Extension::SelectedVersion(_) => {
+                return Err(PeerMisbehaved::RetrySelectedOtherVersion.into());
+            }
+            Extension::KeyShareRetry(g) => group = Some(*g),
+            Extension::Cookie(c) => cookie = Some(c.clone()),
+            other => return Err(Error::UnsupportedExtension(other.typ())),
+        }
+    }
+    // "Upon receipt of this extension in a HelloRetryRequest, the client MUST verify that
+    // (1) the selected_group field corresponds to a group which was provided in the
+    // "supported_groups" extension in the original ClientHello and (2) the selected_group
+    // field does not correspond to a group which was provided in the "key_share" extension in
+    // the original ClientHello."
+    if let Some(g) = group {
+        if !core.info.offered_groups.contains(&g) || sent.shares.iter().any(|s| s.group == g) {
+            return Err(PeerMisbehaved::RetryGroupUnusable.into());
+        }
+    }
+    // "Clients MUST abort the handshake with an "illegal_parameter" alert if the
+    // HelloRetryRequest would not result in any change in the ClientHello."
+    if group.is_none() && cookie.is_none() {
+        return Err(PeerMisbehaved::RetryChangesNothing.into());
+    }
+    Ok((group, cookie))
+}
+
+/// A TLS 1.3 ServerHello: derive the handshake keys and expect the encrypted flight.
+pub(super) fn server_hello(
+    mut sent: HelloSent,
+    core: &mut Core,
+    hello: ServerHello,
+    raw: &[u8],
+) -> Result<Box<dyn State>, Error> {
+    let suite = common_checks(&sent, &hello)?;
+    let mut server_share = None;
+    let mut selected_psk = None;
+    for ext in &hello.extensions {
+        match ext {
+            Extension::SelectedVersion(_) => {}
+            Extension::KeyShare(share) => server_share = Some(share),
+            Extension::PreSharedKeySelected(index) => selected_psk = Some(*index),
+            other => return Err(Error::UnsupportedExtension(other.typ())),
+        }
+    }
+    // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is within the
+    // range supplied by the client, that the server selected a cipher suite indicating a Hash
+    // associated with the PSK".
+    let resumed = match (selected_psk, sent.psk_offer.take()) {
+        (None, _) => None,
+        (Some(0), Some(offer))
+            if crypto::suite13(offer.session.cipher_suite)
+                .is_some_and(|s| s.hash == suite.hash) =>
+        {
+            Some(offer)
+        }
+        _ => return Err(PeerMisbehaved::PskNotOffered.into()),
+    };
+    // RFC 8446 §9.2: a ServerHello without key_share (and no PSK) misses a mandatory extension.
+    let server_share =
+        server_share.ok_or(PeerIncompatible::MissingExtension(ExtensionType::KeyShare))?;
+    let index = sent
+        .shares
+        .iter()
+        .position(|s| s.group == server_share.group)
+        .ok_or(PeerMisbehaved::KeyShareForUnofferedGroup)?;
+    let share = sent.shares.swap_remove(index);
+    let shared_secret = share.agree(&server_share.key_exchange)?;
+    core.version = Some(Version::Tls13);
+    core.info.version = Some(Version::Tls13);
+    core.info.cipher_suite = Some(suite.suite);
+    core.info.group = Some(server_share.group);
+    let mut transcript = std::mem::replace(&mut sent.transcript, Transcript::new());
+    if sent.retry_suite.is_none() {
+        transcript.start_hash(suite.hash);
+    }
+    transcript.add(raw);
+    core.decide(|| Decision::Negotiated13 {
+        suite: suite.suite,
+        group: server_share.group,
+        server_share_len: server_share.key_exchange.len(),
+    });
+    // The Early Secret our binder was made under, or the one without a PSK.
+    let (resumed, early) = match resumed {
+        Some(offer) => (Some(offer.session), offer.early),
+        None => (None, EarlySecret::new(suite.hash, None)),
+    };
+    if let Some(session) = &resumed {
+        core.info.resumed = Some(Resumption::Ticket);
+        core.info.peer_certificates = session.peer_certificates.clone();
+        core.decide(|| Decision::ServerResumes13);
+    }
+    let keys = HandshakeStage::new(
+        core,
+        suite,
+        early,
+        &shared_secret,
+        &transcript,
+        sent.client_random,
+    )?;
+    keys.install_read(core)?;
+    core.decide(|| Decision::HandshakeEncrypted);
+    Ok(Box::new(ExpectEncryptedExtensions {
+        hs: Handshake {
+            config: sent.config,
+            server_name: sent.server_name,
+            transcript,
+            suite,
+            keys,
+            certificate_request: None,
+            resumed,
+        },
+    }))
+}
+
+/// What every state after ServerHello carries.
+struct Handshake {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    transcript: Transcript,
+    suite: &'static Suite13,
+    keys: HandshakeStage,
+    /// The certificate_request_context, when the server asked for a client certificate.
+    certificate_request: Option<Vec<u8>>,
+    /// The session this handshake resumes: no certificate comes.
+    resumed: Option<Session>,
+}
+
+struct ExpectEncryptedExtensions {
+    hs: Handshake,
+}
+
+impl State for ExpectEncryptedExtensions {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg:
+                HandshakeMessage {
+                    payload: P::EncryptedExtensions(exts),
+                },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::EncryptedExtensions),
+                &input,
+            ));
+        };
+        for ext in &exts {
+            match ext {
+                Extension::ServerNameAck
+                    if matches!(self.hs.server_name, ServerName::DnsName(_)) => {}
+                Extension::SupportedGroups(_) => {}
+                // RFC 7301 §3.1: exactly one protocol, one we offered.
+                Extension::Alpn(protocols) if !self.hs.config.common.alpn_protocols.is_empty() => {
+                    accept_alpn(core, &self.hs.config, protocols)?;
+                }
+                // RFC 8446 §4.2: extensions that belong to other messages are illegal here.
+                Extension::KeyShare(_)
+                | Extension::SelectedVersion(_)
+                | Extension::Cookie(_)
+                | Extension::ExtendedMasterSecret => {
+                    return Err(PeerMisbehaved::MisplacedEncryptedExtension.into());
+                }
+                other => return Err(Error::UnsupportedExtension(other.typ())),
+            }
+        }
+        self.hs.transcript.add(raw);
+        if self.hs.resumed.is_some() {
+            return Ok(Box::new(ExpectFinished {
+                hs: self.hs,
+                peer: PeerAuthenticated::ServerResumed,
+            }));
+        }
+        Ok(Box::new(ExpectCertificate { hs: self.hs }))
+    }
+}
+
+struct ExpectCertificate {
+    hs: Handshake,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        match input {
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::CertificateRequest13(request),
+                    },
+                raw,
+            } if self.hs.certificate_request.is_none() => {
+                self.hs.transcript.add(raw);
+                self.hs.certificate_request = Some(request.context);
+                core.decide(|| Decision::ClientCertificateRequested);
+                Ok(self)
+            }
+            Input::Handshake {
+                msg:
+                    HandshakeMessage {
+                        payload: P::Certificate13(certificate),
+                    },
+                raw,
+            } => {
+                self.hs.transcript.add(raw);
+                // RFC 8446 §4.4.2: in the handshake the server's context is empty.
+                if !certificate.context.is_empty() {
+                    return Err(PeerMisbehaved::NonEmptyCertificateContext.into());
+                }
+                let chain: Vec<CertificateDer<'static>> =
+                    certificate.entries.into_iter().map(|e| e.cert).collect();
+                let (verified, end_entity) =
+                    verify_chain(core, &self.hs.config, &self.hs.server_name, chain)?;
+                Ok(Box::new(ExpectCertificateVerify {
+                    hs: self.hs,
+                    verified,
+                    end_entity,
+                }))
+            }
+            other => Err(unexpected(
+                Expected::Message(HandshakeType::Certificate),
+                &other,
+            )),
+        }
+    }
+}
+
+struct ExpectCertificateVerify {
+    hs: Handshake,
+    verified: ServerCertVerified,
+    end_entity: CertificateDer<'static>,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        mut self: Box<Self>,
+        core: &mut Core,
+        input: Input<'_>,
+    ) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg:
+                HandshakeMessage {
+                    payload: P::CertificateVerify(signed),
+                },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::CertificateVerify),
+                &input,
+            ));
+        };
+        // RFC 8446 §4.4.3: the scheme must be one we offered, and fit TLS 1.3.
+        let content = tls13::certificate_verify_content(Side::Server, &self.hs.transcript)?;
+        let proof = verify::verify_handshake_signature(
+            &self.end_entity,
+            Version::Tls13,
+            verify::Signed {
+                scheme: signed.scheme,
+                message: &content,
+                signature: &signed.signature,
+            },
+            &self.hs.config.signature_schemes,
+            None,
+            DecryptError::CertificateVerifySignature,
+        )?;
+        core.info.signature_scheme = Some(signed.scheme);
+        core.decide(|| Decision::CertificateVerifyVerified {
+            scheme: signed.scheme,
+        });
+        self.hs.transcript.add(raw);
+        Ok(Box::new(ExpectFinished {
+            hs: self.hs,
+            peer: PeerAuthenticated::server(self.verified, KeyPossession::Signed(proof)),
+        }))
+    }
+}
+
+struct ExpectFinished {
+    hs: Handshake,
+    peer: PeerAuthenticated,
+}
+
+impl State for ExpectFinished {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::Finished(received),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::Finished),
+                &input,
+            ));
+        };
+        let mut hs = self.hs;
+        let finished = hs
+            .keys
+            .verify_peer_finished(core, &hs.transcript, &received)?;
+        core.decide(|| Decision::FinishedVerified {
+            peer: Side::Server,
+            version: Version::Tls13,
+        });
+        hs.transcript.add(raw);
+        let traffic = hs.keys.traffic(core, &hs.transcript)?;
+        // Our second flight: the compatibility CCS (we sent a legacy session ID), an empty
+        // Certificate if one was asked for, then Finished, under our handshake keys.
+        core.send_compatibility_ccs()?;
+        hs.keys.install_write(core)?;
+        if let Some(context) = hs.certificate_request.take() {
+            let empty = Certificate13 {
+                context,
+                entries: Vec::new(),
+            };
+            core.send_handshake(
+                &HandshakeMessage::new(P::Certificate13(empty)),
+                &mut hs.transcript,
+            )?;
+        }
+        let verify_data = hs.keys.finished(Side::Client, &hs.transcript)?;
+        core.send_handshake(
+            &HandshakeMessage::new(P::Finished(verify_data)),
+            &mut hs.transcript,
+        )?;
+        traffic.install_write(core)?;
+        traffic.install_read(core)?;
+        core.decide(|| Decision::ApplicationKeysInstalled);
+        core.start_traffic()?;
+        let saver = TicketSaver {
+            config: Arc::clone(&hs.config),
+            key: cache_key(&hs.server_name),
+            server_name: hs.server_name.to_str().into_owned(),
+            suite: hs.suite,
+            resumption_secret: traffic.resumption_secret(&hs.transcript)?,
+            original: hs.resumed.take(),
+        };
+        Ok(Traffic13::start(
+            traffic.into_secrets(Side::Client),
+            finished,
+            self.peer,
+            Some(Box::new(move |core: &mut Core, ticket| {
+                saver.save(core, ticket)
+            })),
+        ))
+    }
+}
+
+/// Turns each NewSessionTicket into a session in the client's cache (RFC 8446 §4.6.1).
+struct TicketSaver {
+    config: Arc<ClientConfig>,
+    key: Vec<u8>,
+    server_name: String,
+    suite: &'static Suite13,
+    resumption_secret: Secret,
+    /// The session this connection resumed, whose creation time and chain carry over.
+    original: Option<Session>,
+}
+
+impl TicketSaver {
+    fn save(&self, core: &mut Core, ticket: NewSessionTicket13) {
+        let psk = tls13::resumption_psk(self.suite.hash, &self.resumption_secret, &ticket.nonce);
+        let session = Session {
+            cipher_suite: self.suite.suite,
+            created: self
+                .original
+                .as_ref()
+                .map_or(core.now.as_secs(), |s| s.created),
+            lifetime: std::time::Duration::from_secs(u64::from(ticket.lifetime))
+                .min(DEFAULT_SESSION_LIFETIME),
+            ticket: ticket.ticket,
+            server_name: core.info.server_name.clone(),
+            alpn_protocol: core.info.alpn_protocol.clone(),
+            peer_certificates: core.info.peer_certificates.clone(),
+            secrets: SessionSecrets::Tls13 {
+                psk,
+                age_add: ticket.age_add,
+            },
+        };
+        if let Some(cache) = &self.config.session_cache {
+            cache.put(self.key.clone(), session.encode().to_vec());
+            core.decide(|| Decision::SessionSaved {
+                version: Version::Tls13,
+                server_name: self.server_name.clone(),
+                by: Resumption::Ticket,
+            });
+        }
+        core.session = Some(session);
+    }
+}

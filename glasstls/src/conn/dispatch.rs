@@ -1,0 +1,260 @@
+//! From records to messages: what each content type means in the current state, the
+//! reassembly of handshake messages across records, alerts, and the bounds on what a peer can
+//! make us do for nothing.
+
+use super::core::{Core, Opened};
+use super::state::{Input, State};
+use crate::error::{Error, InternalError, UnexpectedMessage};
+use crate::side::Side;
+use crate::trace::{Direction, Event, Message, RecordInfo};
+use crate::wire::{
+    AlertDescription, AlertLevel, ContentType, HandshakeMessage, HandshakeType, InvalidMessage,
+};
+
+/// Warning alerts and empty application-data records tolerated in a row: more is a peer trying
+/// to keep us busy for nothing.
+pub(super) const MAX_EMPTY_OR_WARNING_IN_A_ROW: u32 = 32;
+
+impl Core {
+    /// Hands one record's plaintext to the state machine, by content type.
+    pub(super) fn dispatch(
+        &mut self,
+        state: Box<dyn State>,
+        typ: ContentType,
+        plaintext: &[u8],
+        record: RecordInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        // RFC 5246 §6.2.1: handshake messages may span records, but nothing may come between
+        // the records of one message.
+        if typ != ContentType::Handshake && !self.handshake_buf.is_empty() {
+            return Err(UnexpectedMessage::Interleaved(typ).into());
+        }
+        match typ {
+            ContentType::Handshake => self.handshake_record(state, plaintext, record),
+            ContentType::ChangeCipherSpec => self.change_cipher_spec(state, plaintext, record),
+            ContentType::Alert => self.alert(state, plaintext, record),
+            ContentType::ApplicationData => {
+                if !self.traffic {
+                    return Err(UnexpectedMessage::ApplicationDataBeforeHandshake.into());
+                }
+                self.received.extend_from_slice(plaintext);
+                self.count_application_data(plaintext.len())?;
+                Ok(state)
+            }
+            _ => Err(UnexpectedMessage::UnknownRecordType(typ).into()),
+        }
+    }
+
+    /// Adds a handshake record to the reassembly buffer and hands every whole message in it to
+    /// the state machine.
+    fn handshake_record(
+        &mut self,
+        mut state: Box<dyn State>,
+        plaintext: &[u8],
+        record: RecordInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        // RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments of Handshake,
+        // Alert, or ChangeCipherSpec content types."
+        if plaintext.is_empty() {
+            return Err(Error::Decode(InvalidMessage::BadLength("handshake record")));
+        }
+        self.empty_or_warning_in_a_row = 0;
+        self.handshake_buf.extend_from_slice(plaintext);
+        let buf = std::mem::take(&mut self.handshake_buf);
+        let mut at = 0;
+        let result = loop {
+            let rest = buf.get(at..).unwrap_or_default();
+            let Some(&[_, a, b, c]) = rest.first_chunk::<4>() else {
+                break Ok(state);
+            };
+            let len = u32::from_be_bytes([0, a, b, c]) as usize;
+            if len > self.max_handshake_size {
+                break Err(Error::Decode(InvalidMessage::TooLarge("handshake message")));
+            }
+            let Some(raw) = rest.get(..4 + len) else {
+                break Ok(state);
+            };
+            at += 4 + len;
+            let epoch = self.read_epoch;
+            state = match self.handshake_message(state, raw, record) {
+                Ok(next) => next,
+                Err(e) => break Err(e),
+            };
+            // RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If they do, the
+            // receiver MUST terminate the connection with an "unexpected_message" alert." The
+            // same holds for TLS 1.2's Finished after ChangeCipherSpec.
+            if self.read_epoch != epoch && at < buf.len() {
+                break Err(UnexpectedMessage::SpansKeyChange.into());
+            }
+        };
+        // A post-handshake message (a ticket, a KeyUpdate) leaves no space behind.
+        if self.traffic && at == buf.len() {
+            self.handshake_buf = Vec::new();
+        } else {
+            self.handshake_buf = buf;
+            self.handshake_buf.drain(..at);
+        }
+        result
+    }
+
+    /// One whole handshake message: decoded in the version's shapes, traced, handed on.
+    fn handshake_message(
+        &mut self,
+        state: Box<dyn State>,
+        raw: &[u8],
+        record: RecordInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = if self.is_tls13() {
+            HandshakeMessage::from_bytes_tls13(raw)?
+        } else {
+            <HandshakeMessage as crate::wire::Codec>::from_bytes(raw)?
+        };
+        self.trace(|| {
+            Event::Message(Message {
+                direction: Direction::Received,
+                typ: msg.typ(),
+                record,
+                fields: crate::trace::message_fields(&msg),
+                raw: raw.to_vec(),
+            })
+        });
+        // RFC 5246 §7.4.1.1: HelloRequest "will be ignored by the client if the client is
+        // currently negotiating a session", and is not hashed.
+        if msg.typ() == HandshakeType::HelloRequest && self.side == Side::Client && !self.traffic {
+            return Ok(state);
+        }
+        state.handle(self, Input::Handshake { msg, raw })
+    }
+
+    fn change_cipher_spec(
+        &mut self,
+        state: Box<dyn State>,
+        plaintext: &[u8],
+        record: RecordInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        // RFC 5246 §7.1: "The message consists of a single byte of value 1."
+        match plaintext {
+            [1] => {}
+            [_] => return Err(InvalidMessage::IllegalValue("ChangeCipherSpec").into()),
+            _ => return Err(InvalidMessage::BadLength("ChangeCipherSpec").into()),
+        }
+        // RFC 8446 §5: "An implementation may receive an unencrypted record of type
+        // change_cipher_spec consisting of the single byte value 0x01 at any time after the
+        // first ClientHello message has been sent or received and before the peer's Finished
+        // message has been received and MUST simply drop it". Once.
+        if self.is_tls13() {
+            if self.traffic || record.encrypted || self.compatibility_ccs_seen {
+                return Err(UnexpectedMessage::ChangeCipherSpecInTls13.into());
+            }
+            self.compatibility_ccs_seen = true;
+            return Ok(state);
+        }
+        self.trace(|| Event::ChangeCipherSpec {
+            direction: Direction::Received,
+            record,
+        });
+        state.handle(self, Input::ChangeCipherSpec)
+    }
+
+    fn alert(
+        &mut self,
+        state: Box<dyn State>,
+        plaintext: &[u8],
+        record: RecordInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        let &[level, description] = plaintext else {
+            return Err(Error::Decode(InvalidMessage::BadLength("alert")));
+        };
+        let (level, description) = (AlertLevel(level), AlertDescription(description));
+        self.trace(|| Event::Alert {
+            direction: Direction::Received,
+            level,
+            description,
+            record,
+        });
+        if description == AlertDescription::CloseNotify {
+            // RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
+            // own and close down the connection immediately".
+            self.peer_closed = true;
+            if !self.sent_close_notify {
+                self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+                self.sent_close_notify = true;
+            }
+            return Ok(state);
+        }
+        // RFC 8446 §6: in TLS 1.3 every alert but close_notify and user_canceled is an error
+        // "regardless of the AlertLevel".
+        let tolerated = if self.is_tls13() {
+            description == AlertDescription::UserCanceled
+        } else {
+            level == AlertLevel::Warning && description != AlertDescription::NoRenegotiation
+        };
+        if tolerated {
+            self.count_empty_or_warning()?;
+            return Ok(state);
+        }
+        // Our own ClientHello or HelloRequest refusal aside, a no_renegotiation warning
+        // during the handshake ends it: we never renegotiate, so it cannot be answered. The
+        // error goes through `Core::fail` like any other, which sends nothing back.
+        Err(Error::AlertReceived(description))
+    }
+
+    /// Application data arrived: an empty record counts towards the limit of empty records in
+    /// a row; data resets the counters.
+    pub(super) fn count_application_data(&mut self, len: usize) -> Result<(), Error> {
+        if len == 0 {
+            return self.count_empty_or_warning();
+        }
+        self.application_data_arrived();
+        Ok(())
+    }
+
+    /// Data ends any run of empty records, warnings or KeyUpdates.
+    pub(super) fn application_data_arrived(&mut self) {
+        self.empty_or_warning_in_a_row = 0;
+        self.key_updates_in_a_row = 0;
+    }
+
+    fn count_empty_or_warning(&mut self) -> Result<(), Error> {
+        self.empty_or_warning_in_a_row += 1;
+        if self.empty_or_warning_in_a_row > MAX_EMPTY_OR_WARNING_IN_A_ROW {
+            return Err(UnexpectedMessage::TooManyEmptyRecordsOrWarnings {
+                limit: MAX_EMPTY_OR_WARNING_IN_A_ROW,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Decrypts one protected record whose outer type is application_data into the plaintext
+    /// buffer. Application data stays there; anything else (TLS 1.3 handshake messages and
+    /// alerts) is taken back out and returned.
+    pub(super) fn open_application_record(&mut self, payload: &[u8]) -> Result<Opened, Error> {
+        let Some(cipher) = self.decrypter.as_mut() else {
+            return Err(Error::Internal(InternalError::StateInvariant));
+        };
+        let dst = self.received.spare(payload.len());
+        let (typ, n) = cipher.open_into(ContentType::ApplicationData, payload, dst)?;
+        if typ == ContentType::ApplicationData {
+            self.received.commit(n);
+            return Ok(Opened::Data(n));
+        }
+        let plaintext = dst.get(..n).unwrap_or_default().to_vec();
+        Ok(Opened::Other(typ, plaintext))
+    }
+
+    /// The record information of a received record, for the trace.
+    pub(super) fn received_record(
+        &self,
+        content_type: ContentType,
+        encrypted: bool,
+        length: usize,
+    ) -> RecordInfo {
+        RecordInfo {
+            content_type,
+            epoch: if encrypted { self.read_epoch } else { 0 },
+            encrypted,
+            length,
+        }
+    }
+}

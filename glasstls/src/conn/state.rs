@@ -1,0 +1,95 @@
+//! The contract between the connection and the handshake states: [`State`], the [`Input`] a
+//! state is handed, the one place an unexpected message becomes an error, and the proof tokens
+//! a traffic state must hold.
+
+use super::Core;
+use crate::error::{Error, Expected, Misuse, Received, UnexpectedMessage};
+use crate::verify::{HandshakeSignatureVerified, ServerCertVerified};
+use crate::wire::HandshakeMessage;
+
+/// What the connection hands a handshake state.
+pub(crate) enum Input<'a> {
+    /// A whole handshake message, decoded, with its bytes as received (for the transcript).
+    Handshake {
+        msg: HandshakeMessage,
+        raw: &'a [u8],
+    },
+    /// A TLS 1.2 ChangeCipherSpec.
+    ChangeCipherSpec,
+}
+
+impl Input<'_> {
+    fn received(&self) -> Received {
+        match self {
+            Self::Handshake { msg, .. } => Received::Message(msg.typ()),
+            Self::ChangeCipherSpec => Received::ChangeCipherSpec,
+        }
+    }
+}
+
+/// One struct per expected message; each consumes itself and returns the next state.
+pub(crate) trait State: Send {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error>;
+
+    /// Asks the peer to update its keys and updates ours (TLS 1.3 traffic only).
+    fn request_key_update(&mut self, _core: &mut Core) -> Result<(), Error> {
+        Err(Error::Misuse(Misuse::KeyUpdateNeedsTls13))
+    }
+}
+
+/// The one place an unexpected message becomes an error (STYLE habit 4).
+pub(crate) fn unexpected(expected: Expected, input: &Input<'_>) -> Error {
+    Error::UnexpectedMessage(UnexpectedMessage::OutOfOrder {
+        expected,
+        got: input.received(),
+    })
+}
+
+/// Proof that the peer's Finished (RFC 5246 §7.4.9, RFC 8446 §4.4.4) matched. Made only by
+/// [`FinishedVerified::check`], a constant-time comparison.
+pub(crate) struct FinishedVerified(());
+
+impl FinishedVerified {
+    /// RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
+    /// correct." Compared in constant time.
+    pub(crate) fn check(expected: &[u8], received: &[u8]) -> Result<Self, Error> {
+        if crate::crypto::equal_in_constant_time(expected, received) {
+            Ok(Self(()))
+        } else {
+            Err(crate::error::DecryptError::Finished.into())
+        }
+    }
+}
+
+/// Proof that the peer is who it must be. A server does not authenticate clients (yet).
+pub(crate) enum PeerAuthenticated {
+    /// The client verified the server's chain and that the server holds its key.
+    Server {
+        _chain: ServerCertVerified,
+        _key: KeyPossession,
+    },
+    /// A client resumed a session from its cache, which holds only sessions whose full
+    /// handshake verified the server (or that the application loaded on purpose), and the
+    /// server proved it holds that session's secret by its Finished.
+    ServerResumed,
+    /// A server, which asks no client certificate.
+    ClientNotRequested,
+}
+
+/// How the server proved it holds the certificate's private key.
+pub(crate) enum KeyPossession {
+    /// It signed the handshake (ServerKeyExchange, CertificateVerify).
+    Signed(HandshakeSignatureVerified),
+    /// TLS 1.2 RSA key exchange: only the certificate's key decrypts the pre-master secret,
+    /// and the server's Finished (which the traffic state also requires) proves it did.
+    RsaKeyTransport,
+}
+
+impl PeerAuthenticated {
+    pub(crate) fn server(chain: ServerCertVerified, key: KeyPossession) -> Self {
+        Self::Server {
+            _chain: chain,
+            _key: key,
+        }
+    }
+}

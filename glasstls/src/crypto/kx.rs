@@ -1,0 +1,170 @@
+//! Ephemeral key exchange: ECDH on X25519, P-256 and P-384 (RFC 8422, RFC 8446 §4.2.8.2), and
+//! the X25519MLKEM768 hybrid of draft-ietf-tls-ecdhe-mlkem (TLS 1.3 only), all through aws-lc-rs.
+
+use crate::error::{Error, InternalError, PeerMisbehaved};
+use crate::wire::NamedGroup;
+use aws_lc_rs::{agreement, kem};
+use std::fmt;
+use zeroize::Zeroizing;
+
+fn agreement_algorithm(group: NamedGroup) -> Option<&'static agreement::Algorithm> {
+    match group {
+        NamedGroup::X25519 => Some(&agreement::X25519),
+        NamedGroup::secp256r1 => Some(&agreement::ECDH_P256),
+        NamedGroup::secp384r1 => Some(&agreement::ECDH_P384),
+        _ => None,
+    }
+}
+
+/// Our half of an ephemeral key exchange: ECDH, or the X25519MLKEM768 hybrid (TLS 1.3 only).
+pub struct KeyShare {
+    /// The group of the share.
+    pub group: NamedGroup,
+    secret: ShareSecret,
+    /// Our public key share, as sent.
+    pub public: Vec<u8>,
+}
+
+enum ShareSecret {
+    Ecdh(agreement::PrivateKey),
+    /// draft-ietf-tls-ecdhe-mlkem §3: the client share is the ML-KEM-768 encapsulation key
+    /// followed by the X25519 public key.
+    Hybrid {
+        mlkem: kem::DecapsulationKey<kem::AlgorithmId>,
+        x25519: agreement::PrivateKey,
+    },
+}
+
+/// draft-ietf-tls-ecdhe-mlkem: sizes of the ML-KEM-768 parts of the hybrid shares.
+const MLKEM768_ENCAPSULATION_KEY_LEN: usize = 1184;
+const MLKEM768_CIPHERTEXT_LEN: usize = 1088;
+const X25519_LEN: usize = 32;
+
+/// Whether a group is plain ECDH (everything but the hybrid).
+pub(super) fn is_ecdh(group: NamedGroup) -> bool {
+    agreement_algorithm(group).is_some()
+}
+
+/// A fresh key pair for one exchange. (`PrivateKey` rather than `EphemeralPrivateKey` so that a
+/// fuzz build can make it from deterministic bytes; each key is still used once and dropped.)
+fn ecdh_keypair(
+    alg: &'static agreement::Algorithm,
+) -> Result<(agreement::PrivateKey, Vec<u8>), Error> {
+    #[cfg(not(fuzzing))]
+    let private = agreement::PrivateKey::generate(alg);
+    #[cfg(fuzzing)]
+    let private = super::rand::fuzzing::ecdh_private_key(alg);
+    let private = private.map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
+    let public = private
+        .compute_public_key()
+        .map_err(|_| Error::Internal(InternalError::KeyGeneration))?
+        .as_ref()
+        .to_vec();
+    Ok((private, public))
+}
+
+fn ecdh(
+    private: agreement::PrivateKey,
+    alg: &'static agreement::Algorithm,
+    peer: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    agreement::agree(
+        &private,
+        agreement::UnparsedPublicKey::new(alg, peer),
+        Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare),
+        |secret| Ok(Zeroizing::new(secret.to_vec())),
+    )
+}
+
+impl KeyShare {
+    /// A fresh share in `group`.
+    pub fn generate(group: NamedGroup) -> Result<Self, Error> {
+        if group == NamedGroup::X25519MLKEM768 {
+            let mlkem = kem::DecapsulationKey::generate(&kem::ML_KEM_768)
+                .map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
+            let ek = mlkem
+                .encapsulation_key()
+                .and_then(|k| k.key_bytes())
+                .map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
+            let (x25519, x_public) = ecdh_keypair(&agreement::X25519)?;
+            let mut public = ek.as_ref().to_vec();
+            public.extend_from_slice(&x_public);
+            return Ok(Self {
+                group,
+                secret: ShareSecret::Hybrid { mlkem, x25519 },
+                public,
+            });
+        }
+        let alg =
+            agreement_algorithm(group).ok_or(Error::Internal(InternalError::StateInvariant))?;
+        let (private, public) = ecdh_keypair(alg)?;
+        Ok(Self {
+            group,
+            secret: ShareSecret::Ecdh(private),
+            public,
+        })
+    }
+
+    /// Completes the exchange with the peer's share. A value that is not a valid point (or,
+    /// for X25519, gives the all-zero secret), or a hybrid share of the wrong size, is the
+    /// peer's fault: illegal_parameter.
+    pub fn agree(self, peer_public: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        match self.secret {
+            ShareSecret::Ecdh(private) => {
+                let alg = agreement_algorithm(self.group)
+                    .ok_or(Error::Internal(InternalError::StateInvariant))?;
+                ecdh(private, alg, peer_public)
+            }
+            ShareSecret::Hybrid { mlkem, x25519 } => {
+                // The server share is the ML-KEM ciphertext followed by its X25519 key; the
+                // shared secret is the ML-KEM secret followed by the X25519 secret.
+                if peer_public.len() != MLKEM768_CIPHERTEXT_LEN + X25519_LEN {
+                    return Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare));
+                }
+                let (ct, x_peer) = peer_public.split_at(MLKEM768_CIPHERTEXT_LEN);
+                let ss = mlkem
+                    .decapsulate(kem::Ciphertext::from(ct))
+                    .map_err(|_| Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))?;
+                let mut shared = Zeroizing::new(ss.as_ref().to_vec());
+                shared.extend_from_slice(&ecdh(x25519, &agreement::X25519, x_peer)?);
+                Ok(shared)
+            }
+        }
+    }
+
+    /// The server side of a TLS 1.3 key exchange: our share in answer to the client's, and the
+    /// shared secret. For the hybrid this encapsulates to the client's ML-KEM key.
+    pub fn respond(
+        group: NamedGroup,
+        client_share: &[u8],
+    ) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>), Error> {
+        if group == NamedGroup::X25519MLKEM768 {
+            if client_share.len() != MLKEM768_ENCAPSULATION_KEY_LEN + X25519_LEN {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare));
+            }
+            let (ek, x_peer) = client_share.split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
+            let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, ek)
+                .map_err(|_| Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))?;
+            let (ct, ss) = ek
+                .encapsulate()
+                .map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
+            let (x25519, x_public) = ecdh_keypair(&agreement::X25519)?;
+            let mut shared = Zeroizing::new(ss.as_ref().to_vec());
+            shared.extend_from_slice(&ecdh(x25519, &agreement::X25519, x_peer)?);
+            let mut public = ct.as_ref().to_vec();
+            public.extend_from_slice(&x_public);
+            return Ok((public, shared));
+        }
+        let share = Self::generate(group)?;
+        let public = share.public.clone();
+        Ok((public, share.agree(client_share)?))
+    }
+}
+
+impl fmt::Debug for KeyShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyShare")
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}

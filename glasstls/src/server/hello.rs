@@ -1,0 +1,449 @@
+//! What the server decides from a ClientHello and its configuration, as pure functions: the
+//! version, the TLS 1.2 suite with its certificate, group and signature scheme, the TLS 1.3
+//! suite, certificate and group (or a HelloRetryRequest), ALPN, and whether an offered session
+//! may be resumed. The states in `tls12` and `tls13` act on these decisions; nothing here
+//! sends, traces or draws randomness.
+
+use crate::config::{Common, Identity, ServerConfig};
+use crate::crypto::{KeyExchange, Suite, Suite13};
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::session::{Session, SessionSecrets};
+use crate::trace::RefusalReason;
+use crate::version::Version;
+use crate::wire::{
+    CipherSuite, ClientHello, Extension, ExtensionType, KeyShareEntry, NamedGroup, ProtocolVersion,
+    SignatureScheme,
+};
+use rustls_pki_types::UnixTime;
+
+/// RFC 8446 §4.2.9: psk_dhe_ke, the only PSK mode we use (forward secrecy kept).
+pub(super) const PSK_DHE_KE: u8 = 1;
+
+/// The version to negotiate. RFC 5246 Appendix E.1: a client_version below ours gets
+/// protocol_version; RFC 8446 §4.2.1: supported_versions, not client_version, says whether
+/// TLS 1.3 is offered, and with it on both sides TLS 1.3 is negotiated.
+pub(super) fn choose_version(common: &Common, hello: &ClientHello) -> Result<Version, Error> {
+    if hello.client_version < ProtocolVersion::TLSv1_2 {
+        return Err(PeerIncompatible::VersionTooLow(hello.client_version).into());
+    }
+    // RFC 5246 §7.4.1.2: the list "MUST contain" null compression.
+    if !hello.compression_methods.contains(&0) {
+        return Err(PeerMisbehaved::NoNullCompression.into());
+    }
+    if !common.tls13_suites().is_empty() && offers_tls13(hello) {
+        return Ok(Version::Tls13);
+    }
+    if !common.enables(Version::Tls12) {
+        return Err(PeerIncompatible::ClientLacksTls13.into());
+    }
+    Ok(Version::Tls12)
+}
+
+/// Whether this ClientHello offers TLS 1.3 (RFC 8446 §4.2.1: supported_versions decides).
+fn offers_tls13(hello: &ClientHello) -> bool {
+    matches!(hello.find(ExtensionType::SupportedVersions), Some(Extension::SupportedVersions(v)) if v.contains(&ProtocolVersion::TLSv1_3))
+}
+
+/// RFC 7301 §3.2: the server's first preference the client also offers; with none in
+/// common, "the server MUST respond with a fatal "no_application_protocol" alert".
+pub(super) fn choose_alpn(
+    config: &ServerConfig,
+    hello: &ClientHello,
+) -> Result<Option<Vec<u8>>, Error> {
+    let ours = &config.common.alpn_protocols;
+    let Some(Extension::Alpn(theirs)) = hello.find(ExtensionType::Alpn) else {
+        return Ok(None);
+    };
+    if ours.is_empty() {
+        return Ok(None);
+    }
+    match ours.iter().find(|p| theirs.contains(p)) {
+        Some(p) => Ok(Some(p.clone())),
+        None => Err(PeerIncompatible::NoApplicationProtocol.into()),
+    }
+}
+
+/// Whether the client's psk_key_exchange_modes includes psk_dhe_ke (RFC 8446 §4.2.9).
+pub(super) fn client_takes_psk_dhe_ke(hello: &ClientHello) -> bool {
+    matches!(hello.find(ExtensionType::PskKeyExchangeModes), Some(Extension::PskKeyExchangeModes(m)) if m.contains(&PSK_DHE_KE))
+}
+
+/// RFC 5746 §3.6: the client signals secure renegotiation with an empty renegotiation_info or
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV; a non-empty one on the initial handshake "MUST" abort
+/// with handshake_failure. Returns whether the client signalled.
+pub(super) fn secure_renegotiation(hello: &ClientHello) -> Result<bool, Error> {
+    let scsv = hello
+        .cipher_suites
+        .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    match hello.find(ExtensionType::RenegotiationInfo) {
+        Some(Extension::RenegotiationInfo(data)) if !data.is_empty() => {
+            Err(PeerMisbehaved::NonEmptyRenegotiationInfo.into())
+        }
+        Some(_) => Ok(true),
+        None => Ok(scsv),
+    }
+}
+
+/// What the server settled on for a TLS 1.2 full handshake.
+pub(super) struct Choice12<'a> {
+    pub suite: &'static Suite,
+    pub identity: &'a Identity,
+    /// Group and signature scheme, for ECDHE suites.
+    pub ecdhe: Option<(NamedGroup, SignatureScheme)>,
+}
+
+/// Picks the TLS 1.2 suite in the client's order of preference (the client knows whether it
+/// has AES hardware), among the suites this server enables, for which we hold a fitting
+/// certificate and, for ECDHE, share a group and a signature scheme with the client.
+pub(super) fn choose12<'a>(
+    common: &Common,
+    hello: &ClientHello,
+    identities: &[&'a Identity],
+) -> Result<Choice12<'a>, Error> {
+    let enabled = common.tls12_suites();
+    let client_groups = match hello.find(ExtensionType::SupportedGroups) {
+        Some(Extension::SupportedGroups(g)) => Some(g.as_slice()),
+        _ => None,
+    };
+    let client_schemes: &[SignatureScheme] = match hello.find(ExtensionType::SignatureAlgorithms) {
+        Some(Extension::SignatureAlgorithms(s)) => s,
+        // RFC 5246 §7.4.1.4.1: without the extension the client supports only SHA-1
+        // signatures, which we do not make: ECDHE is then impossible.
+        _ => &[],
+    };
+    // RFC 8422 §4: with no supported_groups the client "supports" any; we take our first.
+    let group = common
+        .tls12_groups()
+        .into_iter()
+        .find(|g| client_groups.is_none_or(|c| c.contains(g)));
+    for offered in &hello.cipher_suites {
+        let Some(suite) = enabled.iter().find(|s| s.suite == *offered) else {
+            continue;
+        };
+        // RFC 8422 §5.1: "A server participating in an ECDHE_ECDSA key exchange may use
+        // different curves for the ECDSA or EdDSA key in its certificate and for the
+        // ephemeral ECDH key in the ServerKeyExchange message. The server MUST consider the
+        // extensions in both cases."
+        let usable = |i: &&&Identity| {
+            suite.auth.fits(i.key.kind())
+                && i.key
+                    .ecdsa_curve()
+                    .is_none_or(|curve| client_groups.is_none_or(|c| c.contains(&curve)))
+        };
+        for identity in identities.iter().filter(usable) {
+            match suite.kx {
+                KeyExchange::Rsa => {
+                    return Ok(Choice12 {
+                        suite,
+                        identity,
+                        ecdhe: None,
+                    });
+                }
+                KeyExchange::Ecdhe => {
+                    let scheme = identity
+                        .key
+                        .schemes(Version::Tls12)
+                        .iter()
+                        .find(|s| client_schemes.contains(s));
+                    if let (Some(group), Some(scheme)) = (group, scheme) {
+                        return Ok(Choice12 {
+                            suite,
+                            identity,
+                            ecdhe: Some((group, *scheme)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Err(PeerIncompatible::NoCommonSuite.into())
+}
+
+/// What the ClientHello says about resuming a TLS 1.2 session.
+pub(super) struct Hello12 {
+    pub server_name: Option<String>,
+    pub ems: bool,
+}
+
+/// Whether an offered TLS 1.2 session may be resumed by this ClientHello. Every refusal is a
+/// full handshake, never an error (RFC 5246 §7.4.1.2: "the server ... may choose to generate a
+/// new session ID").
+pub(super) fn resumable12(
+    common: &Common,
+    session: &Session,
+    hello: &ClientHello,
+    offer: &Hello12,
+    now: UnixTime,
+) -> Result<(), RefusalReason> {
+    if session.is_expired(now) {
+        return Err(RefusalReason::Expired);
+    }
+    let SessionSecrets::Tls12 {
+        extended_master_secret,
+        ..
+    } = &session.secrets
+    else {
+        return Err(RefusalReason::OtherVersion);
+    };
+    if !session.is_for_server_name(offer.server_name.as_deref()) {
+        return Err(RefusalReason::OtherServerName);
+    }
+    // RFC 7627 §5.3: "If the original session used the "extended_master_secret" extension but
+    // the new ClientHello does not contain it, the server MUST abort the abbreviated
+    // handshake." / "If the original session did not use the extension but the new
+    // ClientHello contains the extension, then the server MUST NOT perform the abbreviated
+    // handshake. Instead, it SHOULD continue with a full handshake".
+    if *extended_master_secret != offer.ems {
+        return Err(RefusalReason::EmsDiffers);
+    }
+    // RFC 5246 §7.4.1.2: the client "MUST include at least the cipher_suite from that
+    // session"; we also still have to enable it.
+    let usable = common
+        .tls12_suites()
+        .iter()
+        .any(|s| s.suite == session.cipher_suite)
+        && hello.cipher_suites.contains(&session.cipher_suite);
+    if !usable {
+        return Err(RefusalReason::SuiteUnavailable);
+    }
+    Ok(())
+}
+
+/// The TLS 1.3 suite: in the client's order among ours.
+pub(super) fn choose_suite13(
+    common: &Common,
+    hello: &ClientHello,
+) -> Result<&'static Suite13, Error> {
+    let enabled = common.tls13_suites();
+    hello
+        .cipher_suites
+        .iter()
+        .find_map(|s| enabled.iter().copied().find(|e| e.suite == *s))
+        .ok_or(PeerIncompatible::NoCommonSuiteTls13.into())
+}
+
+/// The first identity (in the resolver's order) with a TLS 1.3 scheme the client accepts.
+pub(super) fn choose_identity13<'a>(
+    identities: &[&'a Identity],
+    client_schemes: &[SignatureScheme],
+) -> Result<(&'a Identity, SignatureScheme), Error> {
+    identities
+        .iter()
+        .find_map(|identity| {
+            let scheme = identity
+                .key
+                .schemes(Version::Tls13)
+                .iter()
+                .find(|s| client_schemes.contains(s))?;
+            Some((*identity, *scheme))
+        })
+        .ok_or(PeerIncompatible::NoCertificateSchemeInCommon.into())
+}
+
+/// How the TLS 1.3 key exchange proceeds.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum KeyExchange13<'a> {
+    /// With this share of the client's.
+    Share(&'a KeyShareEntry),
+    /// RFC 8446 §4.1.4: a HelloRetryRequest asking for a share in this group.
+    Retry(NamedGroup),
+}
+
+/// The group: the first of ours the client supports and sent a share for; else ask for the
+/// first of ours it supports. After our HelloRetryRequest, exactly the share we asked for.
+pub(super) fn choose_group13<'a>(
+    ours: &[NamedGroup],
+    client_groups: &[NamedGroup],
+    client_shares: &'a [KeyShareEntry],
+    asked: Option<NamedGroup>,
+) -> Result<KeyExchange13<'a>, Error> {
+    if let Some(asked) = asked {
+        return match client_shares {
+            [only] if only.group == asked => Ok(KeyExchange13::Share(only)),
+            // "If the ... key_share ... does not contain exactly one KeyShareEntry for the
+            // selected group, the server MUST abort with illegal_parameter."
+            _ => Err(PeerMisbehaved::SecondHelloLacksShare.into()),
+        };
+    }
+    let mut acceptable = ours.iter().filter(|g| client_groups.contains(g));
+    if let Some(share) = acceptable
+        .clone()
+        .find_map(|g| client_shares.iter().find(|s| s.group == *g))
+    {
+        return Ok(KeyExchange13::Share(share));
+    }
+    match acceptable.next() {
+        Some(group) => Ok(KeyExchange13::Retry(*group)),
+        None => Err(PeerIncompatible::NoCommonGroup.into()),
+    }
+}
+
+/// RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group.
+/// Clients MUST NOT offer any KeyShareEntry values for groups not listed in the client's
+/// "supported_groups" extension. Servers MAY check for violations of these rules and abort the
+/// handshake with an "illegal_parameter" alert if one is violated."
+pub(super) fn check_key_shares(
+    groups: &[NamedGroup],
+    shares: &[KeyShareEntry],
+) -> Result<(), Error> {
+    for (i, share) in shares.iter().enumerate() {
+        if !groups.contains(&share.group)
+            || shares.iter().skip(i + 1).any(|s| s.group == share.group)
+        {
+            return Err(PeerMisbehaved::KeySharesDoNotMatchGroups.into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ServerNameEntry;
+
+    fn hello(versions: Option<&[ProtocolVersion]>, legacy: ProtocolVersion) -> ClientHello {
+        let mut extensions = vec![Extension::ServerName(vec![ServerNameEntry {
+            name_type: 0,
+            name: b"a.test".to_vec(),
+        }])];
+        if let Some(v) = versions {
+            extensions.push(Extension::SupportedVersions(v.to_vec()));
+        }
+        ClientHello {
+            client_version: legacy,
+            random: [0; 32],
+            session_id: Vec::new(),
+            cipher_suites: vec![CipherSuite::TLS_AES_128_GCM_SHA256],
+            compression_methods: vec![0],
+            extensions,
+        }
+    }
+
+    #[test]
+    fn the_version_follows_supported_versions_and_what_we_enable() {
+        use ProtocolVersion as P;
+        use Version::{Tls12, Tls13};
+        let both = Common::default();
+        let only13 = Common {
+            versions: vec![Tls13],
+            ..Common::default()
+        };
+        let only12 = Common {
+            versions: vec![Tls12],
+            ..Common::default()
+        };
+        let cases: [(&Common, ClientHello, Result<Version, Error>); 6] = [
+            (
+                &both,
+                hello(Some(&[P::TLSv1_3, P::TLSv1_2]), P::TLSv1_2),
+                Ok(Tls13),
+            ),
+            (&both, hello(None, P::TLSv1_2), Ok(Tls12)),
+            (
+                &only12,
+                hello(Some(&[P::TLSv1_3, P::TLSv1_2]), P::TLSv1_2),
+                Ok(Tls12),
+            ),
+            (
+                &only13,
+                hello(None, P::TLSv1_2),
+                Err(PeerIncompatible::ClientLacksTls13.into()),
+            ),
+            (
+                &both,
+                hello(None, P::TLSv1_1),
+                Err(PeerIncompatible::VersionTooLow(P::TLSv1_1).into()),
+            ),
+            // A future legacy version still negotiates what we share.
+            (&both, hello(None, ProtocolVersion(0x0305)), Ok(Tls12)),
+        ];
+        for (i, (common, hello, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(choose_version(common, &hello), expected, "case {i}");
+        }
+    }
+
+    fn share(group: NamedGroup) -> KeyShareEntry {
+        KeyShareEntry {
+            group,
+            key_exchange: vec![1; 32],
+        }
+    }
+
+    #[test]
+    fn the_tls13_group_is_ours_first_among_the_shares_else_a_retry() {
+        use NamedGroup as G;
+        let ours = [G::X25519MLKEM768, G::X25519, G::secp256r1];
+        let x25519 = [share(G::X25519)];
+        let p256 = [share(G::secp256r1)];
+        let both = [share(G::secp256r1), share(G::X25519)];
+        type Case<'a> = (
+            &'a [G],
+            &'a [KeyShareEntry],
+            Option<G>,
+            Result<KeyExchange13<'a>, Error>,
+        );
+        let cases: [Case<'_>; 6] = [
+            (
+                &[G::X25519],
+                &x25519,
+                None,
+                Ok(KeyExchange13::Share(&x25519[0])),
+            ),
+            // Our preference among the shares, not the client's order.
+            (
+                &[G::secp256r1, G::X25519],
+                &both,
+                None,
+                Ok(KeyExchange13::Share(&both[1])),
+            ),
+            // No share we accept: ask for the first group we share.
+            (
+                &[G::secp384r1, G::secp256r1, G::X25519],
+                &[],
+                None,
+                Ok(KeyExchange13::Retry(G::X25519)),
+            ),
+            (
+                &[G::secp384r1],
+                &[],
+                None,
+                Err(PeerIncompatible::NoCommonGroup.into()),
+            ),
+            // After the retry, exactly the share asked for.
+            (
+                &[G::secp256r1],
+                &p256,
+                Some(G::secp256r1),
+                Ok(KeyExchange13::Share(&p256[0])),
+            ),
+            (
+                &[G::secp256r1, G::X25519],
+                &both,
+                Some(G::secp256r1),
+                Err(PeerMisbehaved::SecondHelloLacksShare.into()),
+            ),
+        ];
+        for (i, (groups, shares, asked, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                choose_group13(&ours, groups, shares, asked),
+                expected,
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_shares_must_match_supported_groups() {
+        use NamedGroup as G;
+        assert!(check_key_shares(&[G::X25519], &[share(G::X25519)]).is_ok());
+        for shares in [
+            vec![share(G::secp256r1)],
+            vec![share(G::X25519), share(G::X25519)],
+        ] {
+            assert_eq!(
+                check_key_shares(&[G::X25519], &shares),
+                Err(PeerMisbehaved::KeySharesDoNotMatchGroups.into())
+            );
+        }
+    }
+}

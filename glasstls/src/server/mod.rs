@@ -1,0 +1,75 @@
+//! The server: the ClientHello that settles the version (here), what the server decides from
+//! it (`hello`, pure functions), and each version's flow (`tls12`, `tls13`), one struct per
+//! expected message.
+//!
+//! ```text
+//!   Connection::server ──► ExpectClientHello
+//!       ──TLS 1.3──► tls13::client_hello ──► … Traffic13
+//!       ──TLS 1.2──► tls12::client_hello ──► … Traffic12 (full or abbreviated)
+//! ```
+
+mod hello;
+mod tls12;
+mod tls13;
+
+use crate::config::ServerConfig;
+use crate::conn::{Connection, Core, Input, State, unexpected};
+use crate::error::{ConfigError, Error, Expected};
+use crate::side::Side;
+use crate::version::Version;
+use crate::wire::{ClientHello, Extension, HandshakeMessage, HandshakePayload as P, HandshakeType};
+use std::sync::Arc;
+
+impl Connection {
+    /// A server connection, waiting for a ClientHello.
+    pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        if config.identities.is_empty() && config.named_identities.is_empty() {
+            return Err(ConfigError::NoIdentity.into());
+        }
+        let core = Core::new(Side::Server, &config.common);
+        Ok(Self::new(core, Box::new(ExpectClientHello { config })))
+    }
+}
+
+struct ExpectClientHello {
+    config: Arc<ServerConfig>,
+}
+
+impl State for ExpectClientHello {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg:
+                HandshakeMessage {
+                    payload: P::ClientHello(client_hello),
+                },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::ClientHello),
+                &input,
+            ));
+        };
+        let version = hello::choose_version(&self.config.common, &client_hello)?;
+        record_offer(core, &client_hello);
+        match version {
+            Version::Tls13 => tls13::client_hello(self.config, core, client_hello, raw, None),
+            Version::Tls12 => tls12::client_hello(self.config, core, client_hello, raw),
+        }
+    }
+}
+
+/// What the client offered, for [`crate::HandshakeInfo`].
+fn record_offer(core: &mut Core, hello: &ClientHello) {
+    core.info.offered_suites = hello.cipher_suites.clone();
+    core.info.server_name = hello
+        .server_name()
+        .map(|n| String::from_utf8_lossy(n).into_owned());
+    for ext in &hello.extensions {
+        match ext {
+            Extension::SupportedGroups(groups) => core.info.offered_groups = groups.clone(),
+            Extension::Alpn(protocols) => core.info.offered_alpn = protocols.clone(),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! The TLS 1.3 server (RFC 8446 §2), one struct per expected message:
+//!
+//! ```text
+//!   ClientHello ──(HelloRetryRequest──► ExpectSecondClientHello)──►
+//!     ServerHello, [ChangeCipherSpec], {EncryptedExtensions, Certificate, CertificateVerify,
+//!     Finished} ──► ExpectFinished ──[NewSessionTicket]──► Traffic13
+//! ```
+
+use super::hello::{self, KeyExchange13};
+use crate::config::{Identity, ServerConfig};
+use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript, unexpected};
+use crate::crypto::{self, KeyShare, Suite13};
+use crate::error::{DecryptError, Error, Expected, PeerIncompatible, PeerMisbehaved};
+use crate::session::{Resumption, Session, SessionSecrets};
+use crate::side::Side;
+use crate::tls13::{self, EarlySecret, HandshakeStage, Traffic13, TrafficStage};
+use crate::trace::{Decision, RefusalReason};
+use crate::version::Version;
+use crate::wire::{
+    Certificate13, CertificateEntry, ClientHello, DigitallySigned, Extension, ExtensionType,
+    HELLO_RETRY_REQUEST_RANDOM, HandshakeMessage, HandshakePayload as P, HandshakeType,
+    KeyShareEntry, NamedGroup, NewSessionTicket13, OfferedPsks, ProtocolVersion, ServerHello,
+    SignatureScheme,
+};
+use std::sync::Arc;
+
+/// RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)".
+const MAX_TICKET_LIFETIME: u64 = 604_800;
+
+/// What a HelloRetryRequest settled, for the second ClientHello.
+pub(super) struct AfterRetry {
+    transcript: Transcript,
+    suite: &'static Suite13,
+    group: NamedGroup,
+    session_id: Vec<u8>,
+}
+
+struct ExpectSecondClientHello {
+    config: Arc<ServerConfig>,
+    after: AfterRetry,
+}
+
+impl State for ExpectSecondClientHello {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::ClientHello(hello),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::ClientHello),
+                &input,
+            ));
+        };
+        client_hello(self.config, core, hello, raw, Some(self.after))
+    }
+}
+
+/// The extensions a TLS 1.3 ClientHello must carry for a certificate handshake (RFC 8446
+/// §9.2), checked against each other (§4.2.8).
+struct Offered<'a> {
+    schemes: &'a [SignatureScheme],
+    groups: &'a [NamedGroup],
+    shares: &'a [KeyShareEntry],
+}
+
+fn offered(hello: &ClientHello) -> Result<Offered<'_>, Error> {
+    let missing = |typ| Error::PeerIncompatible(PeerIncompatible::MissingExtension(typ));
+    let Some(Extension::SignatureAlgorithms(schemes)) =
+        hello.find(ExtensionType::SignatureAlgorithms)
+    else {
+        return Err(missing(ExtensionType::SignatureAlgorithms));
+    };
+    let Some(Extension::SupportedGroups(groups)) = hello.find(ExtensionType::SupportedGroups)
+    else {
+        return Err(missing(ExtensionType::SupportedGroups));
+    };
+    let Some(Extension::KeyShares(shares)) = hello.find(ExtensionType::KeyShare) else {
+        return Err(missing(ExtensionType::KeyShare));
+    };
+    hello::check_key_shares(groups, shares)?;
+    Ok(Offered {
+        schemes,
+        groups,
+        shares,
+    })
+}
+
+/// What the server chose for this handshake: resumption, or a certificate and its scheme.
+/// (One per handshake, moved twice: the Early Secret's size does not matter here.)
+#[allow(clippy::large_enum_variant)]
+enum Authentication<'a> {
+    Resumed(EarlySecret),
+    Certificate(&'a Identity, SignatureScheme),
+}
+
+/// A TLS 1.3 ClientHello (first, or second after our HelloRetryRequest).
+pub(super) fn client_hello(
+    config: Arc<ServerConfig>,
+    core: &mut Core,
+    hello: ClientHello,
+    raw: &[u8],
+    after_retry: Option<AfterRetry>,
+) -> Result<Box<dyn State>, Error> {
+    core.version = Some(Version::Tls13);
+    // RFC 8446 §4.1.2: "For every TLS 1.3 ClientHello, this vector MUST contain exactly one
+    // byte, set to zero".
+    if hello.compression_methods != [0] {
+        return Err(PeerMisbehaved::Tls13CompressionNotNull.into());
+    }
+    let server_name = core.info.server_name.clone();
+    let (identities, name_used) = config.resolve(server_name.as_deref())?;
+    let offered = offered(&hello)?;
+    // The suite, in the client's order among ours; kept across a HelloRetryRequest.
+    let suite = match &after_retry {
+        Some(after) => {
+            if !hello.cipher_suites.contains(&after.suite.suite)
+                || hello.session_id != after.session_id
+            {
+                return Err(PeerMisbehaved::SecondHelloChanged.into());
+            }
+            after.suite
+        }
+        None => hello::choose_suite13(&config.common, &hello)?,
+    };
+    // RFC 8446 §4.2.11: a PSK from one of our tickets, if the client offers one we can use.
+    // After a HelloRetryRequest the suite is settled: only a PSK for that suite will do.
+    let resumed = find_psk(
+        &config,
+        core,
+        &hello,
+        raw,
+        after_retry.as_ref().map(|a| (&a.transcript, a.suite)),
+    )?;
+    let (suite, auth) = match resumed {
+        Some((session, early)) => (
+            crypto::suite13(session.cipher_suite).unwrap_or(suite),
+            Authentication::Resumed(early),
+        ),
+        None => {
+            let (identity, scheme) = hello::choose_identity13(&identities, offered.schemes)?;
+            (suite, Authentication::Certificate(identity, scheme))
+        }
+    };
+    let share = match hello::choose_group13(
+        &config.common.groups(),
+        offered.groups,
+        offered.shares,
+        after_retry.as_ref().map(|a| a.group),
+    )? {
+        KeyExchange13::Share(share) => share,
+        KeyExchange13::Retry(group) => {
+            return hello_retry_request(config, core, &hello, raw, suite, group);
+        }
+    };
+    let alpn = hello::choose_alpn(&config, &hello)?;
+    let transcript = match after_retry {
+        Some(mut after) => {
+            after.transcript.add(raw);
+            after.transcript
+        }
+        None => {
+            let mut t = Transcript::new();
+            t.add(raw);
+            t.start_hash(suite.hash);
+            t
+        }
+    };
+    let flight = Flight {
+        hello: &hello,
+        suite,
+        share,
+        alpn,
+        name_used,
+    };
+    let (transcript, keys, traffic) = flight.send(core, transcript, auth)?;
+    Ok(Box::new(ExpectFinished {
+        config: Arc::clone(&config),
+        suite,
+        transcript,
+        keys,
+        traffic,
+        server_name,
+        alpn: core.info.alpn_protocol.clone(),
+        // RFC 8446 §4.6.1: tickets only for clients that can use them.
+        client_takes_tickets: hello::client_takes_psk_dhe_ke(&hello),
+    }))
+}
+
+/// The server's first flight: what was decided, and the ClientHello it answers.
+struct Flight<'a> {
+    hello: &'a ClientHello,
+    suite: &'static Suite13,
+    share: &'a KeyShareEntry,
+    alpn: Option<Vec<u8>>,
+    name_used: bool,
+}
+
+impl Flight<'_> {
+    /// ServerHello, [ChangeCipherSpec], EncryptedExtensions, [Certificate, CertificateVerify],
+    /// Finished; returns the transcript and both key schedule stages.
+    fn send(
+        self,
+        core: &mut Core,
+        mut transcript: Transcript,
+        auth: Authentication<'_>,
+    ) -> Result<(Transcript, HandshakeStage, TrafficStage), Error> {
+        let Self {
+            hello,
+            suite,
+            share,
+            alpn,
+            name_used,
+        } = self;
+        let group = share.group;
+        let (server_share, shared_secret) = KeyShare::respond(group, &share.key_exchange)?;
+        let mut extensions = vec![
+            Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
+            Extension::KeyShare(KeyShareEntry {
+                group,
+                key_exchange: server_share,
+            }),
+        ];
+        if matches!(auth, Authentication::Resumed(..)) {
+            extensions.push(Extension::PreSharedKeySelected(0));
+        }
+        let server_hello = ServerHello {
+            server_version: ProtocolVersion::TLSv1_2,
+            random: crypto::random_bytes::<32>()?,
+            session_id: hello.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions,
+        };
+        core.info.version = Some(Version::Tls13);
+        core.info.cipher_suite = Some(suite.suite);
+        core.info.group = Some(group);
+        core.info.alpn_protocol = alpn.clone();
+        match &auth {
+            Authentication::Certificate(identity, scheme) => {
+                core.info.signature_scheme = Some(*scheme);
+                core.decide(|| Decision::Chose13 {
+                    suite: suite.suite,
+                    group,
+                    key: identity.key.kind(),
+                    by_name: name_used,
+                    scheme: *scheme,
+                });
+            }
+            Authentication::Resumed(..) => {
+                core.info.resumed = Some(Resumption::Ticket);
+                core.decide(|| Decision::Resuming13 {
+                    suite: suite.suite,
+                    group,
+                });
+            }
+        }
+        core.send_handshake(
+            &HandshakeMessage::new(P::ServerHello(server_hello)),
+            &mut transcript,
+        )?;
+        // RFC 8446 §D.4: compatibility mode, when the client sent a session ID.
+        if !hello.session_id.is_empty() {
+            core.send_compatibility_ccs()?;
+        }
+        // The Early Secret the binder was checked under, or the one without a PSK.
+        let (early, certificate) = match auth {
+            Authentication::Resumed(early) => (early, None),
+            Authentication::Certificate(identity, scheme) => {
+                (EarlySecret::new(suite.hash, None), Some((identity, scheme)))
+            }
+        };
+        let keys = HandshakeStage::new(
+            core,
+            suite,
+            early,
+            &shared_secret,
+            &transcript,
+            hello.random,
+        )?;
+        keys.install_write(core)?;
+        let mut extensions = Vec::new();
+        if let Some(protocol) = alpn {
+            extensions.push(Extension::Alpn(vec![protocol]));
+        }
+        if name_used && certificate.is_some() {
+            extensions.push(Extension::ServerNameAck);
+        }
+        core.send_handshake(
+            &HandshakeMessage::new(P::EncryptedExtensions(extensions)),
+            &mut transcript,
+        )?;
+        if let Some((identity, scheme)) = certificate {
+            send_certificate(core, &mut transcript, identity, scheme)?;
+        }
+        let verify_data = keys.finished(Side::Server, &transcript)?;
+        core.send_handshake(
+            &HandshakeMessage::new(P::Finished(verify_data)),
+            &mut transcript,
+        )?;
+        let traffic = keys.traffic(core, &transcript)?;
+        traffic.install_write(core)?;
+        keys.install_read(core)?;
+        Ok((transcript, keys, traffic))
+    }
+}
+
+/// RFC 8446 §4.4.2 and §4.4.3: the chain, and the signature over the transcript so far.
+fn send_certificate(
+    core: &mut Core,
+    transcript: &mut Transcript,
+    identity: &Identity,
+    scheme: SignatureScheme,
+) -> Result<(), Error> {
+    let certificate = Certificate13 {
+        context: Vec::new(),
+        entries: identity
+            .chain
+            .iter()
+            .map(|c| CertificateEntry {
+                cert: c.clone(),
+                extensions: Vec::new(),
+            })
+            .collect(),
+    };
+    core.send_handshake(
+        &HandshakeMessage::new(P::Certificate13(certificate)),
+        transcript,
+    )?;
+    let content = tls13::certificate_verify_content(Side::Server, transcript)?;
+    let signature = identity.key.sign(scheme, &content)?;
+    core.send_handshake(
+        &HandshakeMessage::new(P::CertificateVerify(DigitallySigned { scheme, signature })),
+        transcript,
+    )
+}
+
+/// RFC 8446 §4.1.4: asks the client for a share in `group`.
+fn hello_retry_request(
+    config: Arc<ServerConfig>,
+    core: &mut Core,
+    hello: &ClientHello,
+    raw: &[u8],
+    suite: &'static Suite13,
+    group: NamedGroup,
+) -> Result<Box<dyn State>, Error> {
+    let mut first = Transcript::new();
+    first.add(raw);
+    let mut transcript = tls13::transcript_after_retry(first, suite.hash)?;
+    let retry = ServerHello {
+        server_version: ProtocolVersion::TLSv1_2,
+        random: HELLO_RETRY_REQUEST_RANDOM,
+        session_id: hello.session_id.clone(),
+        cipher_suite: suite.suite,
+        compression_method: 0,
+        extensions: vec![
+            Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
+            Extension::KeyShareRetry(group),
+        ],
+    };
+    core.info.hello_retry_request = true;
+    core.decide(|| Decision::HelloRetryRequestSent { group });
+    core.send_handshake(
+        &HandshakeMessage::new(P::ServerHello(retry)),
+        &mut transcript,
+    )?;
+    if !hello.session_id.is_empty() {
+        core.send_compatibility_ccs()?;
+    }
+    Ok(Box::new(ExpectSecondClientHello {
+        config,
+        after: AfterRetry {
+            transcript,
+            suite,
+            group,
+            session_id: hello.session_id.clone(),
+        },
+    }))
+}
+
+/// RFC 8446 §4.2.11: the first offered PSK, if it is one of our tickets, still valid, for this
+/// name, and its binder proves the client holds it. Any other reason not to use it means a full
+/// handshake; a binder that does not verify is fatal (decrypt_error).
+fn find_psk(
+    config: &ServerConfig,
+    core: &mut Core,
+    hello: &ClientHello,
+    raw: &[u8],
+    retry: Option<(&Transcript, &'static Suite13)>,
+) -> Result<Option<(Session, EarlySecret)>, Error> {
+    let Some(Extension::PreSharedKey(offered)) = hello.find(ExtensionType::PreSharedKey) else {
+        return Ok(None);
+    };
+    // "The "pre_shared_key" extension MUST be the last extension in the ClientHello ...
+    // Servers MUST check that it is the last extension and otherwise fail the handshake with
+    // an "illegal_parameter" alert."
+    if hello.extensions.last().map(|e| e.typ()) != Some(ExtensionType::PreSharedKey) {
+        return Err(PeerMisbehaved::PskNotLast.into());
+    }
+    // RFC 8446 §4.2.9: without psk_key_exchange_modes the PSK must not be used.
+    if !hello::client_takes_psk_dhe_ke(hello) {
+        return Ok(None);
+    }
+    let (Some(identity), Some(binder)) = (offered.identities.first(), offered.binders.first())
+    else {
+        return Ok(None);
+    };
+    match usable_ticket(
+        config,
+        core,
+        hello,
+        &identity.identity,
+        retry.map(|(_, s)| s),
+    ) {
+        Ok((session, suite, psk)) => {
+            let early = EarlySecret::new(suite.hash, Some(&psk));
+            check_binder(raw, offered, &early, suite, retry.map(|(t, _)| t), binder)?;
+            Ok(Some((session, early)))
+        }
+        Err(reason) => {
+            core.decide(|| Decision::ResumptionRefused {
+                version: Version::Tls13,
+                reason,
+            });
+            Ok(None)
+        }
+    }
+}
+
+/// The session a PSK identity names, if it may resume this handshake.
+fn usable_ticket(
+    config: &ServerConfig,
+    core: &Core,
+    hello: &ClientHello,
+    identity: &[u8],
+    retry_suite: Option<&'static Suite13>,
+) -> Result<(Session, &'static Suite13, crate::tls13::Secret), RefusalReason> {
+    let sealed = match &config.tickets {
+        Some(keys) => keys.unseal(core.now, identity).map(|b| b.to_vec()),
+        None if config.session_ids => config.session_store.get(identity),
+        None => None,
+    };
+    let session = sealed
+        .and_then(|b| Session::decode(&b).ok())
+        .ok_or(RefusalReason::TicketUnopened)?;
+    let SessionSecrets::Tls13 { psk, .. } = &session.secrets else {
+        return Err(RefusalReason::OtherVersion);
+    };
+    let psk = psk.clone();
+    if session.is_expired(core.now) {
+        return Err(RefusalReason::Expired);
+    }
+    if !session.is_for_server_name(core.info.server_name.as_deref()) {
+        return Err(RefusalReason::OtherServerName);
+    }
+    let suite = config
+        .common
+        .tls13_suites()
+        .into_iter()
+        .find(|s| s.suite == session.cipher_suite)
+        .ok_or(RefusalReason::SuiteUnavailable)?;
+    // RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest keeps the HRR's suite.
+    if retry_suite.is_some_and(|chosen| chosen.suite != suite.suite) {
+        return Err(RefusalReason::SuiteNotRetrySuite);
+    }
+    if !hello.cipher_suites.contains(&suite.suite) {
+        return Err(RefusalReason::SuiteNotOffered);
+    }
+    Ok((session, suite, psk))
+}
+
+/// RFC 8446 §4.2.11.2: the binder is a Finished-style MAC over the ClientHello up to the
+/// binders (after a HelloRetryRequest, over the transcript before it too).
+fn check_binder(
+    raw: &[u8],
+    offered: &OfferedPsks,
+    early: &EarlySecret,
+    suite: &Suite13,
+    prefix: Option<&Transcript>,
+    binder: &[u8],
+) -> Result<(), Error> {
+    let truncated = raw
+        .get(..raw.len().saturating_sub(offered.binders_len()))
+        .unwrap_or_default();
+    let expected = tls13::psk_binder(suite.hash, early, prefix, truncated)?;
+    if crypto::equal_in_constant_time(&expected, binder) {
+        Ok(())
+    } else {
+        Err(DecryptError::Binder.into())
+    }
+}
+
+struct ExpectFinished {
+    config: Arc<ServerConfig>,
+    suite: &'static Suite13,
+    transcript: Transcript,
+    keys: HandshakeStage,
+    traffic: TrafficStage,
+    server_name: Option<String>,
+    alpn: Option<Vec<u8>>,
+    client_takes_tickets: bool,
+}
+
+impl ExpectFinished {
+    /// RFC 8446 §4.6.1: one NewSessionTicket after the client's Finished, its PSK derived from
+    /// the resumption master secret. The ticket is the session sealed under the ticket keys
+    /// shared with TLS 1.2, or, with tickets off, an ID into the shared session store.
+    fn will_issue_ticket(&self) -> bool {
+        self.client_takes_tickets && (self.config.tickets.is_some() || self.config.session_ids)
+    }
+
+    fn issue_ticket(&self, core: &mut Core, resumption_secret: &[u8]) -> Result<(), Error> {
+        let nonce = vec![0u8];
+        let session = Session {
+            cipher_suite: self.suite.suite,
+            created: core.now.as_secs(),
+            lifetime: self.config.session_lifetime,
+            ticket: Vec::new(),
+            server_name: self.server_name.clone(),
+            alpn_protocol: self.alpn.clone(),
+            peer_certificates: Vec::new(),
+            secrets: SessionSecrets::Tls13 {
+                psk: tls13::resumption_psk(self.suite.hash, resumption_secret, &nonce),
+                age_add: 0,
+            },
+        };
+        let ticket = match &self.config.tickets {
+            Some(keys) => keys.seal(core.now, &session.encode())?,
+            None => {
+                let id = crypto::random_bytes::<32>()?.to_vec();
+                self.config
+                    .session_store
+                    .put(id.clone(), session.encode().to_vec());
+                id
+            }
+        };
+        let lifetime = self
+            .config
+            .session_lifetime
+            .as_secs()
+            .min(MAX_TICKET_LIFETIME) as u32;
+        let age_add = u32::from_be_bytes(crypto::random_bytes::<4>()?);
+        let msg = NewSessionTicket13 {
+            lifetime,
+            age_add,
+            nonce,
+            ticket,
+            extensions: Vec::new(),
+        };
+        core.send_post_handshake(&HandshakeMessage::new(P::NewSessionTicket13(msg)))
+    }
+}
+
+impl State for ExpectFinished {
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let Input::Handshake {
+            msg: HandshakeMessage {
+                payload: P::Finished(received),
+            },
+            raw,
+        } = input
+        else {
+            return Err(unexpected(
+                Expected::Message(HandshakeType::Finished),
+                &input,
+            ));
+        };
+        let finished = self
+            .keys
+            .verify_peer_finished(core, &self.transcript, &received)?;
+        core.decide(|| Decision::FinishedVerified {
+            peer: Side::Client,
+            version: Version::Tls13,
+        });
+        self.traffic.install_read(core)?;
+        core.start_traffic()?;
+        if self.will_issue_ticket() {
+            // res master covers the transcript up to and including the client's Finished.
+            let mut transcript = self.transcript.clone();
+            transcript.add(raw);
+            let resumption_secret = self.traffic.resumption_secret(&transcript)?;
+            self.issue_ticket(core, &resumption_secret)?;
+        }
+        let this = *self;
+        Ok(Traffic13::start(
+            this.traffic.into_secrets(Side::Server),
+            finished,
+            PeerAuthenticated::ClientNotRequested,
+            None,
+        ))
+    }
+}

@@ -1,0 +1,213 @@
+//! Every field of every handshake message, as typed values under stable identifiers, in wire
+//! order: what the events carry.
+
+use super::{Field, FieldId as F, Name, Value};
+use crate::wire::{Extension, HandshakeMessage, HandshakePayload as P, KeyShareEntry};
+use crate::x509::CertificateSummary;
+use rustls_pki_types::CertificateDer;
+
+fn field(id: F, value: Value) -> Field {
+    Field { id, value }
+}
+
+fn bytes(b: &[u8]) -> Value {
+    Value::Bytes(b.to_vec())
+}
+
+fn names<T: Copy>(items: &[T], name: impl Fn(T) -> Name) -> Value {
+    Value::List(items.iter().map(|i| Value::Name(name(*i))).collect())
+}
+
+/// The fields of a message.
+pub(crate) fn message_fields(msg: &HandshakeMessage) -> Vec<Field> {
+    match &msg.payload {
+        P::ClientHello(ch) => {
+            let mut out = vec![
+                field(
+                    F::ClientVersion,
+                    Value::Name(Name::Version(ch.client_version)),
+                ),
+                field(F::Random, bytes(&ch.random)),
+                field(F::SessionId, bytes(&ch.session_id)),
+                field(F::CipherSuites, names(&ch.cipher_suites, Name::CipherSuite)),
+                field(
+                    F::CompressionMethods,
+                    names(&ch.compression_methods, Name::Compression),
+                ),
+            ];
+            out.extend(ch.extensions.iter().map(extension));
+            out
+        }
+        P::ServerHello(sh) => {
+            let mut out = vec![
+                field(
+                    F::ServerVersion,
+                    Value::Name(Name::Version(sh.server_version)),
+                ),
+                field(F::Random, bytes(&sh.random)),
+                field(F::SessionId, bytes(&sh.session_id)),
+                field(
+                    F::CipherSuite,
+                    Value::Name(Name::CipherSuite(sh.cipher_suite)),
+                ),
+                field(
+                    F::CompressionMethod,
+                    Value::Name(Name::Compression(sh.compression_method)),
+                ),
+            ];
+            out.extend(sh.extensions.iter().map(extension));
+            out
+        }
+        P::Certificate(chain) => vec![field(
+            F::CertificateList,
+            Value::List(chain.iter().map(|c| certificate(c, None)).collect()),
+        )],
+        P::Certificate13(c) => vec![
+            field(F::CertificateRequestContext, bytes(&c.context)),
+            field(
+                F::CertificateList,
+                Value::List(
+                    c.entries
+                        .iter()
+                        .map(|e| certificate(&e.cert, Some(&e.extensions)))
+                        .collect(),
+                ),
+            ),
+        ],
+        P::EncryptedExtensions(exts) => exts.iter().map(extension).collect(),
+        P::CertificateRequest13(cr) => {
+            let mut out = vec![field(F::CertificateRequestContext, bytes(&cr.context))];
+            out.extend(cr.extensions.iter().map(extension));
+            out
+        }
+        P::CertificateRequest(cr) => vec![
+            field(
+                F::CertificateTypes,
+                names(&cr.certificate_types, Name::CertificateType),
+            ),
+            field(
+                F::SupportedSignatureAlgorithms,
+                names(&cr.signature_schemes, Name::SignatureScheme),
+            ),
+            field(
+                F::CertificateAuthorities,
+                Value::List(cr.authorities.iter().map(|a| bytes(a)).collect()),
+            ),
+        ],
+        P::NewSessionTicket13(t) => vec![
+            field(F::TicketLifetime, Value::Number(u64::from(t.lifetime))),
+            field(F::TicketAgeAdd, Value::Number(u64::from(t.age_add))),
+            field(F::TicketNonce, bytes(&t.nonce)),
+            field(F::Ticket, bytes(&t.ticket)),
+        ]
+        .into_iter()
+        .chain(t.extensions.iter().map(extension))
+        .collect(),
+        P::NewSessionTicket(t) => vec![
+            field(
+                F::TicketLifetimeHint,
+                Value::Number(u64::from(t.lifetime_hint)),
+            ),
+            field(F::Ticket, bytes(&t.ticket)),
+        ],
+        P::KeyUpdate(request) => vec![field(
+            F::RequestUpdate,
+            Value::Name(Name::KeyUpdateRequest(*request)),
+        )],
+        P::ServerKeyExchange(body) | P::ClientKeyExchange(body) => {
+            vec![field(F::KeyExchange, bytes(body))]
+        }
+        P::Finished(verify_data) => vec![field(F::VerifyData, bytes(verify_data))],
+        P::CertificateVerify(signed) => vec![
+            field(
+                F::Algorithm,
+                Value::Name(Name::SignatureScheme(signed.scheme)),
+            ),
+            field(F::Signature, bytes(&signed.signature)),
+        ],
+        P::Unknown(_, body) => vec![field(F::Body, bytes(body))],
+        P::HelloRequest | P::ServerHelloDone => Vec::new(),
+    }
+}
+
+fn certificate(cert: &CertificateDer<'_>, extensions: Option<&[u8]>) -> Value {
+    let summary = CertificateSummary::of(cert);
+    let mut fields = vec![
+        field(F::Subject, Value::Text(summary.subject)),
+        field(F::Issuer, Value::Text(summary.issuer)),
+        field(F::NotBefore, Value::Text(summary.not_before)),
+        field(F::NotAfter, Value::Text(summary.not_after)),
+        field(F::CertData, bytes(cert.as_ref())),
+    ];
+    if let Some(extensions) = extensions {
+        fields.push(field(F::EntryExtensions, bytes(extensions)));
+    }
+    Value::Struct(fields)
+}
+
+fn key_share(share: &KeyShareEntry) -> Value {
+    Value::Struct(vec![
+        field(F::Group, Value::Name(Name::Group(share.group))),
+        field(F::KeyExchange, bytes(&share.key_exchange)),
+    ])
+}
+
+fn extension(ext: &Extension) -> Field {
+    let value = match ext {
+        Extension::ServerName(entries) => Value::List(
+            entries
+                .iter()
+                .map(|e| {
+                    Value::Struct(vec![
+                        field(F::NameType, Value::Name(Name::ServerNameType(e.name_type))),
+                        field(
+                            F::HostName,
+                            Value::Text(String::from_utf8_lossy(&e.name).into_owned()),
+                        ),
+                    ])
+                })
+                .collect(),
+        ),
+        Extension::ServerNameAck | Extension::ExtendedMasterSecret => Value::Empty,
+        Extension::SupportedGroups(groups) => names(groups, Name::Group),
+        Extension::EcPointFormats(formats) => names(formats, Name::PointFormat),
+        Extension::SignatureAlgorithms(schemes) => names(schemes, Name::SignatureScheme),
+        Extension::Alpn(protocols) => Value::List(protocols.iter().map(|p| bytes(p)).collect()),
+        Extension::RenegotiationInfo(data)
+        | Extension::SessionTicket(data)
+        | Extension::Cookie(data) => bytes(data),
+        Extension::SupportedVersions(versions) => names(versions, Name::Version),
+        Extension::SelectedVersion(version) => Value::Name(Name::Version(*version)),
+        Extension::KeyShares(shares) => Value::List(shares.iter().map(key_share).collect()),
+        Extension::KeyShare(share) => key_share(share),
+        Extension::KeyShareRetry(group) => Value::Name(Name::Group(*group)),
+        Extension::PskKeyExchangeModes(modes) => names(modes, Name::PskMode),
+        Extension::PreSharedKey(offered) => Value::Struct(vec![
+            field(
+                F::Identities,
+                Value::List(
+                    offered
+                        .identities
+                        .iter()
+                        .map(|i| {
+                            Value::Struct(vec![
+                                field(F::Identity, bytes(&i.identity)),
+                                field(
+                                    F::ObfuscatedTicketAge,
+                                    Value::Number(u64::from(i.obfuscated_ticket_age)),
+                                ),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            field(
+                F::Binders,
+                Value::List(offered.binders.iter().map(|b| bytes(b)).collect()),
+            ),
+        ]),
+        Extension::PreSharedKeySelected(index) => Value::Number(u64::from(*index)),
+        Extension::Unknown { data, .. } => bytes(data),
+    };
+    field(F::Extension(ext.typ()), value)
+}

@@ -1,0 +1,581 @@
+//! The text rendering of events: what `--trace` prints, one message or step per block.
+//!
+//! ```text
+//! → sent     ClientHello
+//!                client_version         TLSv1.2
+//!                random                 5ba2e830…
+//!   •        certificate chain verified: trusted root found, valid now, valid for example.com
+//! ```
+
+use super::{
+    Decision, Direction, Event, Field, FieldId, Message, Name, RefusalReason, RenegotiationTrigger,
+    SecretDerived, Value, hex,
+};
+use crate::crypto::KeyKind;
+use crate::session::Resumption;
+use crate::side::Side;
+use crate::version::Version;
+use crate::wire::{ExtensionType, HandshakeType};
+use std::fmt;
+
+type Rows = Vec<(String, String)>;
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Message(message) => {
+                write!(
+                    f,
+                    "{} {}{}",
+                    arrow(message.direction),
+                    message.typ,
+                    if message.record.encrypted {
+                        " (encrypted)"
+                    } else {
+                        ""
+                    }
+                )?;
+                write_rows(f, &message_rows(message))
+            }
+            Self::ChangeCipherSpec { direction, .. } => {
+                write!(f, "{} ChangeCipherSpec", arrow(*direction))
+            }
+            Self::Alert {
+                direction,
+                level,
+                description,
+                ..
+            } => write!(f, "{} Alert ({level}, {description})", arrow(*direction)),
+            Self::Decision(decision) => {
+                write!(f, "  •        {decision}")?;
+                write_rows(f, &decision_details(decision))
+            }
+            Self::Secret(SecretDerived { name, value: None }) => {
+                write!(f, "  •        {} derived", name.label())
+            }
+            Self::Secret(SecretDerived {
+                name,
+                value: Some(v),
+            }) => write!(f, "  •        {} derived: {}", name.label(), hex(v)),
+            Self::Failed(e) => write!(f, "  •        connection failed: {e}"),
+        }
+    }
+}
+
+fn arrow(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Sent => "→ sent    ",
+        Direction::Received => "← received",
+    }
+}
+
+fn write_rows(f: &mut fmt::Formatter<'_>, rows: &Rows) -> fmt::Result {
+    for (name, value) in rows {
+        write!(f, "\n               {name:<22} {value}")?;
+    }
+    Ok(())
+}
+
+fn row(name: &str, value: impl Into<String>) -> (String, String) {
+    (name.to_string(), value.into())
+}
+
+/// A value in its plainest form: hex for bytes, names for code points, lists joined.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::Bytes(b) => hex(b),
+        Value::Number(n) => n.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Name(n) => name(n),
+        Value::List(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+        Value::Struct(fields) => fields
+            .iter()
+            .map(|f| format!("{}={}", f.id.id(), plain(&f.value)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::Empty => "(empty)".into(),
+    }
+}
+
+fn name(n: &Name) -> String {
+    match (n.name(), n) {
+        (Some(known), _) => known.to_string(),
+        // psk_key_exchange_modes has always printed unknown modes as their number.
+        (None, Name::PskMode(m)) => m.to_string(),
+        (None, Name::Version(v)) => v.to_string(),
+        (None, Name::CipherSuite(s)) => s.to_string(),
+        (None, Name::Group(g)) => g.to_string(),
+        (None, Name::SignatureScheme(s)) => s.to_string(),
+        (None, Name::Extension(e)) => e.to_string(),
+        (None, other) => format!("unknown({:#04x})", other.code()),
+    }
+}
+
+fn len(value: &Value) -> usize {
+    match value {
+        Value::Bytes(b) => b.len(),
+        Value::List(items) => items.len(),
+        _ => 0,
+    }
+}
+
+fn find(fields: &[Field], id: FieldId) -> Option<&Value> {
+    fields.iter().find(|f| f.id == id).map(|f| &f.value)
+}
+
+fn session_id(value: &Value) -> String {
+    match value {
+        Value::Bytes(b) if b.is_empty() => "(empty)".into(),
+        other => plain(other),
+    }
+}
+
+/// The rows a message shows: the fields a learner looks for, in the RFC's names.
+fn message_rows(message: &Message) -> Rows {
+    let fields = &message.fields;
+    if message.typ == HandshakeType::EncryptedExtensions && fields.is_empty() {
+        return vec![row("extensions", "(none)")];
+    }
+    let is_ticket = message.typ == HandshakeType::NewSessionTicket;
+    let tls12_ticket = find(fields, FieldId::TicketLifetimeHint).is_some();
+    let mut rows = Rows::new();
+    for field in fields {
+        let value = &field.value;
+        match field.id {
+            FieldId::ClientVersion => rows.push(row("client_version", plain(value))),
+            FieldId::ServerVersion => rows.push(row("server_version", plain(value))),
+            FieldId::Random => rows.push(row("random", plain(value))),
+            FieldId::SessionId => rows.push(row("session_id", session_id(value))),
+            FieldId::CipherSuites => {
+                rows.push(row("cipher_suites", plain(value)));
+                // The name the client asks for, where a reader of the ClientHello looks.
+                rows.push(row("server_name", requested_name(fields)));
+            }
+            FieldId::CipherSuite => rows.push(row("cipher_suite", plain(value))),
+            FieldId::CertificateList => rows.extend(chain_rows(value)),
+            FieldId::SupportedSignatureAlgorithms => {
+                rows.push(row("signature_algorithms", plain(value)));
+            }
+            FieldId::TicketLifetimeHint => {
+                rows.push(row("ticket_lifetime_hint", format!("{} s", plain(value))));
+            }
+            FieldId::TicketLifetime => {
+                rows.push(row("ticket_lifetime", format!("{} s", plain(value))));
+            }
+            FieldId::Ticket if tls12_ticket => rows.push(row(
+                "ticket",
+                format!(
+                    "{} bytes (sealed session state, opaque to the client)",
+                    len(value)
+                ),
+            )),
+            FieldId::Ticket => rows.push(row(
+                "ticket",
+                format!("{} bytes (opaque to the client)", len(value)),
+            )),
+            FieldId::RequestUpdate => rows.push(row("request_update", plain(value))),
+            FieldId::KeyExchange | FieldId::Body => {
+                rows.push(row("length", format!("{} bytes", len(value))));
+            }
+            FieldId::VerifyData => rows.push(row("verify_data", plain(value))),
+            FieldId::Algorithm => rows.push(row("algorithm", plain(value))),
+            FieldId::Extension(typ) if !is_ticket => rows.extend(extension_row(typ, value)),
+            _ => {}
+        }
+    }
+    rows
+}
+
+fn requested_name(fields: &[Field]) -> String {
+    let Some(Value::List(entries)) = find(fields, FieldId::Extension(ExtensionType::ServerName))
+    else {
+        return "(none)".into();
+    };
+    entries
+        .iter()
+        .find_map(|entry| match entry {
+            Value::Struct(parts)
+                if find(parts, FieldId::NameType)
+                    == Some(&Value::Name(Name::ServerNameType(0))) =>
+            {
+                match find(parts, FieldId::HostName) {
+                    Some(Value::Text(name)) => Some(name.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| "(none)".into())
+}
+
+fn chain_rows(list: &Value) -> Rows {
+    let Value::List(certs) = list else {
+        return Rows::new();
+    };
+    if certs.is_empty() {
+        return vec![row("certificate_list", "(empty)")];
+    }
+    let mut rows = Rows::new();
+    for (i, cert) in certs.iter().enumerate() {
+        let Value::Struct(parts) = cert else { continue };
+        let text = |id| find(parts, id).map(plain).unwrap_or_default();
+        rows.push(row(&format!("[{i}] subject"), text(FieldId::Subject)));
+        rows.push(row(&format!("[{i}] issuer"), text(FieldId::Issuer)));
+        rows.push(row(
+            &format!("[{i}] validity"),
+            format!(
+                "{} to {}",
+                text(FieldId::NotBefore),
+                text(FieldId::NotAfter)
+            ),
+        ));
+    }
+    rows
+}
+
+fn share(value: &Value) -> Option<String> {
+    let Value::Struct(parts) = value else {
+        return None;
+    };
+    Some(format!(
+        "{} ({} bytes)",
+        find(parts, FieldId::Group).map(plain).unwrap_or_default(),
+        find(parts, FieldId::KeyExchange)
+            .map(len)
+            .unwrap_or_default()
+    ))
+}
+
+/// One extension's row; none for the ClientHello's server_name (shown with the suites).
+fn extension_row(typ: ExtensionType, value: &Value) -> Option<(String, String)> {
+    use ExtensionType as T;
+    Some(match (typ, value) {
+        (T::ServerName, Value::Empty) => row("server_name", "(acknowledged, empty)"),
+        (T::ServerName, Value::List(_)) => return None,
+        (T::SupportedGroups | T::SignatureAlgorithms, Value::List(_)) => {
+            row(&FieldId::Extension(typ).id(), plain(value))
+        }
+        (T::EcPointFormats, Value::List(_)) => row("ec_point_formats", "uncompressed"),
+        (T::Alpn, Value::List(protocols)) => row(
+            "alpn",
+            protocols
+                .iter()
+                .map(|p| match p {
+                    Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                    other => plain(other),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (T::ExtendedMasterSecret, Value::Empty) => row("extended_master_secret", "yes"),
+        (T::RenegotiationInfo, Value::Bytes(b)) if b.is_empty() => {
+            row("renegotiation_info", "(empty: initial handshake)")
+        }
+        (T::RenegotiationInfo, Value::Bytes(b)) => row("renegotiation_info", hex(b)),
+        (T::SupportedVersions, Value::List(_) | Value::Name(_)) => {
+            row("supported_versions", plain(value))
+        }
+        (T::KeyShare, Value::List(shares)) => row(
+            "key_share",
+            shares
+                .iter()
+                .filter_map(share)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (T::KeyShare, Value::Struct(_)) => row("key_share", share(value).unwrap_or_default()),
+        (T::KeyShare, Value::Name(group)) => {
+            row("key_share", format!("retry with {}", name(group)))
+        }
+        (T::PskKeyExchangeModes, Value::List(_)) => row("psk_key_exchange_modes", plain(value)),
+        (T::PreSharedKey, Value::Struct(parts)) => row(
+            "pre_shared_key",
+            format!(
+                "{} ticket(s) offered, with binders proving we hold their keys",
+                find(parts, FieldId::Identities)
+                    .map(len)
+                    .unwrap_or_default()
+            ),
+        ),
+        (T::PreSharedKey, Value::Number(i)) => {
+            row("pre_shared_key", format!("the server takes ticket {i}"))
+        }
+        (_, other) => row(&typ.to_string(), format!("{} bytes", len(other))),
+    })
+}
+
+/// The detail rows under a decision, where it has values worth showing.
+fn decision_details(decision: &Decision) -> Rows {
+    match decision {
+        Decision::ServerKeyExchangeVerified {
+            group,
+            server_public,
+            scheme,
+        } => vec![
+            row("group", group.to_string()),
+            row("server public", hex(server_public)),
+            row(
+                "signature",
+                format!("{scheme}, verified with the certificate's key"),
+            ),
+        ],
+        Decision::ServerKeyShareSigned {
+            group,
+            server_public,
+            scheme,
+        } => vec![
+            row("group", group.to_string()),
+            row("server public", hex(server_public)),
+            row("signature", scheme.to_string()),
+        ],
+        Decision::ClientKeyShareSent { client_public }
+        | Decision::ClientKeyShareReceived { client_public } => {
+            vec![row("client public", hex(client_public))]
+        }
+        Decision::Negotiated13 {
+            server_share_len, ..
+        } => vec![row("server share", format!("{server_share_len} bytes"))],
+        _ => Rows::new(),
+    }
+}
+
+fn certificate_kind(key: KeyKind, version: Version) -> &'static str {
+    match (key, version) {
+        (KeyKind::Rsa, _) => "RSA",
+        (KeyKind::Ecdsa | KeyKind::Ed25519, Version::Tls12) => "ECDSA",
+        (KeyKind::Ecdsa | KeyKind::Ed25519, Version::Tls13) => "ECDSA/EdDSA",
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ResumptionOffered {
+                version: Version::Tls12,
+                server_name,
+                by,
+            } => write!(
+                f,
+                "offering to resume the TLS 1.2 session saved for {server_name} (by {by})"
+            ),
+            Self::ResumptionOffered {
+                version: Version::Tls13,
+                server_name,
+                ..
+            } => write!(
+                f,
+                "offering to resume the TLS 1.3 session saved for {server_name} (ticket, PSK with \
+                 binder)"
+            ),
+            Self::Negotiated12 {
+                suite,
+                extended_master_secret,
+            } => write!(
+                f,
+                "negotiated TLSv1.2 with {suite}{}",
+                if *extended_master_secret {
+                    ", extended master secret (RFC 7627)"
+                } else {
+                    ", without extended master secret"
+                }
+            ),
+            Self::Negotiated13 { suite, group, .. } => {
+                write!(
+                    f,
+                    "negotiated TLSv1.3 with {suite}; key exchange with {group}"
+                )
+            }
+            Self::ServerResumes12 { by } => write!(
+                f,
+                "the server resumes the session (by {by}): no Certificate, ServerKeyExchange, \
+                 ServerHelloDone or ClientKeyExchange; the master secret is the saved one, the \
+                 keys are new because both randoms are"
+            ),
+            Self::ServerResumes13 => f.write_str(
+                "the server resumes our TLS 1.3 session (psk_dhe_ke): no Certificate or \
+                 CertificateVerify; the PSK and a fresh key exchange make the keys",
+            ),
+            Self::ChainVerified { server_name } => write!(
+                f,
+                "certificate chain verified: trusted root found, valid now, valid for \
+                 {server_name}"
+            ),
+            Self::ChainRejected(e) => write!(f, "certificate chain rejected: {e}"),
+            Self::ServerKeyExchangeVerified { .. } => {
+                f.write_str("ECDHE parameters received and their signature verified")
+            }
+            Self::CertificateVerifyVerified { scheme } => write!(
+                f,
+                "CertificateVerify: the server proved it holds the certificate's key ({scheme})"
+            ),
+            Self::ClientCertificateRequested => {
+                f.write_str("the server asks for a client certificate; we will send none")
+            }
+            Self::ClientKeyShareSent { .. } => {
+                f.write_str("ECDHE: our key share generated; pre-master secret = shared secret")
+            }
+            Self::PreMasterSecretEncrypted { ciphertext_len } => write!(
+                f,
+                "RSA key exchange: 48-byte pre-master secret encrypted with the server's public \
+                 key ({ciphertext_len} bytes; no forward secrecy)"
+            ),
+            Self::HelloRetryRequested { group, .. } => write!(
+                f,
+                "HelloRetryRequest: the server wants {}{}; sending a second ClientHello",
+                group.map_or("a cookie echoed".to_string(), |g| format!(
+                    "a key share for {g}"
+                )),
+                if group.is_some() {
+                    " (we guessed another group first)"
+                } else {
+                    ""
+                }
+            ),
+            Self::HandshakeEncrypted => f.write_str(
+                "from here on the handshake is encrypted under the handshake traffic keys",
+            ),
+            Self::FinishedVerified { peer, version } => f.write_str(match (peer, version) {
+                (Side::Server, Version::Tls12) => {
+                    "server Finished verified: the handshake was not tampered with; application \
+                     data may flow"
+                }
+                (Side::Server, Version::Tls13) => {
+                    "server Finished verified: the handshake was not tampered with"
+                }
+                (Side::Client, Version::Tls12) => "client Finished verified",
+                (Side::Client, Version::Tls13) => {
+                    "client Finished verified; application traffic keys installed"
+                }
+            }),
+            Self::ApplicationKeysInstalled => {
+                f.write_str("application traffic keys installed; application data may flow")
+            }
+            Self::SessionSaved {
+                version: Version::Tls12,
+                server_name,
+                by,
+            } => write!(
+                f,
+                "session saved for {server_name}: a later connection can resume it by {}",
+                match by {
+                    Resumption::SessionId => "session ID",
+                    Resumption::Ticket => "ticket",
+                }
+            ),
+            Self::SessionSaved {
+                version: Version::Tls13,
+                ..
+            } => f.write_str("NewSessionTicket saved: a later connection can resume with it"),
+            Self::KeyUpdateSent => {
+                f.write_str("KeyUpdate sent: our application traffic keys are updated")
+            }
+            Self::KeyUpdateReceived => {
+                f.write_str("KeyUpdate received: the peer's traffic keys are updated")
+            }
+            Self::ResumptionRefused { version, reason } => write!(
+                f,
+                "resumption refused, full handshake: {}",
+                refusal(*version, *reason)
+            ),
+            Self::Resuming12 { by } => write!(
+                f,
+                "resuming the session by {by}: Certificate, ServerKeyExchange, ServerHelloDone \
+                 and ClientKeyExchange are skipped, because both sides still hold the master \
+                 secret of the earlier full handshake; only fresh randoms and new keys"
+            ),
+            Self::Chose12 {
+                suite,
+                key,
+                by_name,
+                extended_master_secret,
+            } => write!(
+                f,
+                "chose {suite} for this client ({} certificate{}){}",
+                certificate_kind(*key, Version::Tls12),
+                if *by_name {
+                    ", chosen by the requested name"
+                } else {
+                    ""
+                },
+                if *extended_master_secret {
+                    ", extended master secret"
+                } else {
+                    ""
+                }
+            ),
+            Self::ServerKeyShareSigned { .. } => {
+                f.write_str("ECDHE: ephemeral key share generated and signed")
+            }
+            Self::RsaKeyExchange => f.write_str(
+                "RSA key exchange: no ServerKeyExchange; the client will encrypt to the \
+                 certificate's key",
+            ),
+            Self::ClientKeyShareReceived { .. } => {
+                f.write_str("ECDHE: client key share received; shared secret computed")
+            }
+            Self::PreMasterSecretDecrypted => f.write_str(
+                "RSA key exchange: pre-master secret decrypted (any failure silently replaced, \
+                 RFC 5246 §7.4.7.1)",
+            ),
+            Self::SessionStored => f.write_str("session stored under its ID for later resumption"),
+            Self::Chose13 {
+                suite,
+                group,
+                key,
+                by_name,
+                scheme,
+            } => write!(
+                f,
+                "chose TLSv1.3 with {suite} and {group}, {} certificate{} signed with {scheme}",
+                certificate_kind(*key, Version::Tls13),
+                if *by_name {
+                    " chosen by the requested name"
+                } else {
+                    ""
+                }
+            ),
+            Self::Resuming13 { suite, group } => write!(
+                f,
+                "resuming with the client's ticket (psk_dhe_ke): TLSv1.3 with {suite} and \
+                 {group}; Certificate and CertificateVerify are skipped, the PSK proves who we are"
+            ),
+            Self::HelloRetryRequestSent { group } => write!(
+                f,
+                "HelloRetryRequest: the client sent no key share we accept; asking for {group}"
+            ),
+            Self::RenegotiationRefused(trigger) => write!(
+                f,
+                "renegotiation refused: {} answered with no_renegotiation",
+                match trigger {
+                    RenegotiationTrigger::HelloRequest => "HelloRequest",
+                    RenegotiationTrigger::ClientHello => "ClientHello",
+                }
+            ),
+        }
+    }
+}
+
+fn refusal(version: Version, reason: RefusalReason) -> &'static str {
+    use RefusalReason as R;
+    match (reason, version) {
+        (R::TicketUnopened, _) => {
+            "the ticket does not open with any current key (unknown, tampered or retired)"
+        }
+        (R::SessionIdUnknown, _) => "the session ID is not in our session store",
+        (R::Expired, Version::Tls12) => "the session has expired",
+        (R::Expired, Version::Tls13) => "the ticket has expired",
+        (R::OtherVersion, Version::Tls12) => "the session was TLSv1.3",
+        (R::OtherVersion, Version::Tls13) => "the ticket is for another version",
+        (R::OtherServerName, Version::Tls12) => "the session belongs to another server name",
+        (R::OtherServerName, Version::Tls13) => "the ticket belongs to another server name",
+        (R::EmsDiffers, _) => "the extended master secret state differs from the session's",
+        (R::SuiteUnavailable, Version::Tls12) => {
+            "the session's cipher suite is not offered or no longer enabled"
+        }
+        (R::SuiteUnavailable, Version::Tls13) => "the ticket's cipher suite is no longer enabled",
+        (R::SuiteNotRetrySuite, _) => {
+            "the ticket's cipher suite is not the one our HelloRetryRequest chose"
+        }
+        (R::SuiteNotOffered, _) => "the client no longer offers the ticket's cipher suite",
+    }
+}

@@ -1,0 +1,264 @@
+//! Server certificate verification on rustls-webpki: trust anchors, path, validity period, host
+//! name (this file); and the handshake signatures that prove the server holds the certificate's
+//! key (`signature`). Every failure is a [`CertificateError`] or a typed [`crate::Error`] with
+//! a sentence a person can act on, and the alert it sends.
+
+mod signature;
+
+pub(crate) use signature::{HandshakeSignatureVerified, Signed, verify_handshake_signature};
+
+use crate::crypto::CHAIN_ALGORITHMS;
+use crate::error::{ConfigError, Error};
+use crate::wire::AlertDescription;
+use crate::x509::{self, CertificateSummary};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use std::fmt;
+use std::path::Path;
+
+/// Why a certificate chain was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The server sent an empty Certificate message.
+    NoCertificate,
+    /// A certificate did not parse as X.509.
+    BadEncoding(String),
+    /// No path leads from the chain to a trusted root.
+    UnknownIssuer {
+        /// The end-entity certificate's subject.
+        subject: String,
+        /// Its issuer, which is not trusted.
+        issuer: String,
+    },
+    /// The server's certificate signs itself and is not a trusted root.
+    SelfSigned {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The validation time is after the certificate's notAfter.
+    Expired {
+        /// The end of its validity.
+        not_after: UnixTime,
+        /// The time it was checked at.
+        now: UnixTime,
+    },
+    /// The validation time is before the certificate's notBefore.
+    NotYetValid {
+        /// The start of its validity.
+        not_before: UnixTime,
+        /// The time it was checked at.
+        now: UnixTime,
+    },
+    /// The certificate does not name the host we connected to.
+    NotValidForName {
+        /// The name we connected to.
+        expected: String,
+        /// The names the certificate holds.
+        presented: Vec<String>,
+    },
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// Anything else rustls-webpki refused, in its words.
+    Other(String),
+}
+
+impl CertificateError {
+    /// RFC 5246 §7.2.2's alert for each failure.
+    pub fn alert(&self) -> AlertDescription {
+        match self {
+            Self::UnknownIssuer { .. } | Self::SelfSigned { .. } => AlertDescription::UnknownCa,
+            Self::Expired { .. } | Self::NotYetValid { .. } => AlertDescription::CertificateExpired,
+            Self::NoCertificate
+            | Self::BadEncoding(_)
+            | Self::NotValidForName { .. }
+            | Self::BadSignature => AlertDescription::BadCertificate,
+            Self::Other(_) => AlertDescription::CertificateUnknown,
+        }
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoCertificate => f.write_str("the server sent no certificate"),
+            Self::BadEncoding(e) => write!(f, "the certificate is not valid X.509 ({e})"),
+            Self::UnknownIssuer { subject, issuer } => write!(
+                f,
+                "unknown issuer: the certificate for {subject} was issued by {issuer}, which is not a trusted root"
+            ),
+            Self::SelfSigned { subject } => write!(
+                f,
+                "self-signed: the certificate for {subject} signs itself and is not a trusted root"
+            ),
+            Self::Expired { not_after, now } => write!(
+                f,
+                "expired: the certificate was valid until {}, it is now {}",
+                x509::format_time(not_after.as_secs()),
+                x509::format_time(now.as_secs())
+            ),
+            Self::NotYetValid { not_before, now } => write!(
+                f,
+                "not yet valid: the certificate is valid from {}, it is now {}",
+                x509::format_time(not_before.as_secs()),
+                x509::format_time(now.as_secs())
+            ),
+            Self::NotValidForName {
+                expected,
+                presented,
+            } => write!(
+                f,
+                "wrong name: the certificate is for {}, not for {expected}",
+                if presented.is_empty() {
+                    "no host name".to_string()
+                } else {
+                    presented.join(", ")
+                }
+            ),
+            Self::BadSignature => {
+                f.write_str("bad signature: a signature in the certificate chain does not verify")
+            }
+            Self::Other(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The trust anchors a client checks server chains against.
+#[derive(Clone, Debug, Default)]
+pub struct RootStore {
+    anchors: Vec<TrustAnchor<'static>>,
+}
+
+impl RootStore {
+    /// A store that trusts nothing yet.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Trusts `cert` as a root.
+    pub fn add(&mut self, cert: &CertificateDer<'_>) -> Result<(), CertificateError> {
+        let anchor = webpki::anchor_from_trusted_cert(cert)
+            .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+        self.anchors.push(anchor.to_owned());
+        Ok(())
+    }
+
+    /// Every certificate in a PEM file becomes a trust anchor.
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let unreadable = |e: rustls_pki_types::pem::Error| ConfigError::File {
+            path: path.display().to_string(),
+            what: "certificates",
+            reason: e.to_string(),
+        };
+        let mut store = Self::empty();
+        let certs = CertificateDer::pem_file_iter(path).map_err(unreadable)?;
+        for cert in certs {
+            let cert = cert.map_err(unreadable)?;
+            // Bundles carry the odd certificate webpki cannot use as an anchor; skip it.
+            let _ = store.add(&cert);
+        }
+        if store.anchors.is_empty() {
+            return Err(ConfigError::NoUsableRoot {
+                path: path.display().to_string(),
+            }
+            .into());
+        }
+        Ok(store)
+    }
+
+    /// The operating system's store: `SSL_CERT_FILE` if set, else Debian's bundle. Reading a
+    /// file is the caller's choice of I/O; the handshake itself never touches the file system.
+    pub fn system() -> Result<Self, Error> {
+        let path = std::env::var_os("SSL_CERT_FILE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+        Self::from_pem_file(path)
+    }
+
+    /// How many roots it trusts.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// Whether it trusts no root.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+}
+
+/// Proof that the server's chain and name were verified. Only this module makes one; the
+/// client's traffic state cannot be built without it.
+#[derive(Debug)]
+pub struct ServerCertVerified(());
+
+/// RFC 5246 §7.4.2 and RFC 5280 §6: verifies `chain` (end entity first) against `roots`, for
+/// `server_name`, at `now`.
+pub fn verify_server_chain(
+    roots: &RootStore,
+    chain: &[CertificateDer<'static>],
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, CertificateError> {
+    let (end_entity, intermediates) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
+    let cert = webpki::EndEntityCert::try_from(end_entity)
+        .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+    cert.verify_for_usage(
+        CHAIN_ALGORITHMS,
+        &roots.anchors,
+        intermediates,
+        now,
+        webpki::KeyUsage::server_auth(),
+        None,
+        None,
+    )
+    .map_err(|e| classify(e, end_entity, &cert))?;
+    cert.verify_is_valid_for_subject_name(server_name)
+        .map_err(|e| match e {
+            webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {
+                expected: server_name.to_str().into_owned(),
+                presented: ctx.presented.iter().map(|p| readable_name(p)).collect(),
+            },
+            other => CertificateError::Other(format!("{other:?}")),
+        })?;
+    Ok(ServerCertVerified(()))
+}
+
+/// rustls-webpki reports presented names in Debug form (`DnsName("a.test")`); people read
+/// `a.test`.
+fn readable_name(presented: &str) -> String {
+    match presented.split_once('(') {
+        Some((_, inner)) => inner.trim_end_matches(')').trim_matches('"').to_string(),
+        None => presented.to_string(),
+    }
+}
+
+fn classify(
+    e: webpki::Error,
+    der: &CertificateDer<'_>,
+    cert: &webpki::EndEntityCert<'_>,
+) -> CertificateError {
+    use webpki::Error as W;
+    let summary = CertificateSummary::of(der);
+    match e {
+        W::UnknownIssuer if cert.issuer() == cert.subject() => CertificateError::SelfSigned {
+            subject: summary.subject,
+        },
+        W::UnknownIssuer => CertificateError::UnknownIssuer {
+            subject: summary.subject,
+            issuer: summary.issuer,
+        },
+        W::CertExpired { time, not_after } => CertificateError::Expired {
+            not_after,
+            now: time,
+        },
+        W::CertNotValidYet { time, not_before } => CertificateError::NotYetValid {
+            not_before,
+            now: time,
+        },
+        W::InvalidSignatureForPublicKey => CertificateError::BadSignature,
+        other => CertificateError::Other(format!(
+            "certificate rejected by path validation: {other:?}"
+        )),
+    }
+}

@@ -1,0 +1,146 @@
+//! Certificate verification failures: each gives its typed error, a sentence a person
+//! understands, and the alert RFC 5246 §7.2.2 names, which the server receives.
+
+mod common;
+
+use common::*;
+use glasstls::AlertDescription;
+use glasstls::{CertificateError, Error, Identity};
+use glasstls_test::pki::{self, Ca, KeyKind, Leaf};
+
+/// Runs an in-memory handshake with the server presenting `leaf`; returns both sides' errors.
+fn handshake_with(pki: &Pki, leaf: &Leaf) -> (Error, Error) {
+    let server = glasstls::ServerConfig::new(vec![
+        Identity::new(leaf.chain.clone(), &leaf.key_der()).unwrap(),
+    ]);
+    let (mut client, mut server) = pair(client_config(pki), server);
+    let (client_err, server_err) = pump(&mut client, &mut server);
+    (
+        client_err.expect("the client must refuse"),
+        server_err.expect("the server must hear the alert"),
+    )
+}
+
+#[test]
+fn refuses_an_expired_certificate_with_certificate_expired() {
+    let pki = Pki::new();
+    let leaf = pki
+        .ca
+        .issue_with_validity(&["localhost"], KeyKind::EcdsaP256, (-30, -2))
+        .unwrap();
+    let (client, server) = handshake_with(&pki, &leaf);
+    assert!(
+        matches!(client, Error::Certificate(CertificateError::Expired { .. })),
+        "{client:?}"
+    );
+    assert!(
+        client
+            .to_string()
+            .contains("expired: the certificate was valid until"),
+        "{client}"
+    );
+    assert_eq!(
+        server,
+        Error::AlertReceived(AlertDescription::CertificateExpired)
+    );
+}
+
+#[test]
+fn refuses_a_not_yet_valid_certificate() {
+    let pki = Pki::new();
+    let leaf = pki
+        .ca
+        .issue_with_validity(&["localhost"], KeyKind::EcdsaP256, (3, 30))
+        .unwrap();
+    let (client, server) = handshake_with(&pki, &leaf);
+    assert!(
+        matches!(
+            client,
+            Error::Certificate(CertificateError::NotYetValid { .. })
+        ),
+        "{client:?}"
+    );
+    assert_eq!(
+        server,
+        Error::AlertReceived(AlertDescription::CertificateExpired)
+    );
+}
+
+#[test]
+fn refuses_a_certificate_for_another_name_with_bad_certificate() {
+    let pki = Pki::new();
+    let leaf = pki.ca.issue(&["other.test"], KeyKind::Rsa2048).unwrap();
+    let (client, server) = handshake_with(&pki, &leaf);
+    match &client {
+        Error::Certificate(CertificateError::NotValidForName {
+            expected,
+            presented,
+        }) => {
+            assert_eq!(expected, "localhost");
+            assert!(
+                presented.iter().any(|p| p.contains("other.test")),
+                "{presented:?}"
+            );
+        }
+        other => panic!("wrong error: {other:?}"),
+    }
+    assert!(client.to_string().contains("wrong name"), "{client}");
+    assert_eq!(
+        server,
+        Error::AlertReceived(AlertDescription::BadCertificate)
+    );
+}
+
+#[test]
+fn refuses_a_certificate_from_an_unknown_ca_with_unknown_ca() {
+    let pki = Pki::new();
+    let stranger = Ca::new("Some Other CA").unwrap();
+    let leaf = stranger.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let (client, server) = handshake_with(&pki, &leaf);
+    match &client {
+        Error::Certificate(CertificateError::UnknownIssuer { issuer, .. }) => {
+            assert!(issuer.contains("Some Other CA"))
+        }
+        other => panic!("wrong error: {other:?}"),
+    }
+    assert!(
+        client.to_string().contains("not a trusted root"),
+        "{client}"
+    );
+    assert_eq!(server, Error::AlertReceived(AlertDescription::UnknownCa));
+}
+
+#[test]
+fn refuses_a_self_signed_certificate_and_says_so() {
+    let pki = Pki::new();
+    let leaf = pki::self_signed(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let (client, server) = handshake_with(&pki, &leaf);
+    assert!(
+        matches!(
+            client,
+            Error::Certificate(CertificateError::SelfSigned { .. })
+        ),
+        "{client:?}"
+    );
+    assert!(client.to_string().contains("self-signed"), "{client}");
+    assert_eq!(server, Error::AlertReceived(AlertDescription::UnknownCa));
+}
+
+#[test]
+fn refuses_a_certificate_whose_signature_was_tampered_with() {
+    let pki = Pki::new();
+    let mut leaf = pki.ca.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let mut der = leaf.chain[0].to_vec();
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    leaf.chain = vec![der.into()];
+    let (client, server) = handshake_with(&pki, &leaf);
+    assert!(
+        matches!(client, Error::Certificate(CertificateError::BadSignature)),
+        "{client:?}"
+    );
+    assert_eq!(
+        server,
+        Error::AlertReceived(AlertDescription::BadCertificate)
+    );
+}

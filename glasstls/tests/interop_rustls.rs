@@ -1,0 +1,284 @@
+//! Interop with rustls (a dev-dependency, on the same aws-lc-rs), in memory, both directions:
+//! the post-quantum hybrid X25519MLKEM768 that rustls prefers, every TLS 1.3 suite,
+//! HelloRetryRequest both ways, TLS 1.2, and 1 MiB each way.
+
+mod common;
+
+use common::*;
+use glasstls::{CipherSuite, NamedGroup};
+use glasstls::{Connection, UnixTime};
+use rustls::crypto::aws_lc_rs as provider;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+type Kx = &'static dyn rustls::crypto::SupportedKxGroup;
+
+fn rustls_provider(groups: &[Kx]) -> Arc<rustls::crypto::CryptoProvider> {
+    let mut p = provider::default_provider();
+    if !groups.is_empty() {
+        p.kx_groups = groups.to_vec();
+    }
+    Arc::new(p)
+}
+
+fn rustls_client(pki: &Pki, groups: &[Kx]) -> rustls::ClientConnection {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.cert.clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(rustls_provider(groups))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap()
+}
+
+fn rustls_server(
+    pki: &Pki,
+    groups: &[Kx],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ServerConnection {
+    let config = rustls::ServerConfig::builder_with_provider(rustls_provider(groups))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.ecdsa.chain.clone(), pki.ecdsa.key_der())
+        .unwrap();
+    rustls::ServerConnection::new(Arc::new(config)).unwrap()
+}
+
+/// Moves bytes until both sides are idle; returns what each received.
+fn pump<S: rustls::SideData>(
+    ours: &mut Connection,
+    theirs: &mut rustls::ConnectionCommon<S>,
+    mut ours_sends: &[u8],
+    mut theirs_sends: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    let (mut ours_got, mut theirs_got) = (Vec::new(), Vec::new());
+    let mut buf = vec![0u8; 64 * 1024];
+    for _ in 0..10_000 {
+        let mut progress = false;
+        // Plaintext in, a slice at a time, once each side may send.
+        if !ours.is_handshaking() && !ours_sends.is_empty() {
+            let n = ours_sends.len().min(16 * 1024);
+            ours.send(&ours_sends[..n]).unwrap();
+            ours_sends = &ours_sends[n..];
+            progress = true;
+        }
+        if !theirs.is_handshaking() && !theirs_sends.is_empty() {
+            let n = theirs
+                .writer()
+                .write(&theirs_sends[..theirs_sends.len().min(16 * 1024)])
+                .unwrap();
+            theirs_sends = &theirs_sends[n..];
+            progress |= n > 0;
+        }
+        // glasstls → rustls
+        let out = ours.take_outgoing();
+        if !out.is_empty() {
+            progress = true;
+            let mut rest = &out[..];
+            while !rest.is_empty() {
+                theirs.read_tls(&mut rest).unwrap();
+                theirs
+                    .process_new_packets()
+                    .unwrap_or_else(|e| panic!("rustls refused: {e}"));
+                loop {
+                    match theirs.reader().read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => theirs_got.extend_from_slice(&buf[..n]),
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+        // rustls → glasstls
+        let mut tls = Vec::new();
+        while theirs.wants_write() {
+            theirs.write_tls(&mut tls).unwrap();
+        }
+        if !tls.is_empty() {
+            progress = true;
+            let mut rest = &tls[..];
+            while !rest.is_empty() {
+                let n = ours.read_tls(rest);
+                rest = &rest[n..];
+                ours.process_new_packets(UnixTime::now())
+                    .unwrap_or_else(|e| panic!("glasstls refused: {e}"));
+                loop {
+                    let n = ours.recv(&mut buf);
+                    if n == 0 {
+                        break;
+                    }
+                    ours_got.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    (ours_got, theirs_got)
+}
+
+fn check_megabyte_both_ways<S: rustls::SideData>(
+    ours: &mut Connection,
+    theirs: &mut rustls::ConnectionCommon<S>,
+) {
+    let up = hex_lines(1, 16 * 1024);
+    let down = hex_lines(2, 16 * 1024);
+    let (ours_got, theirs_got) = pump(ours, theirs, &up, &down);
+    assert!(!ours.is_handshaking() && !theirs.is_handshaking());
+    assert!(
+        theirs_got == up,
+        "rustls received {} of {} bytes, or corrupted",
+        theirs_got.len(),
+        up.len()
+    );
+    assert!(
+        ours_got == down,
+        "glasstls received {} of {} bytes, or corrupted",
+        ours_got.len(),
+        down.len()
+    );
+}
+
+fn glasstls_server(pki: &Pki, configure: impl FnOnce(&mut glasstls::ServerConfig)) -> Connection {
+    let mut config = server_config(pki);
+    configure(&mut config);
+    Connection::server(Arc::new(config)).unwrap()
+}
+
+fn glasstls_client(pki: &Pki, configure: impl FnOnce(&mut glasstls::ClientConfig)) -> Connection {
+    let mut config = client_config(pki);
+    configure(&mut config);
+    Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap()
+}
+
+#[test]
+fn rustls_client_gets_x25519mlkem768_from_glasstls_server() {
+    let pki = Pki::new();
+    let mut ours = glasstls_server(&pki, |_| {});
+    let mut theirs = rustls_client(&pki, &[]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(ours.info().version, Some(glasstls::Version::Tls13));
+    assert_eq!(ours.info().group, Some(NamedGroup::X25519MLKEM768));
+    assert_eq!(
+        theirs.negotiated_key_exchange_group().unwrap().name(),
+        rustls::NamedGroup::X25519MLKEM768
+    );
+}
+
+#[test]
+fn glasstls_client_gets_x25519mlkem768_from_rustls_server() {
+    let pki = Pki::new();
+    let mut ours = glasstls_client(&pki, |_| {});
+    let mut theirs = rustls_server(&pki, &[], &[&rustls::version::TLS13]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(ours.info().group, Some(NamedGroup::X25519MLKEM768));
+    assert_eq!(
+        theirs.negotiated_key_exchange_group().unwrap().name(),
+        rustls::NamedGroup::X25519MLKEM768
+    );
+}
+
+#[test]
+fn every_tls13_suite_works_both_ways_with_rustls() {
+    for suite in [
+        CipherSuite::TLS_AES_128_GCM_SHA256,
+        CipherSuite::TLS_AES_256_GCM_SHA384,
+        CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+    ] {
+        let pki = Pki::new();
+        let mut ours = glasstls_server(&pki, |c| c.common.cipher_suites = vec![suite]);
+        let mut theirs = rustls_client(&pki, &[provider::kx_group::X25519]);
+        check_megabyte_both_ways(&mut ours, &mut theirs);
+        assert_eq!(ours.info().cipher_suite, Some(suite));
+        let mut ours = glasstls_client(&pki, |c| c.common.cipher_suites = vec![suite]);
+        let mut theirs = rustls_server(
+            &pki,
+            &[provider::kx_group::SECP384R1, provider::kx_group::X25519],
+            &[&rustls::version::TLS13],
+        );
+        check_megabyte_both_ways(&mut ours, &mut theirs);
+        assert_eq!(ours.info().cipher_suite, Some(suite));
+    }
+}
+
+#[test]
+fn hello_retry_request_both_ways_with_rustls() {
+    let pki = Pki::new();
+    // rustls shares P-256 first; our server takes only P-384.
+    let mut ours = glasstls_server(&pki, |c| {
+        c.common.groups = vec![NamedGroup::secp384r1];
+        c.common.trace = true;
+    });
+    let mut theirs = rustls_client(
+        &pki,
+        &[provider::kx_group::SECP256R1, provider::kx_group::SECP384R1],
+    );
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(ours.info().group, Some(NamedGroup::secp384r1));
+    assert!(
+        ours.take_events()
+            .iter()
+            .any(|e| e.to_string().contains("HelloRetryRequest"))
+    );
+    // We share X25519MLKEM768 and X25519; the rustls server takes only P-256.
+    let mut ours = glasstls_client(&pki, |c| c.common.trace = true);
+    let mut theirs = rustls_server(
+        &pki,
+        &[provider::kx_group::SECP256R1],
+        &[&rustls::version::TLS13],
+    );
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(ours.info().group, Some(NamedGroup::secp256r1));
+    assert!(
+        ours.take_events()
+            .iter()
+            .any(|e| e.to_string().contains("HelloRetryRequest"))
+    );
+}
+
+#[test]
+fn tls12_works_both_ways_with_rustls() {
+    let pki = Pki::new();
+    let mut ours = glasstls_client(&pki, |c| c.common.versions = vec![glasstls::Version::Tls12]);
+    let mut theirs = rustls_server(&pki, &[], &[&rustls::version::TLS12]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(ours.info().version, Some(glasstls::Version::Tls12));
+    assert!(ours.info().extended_master_secret);
+    let mut ours = glasstls_server(&pki, |c| c.common.versions = vec![glasstls::Version::Tls12]);
+    let mut theirs = rustls_client(&pki, &[]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    assert_eq!(
+        theirs.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+}
+
+#[test]
+fn our_key_update_is_followed_by_rustls_both_ways() {
+    let pki = Pki::new();
+    let mut ours = glasstls_client(&pki, |c| c.common.trace = true);
+    let mut theirs = rustls_server(&pki, &[], &[&rustls::version::TLS13]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    // KeyUpdate(update_requested): we switch our write keys; rustls must switch its read keys
+    // and answer with its own KeyUpdate, after which both directions still carry data.
+    ours.request_key_update().unwrap();
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    let trace: Vec<String> = ours.take_events().iter().map(|e| e.to_string()).collect();
+    assert!(
+        trace.iter().any(|l| l.contains("KeyUpdate sent")),
+        "{trace:?}"
+    );
+    assert!(
+        trace.iter().any(|l| l.contains("KeyUpdate received")),
+        "rustls did not answer: {trace:?}"
+    );
+    // And on the server side.
+    let mut ours = glasstls_server(&pki, |_| {});
+    let mut theirs = rustls_client(&pki, &[]);
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+    ours.request_key_update().unwrap();
+    check_megabyte_both_ways(&mut ours, &mut theirs);
+}
