@@ -7,7 +7,7 @@ use crate::config::ClientConfig;
 use crate::conn::{Core, Transcript};
 use crate::crypto::{self, KeyExchange, KeyShare};
 use crate::error::{ConfigError, Error, InternalError, PeerMisbehaved};
-use crate::session::{Resumption, Session};
+use crate::session::{Resumption, Session, SessionSecrets};
 use crate::tls13::{EarlySecret, psk_binder};
 use crate::trace::Decision;
 use crate::version::Version;
@@ -174,32 +174,7 @@ pub(crate) fn send_client_hello(
         .iter()
         .map(|g| KeyShare::generate(*g))
         .collect::<Result<Vec<_>, _>>()?;
-    let (session_offer, psk_offer) = match (plan.resume, cached) {
-        (Resume::Tls12(by), Some(session)) => {
-            let session_id = match by {
-                // RFC 5077 §3.4: "the client MAY generate and include a Session ID ... the
-                // server MUST echo the same Session ID" when it accepts the ticket.
-                Resumption::Ticket => crypto::random_bytes::<32>()?.to_vec(),
-                Resumption::SessionId => session.session_id().to_vec(),
-            };
-            let offer = SessionOffer {
-                session,
-                session_id,
-                by,
-            };
-            (Some(offer), None)
-        }
-        (Resume::Tls13, Some(session)) => {
-            let early = match (&session.secrets, crypto::suite13(session.cipher_suite())) {
-                (crate::session::SessionSecrets::Tls13 { psk, .. }, Some(suite)) => {
-                    EarlySecret::new(suite.hash, Some(psk))
-                }
-                _ => return Err(InternalError::StateInvariant.into()),
-            };
-            (None, Some(PskOffer { session, early }))
-        }
-        _ => (None, None),
-    };
+    let (session_offer, psk_offer) = offers(plan.resume, cached)?;
     // RFC 8446 §D.4: in middlebox compatibility mode the client sends a fresh 32-byte session
     // ID, so TLS 1.3 looks like a TLS 1.2 resumption to boxes on the path.
     let session_id = match &session_offer {
@@ -208,39 +183,29 @@ pub(crate) fn send_client_hello(
         None => Vec::new(),
     };
 
-    if let ServerName::DnsName(dns) = &server_name {
-        core.info.server_name = Some(dns.as_ref().to_string());
+    trace_offers(
+        core,
+        &server_name,
+        session_offer.as_ref(),
+        psk_offer.is_some(),
+    );
+    let extensions = Offered {
+        config: &config,
+        server_name: &server_name,
+        plan: &plan,
+        offered12,
+        shares: &shares,
+        session_offer: session_offer.as_ref(),
+        psk_offer: psk_offer.as_ref(),
     }
-    if let Some(offer) = &session_offer {
-        core.decide(|| Decision::ResumptionOffered {
-            version: Version::Tls12,
-            server_name: server_name.to_str().into_owned(),
-            by: offer.by,
-        });
-    }
-    if psk_offer.is_some() {
-        core.decide(|| Decision::ResumptionOffered {
-            version: Version::Tls13,
-            server_name: server_name.to_str().into_owned(),
-            by: Resumption::Ticket,
-        });
-    }
-
+    .extensions();
     let mut hello = ClientHello {
         client_version: crate::wire::ProtocolVersion::TLSv1_2,
         random: client_random,
         session_id,
         cipher_suites: plan.suites.clone(),
         compression_methods: vec![0],
-        extensions: extensions(
-            &config,
-            &server_name,
-            &plan,
-            offered12,
-            &shares,
-            session_offer.as_ref(),
-            psk_offer.as_ref(),
-        ),
+        extensions,
     };
     if let Some(offer) = &psk_offer {
         fill_binder(&mut hello, offer, None)?;
@@ -267,88 +232,163 @@ pub(crate) fn send_client_hello(
     })
 }
 
-/// The hello's extensions, in the order we always send them.
-fn extensions(
-    config: &ClientConfig,
+/// Records the name asked for, and traces the sessions offered.
+fn trace_offers(
+    core: &mut Core,
     server_name: &ServerName<'_>,
-    plan: &Plan,
-    offered12: bool,
-    shares: &[KeyShare],
     session_offer: Option<&SessionOffer>,
-    psk_offer: Option<&PskOffer>,
-) -> Vec<Extension> {
-    let offered13 = plan.versions.contains(&Version::Tls13);
-    let mut extensions = Vec::new();
-    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+    psk_offered: bool,
+) {
     if let ServerName::DnsName(dns) = server_name {
-        extensions.push(Extension::ServerName(vec![ServerNameEntry {
-            name_type: 0,
-            name: dns.as_ref().as_bytes().to_vec(),
-        }]));
+        core.info.server_name = Some(dns.as_ref().to_string());
     }
-    if offered13 {
-        // RFC 8446 §4.2.1: both versions, best first.
-        extensions.push(Extension::SupportedVersions(
-            plan.versions.iter().map(|v| v.wire()).collect(),
-        ));
-        extensions.push(Extension::KeyShares(
-            shares
-                .iter()
-                .map(|s| KeyShareEntry {
-                    group: s.group,
-                    key_exchange: s.public.clone(),
-                })
-                .collect(),
-        ));
+    let offered = [
+        session_offer.map(|o| (Version::Tls12, o.by)),
+        psk_offered.then_some((Version::Tls13, Resumption::Ticket)),
+    ];
+    for (version, by) in offered.into_iter().flatten() {
+        core.decide(|| Decision::ResumptionOffered {
+            version,
+            server_name: server_name.to_str().into_owned(),
+            by,
+        });
     }
-    if offered13 || plan.ecdhe12 {
-        extensions.push(Extension::SupportedGroups(plan.groups.clone()));
-    }
-    if plan.ecdhe12 {
-        // RFC 8422 §5.1.2: uncompressed is the only format.
-        extensions.push(Extension::EcPointFormats(vec![0]));
-    }
-    extensions.push(Extension::SignatureAlgorithms(
-        config.signature_schemes.clone(),
-    ));
-    if offered13 {
-        // RFC 8446 §4.2.9: psk_dhe_ke, so the server may send us tickets (and take them).
-        extensions.push(Extension::PskKeyExchangeModes(vec![PSK_DHE_KE]));
-    }
-    if offered12 {
-        extensions.push(Extension::ExtendedMasterSecret);
-        // RFC 5746 §3.4: on the initial handshake, an empty renegotiation_info.
-        extensions.push(Extension::RenegotiationInfo(Vec::new()));
-        if config.tickets {
-            // RFC 5077 §3.2: an empty extension asks for a ticket; a non-empty one offers it.
-            let ticket = session_offer
-                .filter(|o| o.by == Resumption::Ticket)
-                .map(|o| o.session.ticket().to_vec());
-            extensions.push(Extension::SessionTicket(ticket.unwrap_or_default()));
+}
+
+/// The cached session as the plan offers it: a TLS 1.2 session with the session ID that will
+/// tell us the server took it, or a TLS 1.3 PSK with its Early Secret.
+fn offers(
+    resume: Resume,
+    cached: Option<Session>,
+) -> Result<(Option<SessionOffer>, Option<PskOffer>), Error> {
+    Ok(match (resume, cached) {
+        (Resume::Tls12(by), Some(session)) => {
+            let session_id = match by {
+                // RFC 5077 §3.4: "the client MAY generate and include a Session ID ... the
+                // server MUST echo the same Session ID" when it accepts the ticket.
+                Resumption::Ticket => crypto::random_bytes::<32>()?.to_vec(),
+                Resumption::SessionId => session.session_id().to_vec(),
+            };
+            let offer = SessionOffer {
+                session,
+                session_id,
+                by,
+            };
+            (Some(offer), None)
         }
+        (Resume::Tls13, Some(session)) => {
+            let early = match (&session.secrets, crypto::suite13(session.cipher_suite())) {
+                (SessionSecrets::Tls13 { psk, .. }, Some(suite)) => {
+                    EarlySecret::new(suite.hash, Some(psk))
+                }
+                _ => return Err(InternalError::StateInvariant.into()),
+            };
+            (None, Some(PskOffer { session, early }))
+        }
+        _ => (None, None),
+    })
+}
+
+/// Everything the extensions are made from.
+struct Offered<'a> {
+    config: &'a ClientConfig,
+    server_name: &'a ServerName<'a>,
+    plan: &'a Plan,
+    offered12: bool,
+    shares: &'a [KeyShare],
+    session_offer: Option<&'a SessionOffer>,
+    psk_offer: Option<&'a PskOffer>,
+}
+
+impl Offered<'_> {
+    /// The hello's extensions, in the order we always send them.
+    fn extensions(&self) -> Vec<Extension> {
+        let Self {
+            config,
+            server_name,
+            plan,
+            offered12,
+            shares,
+            session_offer,
+            psk_offer,
+        } = *self;
+        let offered13 = plan.versions.contains(&Version::Tls13);
+        let mut extensions = Vec::new();
+        // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+        if let ServerName::DnsName(dns) = server_name {
+            extensions.push(Extension::ServerName(vec![ServerNameEntry {
+                name_type: 0,
+                name: dns.as_ref().as_bytes().to_vec(),
+            }]));
+        }
+        if offered13 {
+            // RFC 8446 §4.2.1: both versions, best first.
+            extensions.push(Extension::SupportedVersions(
+                plan.versions.iter().map(|v| v.wire()).collect(),
+            ));
+            extensions.push(Extension::KeyShares(
+                shares
+                    .iter()
+                    .map(|s| KeyShareEntry {
+                        group: s.group,
+                        key_exchange: s.public.clone(),
+                    })
+                    .collect(),
+            ));
+        }
+        if offered13 || plan.ecdhe12 {
+            extensions.push(Extension::SupportedGroups(plan.groups.clone()));
+        }
+        if plan.ecdhe12 {
+            // RFC 8422 §5.1.2: uncompressed is the only format.
+            extensions.push(Extension::EcPointFormats(vec![0]));
+        }
+        extensions.push(Extension::SignatureAlgorithms(
+            config.signature_schemes.clone(),
+        ));
+        if offered13 {
+            // RFC 8446 §4.2.9: psk_dhe_ke, so the server may send us tickets (and take them).
+            extensions.push(Extension::PskKeyExchangeModes(vec![PSK_DHE_KE]));
+        }
+        if offered12 {
+            extensions.push(Extension::ExtendedMasterSecret);
+            // RFC 5746 §3.4: on the initial handshake, an empty renegotiation_info.
+            extensions.push(Extension::RenegotiationInfo(Vec::new()));
+            if config.tickets {
+                // RFC 5077 §3.2: an empty extension asks for a ticket; a non-empty one offers it.
+                let ticket = session_offer
+                    .filter(|o| o.by == Resumption::Ticket)
+                    .map(|o| o.session.ticket().to_vec());
+                extensions.push(Extension::SessionTicket(ticket.unwrap_or_default()));
+            }
+        }
+        if !config.common.alpn_protocols.is_empty() {
+            extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
+        }
+        if let Some(offer) = psk_offer {
+            extensions.push(psk_extension(&offer.session));
+        }
+        extensions
     }
-    if !config.common.alpn_protocols.is_empty() {
-        extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
-    }
-    if let Some(PskOffer { session, .. }) = psk_offer {
-        // RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension". We
-        // are not told the time here, so we claim age 0: only 0-RTT (which we do not send)
-        // depends on it. The binder is filled in once the hello is complete.
-        let hash_len =
-            crypto::suite13(session.cipher_suite()).map_or(32, |s| s.hash.digest().output_len);
-        let age_add = match &session.secrets {
-            crate::session::SessionSecrets::Tls13 { age_add, .. } => *age_add,
-            crate::session::SessionSecrets::Tls12 { .. } => 0,
-        };
-        extensions.push(Extension::PreSharedKey(OfferedPsks {
-            identities: vec![PskIdentity {
-                identity: session.ticket().to_vec(),
-                obfuscated_ticket_age: age_add,
-            }],
-            binders: vec![vec![0; hash_len]],
-        }));
-    }
-    extensions
+}
+
+/// RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension". We are not
+/// told the time here, so we claim age 0: only 0-RTT (which we do not send) depends on it. The
+/// binder is a placeholder of the right length until the hello is complete (`fill_binder`).
+fn psk_extension(session: &Session) -> Extension {
+    let hash_len =
+        crypto::suite13(session.cipher_suite()).map_or(32, |s| s.hash.digest().output_len);
+    let age_add = match &session.secrets {
+        SessionSecrets::Tls13 { age_add, .. } => *age_add,
+        SessionSecrets::Tls12 { .. } => 0,
+    };
+    Extension::PreSharedKey(OfferedPsks {
+        identities: vec![PskIdentity {
+            identity: session.ticket().to_vec(),
+            obfuscated_ticket_age: age_add,
+        }],
+        binders: vec![vec![0; hash_len]],
+    })
 }
 
 /// RFC 8446 §4.2.11.2: fills in the binder, computed over the hello up to its binders

@@ -9,7 +9,7 @@
 //! Everything after ServerHello is encrypted under the handshake traffic keys.
 
 use super::chain::verify_chain;
-use super::hello::{HelloSent, accept_alpn, cache_key, fill_binder};
+use super::hello::{HelloSent, PskOffer, accept_alpn, cache_key, fill_binder};
 use crate::config::ClientConfig;
 use crate::conn::{Core, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected};
 use crate::crypto::{self, KeyShare, Suite13};
@@ -172,32 +172,7 @@ pub(super) fn server_hello(
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
     let suite = common_checks(&sent, &hello)?;
-    let mut server_share = None;
-    let mut selected_psk = None;
-    for ext in &hello.extensions {
-        match ext {
-            Extension::SelectedVersion(_) => {}
-            Extension::KeyShare(share) => server_share = Some(share),
-            Extension::PreSharedKeySelected(index) => selected_psk = Some(*index),
-            other => return Err(Error::UnsupportedExtension(other.typ())),
-        }
-    }
-    // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is within the
-    // range supplied by the client, that the server selected a cipher suite indicating a Hash
-    // associated with the PSK".
-    let resumed = match (selected_psk, sent.psk_offer.take()) {
-        (None, _) => None,
-        (Some(0), Some(offer))
-            if crypto::suite13(offer.session.cipher_suite)
-                .is_some_and(|s| s.hash == suite.hash) =>
-        {
-            Some(offer)
-        }
-        _ => return Err(PeerMisbehaved::PskNotOffered.into()),
-    };
-    // RFC 8446 §9.2: a ServerHello without key_share (and no PSK) misses a mandatory extension.
-    let server_share =
-        server_share.ok_or(PeerIncompatible::MissingExtension(ExtensionType::KeyShare))?;
+    let (server_share, resumed) = server_hello_extensions(&mut sent, &hello, suite)?;
     let index = sent
         .shares
         .iter()
@@ -250,6 +225,40 @@ pub(super) fn server_hello(
             resumed,
         },
     }))
+}
+
+/// The server's key share, and the PSK offer it took if it took ours. RFC 8446 §4.2.11:
+/// "Clients MUST verify that the server's selected_identity is within the range supplied by the
+/// client, that the server selected a cipher suite indicating a Hash associated with the PSK".
+fn server_hello_extensions<'h>(
+    sent: &mut HelloSent,
+    hello: &'h ServerHello,
+    suite: &Suite13,
+) -> Result<(&'h KeyShareEntry, Option<PskOffer>), Error> {
+    let mut server_share = None;
+    let mut selected_psk = None;
+    for ext in &hello.extensions {
+        match ext {
+            Extension::SelectedVersion(_) => {}
+            Extension::KeyShare(share) => server_share = Some(share),
+            Extension::PreSharedKeySelected(index) => selected_psk = Some(*index),
+            other => return Err(Error::UnsupportedExtension(other.typ())),
+        }
+    }
+    let resumed = match (selected_psk, sent.psk_offer.take()) {
+        (None, _) => None,
+        (Some(0), Some(offer))
+            if crypto::suite13(offer.session.cipher_suite)
+                .is_some_and(|s| s.hash == suite.hash) =>
+        {
+            Some(offer)
+        }
+        _ => return Err(PeerMisbehaved::PskNotOffered.into()),
+    };
+    // RFC 8446 §9.2: a ServerHello without key_share (and no PSK) misses a mandatory extension.
+    let server_share =
+        server_share.ok_or(PeerIncompatible::MissingExtension(ExtensionType::KeyShare))?;
+    Ok((server_share, resumed))
 }
 
 /// What every state after ServerHello carries.

@@ -250,24 +250,13 @@ fn full(
         true => crypto::random_bytes::<32>()?.to_vec(),
         false => Vec::new(),
     };
-    let mut extensions = server_hello_extensions(&offer);
-    // RFC 6066 §3: "the server SHALL include an extension of type "server_name" in the
-    // (extended) server hello. The "extension_data" field of this extension SHALL be empty."
-    // — when it used the name to choose.
-    if name_used {
-        extensions.push(Extension::ServerNameAck);
-    }
-    // RFC 8422 §5.2: answer ec_point_formats when it was sent and an ECC suite is chosen.
-    if choice.ecdhe.is_some() && offer.client_sent_point_formats {
-        extensions.push(Extension::EcPointFormats(vec![0]));
-    }
     let server_hello = ServerHello {
         server_version: ProtocolVersion::TLSv1_2,
         random,
         session_id: session_id.clone(),
         cipher_suite: choice.suite.suite,
         compression_method: 0,
-        extensions,
+        extensions: full_server_hello_extensions(&offer, &choice, name_used),
     };
     record_choice(core, choice.suite, &offer, &session_id);
     core.decide(|| Decision::Chose12 {
@@ -320,6 +309,27 @@ fn full(
         key: Arc::clone(&choice.identity.key),
         share,
     }))
+}
+
+/// A full handshake's ServerHello extensions: those of every ServerHello, the SNI
+/// acknowledgement and the point formats.
+fn full_server_hello_extensions(
+    offer: &Offer,
+    choice: &Choice12<'_>,
+    name_used: bool,
+) -> Vec<Extension> {
+    let mut extensions = server_hello_extensions(offer);
+    // RFC 6066 §3: "the server SHALL include an extension of type "server_name" in the
+    // (extended) server hello. The "extension_data" field of this extension SHALL be empty."
+    // — when it used the name to choose.
+    if name_used {
+        extensions.push(Extension::ServerNameAck);
+    }
+    // RFC 8422 §5.2: answer ec_point_formats when it was sent and an ECC suite is chosen.
+    if choice.ecdhe.is_some() && offer.client_sent_point_formats {
+        extensions.push(Extension::EcPointFormats(vec![0]));
+    }
+    extensions
 }
 
 /// RFC 8422 §5.4: an ephemeral share, signed over ClientHello.random + ServerHello.random +

@@ -113,37 +113,15 @@ pub(super) fn client_hello(
     let server_name = core.info.server_name.clone();
     let (identities, name_used) = config.resolve(server_name.as_deref())?;
     let offered = offered(&hello)?;
-    // The suite, in the client's order among ours; kept across a HelloRetryRequest.
-    let suite = match &after_retry {
-        Some(after) => {
-            if !hello.cipher_suites.contains(&after.suite.suite)
-                || hello.session_id != after.session_id
-            {
-                return Err(PeerMisbehaved::SecondHelloChanged.into());
-            }
-            after.suite
-        }
-        None => hello::choose_suite13(&config.common, &hello)?,
-    };
-    // RFC 8446 §4.2.11: a PSK from one of our tickets, if the client offers one we can use.
-    // After a HelloRetryRequest the suite is settled: only a PSK for that suite will do.
-    let resumed = find_psk(
+    let (suite, auth) = authenticate(
         &config,
         core,
         &hello,
         raw,
-        after_retry.as_ref().map(|a| (&a.transcript, a.suite)),
+        after_retry.as_ref(),
+        &identities,
+        offered.schemes,
     )?;
-    let (suite, auth) = match resumed {
-        Some((session, early)) => (
-            crypto::suite13(session.cipher_suite).unwrap_or(suite),
-            Authentication::Resumed(early),
-        ),
-        None => {
-            let (identity, scheme) = hello::choose_identity13(&identities, offered.schemes)?;
-            (suite, Authentication::Certificate(identity, scheme))
-        }
-    };
     let share = match hello::choose_group13(
         &config.common.groups(),
         offered.groups,
@@ -189,6 +167,43 @@ pub(super) fn client_hello(
     }))
 }
 
+/// The suite, and how the server proves who it is: the client's ticket (RFC 8446 §4.2.11), or
+/// a certificate and a scheme the client accepts. The suite is the client's first among ours,
+/// kept across a HelloRetryRequest (after which only a PSK for that suite will do); a resumed
+/// session keeps its own.
+fn authenticate<'a>(
+    config: &ServerConfig,
+    core: &mut Core,
+    hello: &ClientHello,
+    raw: &[u8],
+    after_retry: Option<&AfterRetry>,
+    identities: &[&'a Identity],
+    schemes: &[SignatureScheme],
+) -> Result<(&'static Suite13, Authentication<'a>), Error> {
+    let suite = match after_retry {
+        Some(after) => {
+            if !hello.cipher_suites.contains(&after.suite.suite)
+                || hello.session_id != after.session_id
+            {
+                return Err(PeerMisbehaved::SecondHelloChanged.into());
+            }
+            after.suite
+        }
+        None => hello::choose_suite13(&config.common, hello)?,
+    };
+    let retry = after_retry.map(|a| (&a.transcript, a.suite));
+    Ok(match find_psk(config, core, hello, raw, retry)? {
+        Some((session, early)) => (
+            crypto::suite13(session.cipher_suite).unwrap_or(suite),
+            Authentication::Resumed(early),
+        ),
+        None => {
+            let (identity, scheme) = hello::choose_identity13(identities, schemes)?;
+            (suite, Authentication::Certificate(identity, scheme))
+        }
+    })
+}
+
 /// The server's first flight: what was decided, and the ClientHello it answers.
 struct Flight<'a> {
     hello: &'a ClientHello,
@@ -207,85 +222,30 @@ impl Flight<'_> {
         mut transcript: Transcript,
         auth: Authentication<'_>,
     ) -> Result<(Transcript, HandshakeStage, TrafficStage), Error> {
-        let Self {
-            hello,
-            suite,
-            share,
-            alpn,
-            name_used,
-        } = self;
-        let group = share.group;
-        let (server_share, shared_secret) = KeyShare::respond(group, &share.key_exchange)?;
-        let mut extensions = vec![
-            Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
-            Extension::KeyShare(KeyShareEntry {
-                group,
-                key_exchange: server_share,
-            }),
-        ];
-        if matches!(auth, Authentication::Resumed(..)) {
-            extensions.push(Extension::PreSharedKeySelected(0));
-        }
-        let server_hello = ServerHello {
-            server_version: ProtocolVersion::TLSv1_2,
-            random: crypto::random_bytes::<32>()?,
-            session_id: hello.session_id.clone(),
-            cipher_suite: suite.suite,
-            compression_method: 0,
-            extensions,
-        };
-        core.info.version = Some(Version::Tls13);
-        core.info.cipher_suite = Some(suite.suite);
-        core.info.group = Some(group);
-        core.info.alpn_protocol = alpn.clone();
-        match &auth {
-            Authentication::Certificate(identity, scheme) => {
-                core.info.signature_scheme = Some(*scheme);
-                core.decide(|| Decision::Chose13 {
-                    suite: suite.suite,
-                    group,
-                    key: identity.key.kind(),
-                    by_name: name_used,
-                    scheme: *scheme,
-                });
-            }
-            Authentication::Resumed(..) => {
-                core.info.resumed = Some(Resumption::Ticket);
-                core.decide(|| Decision::Resuming13 {
-                    suite: suite.suite,
-                    group,
-                });
-            }
-        }
-        core.send_handshake(
-            &HandshakeMessage::new(P::ServerHello(server_hello)),
-            &mut transcript,
-        )?;
-        // RFC 8446 §D.4: compatibility mode, when the client sent a session ID.
-        if !hello.session_id.is_empty() {
-            core.send_compatibility_ccs()?;
-        }
+        let resumed = matches!(auth, Authentication::Resumed(..));
+        let shared_secret = self.send_server_hello(core, &mut transcript, &auth)?;
         // The Early Secret the binder was checked under, or the one without a PSK.
         let (early, certificate) = match auth {
             Authentication::Resumed(early) => (early, None),
-            Authentication::Certificate(identity, scheme) => {
-                (EarlySecret::new(suite.hash, None), Some((identity, scheme)))
-            }
+            Authentication::Certificate(identity, scheme) => (
+                EarlySecret::new(self.suite.hash, None),
+                Some((identity, scheme)),
+            ),
         };
         let keys = HandshakeStage::new(
             core,
-            suite,
+            self.suite,
             early,
             &shared_secret,
             &transcript,
-            hello.random,
+            self.hello.random,
         )?;
         keys.install_write(core)?;
         let mut extensions = Vec::new();
-        if let Some(protocol) = alpn {
+        if let Some(protocol) = self.alpn {
             extensions.push(Extension::Alpn(vec![protocol]));
         }
-        if name_used && certificate.is_some() {
+        if self.name_used && !resumed {
             extensions.push(Extension::ServerNameAck);
         }
         core.send_handshake(
@@ -304,6 +264,68 @@ impl Flight<'_> {
         traffic.install_write(core)?;
         keys.install_read(core)?;
         Ok((transcript, keys, traffic))
+    }
+
+    /// ServerHello with our key share, then the compatibility CCS; returns the (EC)DHE shared
+    /// secret.
+    fn send_server_hello(
+        &self,
+        core: &mut Core,
+        transcript: &mut Transcript,
+        auth: &Authentication<'_>,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        let (suite, group) = (self.suite, self.share.group);
+        let (server_share, shared_secret) = KeyShare::respond(group, &self.share.key_exchange)?;
+        let mut extensions = vec![
+            Extension::SelectedVersion(ProtocolVersion::TLSv1_3),
+            Extension::KeyShare(KeyShareEntry {
+                group,
+                key_exchange: server_share,
+            }),
+        ];
+        if matches!(auth, Authentication::Resumed(..)) {
+            extensions.push(Extension::PreSharedKeySelected(0));
+        }
+        let server_hello = ServerHello {
+            server_version: ProtocolVersion::TLSv1_2,
+            random: crypto::random_bytes::<32>()?,
+            session_id: self.hello.session_id.clone(),
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions,
+        };
+        core.info.version = Some(Version::Tls13);
+        core.info.cipher_suite = Some(suite.suite);
+        core.info.group = Some(group);
+        core.info.alpn_protocol = self.alpn.clone();
+        match auth {
+            Authentication::Certificate(identity, scheme) => {
+                core.info.signature_scheme = Some(*scheme);
+                core.decide(|| Decision::Chose13 {
+                    suite: suite.suite,
+                    group,
+                    key: identity.key.kind(),
+                    by_name: self.name_used,
+                    scheme: *scheme,
+                });
+            }
+            Authentication::Resumed(..) => {
+                core.info.resumed = Some(Resumption::Ticket);
+                core.decide(|| Decision::Resuming13 {
+                    suite: suite.suite,
+                    group,
+                });
+            }
+        }
+        core.send_handshake(
+            &HandshakeMessage::new(P::ServerHello(server_hello)),
+            transcript,
+        )?;
+        // RFC 8446 §D.4: compatibility mode, when the client sent a session ID.
+        if !self.hello.session_id.is_empty() {
+            core.send_compatibility_ccs()?;
+        }
+        Ok(shared_secret)
     }
 }
 

@@ -2,7 +2,9 @@
 //! order: what the events carry.
 
 use super::{Field, FieldId as F, Name, Value};
-use crate::wire::{Extension, HandshakeMessage, HandshakePayload as P, KeyShareEntry};
+use crate::wire::{
+    ClientHello, Extension, HandshakeMessage, HandshakePayload as P, KeyShareEntry, ServerHello,
+};
 use crate::x509::CertificateSummary;
 use rustls_pki_types::CertificateDer;
 
@@ -21,43 +23,8 @@ fn names<T: Copy>(items: &[T], name: impl Fn(T) -> Name) -> Value {
 /// The fields of a message.
 pub(crate) fn message_fields(msg: &HandshakeMessage) -> Vec<Field> {
     match &msg.payload {
-        P::ClientHello(ch) => {
-            let mut out = vec![
-                field(
-                    F::ClientVersion,
-                    Value::Name(Name::Version(ch.client_version)),
-                ),
-                field(F::Random, bytes(&ch.random)),
-                field(F::SessionId, bytes(&ch.session_id)),
-                field(F::CipherSuites, names(&ch.cipher_suites, Name::CipherSuite)),
-                field(
-                    F::CompressionMethods,
-                    names(&ch.compression_methods, Name::Compression),
-                ),
-            ];
-            out.extend(ch.extensions.iter().map(extension));
-            out
-        }
-        P::ServerHello(sh) => {
-            let mut out = vec![
-                field(
-                    F::ServerVersion,
-                    Value::Name(Name::Version(sh.server_version)),
-                ),
-                field(F::Random, bytes(&sh.random)),
-                field(F::SessionId, bytes(&sh.session_id)),
-                field(
-                    F::CipherSuite,
-                    Value::Name(Name::CipherSuite(sh.cipher_suite)),
-                ),
-                field(
-                    F::CompressionMethod,
-                    Value::Name(Name::Compression(sh.compression_method)),
-                ),
-            ];
-            out.extend(sh.extensions.iter().map(extension));
-            out
-        }
+        P::ClientHello(ch) => client_hello(ch),
+        P::ServerHello(sh) => server_hello(sh),
         P::Certificate(chain) => vec![field(
             F::CertificateList,
             Value::List(chain.iter().map(|c| certificate(c, None)).collect()),
@@ -128,6 +95,45 @@ pub(crate) fn message_fields(msg: &HandshakeMessage) -> Vec<Field> {
         P::Unknown(_, body) => vec![field(F::Body, bytes(body))],
         P::HelloRequest | P::ServerHelloDone => Vec::new(),
     }
+}
+
+fn client_hello(ch: &ClientHello) -> Vec<Field> {
+    let mut out = vec![
+        field(
+            F::ClientVersion,
+            Value::Name(Name::Version(ch.client_version)),
+        ),
+        field(F::Random, bytes(&ch.random)),
+        field(F::SessionId, bytes(&ch.session_id)),
+        field(F::CipherSuites, names(&ch.cipher_suites, Name::CipherSuite)),
+        field(
+            F::CompressionMethods,
+            names(&ch.compression_methods, Name::Compression),
+        ),
+    ];
+    out.extend(ch.extensions.iter().map(extension));
+    out
+}
+
+fn server_hello(sh: &ServerHello) -> Vec<Field> {
+    let mut out = vec![
+        field(
+            F::ServerVersion,
+            Value::Name(Name::Version(sh.server_version)),
+        ),
+        field(F::Random, bytes(&sh.random)),
+        field(F::SessionId, bytes(&sh.session_id)),
+        field(
+            F::CipherSuite,
+            Value::Name(Name::CipherSuite(sh.cipher_suite)),
+        ),
+        field(
+            F::CompressionMethod,
+            Value::Name(Name::Compression(sh.compression_method)),
+        ),
+    ];
+    out.extend(sh.extensions.iter().map(extension));
+    out
 }
 
 fn certificate(cert: &CertificateDer<'_>, extensions: Option<&[u8]>) -> Value {

@@ -349,6 +349,80 @@ fn certificate_kind(key: KeyKind, version: Version) -> &'static str {
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.fixed_text() {
+            Some(text) => f.write_str(text),
+            None => self.fmt_client(f),
+        }
+    }
+}
+
+impl Decision {
+    /// The sentence of a decision that carries no values worth printing in it.
+    fn fixed_text(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::ServerResumes13 => {
+                "the server resumes our TLS 1.3 session (psk_dhe_ke): no Certificate or \
+                 CertificateVerify; the PSK and a fresh key exchange make the keys"
+            }
+            Self::ServerKeyExchangeVerified { .. } => {
+                "ECDHE parameters received and their signature verified"
+            }
+            Self::ClientCertificateRequested => {
+                "the server asks for a client certificate; we will send none"
+            }
+            Self::ClientKeyShareSent { .. } => {
+                "ECDHE: our key share generated; pre-master secret = shared secret"
+            }
+            Self::HandshakeEncrypted => {
+                "from here on the handshake is encrypted under the handshake traffic keys"
+            }
+            Self::FinishedVerified { peer, version } => match (peer, version) {
+                (Side::Server, Version::Tls12) => {
+                    "server Finished verified: the handshake was not tampered with; application \
+                     data may flow"
+                }
+                (Side::Server, Version::Tls13) => {
+                    "server Finished verified: the handshake was not tampered with"
+                }
+                (Side::Client, Version::Tls12) => "client Finished verified",
+                (Side::Client, Version::Tls13) => {
+                    "client Finished verified; application traffic keys installed"
+                }
+            },
+            Self::ApplicationKeysInstalled => {
+                "application traffic keys installed; application data may flow"
+            }
+            Self::SessionSaved {
+                version: Version::Tls13,
+                ..
+            } => "NewSessionTicket saved: a later connection can resume with it",
+            Self::KeyUpdateSent => "KeyUpdate sent: our application traffic keys are updated",
+            Self::KeyUpdateReceived => "KeyUpdate received: the peer's traffic keys are updated",
+            Self::ServerKeyShareSigned { .. } => "ECDHE: ephemeral key share generated and signed",
+            Self::RsaKeyExchange => {
+                "RSA key exchange: no ServerKeyExchange; the client will encrypt to the \
+                 certificate's key"
+            }
+            Self::ClientKeyShareReceived { .. } => {
+                "ECDHE: client key share received; shared secret computed"
+            }
+            Self::PreMasterSecretDecrypted => {
+                "RSA key exchange: pre-master secret decrypted (any failure silently replaced, \
+                 RFC 5246 §7.4.7.1)"
+            }
+            Self::SessionStored => "session stored under its ID for later resumption",
+            Self::RenegotiationRefused(RenegotiationTrigger::HelloRequest) => {
+                "renegotiation refused: HelloRequest answered with no_renegotiation"
+            }
+            Self::RenegotiationRefused(RenegotiationTrigger::ClientHello) => {
+                "renegotiation refused: ClientHello answered with no_renegotiation"
+            }
+            _ => return None,
+        })
+    }
+
+    /// The client's decisions that name what they were about.
+    fn fmt_client(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ResumptionOffered {
                 version: Version::Tls12,
@@ -391,34 +465,6 @@ impl fmt::Display for Decision {
                  ServerHelloDone or ClientKeyExchange; the master secret is the saved one, the \
                  keys are new because both randoms are"
             ),
-            Self::ServerResumes13 => f.write_str(
-                "the server resumes our TLS 1.3 session (psk_dhe_ke): no Certificate or \
-                 CertificateVerify; the PSK and a fresh key exchange make the keys",
-            ),
-            Self::ChainVerified { server_name } => write!(
-                f,
-                "certificate chain verified: trusted root found, valid now, valid for \
-                 {server_name}"
-            ),
-            Self::ChainRejected(e) => write!(f, "certificate chain rejected: {e}"),
-            Self::ServerKeyExchangeVerified { .. } => {
-                f.write_str("ECDHE parameters received and their signature verified")
-            }
-            Self::CertificateVerifyVerified { scheme } => write!(
-                f,
-                "CertificateVerify: the server proved it holds the certificate's key ({scheme})"
-            ),
-            Self::ClientCertificateRequested => {
-                f.write_str("the server asks for a client certificate; we will send none")
-            }
-            Self::ClientKeyShareSent { .. } => {
-                f.write_str("ECDHE: our key share generated; pre-master secret = shared secret")
-            }
-            Self::PreMasterSecretEncrypted { ciphertext_len } => write!(
-                f,
-                "RSA key exchange: 48-byte pre-master secret encrypted with the server's public \
-                 key ({ciphertext_len} bytes; no forward secrecy)"
-            ),
             Self::HelloRetryRequested { group, .. } => write!(
                 f,
                 "HelloRetryRequest: the server wants {}{}; sending a second ClientHello",
@@ -431,29 +477,8 @@ impl fmt::Display for Decision {
                     ""
                 }
             ),
-            Self::HandshakeEncrypted => f.write_str(
-                "from here on the handshake is encrypted under the handshake traffic keys",
-            ),
-            Self::FinishedVerified { peer, version } => f.write_str(match (peer, version) {
-                (Side::Server, Version::Tls12) => {
-                    "server Finished verified: the handshake was not tampered with; application \
-                     data may flow"
-                }
-                (Side::Server, Version::Tls13) => {
-                    "server Finished verified: the handshake was not tampered with"
-                }
-                (Side::Client, Version::Tls12) => "client Finished verified",
-                (Side::Client, Version::Tls13) => {
-                    "client Finished verified; application traffic keys installed"
-                }
-            }),
-            Self::ApplicationKeysInstalled => {
-                f.write_str("application traffic keys installed; application data may flow")
-            }
             Self::SessionSaved {
-                version: Version::Tls12,
-                server_name,
-                by,
+                server_name, by, ..
             } => write!(
                 f,
                 "session saved for {server_name}: a later connection can resume it by {}",
@@ -462,16 +487,35 @@ impl fmt::Display for Decision {
                     Resumption::Ticket => "ticket",
                 }
             ),
-            Self::SessionSaved {
-                version: Version::Tls13,
-                ..
-            } => f.write_str("NewSessionTicket saved: a later connection can resume with it"),
-            Self::KeyUpdateSent => {
-                f.write_str("KeyUpdate sent: our application traffic keys are updated")
-            }
-            Self::KeyUpdateReceived => {
-                f.write_str("KeyUpdate received: the peer's traffic keys are updated")
-            }
+            other => other.fmt_verification(f),
+        }
+    }
+
+    /// The client's checks of the server, and what it sent in return.
+    fn fmt_verification(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ChainVerified { server_name } => write!(
+                f,
+                "certificate chain verified: trusted root found, valid now, valid for \
+                 {server_name}"
+            ),
+            Self::ChainRejected(e) => write!(f, "certificate chain rejected: {e}"),
+            Self::CertificateVerifyVerified { scheme } => write!(
+                f,
+                "CertificateVerify: the server proved it holds the certificate's key ({scheme})"
+            ),
+            Self::PreMasterSecretEncrypted { ciphertext_len } => write!(
+                f,
+                "RSA key exchange: 48-byte pre-master secret encrypted with the server's public \
+                 key ({ciphertext_len} bytes; no forward secrecy)"
+            ),
+            other => other.fmt_server(f),
+        }
+    }
+
+    /// The server's decisions that name what they were about.
+    fn fmt_server(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Self::ResumptionRefused { version, reason } => write!(
                 f,
                 "resumption refused, full handshake: {}",
@@ -503,21 +547,6 @@ impl fmt::Display for Decision {
                     ""
                 }
             ),
-            Self::ServerKeyShareSigned { .. } => {
-                f.write_str("ECDHE: ephemeral key share generated and signed")
-            }
-            Self::RsaKeyExchange => f.write_str(
-                "RSA key exchange: no ServerKeyExchange; the client will encrypt to the \
-                 certificate's key",
-            ),
-            Self::ClientKeyShareReceived { .. } => {
-                f.write_str("ECDHE: client key share received; shared secret computed")
-            }
-            Self::PreMasterSecretDecrypted => f.write_str(
-                "RSA key exchange: pre-master secret decrypted (any failure silently replaced, \
-                 RFC 5246 §7.4.7.1)",
-            ),
-            Self::SessionStored => f.write_str("session stored under its ID for later resumption"),
             Self::Chose13 {
                 suite,
                 group,
@@ -543,14 +572,8 @@ impl fmt::Display for Decision {
                 f,
                 "HelloRetryRequest: the client sent no key share we accept; asking for {group}"
             ),
-            Self::RenegotiationRefused(trigger) => write!(
-                f,
-                "renegotiation refused: {} answered with no_renegotiation",
-                match trigger {
-                    RenegotiationTrigger::HelloRequest => "HelloRequest",
-                    RenegotiationTrigger::ClientHello => "ClientHello",
-                }
-            ),
+            // Every other decision has a fixed text or a client sentence.
+            other => f.write_str(other.fixed_text().unwrap_or_else(|| other.kind())),
         }
     }
 }

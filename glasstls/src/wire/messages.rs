@@ -765,11 +765,7 @@ impl Extension {
             }
             ExtensionType::KeyShare => Self::KeyShare(KeyShareEntry::read(&mut body)?),
             ExtensionType::PskKeyExchangeModes => {
-                let modes = body.vec(LengthPrefix::U8, what)?;
-                if modes.is_empty() {
-                    return Err(InvalidMessage::BadLength(what));
-                }
-                Self::PskKeyExchangeModes(modes)
+                Self::PskKeyExchangeModes(non_empty(body.vec(LengthPrefix::U8, what)?, what)?)
             }
             ExtensionType::PreSharedKey if hello == Hello::Client => {
                 Self::PreSharedKey(OfferedPsks::read(&mut body)?)
@@ -778,65 +774,19 @@ impl Extension {
                 Self::PreSharedKeySelected(body.u16(what)?)
             }
             ExtensionType::Cookie => {
-                let cookie = body.vec(LengthPrefix::U16, what)?;
-                if cookie.is_empty() {
-                    return Err(InvalidMessage::BadLength(what));
-                }
-                Self::Cookie(cookie)
+                Self::Cookie(non_empty(body.vec(LengthPrefix::U16, what)?, what)?)
             }
-            ExtensionType::ServerName => {
-                let mut list = body.sub(LengthPrefix::U16, "server_name")?;
-                let mut names = Vec::new();
-                while !list.is_empty() {
-                    let name_type = list.u8("server_name")?;
-                    let name = list.vec(LengthPrefix::U16, "server_name")?;
-                    // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of
-                    // the same name_type."
-                    if names
-                        .iter()
-                        .any(|n: &ServerNameEntry| n.name_type == name_type)
-                    {
-                        return Err(InvalidMessage::IllegalValue("server_name"));
-                    }
-                    if name_type == 0 && name.is_empty() {
-                        return Err(InvalidMessage::BadLength("server_name"));
-                    }
-                    names.push(ServerNameEntry { name_type, name });
-                }
-                if names.is_empty() {
-                    return Err(InvalidMessage::BadLength("server_name"));
-                }
-                Self::ServerName(names)
-            }
+            ExtensionType::ServerName => Self::ServerName(read_server_names(&mut body)?),
             ExtensionType::SupportedGroups => {
                 Self::SupportedGroups(read_list(&mut body, LengthPrefix::U16, true, what)?)
             }
             ExtensionType::EcPointFormats => {
-                let formats = body.vec(LengthPrefix::U8, what)?;
-                if formats.is_empty() {
-                    return Err(InvalidMessage::BadLength(what));
-                }
-                Self::EcPointFormats(formats)
+                Self::EcPointFormats(non_empty(body.vec(LengthPrefix::U8, what)?, what)?)
             }
             ExtensionType::SignatureAlgorithms => {
                 Self::SignatureAlgorithms(read_list(&mut body, LengthPrefix::U16, true, what)?)
             }
-            ExtensionType::Alpn => {
-                // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, each <1..2^8-1>.
-                let mut list = body.sub(LengthPrefix::U16, what)?;
-                let mut protocols = Vec::new();
-                while !list.is_empty() {
-                    let p = list.vec(LengthPrefix::U8, what)?;
-                    if p.is_empty() {
-                        return Err(InvalidMessage::BadLength(what));
-                    }
-                    protocols.push(p);
-                }
-                if protocols.is_empty() {
-                    return Err(InvalidMessage::BadLength(what));
-                }
-                Self::Alpn(protocols)
-            }
+            ExtensionType::Alpn => Self::Alpn(read_protocol_names(&mut body)?),
             ExtensionType::ExtendedMasterSecret => Self::ExtendedMasterSecret,
             ExtensionType::RenegotiationInfo => {
                 Self::RenegotiationInfo(body.vec(LengthPrefix::U8, what)?)
@@ -850,6 +800,54 @@ impl Extension {
         body.expect_empty(what)?;
         Ok(ext)
     }
+}
+
+/// A vector that must not be empty.
+fn non_empty(v: Vec<u8>, what: &'static str) -> Result<Vec<u8>, InvalidMessage> {
+    if v.is_empty() {
+        return Err(InvalidMessage::BadLength(what));
+    }
+    Ok(v)
+}
+
+/// RFC 6066 §3: `ServerName server_name_list<1..2^16-1>`.
+fn read_server_names(body: &mut Reader<'_>) -> Result<Vec<ServerNameEntry>, InvalidMessage> {
+    let mut list = body.sub(LengthPrefix::U16, "server_name")?;
+    let mut names = Vec::new();
+    while !list.is_empty() {
+        let name_type = list.u8("server_name")?;
+        let name = list.vec(LengthPrefix::U16, "server_name")?;
+        // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same
+        // name_type."
+        if names
+            .iter()
+            .any(|n: &ServerNameEntry| n.name_type == name_type)
+        {
+            return Err(InvalidMessage::IllegalValue("server_name"));
+        }
+        if name_type == 0 && name.is_empty() {
+            return Err(InvalidMessage::BadLength("server_name"));
+        }
+        names.push(ServerNameEntry { name_type, name });
+    }
+    if names.is_empty() {
+        return Err(InvalidMessage::BadLength("server_name"));
+    }
+    Ok(names)
+}
+
+/// RFC 7301 §3.1: `ProtocolName protocol_name_list<2..2^16-1>`, each `<1..2^8-1>`.
+fn read_protocol_names(body: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, InvalidMessage> {
+    let what = "application_layer_protocol_negotiation";
+    let mut list = body.sub(LengthPrefix::U16, what)?;
+    let mut protocols = Vec::new();
+    while !list.is_empty() {
+        protocols.push(non_empty(list.vec(LengthPrefix::U8, what)?, what)?);
+    }
+    if protocols.is_empty() {
+        return Err(InvalidMessage::BadLength(what));
+    }
+    Ok(protocols)
 }
 
 /// RFC 5246 §7.4.1.4.1 / §4.7: `digitally-signed` with its SignatureAndHashAlgorithm.
