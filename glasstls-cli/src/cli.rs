@@ -46,15 +46,30 @@ pub struct CommonOpts {
     /// An ALPN protocol name (repeatable, in order of preference).
     #[arg(long)]
     pub alpn: Vec<String>,
-    /// Print each handshake step to standard error.
-    #[arg(long)]
-    pub trace: bool,
+    /// Print each handshake step to standard error: as text (`--trace`, `--trace=text`) or as
+    /// JSON Lines (`--trace=json`, see docs/trace-json.md).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "text"
+    )]
+    pub trace: Option<crate::trace::TraceFormat>,
     /// With --trace, also print the values of derived secrets (for learning only).
     #[arg(long)]
     pub reveal_secrets: bool,
     /// Append secrets in the NSS key log format (Wireshark); SSLKEYLOGFILE works too.
     #[arg(long)]
     pub keylog: Option<PathBuf>,
+}
+
+impl CommonOpts {
+    /// How the trace prints (text when only --reveal-secrets asked for it).
+    pub fn trace_format(&self) -> crate::trace::TraceFormat {
+        self.trace.unwrap_or(crate::trace::TraceFormat::Text)
+    }
 }
 
 #[derive(Args, Debug, Clone)]

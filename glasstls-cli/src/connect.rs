@@ -2,7 +2,8 @@
 //! standard output until the server closes.
 
 use crate::cli::ConnectArgs;
-use crate::{apply_common, names_rsa_key_exchange, print_events};
+use crate::trace::Tracer;
+use crate::{apply_common, names_rsa_key_exchange};
 use glasstls::session::Session;
 use glasstls::{ClientConfig, Connection, RootStore, ServerName, UnixTime};
 use std::io::{Read, Write};
@@ -36,17 +37,20 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
 
     let connections = args.reconnect.saturating_add(1);
     for number in 1..=connections {
-        let (conn, tcp, plaintext) = handshake(args, &config, &server_name)?;
+        let tracer = Tracer::new(args.common.trace_format(), Some(u64::from(number)), "");
+        let (conn, tcp, plaintext) = handshake(args, &config, &server_name, &tracer)?;
         if !args.quiet {
             eprintln!("{}", describe_connection(number, &conn));
         }
         if number < connections {
             // Like `openssl s_client -reconnect`: the earlier connections only handshake.
-            let conn = close(conn, tcp);
+            let conn = close(conn, tcp, &tracer);
             save_if_asked(args, &conn)?;
             continue;
         }
-        return exchange(conn, tcp, plaintext, |conn| save_if_asked(args, conn));
+        return exchange(conn, tcp, plaintext, &tracer, |conn| {
+            save_if_asked(args, conn)
+        });
     }
     Ok(())
 }
@@ -79,7 +83,7 @@ fn describe_connection(number: u32, conn: &Connection) -> String {
 
 /// Sends close_notify, then reads until the server closes, processing what it still sends
 /// (TLS 1.3 NewSessionTickets come after the handshake).
-fn close(mut conn: Connection, mut tcp: TcpStream) -> Connection {
+fn close(mut conn: Connection, mut tcp: TcpStream, tracer: &Tracer) -> Connection {
     conn.send_close_notify();
     let _ = write_out(&mut conn, &mut tcp);
     let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(2)));
@@ -91,7 +95,7 @@ fn close(mut conn: Connection, mut tcp: TcpStream) -> Connection {
                 if feed(&mut conn, &buf[..n], &mut ignored).is_err() {
                     break;
                 }
-                print_events(&mut std::io::stderr(), "", &mut conn);
+                tracer.print(&mut std::io::stderr(), &mut conn);
             }
             _ => break,
         }
@@ -105,6 +109,7 @@ fn handshake(
     args: &ConnectArgs,
     config: &Arc<ClientConfig>,
     server_name: &ServerName<'static>,
+    tracer: &Tracer,
 ) -> Result<(Connection, TcpStream, Vec<u8>), String> {
     let deadline = match args.timeout {
         None => None,
@@ -141,11 +146,11 @@ fn handshake(
             _ => format!("reading from the server: {e}"),
         })?;
         if n == 0 {
-            print_events(&mut stderr, "", &mut conn);
+            tracer.print(&mut stderr, &mut conn);
             return Err("the server closed the connection during the handshake".into());
         }
         let result = feed(&mut conn, &buf[..n], &mut plaintext);
-        print_events(&mut stderr, "", &mut conn);
+        tracer.print(&mut stderr, &mut conn);
         let _ = write_out(&mut conn, &mut tcp);
         result?;
     }
@@ -223,6 +228,7 @@ fn exchange(
     conn: Connection,
     mut tcp: TcpStream,
     mut plaintext: Vec<u8>,
+    tracer: &Tracer,
     at_end: impl Fn(&Connection) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut stderr = std::io::stderr();
@@ -258,7 +264,7 @@ fn exchange(
         }
         plaintext.clear();
         let result = feed(&mut guard, &buf[..n], &mut plaintext);
-        print_events(&mut stderr, "", &mut guard);
+        tracer.print(&mut stderr, &mut guard);
         let _ = write_out(&mut guard, &mut tcp);
         let closed = guard.peer_has_closed();
         drop(guard);

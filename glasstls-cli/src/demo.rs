@@ -2,8 +2,8 @@
 //! session ID and by ticket, TLS 1.3 with X25519MLKEM768 and its resumption, and two names on one
 //! address, against a throw-away server on loopback, with their traces. No network needed.
 
-use crate::print_events;
 use crate::serve::{Limits, Mode, accept_loop};
+use crate::trace::{TraceFormat, Tracer};
 use glasstls::trace::CertificateSummary;
 use glasstls::{
     CipherSuite, ClientConfig, Connection, Identity, NamedGroup, RootStore, ServerConfig, Stream,
@@ -39,7 +39,13 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     std::thread::spawn(move || {
-        accept_loop(listener, Arc::new(server), Mode::Page, Limits::default())
+        accept_loop(
+            listener,
+            Arc::new(server),
+            Mode::Page,
+            Limits::default(),
+            TraceFormat::Text,
+        )
     });
 
     let mut roots = RootStore::empty();
@@ -182,9 +188,10 @@ impl Demo {
         let tcp = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
         let mut tls = Stream::new(conn, tcp);
         let mut stdout = std::io::stdout();
+        let tracer = Tracer::new(TraceFormat::Text, None, "");
         let result = tls.handshake();
         if traced || result.is_err() {
-            print_events(&mut stdout, "", tls.conn_mut());
+            tracer.print(&mut stdout, tls.conn_mut());
         } else {
             tls.conn_mut().take_events();
         }
@@ -207,7 +214,7 @@ impl Demo {
             println!("connected to {name}: {how}, certificate {subject}\n");
             return Ok(());
         }
-        print_events(&mut stdout, "", tls.conn_mut());
+        tracer.print(&mut stdout, tls.conn_mut());
         let response = String::from_utf8_lossy(&response);
         let body = response
             .split_once("\r\n\r\n")

@@ -7,10 +7,10 @@ pub mod cli;
 pub mod connect;
 pub mod demo;
 pub mod serve;
+pub mod trace;
 
 use glasstls::config::{SUPPORTED_GROUPS, suite_is_supported, suite_uses_rsa_key_exchange};
-use glasstls::{CipherSuite, Common, Connection, Event, KeyLogFile, NamedGroup, Version};
-use std::io::Write;
+use glasstls::{CipherSuite, Common, KeyLogFile, NamedGroup, Version};
 use std::sync::Arc;
 
 /// Applies the options both commands share to a config.
@@ -58,7 +58,7 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
         common.versions = vec![Version::Tls13];
     }
     common.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    common.trace = opts.trace || opts.reveal_secrets;
+    common.trace = opts.trace.is_some() || opts.reveal_secrets;
     common.reveal_secrets = opts.reveal_secrets;
     common.key_log = match &opts.keylog {
         Some(path) => {
@@ -69,20 +69,6 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
         None => KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn glasstls::KeyLog>),
     };
     Ok(())
-}
-
-/// Writes the events a connection recorded, each line prefixed.
-pub fn print_events(out: &mut dyn Write, prefix: &str, conn: &mut Connection) {
-    for event in conn.take_events() {
-        print_event(out, prefix, &event);
-    }
-}
-
-pub fn print_event(out: &mut dyn Write, prefix: &str, event: &Event) {
-    // The trace is best effort: a closed stderr must not end a connection.
-    for line in event.to_string().lines() {
-        let _ = writeln!(out, "{prefix}{line}");
-    }
 }
 
 /// Whether a configured suite list asks for the RSA key exchange.

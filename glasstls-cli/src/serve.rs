@@ -2,7 +2,8 @@
 //! describing the handshake, or an echo.
 
 use crate::cli::ServeArgs;
-use crate::{apply_common, names_rsa_key_exchange, print_events};
+use crate::trace::{TraceFormat, Tracer};
+use crate::{apply_common, names_rsa_key_exchange};
 use glasstls::stream::Timeouts;
 use glasstls::{AlertDescription, Connection, HandshakeInfo, Identity, ServerConfig, Stream};
 use std::io::{Read, Write};
@@ -102,7 +103,13 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     if limits.handshake.is_zero() || limits.idle.is_zero() || limits.max_connections == 0 {
         return Err("timeouts and --max-connections must be greater than zero".into());
     }
-    accept_loop(listener, Arc::new(config), mode, limits);
+    accept_loop(
+        listener,
+        Arc::new(config),
+        mode,
+        limits,
+        args.common.trace_format(),
+    );
     Ok(())
 }
 
@@ -117,7 +124,13 @@ impl Drop for Slot {
 
 /// Accepts connections forever, each on its own thread, at most `limits.max_connections` at
 /// once.
-pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode, limits: Limits) {
+pub fn accept_loop(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    mode: Mode,
+    limits: Limits,
+    trace: TraceFormat,
+) {
     let open = Arc::new(AtomicUsize::new(0));
     for (id, tcp) in listener.incoming().enumerate() {
         let Ok(tcp) = tcp else { continue };
@@ -133,9 +146,10 @@ pub fn accept_loop(listener: TcpListener, config: Arc<ServerConfig>, mode: Mode,
         }
         let slot = Slot(Arc::clone(&open));
         let config = Arc::clone(&config);
+        let tracer = Tracer::new(trace, Some(id as u64 + 1), &prefix);
         std::thread::spawn(move || {
             let _slot = slot;
-            if let Err(e) = serve_one(tcp, config, mode, limits, &prefix) {
+            if let Err(e) = serve_one(tcp, config, mode, limits, &tracer) {
                 eprintln!("{prefix}{e}");
             }
         });
@@ -163,7 +177,7 @@ fn serve_one(
     config: Arc<ServerConfig>,
     mode: Mode,
     limits: Limits,
-    prefix: &str,
+    tracer: &Tracer,
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
@@ -174,7 +188,7 @@ fn serve_one(
     });
     let mut stderr = std::io::stderr();
     let handshake = tls.handshake();
-    print_events(&mut stderr, prefix, tls.conn_mut());
+    tracer.print(&mut stderr, tls.conn_mut());
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
     if mode == Mode::Page {
         // A deadline too far away to represent is no deadline.
@@ -185,7 +199,7 @@ fn serve_one(
         Mode::Echo => echo(&mut tls),
         Mode::Page => page(&mut tls),
     };
-    print_events(&mut stderr, prefix, tls.conn_mut());
+    tracer.print(&mut stderr, tls.conn_mut());
     result
 }
 

@@ -102,10 +102,14 @@ fn client_verifies_every_signature_scheme_openssl_signs_with() {
     for (sigalgs, cert, scheme) in cases {
         let mut args = cert.to_vec();
         args.extend(["-sigalgs", sigalgs]);
-        let (ok, stderr) = connect_to_openssl(&pki, &args, &["--trace"]);
+        let (ok, stderr) = connect_to_openssl(&pki, &args, &["--trace=json"]);
         assert!(ok, "{sigalgs}: {stderr}");
         assert!(
-            stderr.contains(&format!("{scheme}, verified with the certificate's key")),
+            decided(
+                &events(&stderr),
+                "server_key_exchange_verified",
+                &[("scheme", scheme)]
+            ),
             "{sigalgs}: {stderr}"
         );
     }
@@ -133,7 +137,7 @@ fn openssl_verifies_every_signature_scheme_glasstls_signs_with() {
             "--key",
             &pki.path(&format!("{cert}.key")),
             "--echo",
-            "--trace",
+            "--trace=json",
         ]);
         let mut cmd = Command::new("openssl");
         cmd.args([
@@ -163,10 +167,8 @@ fn openssl_verifies_every_signature_scheme_glasstls_signs_with() {
             "{sigalgs}: no echo; server said:\n{}",
             server.stderr()
         );
-        let signed_with = |t: &str| {
-            t.lines()
-                .any(|l| l.contains("signature") && l.trim_end().ends_with(scheme))
-        };
+        let signed_with =
+            |t: &str| decided(&events(t), "server_key_share_signed", &[("scheme", scheme)]);
         let trace = server.stderr_when(signed_with);
         assert!(signed_with(&trace), "{sigalgs}:\n{trace}");
     }
@@ -186,16 +188,18 @@ fn client_answers_a_certificate_request_with_an_empty_certificate() {
             "-verify",
             "1",
         ],
-        &["--trace"],
+        &["--trace=json"],
     );
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("CertificateRequest"), "{stderr}");
-    assert!(stderr.contains("→ sent     Certificate"), "{stderr}");
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l.trim_start().starts_with("certificate_list") && l.ends_with("(empty)")),
-        "{stderr}"
+    let events = events(&stderr);
+    assert_eq!(messages(&events, "received", "CertificateRequest").len(), 1);
+    assert!(decided(&events, "client_certificate_requested", &[]));
+    let sent = messages(&events, "sent", "Certificate");
+    assert_eq!(sent.len(), 1, "{stderr}");
+    assert_eq!(
+        message_field(sent[0], "certificate_list")["items"],
+        serde_json::json!([]),
+        "an empty certificate_list"
     );
 }
 
@@ -212,13 +216,22 @@ fn alpn_is_negotiated_both_ways() {
             "-alpn",
             "http/1.1",
         ],
-        &["--alpn", "h2", "--alpn", "http/1.1", "--trace"],
+        &["--alpn", "h2", "--alpn", "http/1.1", "--trace=json"],
     );
     assert!(ok, "{stderr}");
-    assert!(
-        stderr
-            .lines()
-            .any(|l| l.trim_start().starts_with("alpn") && l.trim_end().ends_with("http/1.1")),
+    // The server's answer (in EncryptedExtensions or the TLS 1.2 ServerHello) names one.
+    let events = events(&stderr);
+    let chosen: Vec<_> = events
+        .iter()
+        .filter(|e| e["kind"] == "message" && e["direction"] == "received")
+        .map(|m| message_field(m, "application_layer_protocol_negotiation"))
+        .filter(|v| !v.is_null())
+        .collect();
+    assert_eq!(
+        chosen,
+        [
+            &serde_json::json!({"type": "list", "items": [{"type": "bytes", "hex": "687474702f312e31"}]})
+        ],
         "{stderr}"
     );
 

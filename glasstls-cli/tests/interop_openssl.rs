@@ -93,7 +93,7 @@ fn server_against_openssl(case: Case, seed: u64) {
         pki.path("ecdsa.key"),
         "--rsa-kx".into(),
         "--echo".into(),
-        "--trace".into(),
+        "--trace=json".into(),
     ];
     if let Some((ours, _)) = case.group {
         args.extend(["--group".into(), ours.into()]);
@@ -137,20 +137,18 @@ fn server_against_openssl(case: Case, seed: u64) {
     );
     assert!(echoed == data, "the echoed data differs");
     // The handshake trace is printed in one batch ending with the client's Finished.
-    let trace = server.stderr_when(|t| t.contains("client Finished verified"));
+    let finished = |t: &str| decided(&events(t), "finished_verified", &[("peer", "client")]);
+    let trace = server.stderr_when(finished);
+    let events = events(&trace);
     assert!(
-        trace.contains(&format!("chose {}", case.iana)),
+        decided(&events, "chose12", &[("suite", case.iana)]),
         "server chose something else:\n{trace}"
     );
     if let Some((ours, _)) = case.group {
-        let group_line = trace.lines().any(|l| {
-            let l = l
-                .trim_start_matches(|c| c != ']')
-                .trim_start_matches(']')
-                .trim();
-            l.starts_with("group") && l.ends_with(ours)
-        });
-        assert!(group_line, "server used another group:\n{trace}");
+        assert!(
+            decided(&events, "server_key_share_signed", &[("group", ours)]),
+            "server used another group:\n{trace}"
+        );
     }
 }
 
@@ -230,7 +228,7 @@ fn ed25519_certificate_serves_ecdhe_ecdsa_in_tls12_both_ways() {
     let mut input = data.clone();
     input.extend_from_slice(b"CLOSE\n");
     let mut cmd = glasstls_connect(&pki, port);
-    cmd.args(["--cipher", suite, "--trace"]);
+    cmd.args(["--cipher", suite, "--trace=json"]);
     let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(30));
     assert!(status.success(), "glasstls connect failed: {stderr}");
     assert!(
@@ -238,7 +236,11 @@ fn ed25519_certificate_serves_ecdhe_ecdsa_in_tls12_both_ways() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("ed25519"),
+        decided(
+            &events(&stderr),
+            "server_key_exchange_verified",
+            &[("scheme", "ed25519")]
+        ),
         "no Ed25519 signature in the trace: {stderr}"
     );
     assert!(stdout == reversed_lines(&data), "the data came back wrong");

@@ -291,7 +291,7 @@ fn glasstls_client_sees_the_name_acknowledged_only_when_it_chose_the_certificate
             name,
             "--cafile",
             &pki.path("ca.pem"),
-            "--trace",
+            "--trace=json",
         ]);
         let request = b"GET /text HTTP/1.0\r\n\r\n".to_vec();
         let (status, stdout, stderr) = run_with_input(&mut cmd, request, Duration::from_secs(30));
@@ -301,7 +301,13 @@ fn glasstls_client_sees_the_name_acknowledged_only_when_it_chose_the_certificate
             page.contains(&format!("server name (SNI): {name}")),
             "{page}"
         );
-        stderr.contains("(acknowledged, empty)")
+        let events = events(&stderr);
+        let hello = messages(&events, "received", "ServerHello");
+        let extensions = messages(&events, "received", "EncryptedExtensions");
+        hello
+            .iter()
+            .chain(&extensions)
+            .any(|m| message_field(m, "server_name") == &serde_json::json!({"type": "empty"}))
     };
     assert!(ack("a.test"), "a.test chose its certificate");
     assert!(

@@ -39,7 +39,7 @@ fn client_against_openssl(
     let mut input = data.clone();
     input.extend_from_slice(b"CLOSE\n");
     let mut cmd = glasstls_connect(&pki, port);
-    cmd.args(["--tls13", "--trace"])
+    cmd.args(["--tls13", "--trace=json"])
         .args(["--cipher", suite, "--group", group]);
     let (status, stdout, stderr) = run_with_input(&mut cmd, input, Duration::from_secs(60));
     let summary = stderr
@@ -82,7 +82,7 @@ fn server_against_openssl(suite: &str, groups: &str, server_extra: &[&str], seed
         "--key".into(),
         pki.path("ecdsa.key"),
         "--echo".into(),
-        "--trace".into(),
+        "--trace=json".into(),
     ];
     args.extend(server_extra.iter().map(|s| s.to_string()));
     let (server, addr) = glasstls_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -115,9 +115,10 @@ fn server_against_openssl(suite: &str, groups: &str, server_extra: &[&str], seed
         server.stderr()
     );
     assert!(echoed == data, "the echoed data differs");
-    let trace = server.stderr_when(|t| t.contains("client Finished verified"));
+    let finished = |t: &str| decided(&events(t), "finished_verified", &[("peer", "client")]);
+    let trace = server.stderr_when(finished);
     assert!(
-        trace.contains(&format!("chose TLSv1.3 with {suite}")),
+        decided(&events(&trace), "chose13", &[("suite", suite)]),
         "{trace}"
     );
     trace
@@ -132,13 +133,15 @@ macro_rules! matrix {
                 #[test]
                 fn glasstls_client_against_openssl_s_server() {
                     let trace = client_against_openssl($suite, $ours, None, line!() as u64);
-                    assert!(trace.contains(&format!("key exchange with {}", $ours)), "{trace}");
+                    let events = events(&trace);
+                    assert!(decided(&events, "negotiated13", &[("suite", $suite), ("group", $ours)]), "{trace}");
                 }
 
                 #[test]
                 fn openssl_s_client_against_glasstls_serve() {
                     let trace = server_against_openssl($suite, $theirs, &[], line!() as u64 + 3);
-                    assert!(trace.contains(&format!("{} and {},", $suite, $ours)), "{trace}");
+                    let events = events(&trace);
+                    assert!(decided(&events, "chose13", &[("suite", $suite), ("group", $ours)]), "{trace}");
                 }
             }
         )*
@@ -172,7 +175,7 @@ fn glasstls_client_retries_when_openssl_wants_another_group() {
         "P-384",
     ]);
     let mut cmd = glasstls_connect(&pki, port);
-    cmd.args(["--trace"]);
+    cmd.args(["--trace=json"]);
     let (status, stdout, stderr) = run_with_input(
         &mut cmd,
         b"olleh\nCLOSE\n".to_vec(),
@@ -181,7 +184,11 @@ fn glasstls_client_retries_when_openssl_wants_another_group() {
     assert!(status.success(), "{stderr}");
     assert_eq!(stdout, b"hello\n");
     assert!(
-        stderr.contains("HelloRetryRequest: the server wants a key share for secp384r1"),
+        decided(
+            &events(&stderr),
+            "hello_retry_requested",
+            &[("group", "secp384r1"), ("cookie", "false")]
+        ),
         "{stderr}"
     );
     assert!(
@@ -198,14 +205,21 @@ fn glasstls_server_retries_when_openssl_guesses_another_group() {
         &["--group", "secp256r1"],
         99,
     );
+    let events = events(&trace);
     assert!(
-        trace.contains(
-            "HelloRetryRequest: the client sent no key share we accept; asking for secp256r1"
+        decided(
+            &events,
+            "hello_retry_request_sent",
+            &[("group", "secp256r1")]
         ),
         "{trace}"
     );
     assert!(
-        trace.contains("TLS_AES_256_GCM_SHA384 and secp256r1,"),
+        decided(
+            &events,
+            "chose13",
+            &[("suite", "TLS_AES_256_GCM_SHA384"), ("group", "secp256r1")]
+        ),
         "{trace}"
     );
 }
@@ -219,7 +233,7 @@ fn glasstls_server_follows_a_key_update_openssl_requests() {
         "--key",
         &pki.path("rsa.key"),
         "--echo",
-        "--trace",
+        "--trace=json",
     ]);
     // Without -quiet, s_client reads commands: "K" sends KeyUpdate(update_requested).
     let mut child = Command::new("openssl")
@@ -275,15 +289,12 @@ fn glasstls_server_follows_a_key_update_openssl_requests() {
         out.contains("after-update"),
         "no echo after the key update: {out}"
     );
-    let trace = server.stderr_when(|t| t.contains("KeyUpdate sent"));
+    let trace = server.stderr_when(|t| decided(&events(t), "key_update_sent", &[]));
     assert!(
-        trace.contains("KeyUpdate received: the peer's traffic keys are updated"),
+        decided(&events(&trace), "key_update_received", &[]),
         "{trace}"
     );
-    assert!(
-        trace.contains("KeyUpdate sent: our application traffic keys are updated"),
-        "{trace}"
-    );
+    assert!(decided(&events(&trace), "key_update_sent", &[]), "{trace}");
 }
 
 #[test]

@@ -170,3 +170,8 @@ pub mod internal {
     }
     pub use crate::verify::verify_server_chain;
 }
+
+/// The README's Rust examples, compiled (and, where they need no network, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

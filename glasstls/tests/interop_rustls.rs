@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use glasstls::{CipherSuite, NamedGroup};
+use glasstls::trace::Decision;
+use glasstls::{CipherSuite, Event, NamedGroup};
 use glasstls::{Connection, UnixTime};
 use rustls::crypto::aws_lc_rs as provider;
 use std::io::{Read, Write};
@@ -218,10 +219,12 @@ fn hello_retry_request_both_ways_with_rustls() {
     );
     check_megabyte_both_ways(&mut ours, &mut theirs);
     assert_eq!(ours.info().group, Some(NamedGroup::secp384r1));
+    assert!(ours.info().hello_retry_request);
     assert!(
         ours.take_events()
-            .iter()
-            .any(|e| e.to_string().contains("HelloRetryRequest"))
+            .contains(&Event::Decision(Decision::HelloRetryRequestSent {
+                group: NamedGroup::secp384r1
+            }))
     );
     // We share X25519MLKEM768 and X25519; the rustls server takes only P-256.
     let mut ours = glasstls_client(&pki, |c| c.common.trace = true);
@@ -232,10 +235,13 @@ fn hello_retry_request_both_ways_with_rustls() {
     );
     check_megabyte_both_ways(&mut ours, &mut theirs);
     assert_eq!(ours.info().group, Some(NamedGroup::secp256r1));
+    assert!(ours.info().hello_retry_request);
     assert!(
         ours.take_events()
-            .iter()
-            .any(|e| e.to_string().contains("HelloRetryRequest"))
+            .contains(&Event::Decision(Decision::HelloRetryRequested {
+                group: Some(NamedGroup::secp256r1),
+                cookie: false,
+            }))
     );
 }
 
@@ -266,14 +272,14 @@ fn our_key_update_is_followed_by_rustls_both_ways() {
     // and answer with its own KeyUpdate, after which both directions still carry data.
     ours.request_key_update().unwrap();
     check_megabyte_both_ways(&mut ours, &mut theirs);
-    let trace: Vec<String> = ours.take_events().iter().map(|e| e.to_string()).collect();
+    let events = ours.take_events();
     assert!(
-        trace.iter().any(|l| l.contains("KeyUpdate sent")),
-        "{trace:?}"
+        events.contains(&Event::Decision(Decision::KeyUpdateSent)),
+        "{events:?}"
     );
     assert!(
-        trace.iter().any(|l| l.contains("KeyUpdate received")),
-        "rustls did not answer: {trace:?}"
+        events.contains(&Event::Decision(Decision::KeyUpdateReceived)),
+        "rustls did not answer: {events:?}"
     );
     // And on the server side.
     let mut ours = glasstls_server(&pki, |_| {});

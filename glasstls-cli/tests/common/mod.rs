@@ -267,3 +267,53 @@ pub fn client_config(pki: &Pki) -> ClientConfig {
 pub fn server_config(pki: &Pki) -> ServerConfig {
     pki.server_config()
 }
+
+/// The events a `--trace=json` run wrote to its standard error (other lines are skipped).
+pub fn events(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// A decision parameter as text: a code point's name, a text's value, a number or a flag.
+pub fn param(event: &serde_json::Value, key: &str) -> String {
+    let value = &event["params"][key];
+    match value["type"].as_str() {
+        Some("name") => value["name"].as_str().unwrap_or_default().to_string(),
+        Some("text") => value["value"].as_str().unwrap_or_default().to_string(),
+        Some("number" | "flag") => value["value"].to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Whether the events hold a decision of `kind` whose parameters match `params`.
+pub fn decided(events: &[serde_json::Value], kind: &str, params: &[(&str, &str)]) -> bool {
+    events.iter().any(|e| {
+        e["kind"] == "decision"
+            && e["decision"] == kind
+            && params.iter().all(|(k, v)| param(e, k) == *v)
+    })
+}
+
+/// The messages of type `name` that went in `direction` ("sent" or "received").
+pub fn messages<'a>(
+    events: &'a [serde_json::Value],
+    direction: &str,
+    name: &str,
+) -> Vec<&'a serde_json::Value> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "message" && e["direction"] == direction && e["message"] == name)
+        .collect()
+}
+
+/// A message's field by id.
+pub fn message_field<'a>(message: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    message["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["id"] == id))
+        .map(|f| &f["value"])
+        .unwrap_or(&serde_json::Value::Null)
+}

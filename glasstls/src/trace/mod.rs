@@ -92,6 +92,8 @@ pub enum Value {
     List(Vec<Value>),
     /// A structure of named fields (a key share entry, a certificate).
     Struct(Vec<Field>),
+    /// Yes or no.
+    Flag(bool),
     /// Present but empty (an extension with no body, such as extended_master_secret).
     Empty,
 }
@@ -410,6 +412,23 @@ pub enum SecretInput {
 }
 
 impl SecretName {
+    /// A stable identifier.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::PreMasterSecret => "pre_master_secret",
+            Self::MasterSecret => "master_secret",
+            Self::ExtendedMasterSecret => "extended_master_secret",
+            Self::ClientWriteKey => "client_write_key",
+            Self::ServerWriteKey => "server_write_key",
+            Self::ClientWriteIv => "client_write_iv",
+            Self::ServerWriteIv => "server_write_iv",
+            Self::ClientHandshakeTrafficSecret => "client_handshake_traffic_secret",
+            Self::ServerHandshakeTrafficSecret => "server_handshake_traffic_secret",
+            Self::ClientApplicationTrafficSecret => "client_application_traffic_secret_0",
+            Self::ServerApplicationTrafficSecret => "server_application_traffic_secret_0",
+        }
+    }
+
     /// The name in the RFC's words (and the trace's).
     pub fn label(self) -> &'static str {
         match self {
@@ -452,6 +471,23 @@ impl SecretName {
             Self::ClientApplicationTrafficSecret | Self::ServerApplicationTrafficSecret => {
                 &[I::MasterSecret13, I::ServerFinishedTranscript]
             }
+        }
+    }
+}
+
+impl SecretInput {
+    /// A stable identifier (a secret's own id for another secret).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Secret(name) => name.id(),
+            Self::KeyExchange => "key_exchange",
+            Self::ClientRandom => "client_random",
+            Self::ServerRandom => "server_random",
+            Self::SessionHash => "session_hash",
+            Self::HandshakeSecret => "handshake_secret",
+            Self::MasterSecret13 => "master_secret_13",
+            Self::HelloTranscript => "transcript_client_hello_to_server_hello",
+            Self::ServerFinishedTranscript => "transcript_client_hello_to_server_finished",
         }
     }
 }
@@ -675,55 +711,225 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl Event {
-    /// The event's kind as a stable identifier (`message`, `alert`, `decision.chose12`, …),
-    /// for renderers that key texts by kind.
+    /// The event's kind as a stable identifier (`message`, `alert`, `decision`, …); a
+    /// decision's own kind is [`Decision::kind`].
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Message(_) => "message",
             Self::ChangeCipherSpec { .. } => "change_cipher_spec",
             Self::Alert { .. } => "alert",
-            Self::Decision(d) => d.kind(),
+            Self::Decision(_) => "decision",
             Self::Secret(_) => "secret",
             Self::Failed(_) => "failed",
         }
     }
 }
 
+impl Resumption {
+    /// A stable identifier (`session_id`, `ticket`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::SessionId => "session_id",
+            Self::Ticket => "ticket",
+        }
+    }
+}
+
+impl RefusalReason {
+    /// A stable identifier for the reason.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::TicketUnopened => "ticket_unopened",
+            Self::SessionIdUnknown => "session_id_unknown",
+            Self::Expired => "expired",
+            Self::OtherVersion => "other_version",
+            Self::OtherServerName => "other_server_name",
+            Self::EmsDiffers => "ems_differs",
+            Self::SuiteUnavailable => "suite_unavailable",
+            Self::SuiteNotRetrySuite => "suite_not_retry_suite",
+            Self::SuiteNotOffered => "suite_not_offered",
+        }
+    }
+}
+
+fn version(v: Version) -> Value {
+    Value::Name(Name::Version(v.wire()))
+}
+
+fn text(t: &str) -> Value {
+    Value::Text(t.to_string())
+}
+
 impl Decision {
-    /// A stable identifier for the kind of decision.
+    /// What the decision was about, as named typed values (the same names in every
+    /// rendering): the suite chosen, the group, the reason refused, ….
+    pub fn params(&self) -> Vec<(&'static str, Value)> {
+        use Value::{Bytes, Flag, Number};
+        let suite = |s: &CipherSuite| ("suite", Value::Name(Name::CipherSuite(*s)));
+        let group = |g: &NamedGroup| ("group", Value::Name(Name::Group(*g)));
+        let scheme = |s: &SignatureScheme| ("scheme", Value::Name(Name::SignatureScheme(*s)));
+        let by = |b: &Resumption| ("by", text(b.id()));
+        let key = |k: &KeyKind| {
+            let id = match k {
+                KeyKind::Rsa => "rsa",
+                KeyKind::Ecdsa => "ecdsa",
+                KeyKind::Ed25519 => "ed25519",
+            };
+            ("key", text(id))
+        };
+        match self {
+            Self::ResumptionOffered {
+                version: v,
+                server_name,
+                by: b,
+            }
+            | Self::SessionSaved {
+                version: v,
+                server_name,
+                by: b,
+            } => vec![
+                ("version", version(*v)),
+                ("server_name", text(server_name)),
+                by(b),
+            ],
+            Self::Negotiated12 {
+                suite: s,
+                extended_master_secret,
+            } => vec![
+                suite(s),
+                ("extended_master_secret", Flag(*extended_master_secret)),
+            ],
+            Self::Negotiated13 {
+                suite: s,
+                group: g,
+                server_share_len,
+            } => vec![
+                suite(s),
+                group(g),
+                ("server_share_len", Number(*server_share_len as u64)),
+            ],
+            Self::ServerResumes12 { by: b } | Self::Resuming12 { by: b } => vec![by(b)],
+            Self::ChainVerified { server_name } => vec![("server_name", text(server_name))],
+            Self::ChainRejected(e) => vec![("reason", Value::Text(e.to_string()))],
+            Self::ServerKeyExchangeVerified {
+                group: g,
+                server_public,
+                scheme: s,
+            }
+            | Self::ServerKeyShareSigned {
+                group: g,
+                server_public,
+                scheme: s,
+            } => vec![
+                group(g),
+                ("server_public", Bytes(server_public.clone())),
+                scheme(s),
+            ],
+            Self::CertificateVerifyVerified { scheme: s } => vec![scheme(s)],
+            Self::ClientKeyShareSent { client_public }
+            | Self::ClientKeyShareReceived { client_public } => {
+                vec![("client_public", Bytes(client_public.clone()))]
+            }
+            Self::PreMasterSecretEncrypted { ciphertext_len } => {
+                vec![("ciphertext_len", Number(*ciphertext_len as u64))]
+            }
+            Self::HelloRetryRequested { group: g, cookie } => {
+                let mut p = g.iter().map(group).collect::<Vec<_>>();
+                p.push(("cookie", Flag(*cookie)));
+                p
+            }
+            Self::FinishedVerified { peer, version: v } => vec![
+                (
+                    "peer",
+                    text(match peer {
+                        Side::Client => "client",
+                        Side::Server => "server",
+                    }),
+                ),
+                ("version", version(*v)),
+            ],
+            Self::ResumptionRefused { version: v, reason } => {
+                vec![("version", version(*v)), ("reason", text(reason.id()))]
+            }
+            Self::Chose12 {
+                suite: s,
+                key: k,
+                by_name,
+                extended_master_secret,
+            } => vec![
+                suite(s),
+                key(k),
+                ("by_name", Flag(*by_name)),
+                ("extended_master_secret", Flag(*extended_master_secret)),
+            ],
+            Self::Chose13 {
+                suite: s,
+                group: g,
+                key: k,
+                by_name,
+                scheme: sc,
+            } => vec![
+                suite(s),
+                group(g),
+                key(k),
+                ("by_name", Flag(*by_name)),
+                scheme(sc),
+            ],
+            Self::Resuming13 { suite: s, group: g } => vec![suite(s), group(g)],
+            Self::HelloRetryRequestSent { group: g } => vec![group(g)],
+            Self::RenegotiationRefused(trigger) => vec![(
+                "trigger",
+                text(match trigger {
+                    RenegotiationTrigger::HelloRequest => "hello_request",
+                    RenegotiationTrigger::ClientHello => "client_hello",
+                }),
+            )],
+            Self::ServerResumes13
+            | Self::ClientCertificateRequested
+            | Self::HandshakeEncrypted
+            | Self::ApplicationKeysInstalled
+            | Self::KeyUpdateSent
+            | Self::KeyUpdateReceived
+            | Self::RsaKeyExchange
+            | Self::PreMasterSecretDecrypted
+            | Self::SessionStored => Vec::new(),
+        }
+    }
+
+    /// A stable identifier for the kind of decision (`chose13`, `resumption_refused`, …).
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::ResumptionOffered { .. } => "decision.resumption_offered",
-            Self::Negotiated12 { .. } => "decision.negotiated12",
-            Self::Negotiated13 { .. } => "decision.negotiated13",
-            Self::ServerResumes12 { .. } => "decision.server_resumes12",
-            Self::ServerResumes13 => "decision.server_resumes13",
-            Self::ChainVerified { .. } => "decision.chain_verified",
-            Self::ChainRejected(_) => "decision.chain_rejected",
-            Self::ServerKeyExchangeVerified { .. } => "decision.server_key_exchange_verified",
-            Self::CertificateVerifyVerified { .. } => "decision.certificate_verify_verified",
-            Self::ClientCertificateRequested => "decision.client_certificate_requested",
-            Self::ClientKeyShareSent { .. } => "decision.client_key_share_sent",
-            Self::PreMasterSecretEncrypted { .. } => "decision.pre_master_secret_encrypted",
-            Self::HelloRetryRequested { .. } => "decision.hello_retry_requested",
-            Self::HandshakeEncrypted => "decision.handshake_encrypted",
-            Self::FinishedVerified { .. } => "decision.finished_verified",
-            Self::ApplicationKeysInstalled => "decision.application_keys_installed",
-            Self::SessionSaved { .. } => "decision.session_saved",
-            Self::KeyUpdateSent => "decision.key_update_sent",
-            Self::KeyUpdateReceived => "decision.key_update_received",
-            Self::ResumptionRefused { .. } => "decision.resumption_refused",
-            Self::Resuming12 { .. } => "decision.resuming12",
-            Self::Chose12 { .. } => "decision.chose12",
-            Self::ServerKeyShareSigned { .. } => "decision.server_key_share_signed",
-            Self::RsaKeyExchange => "decision.rsa_key_exchange",
-            Self::ClientKeyShareReceived { .. } => "decision.client_key_share_received",
-            Self::PreMasterSecretDecrypted => "decision.pre_master_secret_decrypted",
-            Self::SessionStored => "decision.session_stored",
-            Self::Chose13 { .. } => "decision.chose13",
-            Self::Resuming13 { .. } => "decision.resuming13",
-            Self::HelloRetryRequestSent { .. } => "decision.hello_retry_request_sent",
-            Self::RenegotiationRefused(_) => "decision.renegotiation_refused",
+            Self::ResumptionOffered { .. } => "resumption_offered",
+            Self::Negotiated12 { .. } => "negotiated12",
+            Self::Negotiated13 { .. } => "negotiated13",
+            Self::ServerResumes12 { .. } => "server_resumes12",
+            Self::ServerResumes13 => "server_resumes13",
+            Self::ChainVerified { .. } => "chain_verified",
+            Self::ChainRejected(_) => "chain_rejected",
+            Self::ServerKeyExchangeVerified { .. } => "server_key_exchange_verified",
+            Self::CertificateVerifyVerified { .. } => "certificate_verify_verified",
+            Self::ClientCertificateRequested => "client_certificate_requested",
+            Self::ClientKeyShareSent { .. } => "client_key_share_sent",
+            Self::PreMasterSecretEncrypted { .. } => "pre_master_secret_encrypted",
+            Self::HelloRetryRequested { .. } => "hello_retry_requested",
+            Self::HandshakeEncrypted => "handshake_encrypted",
+            Self::FinishedVerified { .. } => "finished_verified",
+            Self::ApplicationKeysInstalled => "application_keys_installed",
+            Self::SessionSaved { .. } => "session_saved",
+            Self::KeyUpdateSent => "key_update_sent",
+            Self::KeyUpdateReceived => "key_update_received",
+            Self::ResumptionRefused { .. } => "resumption_refused",
+            Self::Resuming12 { .. } => "resuming12",
+            Self::Chose12 { .. } => "chose12",
+            Self::ServerKeyShareSigned { .. } => "server_key_share_signed",
+            Self::RsaKeyExchange => "rsa_key_exchange",
+            Self::ClientKeyShareReceived { .. } => "client_key_share_received",
+            Self::PreMasterSecretDecrypted => "pre_master_secret_decrypted",
+            Self::SessionStored => "session_stored",
+            Self::Chose13 { .. } => "chose13",
+            Self::Resuming13 { .. } => "resuming13",
+            Self::HelloRetryRequestSent { .. } => "hello_retry_request_sent",
+            Self::RenegotiationRefused(_) => "renegotiation_refused",
         }
     }
 }

@@ -93,6 +93,8 @@ fn plain(value: &Value) -> String {
             .map(|f| format!("{}={}", f.id.id(), plain(&f.value)))
             .collect::<Vec<_>>()
             .join(" "),
+        Value::Flag(true) => "yes".into(),
+        Value::Flag(false) => "no".into(),
         Value::Empty => "(empty)".into(),
     }
 }
@@ -600,5 +602,346 @@ fn refusal(version: Version, reason: RefusalReason) -> &'static str {
             "the ticket's cipher suite is not the one our HelloRetryRequest chose"
         }
         (R::SuiteNotOffered, _) => "the client no longer offers the ticket's cipher suite",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::trace::{RecordInfo, SecretDerived, SecretName};
+    use crate::verify::CertificateError;
+    use crate::wire::{
+        AlertDescription, AlertLevel, CipherSuite, ClientHello, ContentType, Extension,
+        HandshakeMessage, HandshakePayload, NamedGroup, ProtocolVersion, ServerNameEntry,
+        SignatureScheme,
+    };
+
+    fn record() -> RecordInfo {
+        RecordInfo {
+            content_type: ContentType::Handshake,
+            epoch: 0,
+            encrypted: false,
+            length: 0,
+        }
+    }
+
+    /// Every decision has its own sentence (none falls back to its kind), and the sentences
+    /// read as the trace has always printed them.
+    #[test]
+    fn every_decision_reads_as_a_sentence() {
+        use CipherSuite as S;
+        use NamedGroup as G;
+        let rsa = SignatureScheme::rsa_pss_rsae_sha256;
+        let cases: Vec<(Decision, &str)> = vec![
+            (
+                Decision::ResumptionOffered {
+                    version: Version::Tls12,
+                    server_name: "a.test".into(),
+                    by: Resumption::SessionId,
+                },
+                "offering to resume the TLS 1.2 session saved for a.test (by session id)",
+            ),
+            (
+                Decision::ResumptionOffered {
+                    version: Version::Tls13,
+                    server_name: "a.test".into(),
+                    by: Resumption::Ticket,
+                },
+                "offering to resume the TLS 1.3 session saved for a.test (ticket, PSK with binder)",
+            ),
+            (
+                Decision::Negotiated12 {
+                    suite: S::TLS_RSA_WITH_AES_128_GCM_SHA256,
+                    extended_master_secret: true,
+                },
+                "negotiated TLSv1.2 with TLS_RSA_WITH_AES_128_GCM_SHA256, extended master secret (RFC 7627)",
+            ),
+            (
+                Decision::Negotiated13 {
+                    suite: S::TLS_AES_128_GCM_SHA256,
+                    group: G::X25519,
+                    server_share_len: 32,
+                },
+                "negotiated TLSv1.3 with TLS_AES_128_GCM_SHA256; key exchange with x25519",
+            ),
+            (
+                Decision::ServerResumes12 {
+                    by: Resumption::Ticket,
+                },
+                "the server resumes the session (by ticket): no Certificate, ServerKeyExchange, ServerHelloDone or ClientKeyExchange; the master secret is the saved one, the keys are new because both randoms are",
+            ),
+            (
+                Decision::ServerResumes13,
+                "the server resumes our TLS 1.3 session (psk_dhe_ke): no Certificate or CertificateVerify; the PSK and a fresh key exchange make the keys",
+            ),
+            (
+                Decision::ChainVerified {
+                    server_name: "a.test".into(),
+                },
+                "certificate chain verified: trusted root found, valid now, valid for a.test",
+            ),
+            (
+                Decision::ChainRejected(CertificateError::BadSignature),
+                "certificate chain rejected: bad signature: a signature in the certificate chain does not verify",
+            ),
+            (
+                Decision::ServerKeyExchangeVerified {
+                    group: G::X25519,
+                    server_public: vec![1],
+                    scheme: rsa,
+                },
+                "ECDHE parameters received and their signature verified",
+            ),
+            (
+                Decision::CertificateVerifyVerified { scheme: rsa },
+                "CertificateVerify: the server proved it holds the certificate's key (rsa_pss_rsae_sha256)",
+            ),
+            (
+                Decision::ClientCertificateRequested,
+                "the server asks for a client certificate; we will send none",
+            ),
+            (
+                Decision::ClientKeyShareSent {
+                    client_public: vec![1],
+                },
+                "ECDHE: our key share generated; pre-master secret = shared secret",
+            ),
+            (
+                Decision::PreMasterSecretEncrypted {
+                    ciphertext_len: 256,
+                },
+                "RSA key exchange: 48-byte pre-master secret encrypted with the server's public key (256 bytes; no forward secrecy)",
+            ),
+            (
+                Decision::HelloRetryRequested {
+                    group: Some(G::secp384r1),
+                    cookie: false,
+                },
+                "HelloRetryRequest: the server wants a key share for secp384r1 (we guessed another group first); sending a second ClientHello",
+            ),
+            (
+                Decision::HelloRetryRequested {
+                    group: None,
+                    cookie: true,
+                },
+                "HelloRetryRequest: the server wants a cookie echoed; sending a second ClientHello",
+            ),
+            (
+                Decision::HandshakeEncrypted,
+                "from here on the handshake is encrypted under the handshake traffic keys",
+            ),
+            (
+                Decision::FinishedVerified {
+                    peer: Side::Server,
+                    version: Version::Tls12,
+                },
+                "server Finished verified: the handshake was not tampered with; application data may flow",
+            ),
+            (
+                Decision::FinishedVerified {
+                    peer: Side::Client,
+                    version: Version::Tls13,
+                },
+                "client Finished verified; application traffic keys installed",
+            ),
+            (
+                Decision::ApplicationKeysInstalled,
+                "application traffic keys installed; application data may flow",
+            ),
+            (
+                Decision::SessionSaved {
+                    version: Version::Tls12,
+                    server_name: "a.test".into(),
+                    by: Resumption::SessionId,
+                },
+                "session saved for a.test: a later connection can resume it by session ID",
+            ),
+            (
+                Decision::SessionSaved {
+                    version: Version::Tls13,
+                    server_name: "a.test".into(),
+                    by: Resumption::Ticket,
+                },
+                "NewSessionTicket saved: a later connection can resume with it",
+            ),
+            (
+                Decision::KeyUpdateSent,
+                "KeyUpdate sent: our application traffic keys are updated",
+            ),
+            (
+                Decision::KeyUpdateReceived,
+                "KeyUpdate received: the peer's traffic keys are updated",
+            ),
+            (
+                Decision::ResumptionRefused {
+                    version: Version::Tls12,
+                    reason: RefusalReason::OtherVersion,
+                },
+                "resumption refused, full handshake: the session was TLSv1.3",
+            ),
+            (
+                Decision::ResumptionRefused {
+                    version: Version::Tls13,
+                    reason: RefusalReason::Expired,
+                },
+                "resumption refused, full handshake: the ticket has expired",
+            ),
+            (
+                Decision::Resuming12 {
+                    by: Resumption::SessionId,
+                },
+                "resuming the session by session id: Certificate, ServerKeyExchange, ServerHelloDone and ClientKeyExchange are skipped, because both sides still hold the master secret of the earlier full handshake; only fresh randoms and new keys",
+            ),
+            (
+                Decision::Chose12 {
+                    suite: S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    key: KeyKind::Ed25519,
+                    by_name: true,
+                    extended_master_secret: true,
+                },
+                "chose TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 for this client (ECDSA certificate, chosen by the requested name), extended master secret",
+            ),
+            (
+                Decision::ServerKeyShareSigned {
+                    group: G::X25519,
+                    server_public: vec![1],
+                    scheme: rsa,
+                },
+                "ECDHE: ephemeral key share generated and signed",
+            ),
+            (
+                Decision::RsaKeyExchange,
+                "RSA key exchange: no ServerKeyExchange; the client will encrypt to the certificate's key",
+            ),
+            (
+                Decision::ClientKeyShareReceived {
+                    client_public: vec![1],
+                },
+                "ECDHE: client key share received; shared secret computed",
+            ),
+            (
+                Decision::PreMasterSecretDecrypted,
+                "RSA key exchange: pre-master secret decrypted (any failure silently replaced, RFC 5246 §7.4.7.1)",
+            ),
+            (
+                Decision::SessionStored,
+                "session stored under its ID for later resumption",
+            ),
+            (
+                Decision::Chose13 {
+                    suite: S::TLS_AES_256_GCM_SHA384,
+                    group: G::secp256r1,
+                    key: KeyKind::Ecdsa,
+                    by_name: false,
+                    scheme: SignatureScheme::ecdsa_secp256r1_sha256,
+                },
+                "chose TLSv1.3 with TLS_AES_256_GCM_SHA384 and secp256r1, ECDSA/EdDSA certificate signed with ecdsa_secp256r1_sha256",
+            ),
+            (
+                Decision::Resuming13 {
+                    suite: S::TLS_AES_128_GCM_SHA256,
+                    group: G::X25519MLKEM768,
+                },
+                "resuming with the client's ticket (psk_dhe_ke): TLSv1.3 with TLS_AES_128_GCM_SHA256 and X25519MLKEM768; Certificate and CertificateVerify are skipped, the PSK proves who we are",
+            ),
+            (
+                Decision::HelloRetryRequestSent {
+                    group: G::secp256r1,
+                },
+                "HelloRetryRequest: the client sent no key share we accept; asking for secp256r1",
+            ),
+            (
+                Decision::RenegotiationRefused(RenegotiationTrigger::ClientHello),
+                "renegotiation refused: ClientHello answered with no_renegotiation",
+            ),
+        ];
+        // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
+        // case here, with its sentence.
+        let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
+        assert_eq!(kinds.len(), 31, "a decision without a case: {kinds:?}");
+        for (decision, text) in cases {
+            assert_eq!(decision.to_string(), text, "{}", decision.kind());
+        }
+    }
+
+    #[test]
+    fn a_client_hello_shows_the_fields_a_learner_looks_for() {
+        let hello = HandshakeMessage::new(HandshakePayload::ClientHello(ClientHello {
+            client_version: ProtocolVersion::TLSv1_2,
+            random: [0xab; 32],
+            session_id: Vec::new(),
+            cipher_suites: vec![CipherSuite::TLS_AES_128_GCM_SHA256, CipherSuite(0x0a0a)],
+            compression_methods: vec![0],
+            extensions: vec![
+                Extension::ServerName(vec![ServerNameEntry {
+                    name_type: 0,
+                    name: b"a.test".to_vec(),
+                }]),
+                Extension::SupportedGroups(vec![NamedGroup::X25519]),
+                Extension::Alpn(vec![b"h2".to_vec()]),
+                Extension::Unknown {
+                    typ: crate::wire::ExtensionType(0x1a1a),
+                    data: vec![0; 3],
+                },
+            ],
+        }));
+        let event = Event::Message(Message {
+            direction: Direction::Sent,
+            typ: hello.typ(),
+            record: record(),
+            fields: crate::trace::message_fields(&hello),
+            raw: Vec::new(),
+        });
+        let random = "ab".repeat(32);
+        assert_eq!(
+            event.to_string(),
+            format!(
+                "→ sent     ClientHello
+               client_version         TLSv1.2
+               random                 {random}
+               session_id             (empty)
+               cipher_suites          TLS_AES_128_GCM_SHA256, unknown(0x0a0a)
+               server_name            a.test
+               supported_groups       x25519
+               alpn                   h2
+               unknown(0x1a1a)        3 bytes"
+            )
+        );
+    }
+
+    #[test]
+    fn alerts_secrets_and_failures_read_as_before() {
+        let alert = Event::Alert {
+            direction: Direction::Received,
+            level: AlertLevel::Fatal,
+            description: AlertDescription::HandshakeFailure,
+            record: record(),
+        };
+        assert_eq!(
+            alert.to_string(),
+            "← received Alert (fatal, handshake_failure)"
+        );
+        let hidden = Event::Secret(SecretDerived {
+            name: SecretName::ExtendedMasterSecret,
+            value: None,
+        });
+        assert_eq!(
+            hidden.to_string(),
+            "  •        master secret (extended) derived"
+        );
+        let shown = Event::Secret(SecretDerived {
+            name: SecretName::ClientWriteIv,
+            value: Some(vec![1, 2]),
+        });
+        assert_eq!(
+            shown.to_string(),
+            "  •        client_write_IV derived: 0102"
+        );
+        let failed = Event::Failed(Error::AlertReceived(AlertDescription::DecodeError));
+        assert_eq!(
+            failed.to_string(),
+            "  •        connection failed: the peer sent a fatal alert: decode_error"
+        );
     }
 }
