@@ -362,6 +362,266 @@ mod tests {
         }
     }
 
+    fn identity(alg: &'static rcgen::SignatureAlgorithm) -> Identity {
+        let key = rcgen::KeyPair::generate_for(alg).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["a.test".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        Identity::new(vec![cert.der().clone()], &der).unwrap()
+    }
+
+    fn hello12(
+        suites: &[CipherSuite],
+        groups: Option<&[NamedGroup]>,
+        schemes: Option<&[SignatureScheme]>,
+    ) -> ClientHello {
+        let mut h = hello(None, ProtocolVersion::TLSv1_2);
+        h.cipher_suites = suites.to_vec();
+        if let Some(g) = groups {
+            h.extensions.push(Extension::SupportedGroups(g.to_vec()));
+        }
+        if let Some(s) = schemes {
+            h.extensions
+                .push(Extension::SignatureAlgorithms(s.to_vec()));
+        }
+        h
+    }
+
+    #[test]
+    fn the_tls12_suite_follows_the_client_s_order_among_what_our_certificates_can_serve() {
+        use CipherSuite as S;
+        use NamedGroup as G;
+        use SignatureScheme as Sig;
+        let rsa = identity(&rcgen::PKCS_RSA_SHA256);
+        let p256 = identity(&rcgen::PKCS_ECDSA_P256_SHA256);
+        let ed25519 = identity(&rcgen::PKCS_ED25519);
+        let all_schemes = crate::crypto::VERIFY_SCHEMES;
+        let mut with_rsa_kx = Common::default();
+        with_rsa_kx.rsa_key_exchange = true;
+        let defaults = Common::default();
+        // (common, hello, identities) → (suite, key, group, scheme), or no suite in common.
+        type Want = Option<(S, crate::crypto::KeyKind, Option<(G, Sig)>)>;
+        let cases: Vec<(&Common, ClientHello, Vec<&Identity>, Want)> = vec![
+            // The client's first suite wins, with the certificate it needs.
+            (
+                &defaults,
+                hello12(
+                    &[
+                        S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                        S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    ],
+                    Some(&[G::X25519, G::secp256r1]),
+                    Some(all_schemes),
+                ),
+                vec![&p256, &rsa],
+                Some((
+                    S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    crate::crypto::KeyKind::Rsa,
+                    Some((G::X25519, Sig::rsa_pss_rsae_sha256)),
+                )),
+            ),
+            // RFC 8422 §5.1: an ECDSA certificate needs its curve among the client's groups.
+            (
+                &defaults,
+                hello12(
+                    &[S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+                    Some(&[G::X25519]),
+                    Some(all_schemes),
+                ),
+                vec![&p256],
+                None,
+            ),
+            (
+                &defaults,
+                hello12(
+                    &[S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+                    Some(&[G::X25519, G::secp256r1]),
+                    Some(all_schemes),
+                ),
+                vec![&p256],
+                Some((
+                    S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    crate::crypto::KeyKind::Ecdsa,
+                    Some((G::X25519, Sig::ecdsa_secp256r1_sha256)),
+                )),
+            ),
+            // RFC 8422 §5.3: an Ed25519 certificate serves the ECDHE_ECDSA suites.
+            (
+                &defaults,
+                hello12(
+                    &[S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
+                    Some(&[G::X25519]),
+                    Some(all_schemes),
+                ),
+                vec![&ed25519],
+                Some((
+                    S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                    crate::crypto::KeyKind::Ed25519,
+                    Some((G::X25519, Sig::ed25519)),
+                )),
+            ),
+            // Without signature_algorithms ECDHE is impossible (SHA-1 only, RFC 5246
+            // §7.4.1.4.1); the RSA key exchange needs no signature, if it is on.
+            (
+                &with_rsa_kx,
+                hello12(
+                    &[
+                        S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                        S::TLS_RSA_WITH_AES_128_GCM_SHA256,
+                    ],
+                    Some(&[G::X25519]),
+                    None,
+                ),
+                vec![&rsa],
+                Some((
+                    S::TLS_RSA_WITH_AES_128_GCM_SHA256,
+                    crate::crypto::KeyKind::Rsa,
+                    None,
+                )),
+            ),
+            (
+                &defaults,
+                hello12(
+                    &[S::TLS_RSA_WITH_AES_128_GCM_SHA256],
+                    Some(&[G::X25519]),
+                    Some(all_schemes),
+                ),
+                vec![&rsa],
+                None,
+            ),
+            // No supported_groups: any group (RFC 8422 §4), so our first TLS 1.2 one.
+            (
+                &defaults,
+                hello12(
+                    &[S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+                    None,
+                    Some(all_schemes),
+                ),
+                vec![&rsa],
+                Some((
+                    S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    crate::crypto::KeyKind::Rsa,
+                    Some((G::X25519, Sig::rsa_pss_rsae_sha256)),
+                )),
+            ),
+        ];
+        for (i, (common, hello, identities, want)) in cases.into_iter().enumerate() {
+            let got = choose12(common, &hello, &identities)
+                .map(|c| (c.suite.suite, c.identity.key.kind(), c.ecdhe))
+                .ok();
+            assert_eq!(got, want, "case {i}");
+        }
+    }
+
+    #[test]
+    fn a_tls12_session_resumes_only_in_the_state_it_was_made_in() {
+        use std::time::Duration;
+        let session = |version: Version, ems: bool| Session {
+            cipher_suite: CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            created: 1000,
+            lifetime: Duration::from_secs(100),
+            ticket: Vec::new(),
+            server_name: Some("a.test".into()),
+            alpn_protocol: None,
+            peer_certificates: Vec::new(),
+            secrets: match version {
+                Version::Tls12 => SessionSecrets::Tls12 {
+                    master_secret: crate::tls12::MasterSecret::from_bytes([1; 48]),
+                    extended_master_secret: ems,
+                    session_id: vec![2; 32],
+                },
+                Version::Tls13 => SessionSecrets::Tls13 {
+                    psk: crate::tls13::Secret::new(&[3; 32]),
+                    age_add: 0,
+                },
+            },
+        };
+        let now = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+        let offer = |name: &str, ems| Hello12 {
+            server_name: Some(name.into()),
+            ems,
+        };
+        let offered = hello12(
+            &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+            None,
+            None,
+        );
+        let other_suite = hello12(
+            &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
+            None,
+            None,
+        );
+        let common = Common::default();
+        use RefusalReason as R;
+        let cases = [
+            (
+                session(Version::Tls12, true),
+                &offered,
+                offer("a.test", true),
+                now(1050),
+                Ok(()),
+            ),
+            (
+                session(Version::Tls12, true),
+                &offered,
+                offer("A.TEST", true),
+                now(1050),
+                Ok(()),
+            ),
+            (
+                session(Version::Tls12, true),
+                &offered,
+                offer("a.test", true),
+                now(1100),
+                Err(R::Expired),
+            ),
+            (
+                session(Version::Tls13, true),
+                &offered,
+                offer("a.test", true),
+                now(1050),
+                Err(R::OtherVersion),
+            ),
+            (
+                session(Version::Tls12, true),
+                &offered,
+                offer("b.test", true),
+                now(1050),
+                Err(R::OtherServerName),
+            ),
+            (
+                session(Version::Tls12, true),
+                &offered,
+                offer("a.test", false),
+                now(1050),
+                Err(R::EmsDiffers),
+            ),
+            (
+                session(Version::Tls12, false),
+                &offered,
+                offer("a.test", true),
+                now(1050),
+                Err(R::EmsDiffers),
+            ),
+            (
+                session(Version::Tls12, true),
+                &other_suite,
+                offer("a.test", true),
+                now(1050),
+                Err(R::SuiteUnavailable),
+            ),
+        ];
+        for (i, (session, hello, offer, at, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                resumable12(&common, &session, hello, &offer, at),
+                want,
+                "case {i}"
+            );
+        }
+    }
+
     fn share(group: NamedGroup) -> KeyShareEntry {
         KeyShareEntry {
             group,
