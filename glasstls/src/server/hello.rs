@@ -398,8 +398,10 @@ mod tests {
         let p256 = identity(&rcgen::PKCS_ECDSA_P256_SHA256);
         let ed25519 = identity(&rcgen::PKCS_ED25519);
         let all_schemes = crate::crypto::VERIFY_SCHEMES;
-        let mut with_rsa_kx = Common::default();
-        with_rsa_kx.rsa_key_exchange = true;
+        let with_rsa_kx = Common {
+            rsa_key_exchange: true,
+            ..Common::default()
+        };
         let defaults = Common::default();
         // (common, hello, identities) → (suite, key, group, scheme), or no suite in common.
         type Want = Option<(S, crate::crypto::KeyKind, Option<(G, Sig)>)>;
