@@ -4,9 +4,9 @@
 //! sentence a person reads is its `Display`. All of them are `#[non_exhaustive]`: new reasons
 //! arrive with new features.
 
-use crate::verify::CertificateError;
 use crate::wire::ProtocolVersion;
 use crate::wire::{AlertDescription, ContentType, ExtensionType, HandshakeType, InvalidMessage};
+use rustls_pki_types::UnixTime;
 use std::fmt;
 
 /// Why a connection failed, or why a call was refused.
@@ -364,6 +364,113 @@ pub enum InternalError {
     StateInvariant,
     /// The ticket keys are unusable (a lock was poisoned).
     TicketKeys,
+}
+
+/// Why a certificate chain was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The server sent an empty Certificate message.
+    NoCertificate,
+    /// A certificate did not parse as X.509.
+    BadEncoding(String),
+    /// No path leads from the chain to a trusted root.
+    UnknownIssuer {
+        /// The end-entity certificate's subject.
+        subject: String,
+        /// Its issuer, which is not trusted.
+        issuer: String,
+    },
+    /// The server's certificate signs itself and is not a trusted root.
+    SelfSigned {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The validation time is after the certificate's notAfter.
+    Expired {
+        /// The end of its validity.
+        not_after: UnixTime,
+        /// The time it was checked at.
+        now: UnixTime,
+    },
+    /// The validation time is before the certificate's notBefore.
+    NotYetValid {
+        /// The start of its validity.
+        not_before: UnixTime,
+        /// The time it was checked at.
+        now: UnixTime,
+    },
+    /// The certificate does not name the host we connected to.
+    NotValidForName {
+        /// The name we connected to.
+        expected: String,
+        /// The names the certificate holds.
+        presented: Vec<String>,
+    },
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// Anything else rustls-webpki refused, in its words.
+    Other(String),
+}
+
+impl CertificateError {
+    /// RFC 5246 §7.2.2's alert for each failure.
+    pub fn alert(&self) -> AlertDescription {
+        match self {
+            Self::UnknownIssuer { .. } | Self::SelfSigned { .. } => AlertDescription::UnknownCa,
+            Self::Expired { .. } | Self::NotYetValid { .. } => AlertDescription::CertificateExpired,
+            Self::NoCertificate
+            | Self::BadEncoding(_)
+            | Self::NotValidForName { .. }
+            | Self::BadSignature => AlertDescription::BadCertificate,
+            Self::Other(_) => AlertDescription::CertificateUnknown,
+        }
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoCertificate => f.write_str("the server sent no certificate"),
+            Self::BadEncoding(e) => write!(f, "the certificate is not valid X.509 ({e})"),
+            Self::UnknownIssuer { subject, issuer } => write!(
+                f,
+                "unknown issuer: the certificate for {subject} was issued by {issuer}, which is not a trusted root"
+            ),
+            Self::SelfSigned { subject } => write!(
+                f,
+                "self-signed: the certificate for {subject} signs itself and is not a trusted root"
+            ),
+            Self::Expired { not_after, now } => write!(
+                f,
+                "expired: the certificate was valid until {}, it is now {}",
+                crate::x509::format_time(not_after.as_secs()),
+                crate::x509::format_time(now.as_secs())
+            ),
+            Self::NotYetValid { not_before, now } => write!(
+                f,
+                "not yet valid: the certificate is valid from {}, it is now {}",
+                crate::x509::format_time(not_before.as_secs()),
+                crate::x509::format_time(now.as_secs())
+            ),
+            Self::NotValidForName {
+                expected,
+                presented,
+            } => write!(
+                f,
+                "wrong name: the certificate is for {}, not for {expected}",
+                if presented.is_empty() {
+                    "no host name".to_string()
+                } else {
+                    presented.join(", ")
+                }
+            ),
+            Self::BadSignature => {
+                f.write_str("bad signature: a signature in the certificate chain does not verify")
+            }
+            Self::Other(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 impl From<InvalidMessage> for Error {

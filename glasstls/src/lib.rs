@@ -83,26 +83,91 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Resumption, SNI and the key log
+//! # Resumption
 //!
 //! A [`ClientConfig`] keeps sessions per server name in its `session_cache` and offers them
-//! again: the next [`Connection::client`] for the same name resumes, and
-//! [`HandshakeInfo::resumed`] says how. A [`ServerConfig`] chooses its certificate by the name
-//! the client asks for (`named_identities`, exact or `*.domain`), and resumes by session ID
-//! (`session_store`) or ticket (`tickets`). A [`KeyLogFile`] in `common.key_log` writes the
-//! NSS key log Wireshark reads.
+//! again: the next connection to the same name resumes, and [`HandshakeInfo::resumed`] says
+//! how. A [`ServerConfig`] resumes by session ID (`session_store`) or ticket (`tickets`, the
+//! default, which a fleet can share).
 //!
-//! ```no_run
+//! ```
+//! # let pki = glasstls_test::Pki::new();
+//! # let connect = |c: &Arc<ClientConfig>, s: &Arc<ServerConfig>| {
+//! #     let mut pair = glasstls_test::Pair::from_arcs(c, s, "localhost");
+//! #     pair.handshake(); // in memory, as in the example above
+//! #     pair.client
+//! # };
 //! use std::sync::Arc;
-//! use glasstls::{ClientConfig, Identity, KeyLogFile, RootStore, ServerConfig};
-//! let mut server = ServerConfig::new(vec![Identity::from_pem_files("default.pem", "default.key")?]);
-//! server.named_identities.push((
-//!     "shop.example".into(),
-//!     Identity::from_pem_files("shop.pem", "shop.key")?,
-//! ));
-//! let mut client = ClientConfig::new(RootStore::from_pem_file("ca.pem")?);
-//! client.common.key_log = Some(Arc::new(KeyLogFile::open("keys.log")?));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! use glasstls::{ClientConfig, ServerConfig, session::Resumption};
+//!
+//! // One client config (so one session cache) for every connection.
+//! let client = Arc::new(ClientConfig::new(pki.roots()));
+//! let server = Arc::new(ServerConfig::new(pki.identities()));
+//! assert_eq!(connect(&client, &server).info().resumed, None);
+//! assert_eq!(connect(&client, &server).info().resumed, Some(Resumption::Ticket));
+//! ```
+//!
+//! # SNI: one address, a certificate per name
+//!
+//! `named_identities` chooses the certificate by the name the client asks for (RFC 6066 §3),
+//! exactly or by `*.domain`; a client that names none, or a name the server does not know,
+//! gets the default `identities`.
+//!
+//! ```
+//! # let pki = glasstls_test::Pki::new();
+//! # let issue = |name: &str| {
+//! #     let leaf = pki.ca.issue(&[name], glasstls_test::KeyKind::EcdsaP256).unwrap();
+//! #     Identity::new(leaf.chain.clone(), &leaf.key_der()).unwrap()
+//! # };
+//! # let connect = |c: &Arc<ClientConfig>, s: &Arc<ServerConfig>, name: &str| {
+//! #     let mut pair = glasstls_test::Pair::from_arcs(c, s, name);
+//! #     pair.handshake();
+//! #     pair.client
+//! # };
+//! use std::sync::Arc;
+//! use glasstls::{ClientConfig, Identity, ServerConfig};
+//!
+//! let mut server = ServerConfig::new(vec![issue("localhost")]);
+//! server.named_identities.push(("shop.example".into(), issue("shop.example")));
+//! let (server, client) = (Arc::new(server), Arc::new(ClientConfig::new(pki.roots())));
+//! let shop = connect(&client, &server, "shop.example");
+//! let subject = glasstls::trace::CertificateSummary::of(&shop.info().peer_certificates[0]);
+//! assert!(subject.subject.starts_with("CN=shop.example"));
+//! ```
+//!
+//! # The key log
+//!
+//! A [`KeyLog`] in `common.key_log` receives the secrets Wireshark needs (NSS key log labels);
+//! [`KeyLogFile`] writes them to a file, as `SSLKEYLOGFILE` does elsewhere.
+//!
+//! ```
+//! # let pki = glasstls_test::Pki::new();
+//! use std::sync::{Arc, Mutex};
+//! use glasstls::{ClientConfig, KeyLog, ServerConfig};
+//!
+//! #[derive(Default)]
+//! struct Labels(Mutex<Vec<String>>);
+//! impl KeyLog for Labels {
+//!     fn log(&self, label: &str, _client_random: &[u8], _secret: &[u8]) {
+//!         self.0.lock().unwrap().push(label.to_string());
+//!     }
+//! }
+//!
+//! let labels = Arc::new(Labels::default());
+//! let mut client = ClientConfig::new(pki.roots());
+//! client.common.key_log = Some(labels.clone());
+//! let server = ServerConfig::new(pki.identities());
+//! glasstls_test::Pair::new(client, server).handshake();
+//! assert_eq!(
+//!     *labels.0.lock().unwrap(),
+//!     [
+//!         "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+//!         "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+//!         "CLIENT_TRAFFIC_SECRET_0",
+//!         "SERVER_TRAFFIC_SECRET_0",
+//!         "EXPORTER_SECRET",
+//!     ]
+//! );
 //! ```
 //!
 //! See `ARCHITECTURE.md` for the shape of the crate.

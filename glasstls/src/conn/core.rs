@@ -298,11 +298,11 @@ impl Core {
 
     /// Logs a secret that is derived only for the key log (TLS 1.3's exporter secret): no
     /// key log, no derivation.
-    pub fn log_derived_key(
+    pub fn log_derived_key<S: std::ops::Deref<Target = [u8]>>(
         &self,
         label: &str,
         client_random: &[u8],
-        derive: impl FnOnce() -> crate::tls13::Secret,
+        derive: impl FnOnce() -> S,
     ) {
         if let Some(log) = &self.key_log {
             log.log(label, client_random, &derive());

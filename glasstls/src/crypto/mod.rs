@@ -4,12 +4,14 @@
 
 mod kx;
 mod rand;
+mod secret;
 mod sign;
 
 pub use kx::KeyShare;
 #[cfg(fuzzing)]
 pub use rand::fuzzing;
 pub use rand::random_bytes;
+pub use secret::{MAX_SECRET, MasterSecret, Secret};
 pub use sign::{
     CHAIN_ALGORITHMS, SigningKey, VERIFY_SCHEMES, rsa_encrypt_pre_master_secret, scheme_key,
     verification_algorithms,

@@ -12,8 +12,7 @@ mod tickets;
 pub use store::{MemoryStore, SessionStore};
 pub use tickets::TicketKeys;
 
-use crate::tls12::MasterSecret;
-use crate::tls13::Secret;
+use crate::crypto::{MasterSecret, Secret};
 use crate::version::Version;
 use crate::wire::codec::{LengthPrefix, Reader, put_prefixed, put_vec};
 use crate::wire::{CipherSuite, Codec, InvalidMessage, ProtocolVersion};

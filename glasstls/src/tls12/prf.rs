@@ -49,27 +49,7 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8])
     }
 }
 
-/// The 48-byte master secret. Zeroized when dropped.
-#[derive(Clone)]
-pub struct MasterSecret(Zeroizing<[u8; 48]>);
-
-impl MasterSecret {
-    /// The secret's bytes.
-    pub fn as_bytes(&self) -> &[u8; 48] {
-        &self.0
-    }
-
-    /// A master secret from its bytes (a saved session).
-    pub fn from_bytes(bytes: [u8; 48]) -> Self {
-        Self(Zeroizing::new(bytes))
-    }
-}
-
-impl std::fmt::Debug for MasterSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterSecret(..)")
-    }
-}
+pub use crate::crypto::MasterSecret;
 
 /// RFC 5246 §8.1:
 /// `master_secret = PRF(pre_master_secret, "master secret", ClientHello.random + ServerHello.random)[0..47]`

@@ -29,11 +29,8 @@
 
 use crate::crypto::{Aead, Hash};
 use aws_lc_rs::hmac;
-use zeroize::Zeroize;
 
-/// The longest output of the key schedule: a SHA-384 secret. Keys (at most 32 bytes) and IVs
-/// (12) fit too.
-pub const MAX_SECRET: usize = 48;
+pub use crate::crypto::{MAX_SECRET, Secret};
 
 /// A string of zeros as long as any hash: the IKM of the Master Secret and the salt of a PSK's
 /// Early Secret (RFC 8446 §7.1), without a buffer per handshake.
@@ -41,49 +38,6 @@ const ZEROS: [u8; MAX_SECRET] = [0; MAX_SECRET];
 
 fn zeros(hash: Hash) -> &'static [u8] {
     ZEROS.get(..hash.digest().output_len).unwrap_or(&ZEROS)
-}
-
-/// A secret, key or IV of the key schedule: held inline (a handshake derives some thirty of
-/// them, none of which needs the heap) and zeroized when dropped.
-#[derive(Clone)]
-pub struct Secret {
-    bytes: [u8; MAX_SECRET],
-    len: usize,
-}
-
-impl Secret {
-    /// The first `MAX_SECRET` bytes of `bytes` (every caller gives fewer).
-    pub fn new(bytes: &[u8]) -> Self {
-        let mut secret = Self {
-            bytes: [0; MAX_SECRET],
-            len: bytes.len().min(MAX_SECRET),
-        };
-        secret
-            .bytes
-            .iter_mut()
-            .zip(bytes)
-            .for_each(|(dst, src)| *dst = *src);
-        secret
-    }
-}
-
-impl std::ops::Deref for Secret {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret({} bytes)", self.len)
-    }
 }
 
 /// HKDF-Extract(salt, IKM).
@@ -134,10 +88,11 @@ impl Expander {
             }
             at = (at + piece.len()).min(info.len() - 1);
         }
-        let mut out = Secret::new(&[]);
+        let mut out = Secret::zeroed(len);
+        let mut filled = 0;
         let mut previous: Option<hmac::Tag> = None;
         let mut counter = 1u8;
-        while out.len < len {
+        while filled < len {
             let mut ctx = hmac::Context::with_key(&self.key);
             if let Some(t) = &previous {
                 ctx.update(t.as_ref());
@@ -147,14 +102,13 @@ impl Expander {
             }
             ctx.update(info.get(..at + 1).unwrap_or_default());
             let t = ctx.sign();
-            let take = (len - out.len).min(t.as_ref().len());
-            if let (Some(dst), Some(src)) = (
-                out.bytes.get_mut(out.len..out.len + take),
-                t.as_ref().get(..take),
-            ) {
+            let take = (len - filled).min(t.as_ref().len());
+            if let (Some(dst), Some(src)) =
+                (out.get_mut(filled..filled + take), t.as_ref().get(..take))
+            {
                 dst.copy_from_slice(src);
             }
-            out.len += take;
+            filled += take;
             previous = Some(t);
             counter = counter.wrapping_add(1);
         }

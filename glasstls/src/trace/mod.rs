@@ -12,11 +12,10 @@ mod fields;
 mod text;
 
 pub use crate::crypto::KeyKind;
-pub use crate::error::Error;
-pub use crate::session::Resumption;
-pub use crate::side::Side;
-pub use crate::verify::CertificateError;
-pub use crate::version::Version;
+use crate::error::{CertificateError, Error};
+use crate::session::Resumption;
+use crate::side::Side;
+use crate::version::Version;
 pub use crate::x509::CertificateSummary;
 pub(crate) use fields::message_fields;
 

@@ -8,120 +8,12 @@ mod signature;
 pub(crate) use signature::{HandshakeSignatureVerified, Signed, verify_handshake_signature};
 
 use crate::crypto::CHAIN_ALGORITHMS;
+pub use crate::error::CertificateError;
 use crate::error::{ConfigError, Error};
-use crate::wire::AlertDescription;
-use crate::x509::{self, CertificateSummary};
+use crate::x509::CertificateSummary;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use std::fmt;
 use std::path::Path;
-
-/// Why a certificate chain was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CertificateError {
-    /// The server sent an empty Certificate message.
-    NoCertificate,
-    /// A certificate did not parse as X.509.
-    BadEncoding(String),
-    /// No path leads from the chain to a trusted root.
-    UnknownIssuer {
-        /// The end-entity certificate's subject.
-        subject: String,
-        /// Its issuer, which is not trusted.
-        issuer: String,
-    },
-    /// The server's certificate signs itself and is not a trusted root.
-    SelfSigned {
-        /// The certificate's subject.
-        subject: String,
-    },
-    /// The validation time is after the certificate's notAfter.
-    Expired {
-        /// The end of its validity.
-        not_after: UnixTime,
-        /// The time it was checked at.
-        now: UnixTime,
-    },
-    /// The validation time is before the certificate's notBefore.
-    NotYetValid {
-        /// The start of its validity.
-        not_before: UnixTime,
-        /// The time it was checked at.
-        now: UnixTime,
-    },
-    /// The certificate does not name the host we connected to.
-    NotValidForName {
-        /// The name we connected to.
-        expected: String,
-        /// The names the certificate holds.
-        presented: Vec<String>,
-    },
-    /// A signature in the chain does not verify.
-    BadSignature,
-    /// Anything else rustls-webpki refused, in its words.
-    Other(String),
-}
-
-impl CertificateError {
-    /// RFC 5246 §7.2.2's alert for each failure.
-    pub fn alert(&self) -> AlertDescription {
-        match self {
-            Self::UnknownIssuer { .. } | Self::SelfSigned { .. } => AlertDescription::UnknownCa,
-            Self::Expired { .. } | Self::NotYetValid { .. } => AlertDescription::CertificateExpired,
-            Self::NoCertificate
-            | Self::BadEncoding(_)
-            | Self::NotValidForName { .. }
-            | Self::BadSignature => AlertDescription::BadCertificate,
-            Self::Other(_) => AlertDescription::CertificateUnknown,
-        }
-    }
-}
-
-impl fmt::Display for CertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoCertificate => f.write_str("the server sent no certificate"),
-            Self::BadEncoding(e) => write!(f, "the certificate is not valid X.509 ({e})"),
-            Self::UnknownIssuer { subject, issuer } => write!(
-                f,
-                "unknown issuer: the certificate for {subject} was issued by {issuer}, which is not a trusted root"
-            ),
-            Self::SelfSigned { subject } => write!(
-                f,
-                "self-signed: the certificate for {subject} signs itself and is not a trusted root"
-            ),
-            Self::Expired { not_after, now } => write!(
-                f,
-                "expired: the certificate was valid until {}, it is now {}",
-                x509::format_time(not_after.as_secs()),
-                x509::format_time(now.as_secs())
-            ),
-            Self::NotYetValid { not_before, now } => write!(
-                f,
-                "not yet valid: the certificate is valid from {}, it is now {}",
-                x509::format_time(not_before.as_secs()),
-                x509::format_time(now.as_secs())
-            ),
-            Self::NotValidForName {
-                expected,
-                presented,
-            } => write!(
-                f,
-                "wrong name: the certificate is for {}, not for {expected}",
-                if presented.is_empty() {
-                    "no host name".to_string()
-                } else {
-                    presented.join(", ")
-                }
-            ),
-            Self::BadSignature => {
-                f.write_str("bad signature: a signature in the certificate chain does not verify")
-            }
-            Self::Other(e) => write!(f, "{e}"),
-        }
-    }
-}
 
 /// The trust anchors a client checks server chains against.
 #[derive(Clone, Debug, Default)]
