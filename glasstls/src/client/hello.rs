@@ -130,8 +130,9 @@ pub(crate) struct SessionOffer {
     pub by: Resumption,
 }
 
-/// What a ClientHello sent, for checking the server's answer.
-pub(crate) struct HelloSent {
+/// What a ClientHello sent, for checking the server's answer: the state that expects the
+/// ServerHello (its `State` is in `client/mod.rs`).
+pub(crate) struct ExpectServerHello {
     pub config: Arc<ClientConfig>,
     pub server_name: ServerName<'static>,
     pub transcript: Transcript,
@@ -157,7 +158,7 @@ pub(crate) fn send_client_hello(
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
     core: &mut Core,
-) -> Result<HelloSent, Error> {
+) -> Result<ExpectServerHello, Error> {
     let cached = config
         .session_cache
         .as_ref()
@@ -218,7 +219,7 @@ pub(crate) fn send_client_hello(
         &HandshakeMessage::new(P::ClientHello(hello.clone())),
         &mut transcript,
     )?;
-    Ok(HelloSent {
+    Ok(ExpectServerHello {
         config,
         server_name,
         transcript,

@@ -21,7 +21,7 @@ use crate::wire::{
     DOWNGRADE_TLS12, ExtensionType, HandshakeMessage, HandshakePayload as P, HandshakeType,
     ProtocolVersion, ServerHello,
 };
-use hello::HelloSent;
+use hello::ExpectServerHello;
 use rustls_pki_types::ServerName;
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ impl Connection {
     ) -> Result<Self, Error> {
         let mut core = Core::new(Side::Client, &config.common);
         let sent = hello::send_client_hello(config, server_name, &mut core)?;
-        Ok(Self::new(core, Box::new(ExpectServerHello { sent })))
+        Ok(Self::new(core, Box::new(sent)))
     }
 }
 
@@ -76,10 +76,8 @@ fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Ans
     Ok(Answer::Tls12)
 }
 
-struct ExpectServerHello {
-    sent: HelloSent,
-}
-
+/// The ClientHello's data is the state that waits for the answer: handed on in its box, never
+/// copied (it holds the key shares and the PSK's Early Secret).
 impl State for ExpectServerHello {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let Input::Handshake {
@@ -94,14 +92,10 @@ impl State for ExpectServerHello {
                 &input,
             ));
         };
-        let sent = self.sent;
-        match answer(sent.offered13, sent.retry_suite.is_some(), &hello)? {
-            Answer::Retry => {
-                let sent = tls13::hello_retry(sent, core, hello, raw)?;
-                Ok(Box::new(Self { sent }))
-            }
-            Answer::Tls13 => tls13::server_hello(sent, core, hello, raw),
-            Answer::Tls12 => tls12::server_hello(sent, core, hello, raw),
+        match answer(self.offered13, self.retry_suite.is_some(), &hello)? {
+            Answer::Retry => tls13::hello_retry(self, core, hello, raw),
+            Answer::Tls13 => tls13::server_hello(self, core, hello, raw),
+            Answer::Tls12 => tls12::server_hello(self, core, hello, raw),
         }
     }
 }

@@ -12,7 +12,7 @@
 //! ```
 
 use super::chain::verify_chain;
-use super::hello::{HelloSent, SessionOffer, accept_alpn, cache_key};
+use super::hello::{ExpectServerHello, SessionOffer, accept_alpn, cache_key};
 use crate::config::ClientConfig;
 use crate::conn::{
     Core, FinishedVerified, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected,
@@ -54,7 +54,7 @@ struct Handshake {
 
 /// A TLS 1.2 ServerHello: a full handshake, or the resumption of the session we offered.
 pub(super) fn server_hello(
-    mut sent: HelloSent,
+    mut sent: Box<ExpectServerHello>,
     core: &mut Core,
     hello: ServerHello,
     raw: &[u8],
@@ -81,12 +81,20 @@ pub(super) fn server_hello(
         .session_offer
         .take()
         .filter(|o| !hello.session_id.is_empty() && hello.session_id == o.session_id);
+    // What the later states need, out of the box; the rest (key shares) goes with it.
+    let ExpectServerHello {
+        config,
+        server_name,
+        transcript,
+        client_random,
+        ..
+    } = *sent;
     let hs = Handshake {
-        config: sent.config,
-        server_name: sent.server_name,
-        transcript: sent.transcript,
+        config,
+        server_name,
+        transcript,
         randoms: Randoms {
-            client: sent.client_random,
+            client: client_random,
             server: hello.random,
         },
         suite,
@@ -110,7 +118,7 @@ pub(super) fn server_hello(
 /// unsupported_extension fatal alert." Returns whether EMS was negotiated and a ticket is due.
 fn check_extensions(
     core: &mut Core,
-    sent: &HelloSent,
+    sent: &ExpectServerHello,
     hello: &ServerHello,
     suite: &Suite,
 ) -> Result<(bool, bool), Error> {

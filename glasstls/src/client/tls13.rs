@@ -9,7 +9,7 @@
 //! Everything after ServerHello is encrypted under the handshake traffic keys.
 
 use super::chain::verify_chain;
-use super::hello::{HelloSent, PskOffer, accept_alpn, cache_key, fill_binder};
+use super::hello::{ExpectServerHello, PskOffer, accept_alpn, cache_key, fill_binder};
 use crate::config::ClientConfig;
 use crate::conn::{Core, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected};
 use crate::crypto::{self, KeyShare, Suite13};
@@ -30,7 +30,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
 
 /// Checks what ServerHello and HelloRetryRequest have in common and returns the suite.
-fn common_checks(sent: &HelloSent, hello: &ServerHello) -> Result<&'static Suite13, Error> {
+fn common_checks(sent: &ExpectServerHello, hello: &ServerHello) -> Result<&'static Suite13, Error> {
     // RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field that does not
     // match what it sent in the ClientHello MUST abort the handshake with an
     // "illegal_parameter" alert."
@@ -56,11 +56,11 @@ fn common_checks(sent: &HelloSent, hello: &ServerHello) -> Result<&'static Suite
 
 /// RFC 8446 §4.1.4: answers a HelloRetryRequest with a second ClientHello.
 pub(super) fn hello_retry(
-    mut sent: HelloSent,
+    mut sent: Box<ExpectServerHello>,
     core: &mut Core,
     retry: ServerHello,
     raw: &[u8],
-) -> Result<HelloSent, Error> {
+) -> Result<Box<dyn State>, Error> {
     // "If a client receives a second HelloRetryRequest in the same connection ... it MUST
     // abort the handshake with an "unexpected_message" alert."
     if sent.retry_suite.is_some() {
@@ -130,7 +130,7 @@ pub(super) fn hello_retry(
 
 /// What a HelloRetryRequest asks for: a share for a group, a cookie echoed, or both.
 fn retry_request(
-    sent: &HelloSent,
+    sent: &ExpectServerHello,
     core: &Core,
     retry: &ServerHello,
 ) -> Result<(Option<crate::wire::NamedGroup>, Option<Vec<u8>>), Error> {
@@ -166,7 +166,7 @@ fn retry_request(
 
 /// A TLS 1.3 ServerHello: derive the handshake keys and expect the encrypted flight.
 pub(super) fn server_hello(
-    mut sent: HelloSent,
+    mut sent: Box<ExpectServerHello>,
     core: &mut Core,
     hello: ServerHello,
     raw: &[u8],
@@ -214,10 +214,15 @@ pub(super) fn server_hello(
     )?;
     keys.install_read(core)?;
     core.decide(|| Decision::HandshakeEncrypted);
+    let ExpectServerHello {
+        config,
+        server_name,
+        ..
+    } = *sent;
     Ok(Box::new(ExpectEncryptedExtensions {
         hs: Handshake {
-            config: sent.config,
-            server_name: sent.server_name,
+            config,
+            server_name,
             transcript,
             suite,
             keys,
@@ -231,7 +236,7 @@ pub(super) fn server_hello(
 /// "Clients MUST verify that the server's selected_identity is within the range supplied by the
 /// client, that the server selected a cipher suite indicating a Hash associated with the PSK".
 fn server_hello_extensions<'h>(
-    sent: &mut HelloSent,
+    sent: &mut ExpectServerHello,
     hello: &'h ServerHello,
     suite: &Suite13,
 ) -> Result<(&'h KeyShareEntry, Option<PskOffer>), Error> {

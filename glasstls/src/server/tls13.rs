@@ -13,7 +13,7 @@ use crate::crypto::{self, KeyShare, Suite13};
 use crate::error::{DecryptError, Error, Expected, PeerIncompatible, PeerMisbehaved};
 use crate::session::{Resumption, Session, SessionSecrets};
 use crate::side::Side;
-use crate::tls13::{self, EarlySecret, HandshakeStage, Traffic13, TrafficStage};
+use crate::tls13::{self, EarlySecret, HandshakeStage, PeerFinished, Traffic13, TrafficStage};
 use crate::trace::{Decision, RefusalReason};
 use crate::version::Version;
 use crate::wire::{
@@ -158,7 +158,7 @@ pub(super) fn client_hello(
         config: Arc::clone(&config),
         suite,
         transcript,
-        keys,
+        client_finished: keys.into_peer_finished(Side::Server),
         traffic,
         server_name,
         alpn: core.info.alpn_protocol.clone(),
@@ -518,7 +518,7 @@ struct ExpectFinished {
     config: Arc<ServerConfig>,
     suite: &'static Suite13,
     transcript: Transcript,
-    keys: HandshakeStage,
+    client_finished: PeerFinished,
     traffic: TrafficStage,
     server_name: Option<String>,
     alpn: Option<Vec<u8>>,
@@ -589,9 +589,7 @@ impl State for ExpectFinished {
                 &input,
             ));
         };
-        let finished = self
-            .keys
-            .verify_peer_finished(core, &self.transcript, &received)?;
+        let finished = self.client_finished.verify(&self.transcript, &received)?;
         core.decide(|| Decision::FinishedVerified {
             peer: Side::Client,
             version: Version::Tls13,

@@ -106,6 +106,19 @@ impl HandshakeStage {
         FinishedVerified::check(&self.finished(core.side.peer(), transcript)?, received)
     }
 
+    /// What a side keeps once its own Finished is sent: only the key that checks the peer's
+    /// (the handshake secret and our keys are dropped, and zeroized, here).
+    pub fn into_peer_finished(self, side: Side) -> PeerFinished {
+        let keys = match side {
+            Side::Client => self.server,
+            Side::Server => self.client,
+        };
+        PeerFinished {
+            hash: self.suite.hash,
+            finished_key: keys.finished_key,
+        }
+    }
+
     /// The Master Secret stage, from Transcript-Hash(ClientHello...server Finished): both
     /// application traffic secrets, traced and key-logged, and the exporter secret for the key
     /// log. The handshake keys stay in use until our own Finished is sent.
@@ -130,6 +143,28 @@ impl HandshakeStage {
             client,
             server,
         })
+    }
+}
+
+/// The peer's finished_key, for its Finished (RFC 8446 §4.4.4).
+pub(crate) struct PeerFinished {
+    hash: Hash,
+    finished_key: Secret,
+}
+
+impl PeerFinished {
+    /// RFC 8446 §4.4.4: the peer's Finished over the transcript so far, in constant time.
+    pub fn verify(
+        &self,
+        transcript: &Transcript,
+        received: &[u8],
+    ) -> Result<FinishedVerified, Error> {
+        let expected = key_schedule::verify_data(
+            self.hash,
+            &self.finished_key,
+            transcript.current_hash()?.as_ref(),
+        );
+        FinishedVerified::check(&expected, received)
     }
 }
 
