@@ -14,12 +14,12 @@ mod tls12;
 mod tls13;
 
 use crate::config::ClientConfig;
-use crate::conn::{Connection, Core, Input, State, unexpected};
-use crate::error::{Error, Expected, PeerIncompatible, PeerMisbehaved};
+use crate::conn::{Connection, Core, Input, State};
+use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::side::Side;
 use crate::wire::{
-    DOWNGRADE_TLS12, ExtensionType, HandshakeMessage, HandshakePayload as P, HandshakeType,
-    ProtocolVersion, ServerHello,
+    DOWNGRADE_TLS12, ExtensionType, HandshakePayload as P, HandshakeType, ProtocolVersion,
+    ServerHello,
 };
 use hello::ExpectServerHello;
 use rustls_pki_types::ServerName;
@@ -80,17 +80,8 @@ fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Ans
 /// copied (it holds the key shares and the PSK's Early Secret).
 impl State for ExpectServerHello {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::ServerHello(hello),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::ServerHello),
-                &input,
-            ));
+        let (P::ServerHello(hello), raw) = input.expect(HandshakeType::ServerHello)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         match answer(self.offered13, self.retry_suite.is_some(), &hello)? {
             Answer::Retry => tls13::hello_retry(self, core, hello, raw),

@@ -209,17 +209,8 @@ impl State for ExpectCertificate {
         core: &mut Core,
         input: Input<'_>,
     ) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::Certificate(chain),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::Certificate),
-                &input,
-            ));
+        let (P::Certificate(chain), raw) = input.expect(HandshakeType::Certificate)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         self.hs.transcript.add(raw);
         let (verified, end_entity) =
@@ -257,18 +248,9 @@ impl State for ExpectServerKeyExchange {
         core: &mut Core,
         input: Input<'_>,
     ) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg:
-                HandshakeMessage {
-                    payload: P::ServerKeyExchange(body),
-                },
-            raw,
-        } = input
+        let (P::ServerKeyExchange(body), raw) = input.expect(HandshakeType::ServerKeyExchange)?
         else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::ServerKeyExchange),
-                &input,
-            ));
+            return Err(InternalError::StateInvariant.into());
         };
         let hs = &mut self.next.hs;
         hs.transcript.add(raw);
@@ -507,17 +489,8 @@ struct ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::Finished(received),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::Finished),
-                &input,
-            ));
+        let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         let mut hs = self.hs;
         let finished: FinishedVerified =

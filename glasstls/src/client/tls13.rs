@@ -14,7 +14,8 @@ use crate::config::ClientConfig;
 use crate::conn::{Core, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected};
 use crate::crypto::{self, KeyShare, Suite13};
 use crate::error::{
-    DecryptError, Error, Expected, PeerIncompatible, PeerMisbehaved, UnexpectedMessage,
+    DecryptError, Error, Expected, InternalError, PeerIncompatible, PeerMisbehaved,
+    UnexpectedMessage,
 };
 use crate::session::{DEFAULT_SESSION_LIFETIME, Resumption, Session, SessionSecrets};
 use crate::side::Side;
@@ -289,18 +290,10 @@ impl State for ExpectEncryptedExtensions {
         core: &mut Core,
         input: Input<'_>,
     ) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg:
-                HandshakeMessage {
-                    payload: P::EncryptedExtensions(exts),
-                },
-            raw,
-        } = input
+        let (P::EncryptedExtensions(exts), raw) =
+            input.expect(HandshakeType::EncryptedExtensions)?
         else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::EncryptedExtensions),
-                &input,
-            ));
+            return Err(InternalError::StateInvariant.into());
         };
         for ext in &exts {
             match ext {
@@ -397,18 +390,9 @@ impl State for ExpectCertificateVerify {
         core: &mut Core,
         input: Input<'_>,
     ) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg:
-                HandshakeMessage {
-                    payload: P::CertificateVerify(signed),
-                },
-            raw,
-        } = input
+        let (P::CertificateVerify(signed), raw) = input.expect(HandshakeType::CertificateVerify)?
         else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::CertificateVerify),
-                &input,
-            ));
+            return Err(InternalError::StateInvariant.into());
         };
         // RFC 8446 §4.4.3: the scheme must be one we offered, and fit TLS 1.3.
         let content = tls13::certificate_verify_content(Side::Server, &self.hs.transcript)?;
@@ -443,17 +427,8 @@ struct ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::Finished(received),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::Finished),
-                &input,
-            ));
+        let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         let mut hs = self.hs;
         let finished = hs

@@ -5,7 +5,7 @@
 use super::Core;
 use crate::error::{Error, Expected, Misuse, Received, UnexpectedMessage};
 use crate::verify::{HandshakeSignatureVerified, ServerCertVerified};
-use crate::wire::HandshakeMessage;
+use crate::wire::{HandshakeMessage, HandshakePayload, HandshakeType};
 
 /// What the connection hands a handshake state.
 pub(crate) enum Input<'a> {
@@ -18,7 +18,17 @@ pub(crate) enum Input<'a> {
     ChangeCipherSpec,
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
+    /// The message a state expects, with its bytes: checked by type first, in one place, so
+    /// that anything else is unexpected_message (STYLE habit 4). The payload's shape follows
+    /// from the type and the version the message was decoded in.
+    pub(crate) fn expect(self, typ: HandshakeType) -> Result<(HandshakePayload, &'a [u8]), Error> {
+        match self {
+            Self::Handshake { msg, raw } if msg.typ() == typ => Ok((msg.payload, raw)),
+            other => Err(unexpected(Expected::Message(typ), &other)),
+        }
+    }
+
     fn received(&self) -> Received {
         match self {
             Self::Handshake { msg, .. } => Received::Message(msg.typ()),

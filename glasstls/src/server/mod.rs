@@ -13,11 +13,11 @@ mod tls12;
 mod tls13;
 
 use crate::config::ServerConfig;
-use crate::conn::{Connection, Core, Input, State, unexpected};
-use crate::error::{ConfigError, Error, Expected};
+use crate::conn::{Connection, Core, Input, State};
+use crate::error::{ConfigError, Error, InternalError};
 use crate::side::Side;
 use crate::version::Version;
-use crate::wire::{ClientHello, Extension, HandshakeMessage, HandshakePayload as P, HandshakeType};
+use crate::wire::{ClientHello, Extension, HandshakePayload as P, HandshakeType};
 use std::sync::Arc;
 
 impl Connection {
@@ -37,18 +37,8 @@ struct ExpectClientHello {
 
 impl State for ExpectClientHello {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg:
-                HandshakeMessage {
-                    payload: P::ClientHello(client_hello),
-                },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::ClientHello),
-                &input,
-            ));
+        let (P::ClientHello(client_hello), raw) = input.expect(HandshakeType::ClientHello)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         let version = hello::choose_version(&self.config.common, &client_hello)?;
         record_offer(core, &client_hello);

@@ -443,18 +443,9 @@ struct ExpectClientKeyExchange {
 
 impl State for ExpectClientKeyExchange {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg:
-                HandshakeMessage {
-                    payload: P::ClientKeyExchange(body),
-                },
-            raw,
-        } = input
+        let (P::ClientKeyExchange(body), raw) = input.expect(HandshakeType::ClientKeyExchange)?
         else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::ClientKeyExchange),
-                &input,
-            ));
+            return Err(InternalError::StateInvariant.into());
         };
         let mut hs = self.hs;
         let pre_master_secret = match self.share {
@@ -570,17 +561,8 @@ struct ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::Finished(received),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::Finished),
-                &input,
-            ));
+        let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         let mut hs = self.hs;
         let finished = self

@@ -8,9 +8,9 @@
 
 use super::hello::{self, KeyExchange13};
 use crate::config::{Identity, ServerConfig};
-use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript, unexpected};
+use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript};
 use crate::crypto::{self, KeyShare, Suite13};
-use crate::error::{DecryptError, Error, Expected, PeerIncompatible, PeerMisbehaved};
+use crate::error::{DecryptError, Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::session::{Resumption, Session, SessionSecrets};
 use crate::side::Side;
 use crate::tls13::{self, EarlySecret, HandshakeStage, PeerFinished, Traffic13, TrafficStage};
@@ -42,17 +42,8 @@ struct ExpectSecondClientHello {
 
 impl State for ExpectSecondClientHello {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::ClientHello(hello),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::ClientHello),
-                &input,
-            ));
+        let (P::ClientHello(hello), raw) = input.expect(HandshakeType::ClientHello)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         client_hello(self.config, core, hello, raw, Some(self.after))
     }
@@ -577,17 +568,8 @@ impl ExpectFinished {
 
 impl State for ExpectFinished {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let Input::Handshake {
-            msg: HandshakeMessage {
-                payload: P::Finished(received),
-            },
-            raw,
-        } = input
-        else {
-            return Err(unexpected(
-                Expected::Message(HandshakeType::Finished),
-                &input,
-            ));
+        let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
+            return Err(InternalError::StateInvariant.into());
         };
         let finished = self.client_finished.verify(&self.transcript, &received)?;
         core.decide(|| Decision::FinishedVerified {
