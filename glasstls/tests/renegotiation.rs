@@ -70,9 +70,8 @@ fn renegotiation_attempts_get_a_no_renegotiation_warning_and_the_connection_cont
             .unwrap(),
     );
     let block = keys::key_block(
-        Hash::Sha256,
+        &keys::PrfKey::master(Hash::Sha256, &ms),
         Aead::Aes128Gcm,
-        &ms,
         &client_random,
         &server_random,
     );

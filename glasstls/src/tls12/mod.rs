@@ -41,6 +41,8 @@ pub(crate) struct Randoms {
 pub(crate) struct ConnectionSecrets {
     suite: &'static Suite,
     master_secret: MasterSecret,
+    /// The master secret set up once as the key of the connection's three PRFs.
+    prf_key: prf::PrfKey,
     randoms: Randoms,
 }
 
@@ -88,6 +90,7 @@ impl ConnectionSecrets {
         core.log_key("CLIENT_RANDOM", &randoms.client, master_secret.as_bytes());
         Self {
             suite,
+            prf_key: prf::PrfKey::master(suite.hash, &master_secret),
             master_secret,
             randoms,
         }
@@ -101,16 +104,11 @@ impl ConnectionSecrets {
     pub fn record_ciphers(&self, core: &mut Core) -> Result<(RecordCipher, RecordCipher), Error> {
         let Self {
             suite,
-            master_secret,
+            prf_key,
             randoms,
+            ..
         } = self;
-        let block = prf::key_block(
-            suite.hash,
-            suite.aead,
-            master_secret,
-            &randoms.client,
-            &randoms.server,
-        );
+        let block = prf::key_block(prf_key, suite.aead, &randoms.client, &randoms.server);
         core.trace_secret(SecretName::ClientWriteKey, &block.client_write_key);
         core.trace_secret(SecretName::ServerWriteKey, &block.server_write_key);
         core.trace_secret(SecretName::ClientWriteIv, &block.client_write_iv);
@@ -131,12 +129,7 @@ impl ConnectionSecrets {
             Side::Server => prf::SERVER_FINISHED,
         };
         let hash = transcript.current_hash()?;
-        Ok(prf::verify_data(
-            self.suite.hash,
-            &self.master_secret,
-            label,
-            hash.as_ref(),
-        ))
+        Ok(prf::verify_data(&self.prf_key, label, hash.as_ref()))
     }
 
     /// RFC 5246 §7.1 and §7.4.9: our ChangeCipherSpec, the switch to our new write keys, and

@@ -25,26 +25,54 @@ use zeroize::Zeroizing;
 /// PRF(secret, label, seed) = P_<hash>(secret, label + seed)
 /// ```
 pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
-    let key = hmac::Key::new(hash.hmac(), secret);
-    let mut a = {
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(label);
-        ctx.update(seed);
-        ctx.sign()
-    };
-    let mut chunks = out.chunks_mut(hash.digest().output_len).peekable();
-    while let Some(chunk) = chunks.next() {
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(a.as_ref());
-        ctx.update(label);
-        ctx.update(seed);
-        let block = ctx.sign();
-        for (dst, src) in chunk.iter_mut().zip(block.as_ref()) {
-            *dst = *src;
+    PrfKey::new(hash, secret).fill(label, seed, out);
+}
+
+/// A PRF secret set up once as an HMAC key (its inner and outer pads hashed once). A connection
+/// runs three PRFs under its master secret, the key block and both Finished values (RFC 5246
+/// §6.3, §7.4.9), so it keeps one `PrfKey` for them instead of paying for the pads three times.
+pub struct PrfKey {
+    key: hmac::Key,
+    block_len: usize,
+}
+
+impl PrfKey {
+    /// `secret` as the HMAC key of P_`hash`.
+    pub fn new(hash: Hash, secret: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hash.hmac(), secret),
+            block_len: hash.digest().output_len,
         }
-        // A(i + 1) only when another block follows: a 12-byte Finished needs two HMACs, not three.
-        if chunks.peek().is_some() {
-            a = hmac::sign(&key, a.as_ref());
+    }
+
+    /// The master secret as a PRF key.
+    pub fn master(hash: Hash, ms: &MasterSecret) -> Self {
+        Self::new(hash, ms.as_bytes())
+    }
+
+    /// `out.len()` bytes of PRF(secret, label, seed).
+    pub fn fill(&self, label: &[u8], seed: &[u8], out: &mut [u8]) {
+        let key = &self.key;
+        let mut a = {
+            let mut ctx = hmac::Context::with_key(key);
+            ctx.update(label);
+            ctx.update(seed);
+            ctx.sign()
+        };
+        let mut chunks = out.chunks_mut(self.block_len).peekable();
+        while let Some(chunk) = chunks.next() {
+            let mut ctx = hmac::Context::with_key(key);
+            ctx.update(a.as_ref());
+            ctx.update(label);
+            ctx.update(seed);
+            let block = ctx.sign();
+            for (dst, src) in chunk.iter_mut().zip(block.as_ref()) {
+                *dst = *src;
+            }
+            // A(i + 1) only when another block follows: a 12-byte Finished needs two HMACs, not three.
+            if chunks.peek().is_some() {
+                a = hmac::sign(key, a.as_ref());
+            }
         }
     }
 }
@@ -108,9 +136,8 @@ pub struct KeyBlock {
 /// `key_block = PRF(SecurityParameters.master_secret, "key expansion",
 ///                  SecurityParameters.server_random + SecurityParameters.client_random)`
 pub fn key_block(
-    hash: Hash,
+    ms: &PrfKey,
     aead: Aead,
-    ms: &MasterSecret,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> KeyBlock {
@@ -119,7 +146,7 @@ pub fn key_block(
     seed[32..].copy_from_slice(client_random);
     let (k, iv) = (aead.key_len(), aead.fixed_iv_len());
     let mut block = Zeroizing::new(vec![0u8; 2 * k + 2 * iv]);
-    prf(hash, ms.as_bytes(), b"key expansion", &seed, &mut block);
+    ms.fill(b"key expansion", &seed, &mut block);
     // The PRF filled exactly 2k + 2iv bytes, so every split below is in range.
     let (client_write_key, rest) = block.split_at(k);
     let (server_write_key, rest) = rest.split_at(k);
@@ -134,9 +161,9 @@ pub fn key_block(
 
 /// RFC 5246 §7.4.9:
 /// `verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..verify_data_length-1]`
-pub fn verify_data(hash: Hash, ms: &MasterSecret, label: &[u8], handshake_hash: &[u8]) -> [u8; 12] {
+pub fn verify_data(ms: &PrfKey, label: &[u8], handshake_hash: &[u8]) -> [u8; 12] {
     let mut out = [0u8; 12];
-    prf(hash, ms.as_bytes(), label, handshake_hash, &mut out);
+    ms.fill(label, handshake_hash, &mut out);
     out
 }
 
@@ -228,14 +255,24 @@ mod tests {
     fn key_block_known_answer_splits_keys_and_ivs_in_rfc_order() {
         let (pms, cr, sr) = inputs();
         let ms = master_secret(Hash::Sha256, &pms, &cr, &sr);
-        let block = key_block(Hash::Sha256, Aead::Aes128Gcm, &ms, &cr, &sr);
+        let block = key_block(
+            &PrfKey::master(Hash::Sha256, &ms),
+            Aead::Aes128Gcm,
+            &cr,
+            &sr,
+        );
         let expected =
             hex("fa3ababb00cf493b4bc7716e7b7c7117b034a1a1ba01364eba075626a13a4a550ba09ae1303b594b");
         assert_eq!(block.client_write_key.to_vec(), expected[..16]);
         assert_eq!(block.server_write_key.to_vec(), expected[16..32]);
         assert_eq!(block.client_write_iv.to_vec(), expected[32..36]);
         assert_eq!(block.server_write_iv.to_vec(), expected[36..40]);
-        let chacha = key_block(Hash::Sha256, Aead::ChaCha20Poly1305, &ms, &cr, &sr);
+        let chacha = key_block(
+            &PrfKey::master(Hash::Sha256, &ms),
+            Aead::ChaCha20Poly1305,
+            &cr,
+            &sr,
+        );
         assert_eq!(
             (chacha.client_write_key.len(), chacha.client_write_iv.len()),
             (32, 12)
