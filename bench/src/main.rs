@@ -49,11 +49,7 @@ struct Settings {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let json = args
-        .iter()
-        .position(|a| a == "--json")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let json = value_of(&args, "--json");
     let settings = if quick {
         Settings {
             trials: 1,
@@ -75,16 +71,8 @@ fn main() {
     };
     // For profiling: `--only SUBSTRING` keeps the scenarios whose name contains it, and
     // `--lib glasstls|rustls|openssl` runs one library.
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
-    let lib = args
-        .iter()
-        .position(|a| a == "--lib")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let only = value_of(&args, "--only");
+    let lib = value_of(&args, "--lib");
     let libs: Vec<Lib> = Lib::ALL
         .into_iter()
         .filter(|l| {
@@ -96,39 +84,8 @@ fn main() {
     let pki = peers::Pki::new();
     // `--profile SUBSTRING`: only glasstls handshakes (or bulk transfer) of that scenario, for a
     // few seconds, so that a profiler sees nothing else.
-    if let Some(name) = args
-        .iter()
-        .position(|a| a == "--profile")
-        .and_then(|i| args.get(i + 1))
-    {
-        if let Some(scenario) = peers::BULK.iter().find(|s| s.name.contains(name.as_str())) {
-            let mib = std::env::var("PROFILE_MIB")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4096);
-            let (send, receive) = peers::bulk(&pki, Lib::Glasstls, scenario, mib << 20)
-                .expect("glasstls runs every scenario");
-            println!(
-                "{}: send {send:?}, receive {receive:?} for {mib} MiB",
-                scenario.name
-            );
-            return;
-        }
-        let scenario = peers::HANDSHAKES
-            .iter()
-            .chain(peers::RESUMPTIONS)
-            .find(|s| s.name.contains(name.as_str()))
-            .expect("no such scenario");
-        let count = std::env::var("PROFILE_HANDSHAKES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3000);
-        let times = peers::handshakes(&pki, Lib::Glasstls, scenario, count)
-            .expect("glasstls runs every scenario");
-        println!(
-            "{}: client {:?}, server {:?} for {count} handshakes",
-            scenario.name, times.client, times.server
-        );
+    if let Some(name) = value_of(&args, "--profile") {
+        profile(&pki, &name);
         return;
     }
     let mut rows = Vec::new();
@@ -157,6 +114,46 @@ fn main() {
         std::fs::write(&path, to_json(&rows)).expect("cannot write the JSON file");
         eprintln!("wrote {path}");
     }
+}
+
+/// `--profile SUBSTRING`: glasstls alone, on the first scenario whose name contains `name`.
+fn profile(pki: &peers::Pki, name: &str) {
+    if let Some(scenario) = peers::BULK.iter().find(|s| s.name.contains(name)) {
+        let mib = std::env::var("PROFILE_MIB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4096);
+        let (send, receive) = peers::bulk(pki, Lib::Glasstls, scenario, mib << 20)
+            .expect("glasstls runs every scenario");
+        println!(
+            "{}: send {send:?}, receive {receive:?} for {mib} MiB",
+            scenario.name
+        );
+        return;
+    }
+    let scenario = peers::HANDSHAKES
+        .iter()
+        .chain(peers::RESUMPTIONS)
+        .find(|s| s.name.contains(name))
+        .expect("no such scenario");
+    let count = std::env::var("PROFILE_HANDSHAKES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let times = peers::handshakes(pki, Lib::Glasstls, scenario, count)
+        .expect("glasstls runs every scenario");
+    println!(
+        "{}: client {:?}, server {:?} for {count} handshakes",
+        scenario.name, times.client, times.server
+    );
+}
+
+/// The value after `flag`, if given.
+fn value_of(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

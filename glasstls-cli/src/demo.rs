@@ -15,127 +15,15 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
 pub fn run(reveal_secrets: bool) -> Result<(), String> {
-    let err = |e: glasstls_test::pki::Error| format!("making the throw-away certificates: {e}");
-    let ca = Ca::new("glasstls demo CA").map_err(err)?;
-    let identity = |names: &[&str], kind| -> Result<Identity, String> {
-        let leaf = ca.issue(names, kind).map_err(err)?;
-        Identity::new(leaf.chain.clone(), &leaf.key_der()).map_err(|e| e.to_string())
-    };
-    let mut server = ServerConfig::new(vec![
-        identity(&["localhost"], KeyKind::Rsa2048)?,
-        identity(&["localhost"], KeyKind::EcdsaP256)?,
-    ]);
-    server.named_identities = vec![
-        (
-            "shop.example".into(),
-            identity(&["shop.example"], KeyKind::EcdsaP256)?,
-        ),
-        (
-            "blog.example".into(),
-            identity(&["blog.example"], KeyKind::EcdsaP256)?,
-        ),
-    ];
-    server.common.rsa_key_exchange = true;
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        accept_loop(
-            listener,
-            Arc::new(server),
-            Mode::Page,
-            Limits::default(),
-            TraceFormat::Text,
-        )
-    });
-
-    let mut roots = RootStore::empty();
-    roots.add(&ca.cert).map_err(|e| e.to_string())?;
-    let demo = Demo {
-        addr,
-        roots,
-        reveal_secrets,
-    };
-
+    let demo = Demo::start(reveal_secrets)?;
+    let addr = demo.addr;
     println!("glasstls demo: a throw-away CA issued certificates for localhost (RSA and ECDSA),");
     println!("shop.example and blog.example; one glasstls server holding all of them listens on");
     println!("{addr}. Each handshake is traced from the client's side: → is what it sends,");
     println!("← what it receives, • what it works out.\n");
 
-    section(
-        "1. The note's handshake: RSA key exchange (TLS_RSA_WITH_AES_128_GCM_SHA256)",
-        "ClientHello → ServerHello → Certificate → ServerHelloDone → ClientKeyExchange (the\n\
-         pre-master secret encrypted with the server's RSA key) → master secret and session keys →\n\
-         ChangeCipherSpec → Finished, both ways. No forward secrecy: whoever later steals the\n\
-         server's key can decrypt a recording of this connection.",
-    );
-    let mut config = demo.client(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256, None);
-    config.common.rsa_key_exchange = true;
-    demo.connect(&Arc::new(config), "localhost", true)?;
-
-    section(
-        "2. What modern peers do: ECDHE (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, x25519)",
-        "The server adds a ServerKeyExchange: a fresh X25519 key, signed with its certificate's key.\n\
-         The pre-master secret is the Diffie-Hellman result, which no recording reveals later\n\
-         (forward secrecy).",
-    );
-    let ecdhe = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-    demo.connect(
-        &Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519))),
-        "localhost",
-        true,
-    )?;
-
-    section(
-        "3. The note's session ID: the second connection skips certificate and key exchange",
-        "The first handshake is a full one; the server gives it a 32-byte session ID and keeps the\n\
-         master secret. The client offers that ID next time; the server echoes it, and both derive\n\
-         new keys from the old master secret and two new randoms.",
-    );
-    let mut config = demo.client(ecdhe, Some(NamedGroup::X25519));
-    config.tickets = false;
-    let config = Arc::new(config);
-    demo.connect(&config, "localhost", false)?;
-    demo.connect(&config, "localhost", true)?;
-
-    section(
-        "4. Session tickets (RFC 5077): the server keeps nothing",
-        "The server seals the session state under its ticket key and hands it to the client in a\n\
-         NewSessionTicket. The client offers the ticket; the server opens it and resumes.",
-    );
-    let config = Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519)));
-    demo.connect(&config, "localhost", false)?;
-    demo.connect(&config, "localhost", true)?;
-
-    section(
-        "5. TLS 1.3 with post-quantum key exchange (X25519MLKEM768)",
-        "The client sends key shares in its first message: an X25519MLKEM768 hybrid (ML-KEM-768, a\n\
-         lattice KEM meant to resist quantum computers, plus X25519) and a plain X25519 share. The\n\
-         server answers with its share, and everything after ServerHello is encrypted: the\n\
-         certificate too. CertificateVerify proves the server holds the certificate's key.",
-    );
-    let mut config = demo.client13();
-    config.tickets = false;
-    demo.connect(&Arc::new(config), "localhost", true)?;
-
-    section(
-        "6. TLS 1.3 resumption: a ticket carries a pre-shared key",
-        "After the handshake the server sends a NewSessionTicket. Next time the client offers it\n\
-         (pre_shared_key, with a binder proving it holds the key); the server skips Certificate\n\
-         and CertificateVerify, and a fresh key exchange keeps forward secrecy (psk_dhe_ke).",
-    );
-    let config = Arc::new(demo.client13());
-    demo.connect(&config, "localhost", false)?;
-    demo.connect(&config, "localhost", true)?;
-
-    section(
-        "7. SNI: two names on one address, a certificate for each",
-        "The client names the host it wants in server_name (in clear text: an observer sees it; \n\
-         Encrypted Client Hello is the fix). The server picks the certificate by that name.",
-    );
-    for name in ["shop.example", "blog.example"] {
-        let config = Arc::new(demo.client(ecdhe, Some(NamedGroup::X25519)));
-        demo.connect(&config, name, false)?;
-    }
+    demo.tls12()?;
+    demo.tls13_and_sni()?;
     if !reveal_secrets {
         println!("(run `glasstls demo --reveal-secrets` to see the secret values themselves)");
     }
@@ -153,6 +41,137 @@ fn section(title: &str, text: &str) {
 }
 
 impl Demo {
+    /// A throw-away CA, its certificates, and one server holding them all on loopback.
+    fn start(reveal_secrets: bool) -> Result<Self, String> {
+        let err = |e: glasstls_test::pki::Error| format!("making the throw-away certificates: {e}");
+        let ca = Ca::new("glasstls demo CA").map_err(err)?;
+        let identity = |names: &[&str], kind| -> Result<Identity, String> {
+            let leaf = ca.issue(names, kind).map_err(err)?;
+            Identity::new(leaf.chain.clone(), &leaf.key_der()).map_err(|e| e.to_string())
+        };
+        let mut server = ServerConfig::new(vec![
+            identity(&["localhost"], KeyKind::Rsa2048)?,
+            identity(&["localhost"], KeyKind::EcdsaP256)?,
+        ]);
+        server.named_identities = vec![
+            (
+                "shop.example".into(),
+                identity(&["shop.example"], KeyKind::EcdsaP256)?,
+            ),
+            (
+                "blog.example".into(),
+                identity(&["blog.example"], KeyKind::EcdsaP256)?,
+            ),
+        ];
+        server.common.rsa_key_exchange = true;
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        std::thread::spawn(move || {
+            accept_loop(
+                listener,
+                Arc::new(server),
+                Mode::Page,
+                Limits::default(),
+                TraceFormat::Text,
+            )
+        });
+
+        let mut roots = RootStore::empty();
+        roots.add(&ca.cert).map_err(|e| e.to_string())?;
+        Ok(Demo {
+            addr,
+            roots,
+            reveal_secrets,
+        })
+    }
+
+    /// Sections 1–4: the note's TLS 1.2 handshakes and both resumptions.
+    fn tls12(&self) -> Result<(), String> {
+        section(
+            "1. The note's handshake: RSA key exchange (TLS_RSA_WITH_AES_128_GCM_SHA256)",
+            "ClientHello → ServerHello → Certificate → ServerHelloDone → ClientKeyExchange (the\n\
+             pre-master secret encrypted with the server's RSA key) → master secret and session keys →\n\
+             ChangeCipherSpec → Finished, both ways. No forward secrecy: whoever later steals the\n\
+             server's key can decrypt a recording of this connection.",
+        );
+        let mut config = self.client(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256, None);
+        config.common.rsa_key_exchange = true;
+        self.connect(&Arc::new(config), "localhost", true)?;
+
+        section(
+            "2. What modern peers do: ECDHE (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, x25519)",
+            "The server adds a ServerKeyExchange: a fresh X25519 key, signed with its certificate's key.\n\
+             The pre-master secret is the Diffie-Hellman result, which no recording reveals later\n\
+             (forward secrecy).",
+        );
+        let ecdhe = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+        self.connect(
+            &Arc::new(self.client(ecdhe, Some(NamedGroup::X25519))),
+            "localhost",
+            true,
+        )?;
+
+        section(
+            "3. The note's session ID: the second connection skips certificate and key exchange",
+            "The first handshake is a full one; the server gives it a 32-byte session ID and keeps the\n\
+             master secret. The client offers that ID next time; the server echoes it, and both derive\n\
+             new keys from the old master secret and two new randoms.",
+        );
+        let mut config = self.client(ecdhe, Some(NamedGroup::X25519));
+        config.tickets = false;
+        let config = Arc::new(config);
+        self.connect(&config, "localhost", false)?;
+        self.connect(&config, "localhost", true)?;
+
+        section(
+            "4. Session tickets (RFC 5077): the server keeps nothing",
+            "The server seals the session state under its ticket key and hands it to the client in a\n\
+             NewSessionTicket. The client offers the ticket; the server opens it and resumes.",
+        );
+        let config = Arc::new(self.client(ecdhe, Some(NamedGroup::X25519)));
+        self.connect(&config, "localhost", false)?;
+        self.connect(&config, "localhost", true)?;
+        Ok(())
+    }
+
+    /// Sections 5–7: TLS 1.3, its resumption, and SNI.
+    fn tls13_and_sni(&self) -> Result<(), String> {
+        section(
+            "5. TLS 1.3 with post-quantum key exchange (X25519MLKEM768)",
+            "The client sends key shares in its first message: an X25519MLKEM768 hybrid (ML-KEM-768, a\n\
+             lattice KEM meant to resist quantum computers, plus X25519) and a plain X25519 share. The\n\
+             server answers with its share, and everything after ServerHello is encrypted: the\n\
+             certificate too. CertificateVerify proves the server holds the certificate's key.",
+        );
+        let mut config = self.client13();
+        config.tickets = false;
+        self.connect(&Arc::new(config), "localhost", true)?;
+
+        section(
+            "6. TLS 1.3 resumption: a ticket carries a pre-shared key",
+            "After the handshake the server sends a NewSessionTicket. Next time the client offers it\n\
+             (pre_shared_key, with a binder proving it holds the key); the server skips Certificate\n\
+             and CertificateVerify, and a fresh key exchange keeps forward secrecy (psk_dhe_ke).",
+        );
+        let config = Arc::new(self.client13());
+        self.connect(&config, "localhost", false)?;
+        self.connect(&config, "localhost", true)?;
+
+        section(
+            "7. SNI: two names on one address, a certificate for each",
+            "The client names the host it wants in server_name (in clear text: an observer sees it; \n\
+             Encrypted Client Hello is the fix). The server picks the certificate by that name.",
+        );
+        for name in ["shop.example", "blog.example"] {
+            let config = Arc::new(self.client(
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                Some(NamedGroup::X25519),
+            ));
+            self.connect(&config, name, false)?;
+        }
+        Ok(())
+    }
+
     /// A client with TLS 1.3's defaults: X25519MLKEM768 first.
     fn client13(&self) -> ClientConfig {
         let mut config = ClientConfig::new(self.roots.clone());
