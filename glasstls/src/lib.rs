@@ -188,6 +188,8 @@ mod server;
 pub mod session;
 mod side;
 pub mod stream;
+#[cfg(test)]
+mod test_util;
 mod tls12;
 mod tls13;
 pub mod trace;

@@ -392,14 +392,14 @@ impl ExpectServerHelloDone {
             &HandshakeMessage::new(P::ClientKeyExchange(body)),
             &mut hs.transcript,
         )?;
-        let session_hash = hs.transcript.current_hash()?;
         let secrets = ConnectionSecrets::from_pre_master_secret(
             core,
             hs.suite,
             pre_master_secret,
             hs.randoms,
-            hs.ems.then_some(session_hash.as_ref()),
-        );
+            hs.ems,
+            &hs.transcript,
+        )?;
         let (write, read) = secrets.record_ciphers(core)?;
         secrets.send_change_cipher_spec_and_finished(core, write, &mut hs.transcript)?;
         Ok(Box::new(ExpectChangeCipherSpec {

@@ -465,14 +465,14 @@ impl State for ExpectClientKeyExchange {
             }
         };
         hs.transcript.add(raw);
-        let session_hash = hs.transcript.current_hash()?;
         let secrets = ConnectionSecrets::from_pre_master_secret(
             core,
             hs.suite,
             pre_master_secret,
             self.randoms,
-            hs.ems.then_some(session_hash.as_ref()),
-        );
+            hs.ems,
+            &hs.transcript,
+        )?;
         let (write, read) = secrets.record_ciphers(core)?;
         Ok(Box::new(ExpectChangeCipherSpec {
             hs,

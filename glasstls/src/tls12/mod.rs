@@ -47,23 +47,27 @@ pub(crate) struct ConnectionSecrets {
 }
 
 impl ConnectionSecrets {
-    /// A full handshake: the master secret from the pre-master secret (RFC 5246 §8.1), or with
-    /// the extended master secret from the session hash, the transcript up to and including
-    /// ClientKeyExchange (RFC 7627 §4). The pre-master secret is dropped (and zeroized) here.
+    /// A full handshake: the master secret from the pre-master secret (RFC 5246 §8.1), or, when
+    /// the extended master secret was agreed, from the session hash: the hash of `transcript`,
+    /// which holds the handshake up to and including ClientKeyExchange (RFC 7627 §4). The
+    /// pre-master secret is dropped (and zeroized) here.
     pub fn from_pre_master_secret(
         core: &mut Core,
         suite: &'static Suite,
         pre_master_secret: zeroize::Zeroizing<Vec<u8>>,
         randoms: Randoms,
-        session_hash: Option<&[u8]>,
-    ) -> Self {
+        extended_master_secret: bool,
+        transcript: &Transcript,
+    ) -> Result<Self, Error> {
         core.trace_secret(SecretName::PreMasterSecret, &pre_master_secret);
-        let (name, master_secret) = match session_hash {
-            Some(hash) => (
+        let (name, master_secret) = if extended_master_secret {
+            let session_hash = transcript.current_hash()?;
+            (
                 SecretName::ExtendedMasterSecret,
-                prf::extended_master_secret(suite.hash, &pre_master_secret, hash),
-            ),
-            None => (
+                prf::extended_master_secret(suite.hash, &pre_master_secret, session_hash.as_ref()),
+            )
+        } else {
+            (
                 SecretName::MasterSecret,
                 prf::master_secret(
                     suite.hash,
@@ -71,11 +75,11 @@ impl ConnectionSecrets {
                     &randoms.client,
                     &randoms.server,
                 ),
-            ),
+            )
         };
         drop(pre_master_secret);
         core.trace_secret(name, master_secret.as_bytes());
-        Self::resumed(core, suite, master_secret, randoms)
+        Ok(Self::resumed(core, suite, master_secret, randoms))
     }
 
     /// An abbreviated handshake (RFC 5246 §7.3): the saved master secret with two new randoms.

@@ -175,14 +175,7 @@ pub const SERVER_FINISHED: &[u8] = b"server finished";
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::unhex as hex;
 
     // The TLS 1.2 PRF test vectors circulated on the IETF TLS list (2010) and used by several
     // stacks' test suites; confirmed independently here with

@@ -370,14 +370,7 @@ pub fn resumption_psk(hash: Hash, resumption_secret: &[u8], nonce: &[u8]) -> Sec
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::test_util::unhex as hex;
 
     /// Our HkdfLabel and block chaining against aws-lc-rs's own HKDF-Expand, for every length
     /// up to `MAX_SECRET` (past one SHA-256 block) and contexts of every size class.
