@@ -162,8 +162,15 @@ pub struct Pki {
     pub ecdsa: Leaf,
 }
 
+/// The directory goes with the PKI: a test run leaves nothing in the temporary directory.
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Pki {
-    /// A new PKI in a new directory.
+    /// A new PKI in a new directory, removed when the `Pki` is dropped.
     pub fn new() -> Self {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
