@@ -6,7 +6,7 @@ use crate::crypto::{self, KeyExchange, SigningKey, Suite, Suite13};
 use crate::error::{ConfigError, Error, PeerIncompatible};
 use crate::keylog::KeyLog;
 use crate::session::{DEFAULT_SESSION_LIFETIME, MemoryStore, SessionStore, TicketKeys};
-use crate::verify::RootStore;
+use crate::verify::{RootStore, ServerCertVerifier};
 use crate::version::Version;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
@@ -133,6 +133,9 @@ pub struct ClientConfig {
     pub common: Common,
     /// The trust anchors server chains are verified against.
     pub roots: RootStore,
+    /// When set, decides on the server's chain instead of `roots` (the handshake signature is
+    /// checked either way).
+    pub verifier: Option<Arc<dyn ServerCertVerifier>>,
     /// The signature schemes offered and accepted for handshake signatures, best first.
     pub signature_schemes: Vec<SignatureScheme>,
     /// Sessions kept per server name and offered again; `None` turns resumption off.
@@ -150,6 +153,7 @@ impl ClientConfig {
         Self {
             common: Common::default(),
             roots,
+            verifier: None,
             signature_schemes: crypto::VERIFY_SCHEMES.to_vec(),
             session_cache: Some(Arc::new(MemoryStore::new(DEFAULT_CLIENT_SESSIONS))),
             tickets: true,

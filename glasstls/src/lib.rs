@@ -207,7 +207,7 @@ pub use rustls_pki_types::{self as pki_types, ServerName, UnixTime};
 pub use side::Side;
 pub use stream::Stream;
 pub use trace::Event;
-pub use verify::{CertificateError, RootStore};
+pub use verify::{CertificateError, RootStore, ServerCertVerifier};
 pub use version::Version;
 pub use wire::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,

@@ -144,3 +144,93 @@ fn refuses_a_certificate_whose_signature_was_tampered_with() {
         Error::AlertReceived(AlertDescription::BadCertificate)
     );
 }
+
+/// A verifier of the application's own: it sees the chain and the name, and its verdict
+/// replaces the roots (here: it trusts exactly one certificate, by its bytes).
+struct PinnedCertificate(Vec<u8>, std::sync::Mutex<Vec<String>>);
+
+impl glasstls::ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &glasstls::pki_types::CertificateDer<'_>,
+        _intermediates: &[glasstls::pki_types::CertificateDer<'_>],
+        server_name: &glasstls::ServerName<'_>,
+        _now: glasstls::UnixTime,
+    ) -> Result<(), CertificateError> {
+        self.1
+            .lock()
+            .unwrap()
+            .push(server_name.to_str().into_owned());
+        if end_entity.as_ref() == self.0.as_slice() {
+            Ok(())
+        } else {
+            Err(CertificateError::Other("not the pinned certificate".into()))
+        }
+    }
+}
+
+#[test]
+fn a_custom_verifier_replaces_the_roots_but_not_the_signature_check() {
+    let pki = Pki::new();
+    // A CA nobody trusts issues the server's certificate: the roots would refuse it.
+    let stranger = Ca::new("a CA the client does not trust").unwrap();
+    let leaf = stranger.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let server = || {
+        glasstls::ServerConfig::new(vec![
+            Identity::new(leaf.chain.clone(), &leaf.key_der()).unwrap(),
+        ])
+    };
+    let pinned = std::sync::Arc::new(PinnedCertificate(
+        leaf.chain[0].as_ref().to_vec(),
+        Default::default(),
+    ));
+    let mut config = client_config(&pki);
+    config.verifier = Some(pinned.clone());
+    config.common.trace = true;
+    let (mut client, mut server_conn) = pair(config.clone(), server());
+    let (c, s) = pump(&mut client, &mut server_conn);
+    assert_eq!((c, s), (None, None), "the pinned chain is accepted");
+    assert_eq!(*pinned.1.lock().unwrap(), vec!["localhost".to_string()]);
+    let decisions: Vec<_> = client
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            glasstls::Event::Decision(d) => Some(d.kind()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        decisions.contains(&"chain_accepted_by_verifier") && !decisions.contains(&"chain_verified"),
+        "{decisions:?}"
+    );
+
+    // Another certificate is refused by the verifier, with its reason and bad_certificate.
+    let other = stranger.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let server2 = glasstls::ServerConfig::new(vec![
+        Identity::new(other.chain.clone(), &other.key_der()).unwrap(),
+    ]);
+    let (mut client, mut server_conn) = pair(config.clone(), server2);
+    let (c, s) = pump(&mut client, &mut server_conn);
+    assert!(
+        c.as_ref()
+            .is_some_and(|e| e.to_string().contains("not the pinned certificate")),
+        "{c:?}"
+    );
+    assert_eq!(
+        s,
+        Some(Error::AlertReceived(AlertDescription::CertificateUnknown))
+    );
+
+    // The pinned certificate with a key that is not its own: the verifier says yes, the
+    // handshake signature still says no.
+    let wrong_key = stranger.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
+    let server3 = glasstls::ServerConfig::new(vec![
+        Identity::new(leaf.chain.clone(), &wrong_key.key_der()).unwrap(),
+    ]);
+    let (mut client, mut server_conn) = pair(config, server3);
+    let (c, _) = pump(&mut client, &mut server_conn);
+    assert!(
+        matches!(c, Some(Error::DecryptError(_))),
+        "a signature by another key must fail: {c:?}"
+    );
+}

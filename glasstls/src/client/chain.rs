@@ -16,8 +16,14 @@ pub(super) fn verify_chain(
     server_name: &ServerName<'static>,
     chain: Vec<CertificateDer<'static>>,
 ) -> Result<(ServerCertVerified, CertificateDer<'static>), Error> {
-    let verified = verify::verify_server_chain(&config.roots, &chain, server_name, core.now);
+    let verified = match &config.verifier {
+        Some(verifier) => verify::verify_with(verifier.as_ref(), &chain, server_name, core.now),
+        None => verify::verify_server_chain(&config.roots, &chain, server_name, core.now),
+    };
     match &verified {
+        Ok(_) if config.verifier.is_some() => core.decide(|| Decision::ChainAcceptedByVerifier {
+            server_name: server_name.to_str().into_owned(),
+        }),
         Ok(_) => core.decide(|| Decision::ChainVerified {
             server_name: server_name.to_str().into_owned(),
         }),

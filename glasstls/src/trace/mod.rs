@@ -566,6 +566,12 @@ pub enum Decision {
         /// The name it was verified for.
         server_name: String,
     },
+    /// Client: the application's own verifier ([`crate::config::ClientConfig::verifier`])
+    /// accepted the server's chain; the roots were not consulted.
+    ChainAcceptedByVerifier {
+        /// The name the chain was presented for.
+        server_name: String,
+    },
     /// Client: the server's chain was refused.
     ChainRejected(CertificateError),
     /// Client: ServerKeyExchange's parameters arrived, and their signature verified.
@@ -808,7 +814,9 @@ impl Decision {
                 ("server_share_len", Number(*server_share_len as u64)),
             ],
             Self::ServerResumes12 { by: b } | Self::Resuming12 { by: b } => vec![by(b)],
-            Self::ChainVerified { server_name } => vec![("server_name", text(server_name))],
+            Self::ChainVerified { server_name } | Self::ChainAcceptedByVerifier { server_name } => {
+                vec![("server_name", text(server_name))]
+            }
             Self::ChainRejected(e) => vec![("reason", Value::Text(e.to_string()))],
             Self::ServerKeyExchangeVerified {
                 group: g,
@@ -904,6 +912,7 @@ impl Decision {
             Self::ServerResumes12 { .. } => "server_resumes12",
             Self::ServerResumes13 => "server_resumes13",
             Self::ChainVerified { .. } => "chain_verified",
+            Self::ChainAcceptedByVerifier { .. } => "chain_accepted_by_verifier",
             Self::ChainRejected(_) => "chain_rejected",
             Self::ServerKeyExchangeVerified { .. } => "server_key_exchange_verified",
             Self::CertificateVerifyVerified { .. } => "certificate_verify_verified",

@@ -501,6 +501,11 @@ impl Decision {
                 "certificate chain verified: trusted root found, valid now, valid for \
                  {server_name}"
             ),
+            Self::ChainAcceptedByVerifier { server_name } => write!(
+                f,
+                "certificate chain for {server_name} accepted by the application's own verifier \
+                 (not checked against the trusted roots)"
+            ),
             Self::ChainRejected(e) => write!(f, "certificate chain rejected: {e}"),
             Self::CertificateVerifyVerified { scheme } => write!(
                 f,
@@ -682,6 +687,12 @@ mod tests {
                 "certificate chain verified: trusted root found, valid now, valid for a.test",
             ),
             (
+                Decision::ChainAcceptedByVerifier {
+                    server_name: "a.test".into(),
+                },
+                "certificate chain for a.test accepted by the application's own verifier (not checked against the trusted roots)",
+            ),
+            (
                 Decision::ChainRejected(CertificateError::BadSignature),
                 "certificate chain rejected: bad signature: a signature in the certificate chain does not verify",
             ),
@@ -859,7 +870,7 @@ mod tests {
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 31, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 32, "a decision without a case: {kinds:?}");
         for (decision, text) in cases {
             assert_eq!(decision.to_string(), text, "{}", decision.kind());
         }

@@ -15,6 +15,34 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use std::path::Path;
 
+/// A client's own judgement of the server's certificate chain, in place of the check against
+/// [`crate::ClientConfig::roots`]: to pin a key, add checks of its own, or (in a test harness)
+/// accept any chain. Whatever it decides, the handshake signature is still checked against the
+/// end-entity certificate's key, so the server must hold that key.
+pub trait ServerCertVerifier: Send + Sync {
+    /// `Ok` when `end_entity`, with `intermediates` (in the order the server sent them), is
+    /// trusted for `server_name` at `now`; the error says why not.
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), CertificateError>;
+}
+
+/// The verdict of a [`ServerCertVerifier`], as the proof the handshake needs.
+pub(crate) fn verify_with(
+    verifier: &dyn ServerCertVerifier,
+    chain: &[CertificateDer<'static>],
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<ServerCertVerified, CertificateError> {
+    let (end_entity, intermediates) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
+    verifier.verify_server_cert(end_entity, intermediates, server_name, now)?;
+    Ok(ServerCertVerified(()))
+}
+
 /// The trust anchors a client checks server chains against.
 #[derive(Clone, Debug, Default)]
 pub struct RootStore {
