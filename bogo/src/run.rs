@@ -1,0 +1,426 @@
+//! One connection of a run: the config its settings ask for, the handshake over the runner's
+//! socket, the checks the runner asked for, then BoGo's echo (every byte back XORed with 0xff)
+//! until the runner closes.
+
+use crate::errors::boringssl_name;
+use crate::settings::{Settings, is_tls13_suite, tls12_suites};
+use glasstls::pki_types::pem::PemObject;
+use glasstls::pki_types::{CertificateDer, TrustAnchor};
+use glasstls::session::{MemoryStore, SessionStore, TicketKeys};
+use glasstls::{
+    CertificateError, ClientConfig, Connection, Identity, RootStore, ServerCertVerifier,
+    ServerConfig, ServerName, UnixTime, Version,
+};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a connection failed, as the runner reads it on stderr.
+pub enum Failure {
+    /// The TLS connection failed (the alert, if any, was sent).
+    Tls(glasstls::Error),
+    /// The configuration asked for cannot be built (BoringSSL would fail before connecting).
+    Config(String),
+    /// A `-expect-*` check failed.
+    Expectation(String),
+    /// The socket failed.
+    Io(io::Error),
+    /// The peer closed the socket without close_notify, and `-check-close-notify` was given.
+    CloseWithoutCloseNotify,
+}
+
+impl Failure {
+    /// The line for stderr: BoringSSL's error name first, then ours in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Tls(e) => format!("{} {e}", boringssl_name(e)),
+            Self::Config(why) => format!(":NO_CIPHERS_AVAILABLE: {why}"),
+            Self::Expectation(why) => format!("expectation failed: {why}"),
+            Self::Io(e) => format!(":SYSCALL: {e}"),
+            Self::CloseWithoutCloseNotify => {
+                ":CLOSE_WITHOUT_CLOSE_NOTIFY: the peer closed the connection without close_notify"
+                    .to_string()
+            }
+        }
+    }
+}
+
+impl From<glasstls::Error> for Failure {
+    fn from(e: glasstls::Error) -> Self {
+        Self::Tls(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// What lives across the connections of one run: the client's session cache, the server's
+/// session store and ticket keys.
+pub struct Shared {
+    client_sessions: Arc<MemoryStore>,
+    server_sessions: Arc<dyn SessionStore>,
+    ticket_keys: Arc<TicketKeys>,
+}
+
+impl Shared {
+    pub fn new() -> Self {
+        Self {
+            client_sessions: Arc::new(MemoryStore::new(16)),
+            server_sessions: Arc::new(MemoryStore::new(16)),
+            ticket_keys: Arc::new(TicketKeys::new(
+                Duration::from_secs(24 * 60 * 60),
+                Duration::from_secs(24 * 60 * 60),
+            )),
+        }
+    }
+}
+
+/// Runs connection `index` of the run.
+pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Failure> {
+    // `-resumption-delay N`: the shim's clock runs N seconds ahead for every resumption.
+    let now = UnixTime::since_unix_epoch(Duration::from_secs(
+        UnixTime::now().as_secs() + s.resumption_delay * index as u64,
+    ));
+    let mut conn = if s.server {
+        Connection::server(Arc::new(server_config(s, shared)?))?
+    } else {
+        let name = match &s.host_name {
+            Some(name) => ServerName::try_from(name.clone())
+                .map_err(|e| Failure::Config(format!("-host-name: {e}")))?,
+            // No -host-name: no SNI (glasstls sends none for an IP address).
+            None => ServerName::IpAddress(Ipv6Addr::LOCALHOST.into()),
+        };
+        Connection::client(Arc::new(client_config(s, shared)?), name)?
+    };
+    let mut tcp = if s.ipv6 {
+        TcpStream::connect((Ipv6Addr::LOCALHOST, s.port))?
+    } else {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, s.port))?
+    };
+    tcp.set_nodelay(true)?;
+    tcp.write_all(&s.shim_id.to_le_bytes())?;
+    let mut io = Io {
+        tcp,
+        buf: vec![0; s.read_size],
+        now,
+        check_close_notify: s.check_close_notify,
+    };
+
+    if s.shim_writes_first && !s.server {
+        // Written before the handshake ends; glasstls holds it until after our Finished.
+        conn.send(b"hello")?;
+    }
+    while conn.is_handshaking() {
+        io.flush(&mut conn)?;
+        if !io.read(&mut conn)? {
+            return Err(glasstls::Error::ConnectionClosed.into());
+        }
+    }
+    io.flush(&mut conn)?;
+    check(s, index, &conn)?;
+    if s.shim_writes_first && s.server {
+        conn.send(b"hello")?;
+    }
+    if s.key_update {
+        conn.request_key_update()?;
+    }
+    if s.shim_shuts_down {
+        conn.send_close_notify();
+        io.flush(&mut conn)?;
+        while !conn.peer_has_closed() && io.read(&mut conn)? {}
+        return Ok(());
+    }
+    echo(&mut conn, &mut io)
+}
+
+/// BoGo's echo: every byte back XORed with 0xff, until the peer closes.
+fn echo(conn: &mut Connection, io: &mut Io) -> Result<(), Failure> {
+    loop {
+        io.flush(conn)?;
+        let data = conn.received();
+        if !data.is_empty() {
+            let reply: Vec<u8> = data.iter().map(|b| b ^ 0xff).collect();
+            let n = data.len();
+            conn.consume_received(n);
+            conn.send(&reply)?;
+            continue;
+        }
+        if conn.peer_has_closed() {
+            conn.send_close_notify();
+            io.flush(conn)?;
+            return Ok(());
+        }
+        if !io.read(conn)? {
+            return Ok(());
+        }
+    }
+}
+
+/// The socket and the clock of one connection.
+struct Io {
+    tcp: TcpStream,
+    buf: Vec<u8>,
+    now: UnixTime,
+    check_close_notify: bool,
+}
+
+impl Io {
+    /// Writes everything the connection has queued.
+    fn flush(&mut self, conn: &mut Connection) -> Result<(), Failure> {
+        while !conn.outgoing_tls().is_empty() {
+            let n = self.tcp.write(conn.outgoing_tls())?;
+            conn.consume_outgoing(n);
+        }
+        Ok(())
+    }
+
+    /// Reads once from the socket and processes it; `false` at the end of the stream. A TLS
+    /// error sends its alert before it is returned.
+    fn read(&mut self, conn: &mut Connection) -> Result<bool, Failure> {
+        let n = match self.tcp.read(&mut self.buf) {
+            Ok(n) => n,
+            // The runner may reset the socket once it has what it came for.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            if self.check_close_notify && !conn.peer_has_closed() {
+                return Err(Failure::CloseWithoutCloseNotify);
+            }
+            return Ok(false);
+        }
+        let mut offset = 0;
+        while offset < n {
+            let taken = conn.read_tls(&self.buf[offset..n]);
+            offset += taken;
+            if let Err(e) = conn.process_new_packets(self.now) {
+                let _ = self.flush(conn);
+                return Err(e.into());
+            }
+            if taken == 0 && offset < n {
+                // The connection holds as much as it will until the data is consumed.
+                break;
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The client the settings ask for.
+fn client_config(s: &Settings, shared: &Shared) -> Result<ClientConfig, Failure> {
+    let mut config = ClientConfig::new(RootStore::empty());
+    common(s, &mut config.common)?;
+    if let Some(prefs) = &s.verify_prefs {
+        config.signature_schemes = prefs.clone();
+    }
+    config.tickets = !s.no_ticket;
+    config.session_cache = Some(shared.client_sessions.clone());
+    config.verifier = Some(Arc::new(ShimVerifier::new(s)?));
+    Ok(config)
+}
+
+/// The server the settings ask for.
+fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure> {
+    let mut identities = Vec::new();
+    for credential in &s.credentials {
+        if let (Some(cert), Some(key)) = (&credential.cert_file, &credential.key_file) {
+            identities.push(
+                Identity::from_pem_files(cert, key)
+                    .map_err(|e| Failure::Config(format!("{cert}: {e}")))?,
+            );
+        }
+    }
+    let mut config = ServerConfig::new(identities);
+    common(s, &mut config.common)?;
+    config.session_store = shared.server_sessions.clone();
+    config.tickets = (!s.no_ticket).then(|| shared.ticket_keys.clone());
+    if let Some(protocol) = &s.select_alpn {
+        config.common.alpn_protocols = vec![protocol.clone()];
+    }
+    Ok(config)
+}
+
+/// What both roles share: versions, suites, groups, ALPN offered.
+fn common(s: &Settings, common: &mut glasstls::Common) -> Result<(), Failure> {
+    let allowed = |v: Version, wire: u16| {
+        s.min_version.is_none_or(|min| wire >= min) && s.max_version.is_none_or(|max| wire <= max)
+            && match v {
+                Version::Tls13 => !s.no_tls13,
+                Version::Tls12 => !s.no_tls12,
+            }
+    };
+    common.versions = [(Version::Tls13, 0x0304), (Version::Tls12, 0x0303)]
+        .into_iter()
+        .filter(|(v, wire)| allowed(*v, *wire))
+        .map(|(v, _)| v)
+        .collect();
+    if common.versions.is_empty() {
+        return Err(Failure::Config(
+            ":NO_SUPPORTED_VERSIONS_ENABLED: no version left".into(),
+        ));
+    }
+    // BoringSSL enables the RSA key exchange by default; so does the shim.
+    common.rsa_key_exchange = true;
+    if let Some(list) = &s.cipher {
+        let tls13: Vec<_> = common
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|c| is_tls13_suite(*c))
+            .collect();
+        common.cipher_suites = tls13.into_iter().chain(list.iter().copied()).collect();
+    } else {
+        let all: Vec<_> = common
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|c| is_tls13_suite(*c))
+            .chain(tls12_suites())
+            .collect();
+        common.cipher_suites = all;
+    }
+    if let Some(curves) = &s.curves {
+        common.groups = curves.clone();
+    }
+    if !s.server {
+        common.alpn_protocols = s.advertise_alpn.clone();
+    }
+    if let Some(max) = s.max_cert_list {
+        common.max_handshake_size = max;
+    }
+    Ok(())
+}
+
+/// BoringSSL's client verifies the server's chain only with `-verify-peer` (against
+/// `-trust-cert`, not checking the name unless one was set); without it any chain is accepted.
+/// The handshake signature is checked by glasstls either way.
+struct ShimVerifier {
+    roots: Option<Vec<TrustAnchor<'static>>>,
+}
+
+impl ShimVerifier {
+    fn new(s: &Settings) -> Result<Self, Failure> {
+        if !s.verify_peer {
+            return Ok(Self { roots: None });
+        }
+        let mut roots = Vec::new();
+        if let Some(path) = &s.trust_cert {
+            for cert in CertificateDer::pem_file_iter(path)
+                .map_err(|e| Failure::Config(format!("{path}: {e}")))?
+            {
+                let cert = cert.map_err(|e| Failure::Config(format!("{path}: {e}")))?;
+                let anchor = webpki::anchor_from_trusted_cert(&cert)
+                    .map_err(|e| Failure::Config(format!("{path}: {e:?}")))?
+                    .to_owned();
+                roots.push(anchor);
+            }
+        }
+        Ok(Self { roots: Some(roots) })
+    }
+}
+
+impl ServerCertVerifier for ShimVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), CertificateError> {
+        let Some(roots) = &self.roots else {
+            return Ok(());
+        };
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+        cert.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map(|_| ())
+        .map_err(|e| CertificateError::Other(format!("{e:?}")))
+    }
+}
+
+/// The `-expect-*` checks, once the handshake is done.
+fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
+    let info = conn.info();
+    let e = &s.expect;
+    let fail = |what: String| Err(Failure::Expectation(what));
+    let version_wire = info.version.map(|v| match v {
+        Version::Tls13 => 0x0304,
+        _ => 0x0303,
+    });
+    if let Some(want) = e.version {
+        if version_wire != Some(want) {
+            return fail(format!("version {version_wire:?}, expected {want:#x}"));
+        }
+    }
+    if let Some(want) = e.curve_id {
+        if info.group.map(|g| g.0) != Some(want) {
+            return fail(format!("group {:?}, expected {want}", info.group));
+        }
+    }
+    if let Some(want) = e.peer_signature_algorithm {
+        if info.signature_scheme.map(|g| g.0) != Some(want) {
+            return fail(format!(
+                "peer signature {:?}, expected {want:#x}",
+                info.signature_scheme
+            ));
+        }
+    }
+    if let Some(want) = &e.alpn {
+        if info.alpn_protocol.as_ref() != Some(want) {
+            return fail(format!("ALPN {:?}, expected {want:?}", info.alpn_protocol));
+        }
+    }
+    if let Some(want) = &e.advertised_alpn {
+        if &info.offered_alpn != want {
+            return fail(format!("offered ALPN {:?}", info.offered_alpn));
+        }
+    }
+    if let Some(want) = &e.server_name {
+        if info.server_name.as_deref() != Some(want.as_str()) {
+            return fail(format!("server name {:?}", info.server_name));
+        }
+    }
+    if e.no_server_name && info.server_name.is_some() {
+        return fail(format!("server name {:?}", info.server_name));
+    }
+    if e.hrr && !info.hello_retry_request {
+        return fail("no HelloRetryRequest".into());
+    }
+    if e.no_hrr && info.hello_retry_request {
+        return fail("a HelloRetryRequest".into());
+    }
+    if index > 0 && e.session_miss && info.resumed.is_some() {
+        return fail("resumed, expected a full handshake".into());
+    }
+    if index > 0 && !e.session_miss && info.resumed.is_none() {
+        return fail("a full handshake, expected a resumption".into());
+    }
+    if e.extended_master_secret
+        && info.version == Some(Version::Tls12)
+        && !info.extended_master_secret
+    {
+        return fail("no extended master secret".into());
+    }
+    if let Some(path) = &e.peer_cert_file {
+        let want: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| Failure::Config(format!("{path}: {e}")))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::Config(format!("{path}: {e}")))?;
+        if info.peer_certificates != want {
+            return fail("the peer's chain is not the expected one".into());
+        }
+    }
+    Ok(())
+}
