@@ -35,6 +35,9 @@ use zeroize::Zeroizing;
 
 /// What both handshakes take from the ClientHello.
 struct Offer {
+    /// ClientHello.client_version as the client sent it: the RSA key exchange checks the
+    /// pre-master secret's version against it (RFC 5246 §7.4.7.1).
+    client_version: ProtocolVersion,
     client_random: [u8; 32],
     client_session_id: Vec<u8>,
     secure_renegotiation: bool,
@@ -67,6 +70,7 @@ pub(super) fn client_hello(
     let (identities, name_used) = config.resolve(server_name.as_deref())?;
     let alpn = hello::choose_alpn(&config, &hello)?;
     let offer = Offer {
+        client_version: hello.client_version,
         client_random: hello.random,
         client_session_id: hello.session_id.clone(),
         secure_renegotiation,
@@ -306,6 +310,7 @@ fn full(
             session_created: core.now.as_secs(),
         },
         randoms,
+        client_version: offer.client_version,
         key: Arc::clone(&choice.identity.key),
         share,
     }))
@@ -436,6 +441,7 @@ impl Handshake {
 struct ExpectClientKeyExchange {
     hs: Handshake,
     randoms: Randoms,
+    client_version: ProtocolVersion,
     key: Arc<SigningKey>,
     /// Our ECDHE share; none for the RSA key exchange.
     share: Option<KeyShare>,
@@ -459,7 +465,7 @@ impl State for ExpectClientKeyExchange {
             }
             None => {
                 let encrypted = ClientKeyExchange::read_rsa(&body)?;
-                let pms = decrypt_pre_master_secret(&self.key, &encrypted)?;
+                let pms = decrypt_pre_master_secret(&self.key, &encrypted, self.client_version)?;
                 core.decide(|| Decision::PreMasterSecretDecrypted);
                 pms
             }
@@ -500,20 +506,22 @@ impl State for ExpectClientKeyExchange {
 ///      else:
 ///         pre_master_secret = ClientHello.client_version || M[2..47]
 /// ```
-/// We never disable the version check and we refuse clients below TLS 1.2, so the version in
-/// the pre-master secret must be 3,3. The selection below has no branch on the outcome: a bad
-/// ClientKeyExchange surfaces only as a Finished that does not verify (decrypt_error), exactly
-/// like a good one with a wrong Finished.
+/// We never disable the version check (and refuse clients below TLS 1.2), so the version in
+/// the pre-master secret must be `client_version` as the ClientHello carried it: 3,3 for most
+/// clients, higher for one that offers a later version in that field. The selection below has
+/// no branch on the outcome: a bad ClientKeyExchange surfaces only as a Finished that does not
+/// verify, exactly like a good one with a wrong Finished.
 pub(crate) fn decrypt_pre_master_secret(
     key: &SigningKey,
     encrypted: &[u8],
+    client_version: ProtocolVersion,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     let random = Zeroizing::new(crypto::random_bytes::<48>()?);
     let mut plaintext = Zeroizing::new([0u8; 1024]);
     let len = key
         .rsa_decrypt(encrypted, &mut plaintext[..])
         .map_or(usize::MAX, <[u8]>::len);
-    let [major, minor] = ProtocolVersion::TLSv1_2.0.to_be_bytes();
+    let [major, minor] = client_version.0.to_be_bytes();
     let [p0, p1, ..] = *plaintext;
     let bad = (len ^ 48) | usize::from(p0 ^ major) | usize::from(p1 ^ minor);
     // `good` is all ones when bad == 0, else zero, computed without a branch.

@@ -1,0 +1,182 @@
+//! RFC rules that crafted records used to break (issue 12), one test each. A test here talks to
+//! a glasstls server or client with bytes no glasstls peer would send: a ClientHello changed
+//! after it was built, or a TLS 1.2 client written out by hand from the internal codec and key
+//! schedule (`ScriptedRsaClient`).
+
+mod common;
+
+use common::*;
+use glasstls::internal::crypto::{Aead, Hash, rsa_encrypt_pre_master_secret};
+use glasstls::internal::record::RecordCipher;
+use glasstls::internal::tls12 as keys;
+use glasstls::internal::wire::{
+    AlertDescription as A, CipherSuite, ClientHello, Codec, ContentType, HandshakeMessage,
+    HandshakePayload as P, ProtocolVersion,
+};
+use glasstls::{Connection, Version};
+use std::sync::Arc;
+
+/// The ClientHello a TLS 1.2-only glasstls client with the RSA key exchange would send,
+/// changed by `change`, and a server (TLS 1.2 and 1.3, RSA key exchange on) to send it to.
+fn rsa_hello_and_server(
+    pki: &Pki,
+    change: impl FnOnce(&mut ClientHello),
+) -> (HandshakeMessage, Connection) {
+    let mut config = client_config_tls12(pki);
+    config.common.rsa_key_exchange = true;
+    config.common.cipher_suites = vec![CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256];
+    let mut client = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+    let records = split_records(&client.take_outgoing());
+    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
+    let P::ClientHello(hello) = &mut msg.payload else {
+        unreachable!("a client's first message is its ClientHello")
+    };
+    change(hello);
+    let mut server_config = server_config(pki);
+    server_config.common.rsa_key_exchange = true;
+    (msg, Connection::server(Arc::new(server_config)).unwrap())
+}
+
+/// The handshake messages in a run of plaintext handshake records, each with its bytes.
+fn handshake_messages(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let payload: Vec<u8> = split_records(bytes)
+        .into_iter()
+        .filter(|r| r.typ == 22)
+        .flat_map(|r| r.payload)
+        .collect();
+    let mut out = Vec::new();
+    let mut rest = &payload[..];
+    while rest.len() >= 4 {
+        let len = usize::from(rest[1]) << 16 | usize::from(rest[2]) << 8 | usize::from(rest[3]);
+        out.push(rest[..4 + len].to_vec());
+        rest = &rest[4 + len..];
+    }
+    out
+}
+
+/// A TLS 1.2 client for the static-RSA key exchange, written out step by step so that it can
+/// send what glasstls's own client never would (here: a client_version above 3,3 and a
+/// pre-master secret carrying it).
+struct ScriptedRsaClient {
+    transcript: Vec<u8>,
+    client_random: [u8; 32],
+}
+
+impl ScriptedRsaClient {
+    /// Runs the handshake against `server`: the hello, then ClientKeyExchange with a
+    /// pre-master secret whose first two bytes are `pms_version`, ChangeCipherSpec and
+    /// Finished. Returns what the server sends after it (its ChangeCipherSpec and Finished, or
+    /// an alert) and the error it reports.
+    fn run(
+        hello: HandshakeMessage,
+        server: &mut Connection,
+        server_spki: &[u8],
+        pms_version: ProtocolVersion,
+    ) -> (Vec<u8>, Option<glasstls::Error>) {
+        let P::ClientHello(ch) = &hello.payload else {
+            unreachable!()
+        };
+        let mut me = Self {
+            transcript: hello.to_bytes(),
+            client_random: ch.random,
+        };
+        let mut err = None;
+        feed_all(server, &record(22, &hello.to_bytes()), &mut err);
+        assert!(err.is_none(), "the server refused the hello: {err:?}");
+        let flight = handshake_messages(&server.take_outgoing());
+        let server_hello = HandshakeMessage::from_bytes(&flight[0]).unwrap();
+        let P::ServerHello(sh) = &server_hello.payload else {
+            panic!("expected ServerHello, got {server_hello:?}")
+        };
+        assert_eq!(sh.cipher_suite, CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256);
+        for msg in &flight {
+            me.transcript.extend_from_slice(msg);
+        }
+
+        let mut pms = pms_version.0.to_be_bytes().to_vec();
+        pms.extend(std::iter::repeat_n(0x5a, 46));
+        let encrypted = rsa_encrypt_pre_master_secret(server_spki, &pms).unwrap();
+        let mut body = (encrypted.len() as u16).to_be_bytes().to_vec();
+        body.extend(encrypted);
+        let cke = HandshakeMessage::new(P::ClientKeyExchange(body)).to_bytes();
+        me.transcript.extend_from_slice(&cke);
+
+        // The glasstls hello offers the extended master secret, and the server took it.
+        let session_hash = aws_lc_rs::digest::digest(Hash::Sha256.digest(), &me.transcript);
+        let ms = keys::extended_master_secret(Hash::Sha256, &pms, session_hash.as_ref());
+        let prf = keys::PrfKey::master(Hash::Sha256, &ms);
+        let block = keys::key_block(&prf, Aead::Aes128Gcm, &me.client_random, &sh.random);
+        let finished_hash = aws_lc_rs::digest::digest(Hash::Sha256.digest(), &me.transcript);
+        let verify_data = keys::verify_data(&prf, keys::CLIENT_FINISHED, finished_hash.as_ref());
+        let finished = HandshakeMessage::new(P::Finished(verify_data.to_vec())).to_bytes();
+        let mut writer = RecordCipher::new(
+            Version::Tls12,
+            Aead::Aes128Gcm,
+            &block.client_write_key,
+            &block.client_write_iv,
+        )
+        .unwrap();
+        let mut flight = record(22, &cke);
+        flight.extend(record(20, &[1]));
+        writer
+            .seal(ContentType::Handshake, &finished, &mut flight)
+            .unwrap();
+        feed_all(server, &flight, &mut err);
+        (server.take_outgoing(), err)
+    }
+}
+
+/// The RSA SubjectPublicKeyInfo of the PKI's RSA certificate.
+fn rsa_spki(pki: &Pki) -> Vec<u8> {
+    use rcgen::PublicKeyData;
+    rcgen::KeyPair::from_pem(&pki.rsa.key_pem)
+        .unwrap()
+        .subject_public_key_info()
+}
+
+/// Issue 12, item 1. RFC 5246 §7.4.7.1: "The version number in the PreMasterSecret is the
+/// version offered by the client in the ClientHello.client_version, not the version negotiated
+/// for the connection." A client that offers {3,4} there (and no supported_versions, so TLS 1.2
+/// is negotiated) puts {3,4} in its pre-master secret; the server must check against that, not
+/// against a fixed {3,3}, or it replaces the secret and the handshake dies.
+#[test]
+fn rsa_key_exchange_checks_the_version_the_client_hello_offered() {
+    let pki = Pki::new();
+    let (hello, mut server) = rsa_hello_and_server(&pki, |h| {
+        h.client_version = ProtocolVersion::TLSv1_3;
+        h.extensions
+            .retain(|e| e.typ() != glasstls::ExtensionType::SupportedVersions);
+    });
+    let (answer, err) =
+        ScriptedRsaClient::run(hello, &mut server, &rsa_spki(&pki), ProtocolVersion::TLSv1_3);
+    assert_eq!(err, None, "the server must accept the pre-master secret");
+    let records = split_records(&answer);
+    let types: Vec<u8> = records.iter().map(|r| r.typ).collect();
+    assert!(
+        types.ends_with(&[20, 22]),
+        "(NewSessionTicket,) ChangeCipherSpec and the server's Finished: {types:?}"
+    );
+    assert_eq!(server.info().version, Some(Version::Tls12));
+    assert!(!server.is_handshaking());
+}
+
+/// The same rule from the other side: a pre-master secret carrying {3,3} after a hello that
+/// offered {3,4} is the rollback RFC 5246 §7.4.7.1 guards against, and fails (the server goes on
+/// with a random secret, so the client's Finished does not decrypt).
+#[test]
+fn rsa_key_exchange_refuses_a_pre_master_secret_with_another_version() {
+    let pki = Pki::new();
+    let (hello, mut server) = rsa_hello_and_server(&pki, |h| {
+        h.client_version = ProtocolVersion::TLSv1_3;
+        h.extensions
+            .retain(|e| e.typ() != glasstls::ExtensionType::SupportedVersions);
+    });
+    let (answer, err) =
+        ScriptedRsaClient::run(hello, &mut server, &rsa_spki(&pki), ProtocolVersion::TLSv1_2);
+    assert!(err.is_some(), "a rolled-back version must not be accepted");
+    assert_eq!(
+        plaintext_alerts(&answer),
+        vec![(2, A::BadRecordMac.0)],
+        "the Finished under the client's keys cannot be opened under the server's"
+    );
+}
