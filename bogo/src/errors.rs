@@ -25,6 +25,7 @@ pub fn boringssl_name(e: &Error) -> String {
         },
         Error::PeerMisbehaved(m) => match m {
             M::DowngradeDetected => "TLS13_DOWNGRADE",
+            M::InappropriateFallback => "INAPPROPRIATE_FALLBACK",
             M::SuiteNotOffered | M::SuiteChangedAfterRetry => "WRONG_CIPHER_RETURNED",
             M::GroupNotOffered | M::KeyShareForUnofferedGroup | M::RetryGroupUnusable => {
                 "WRONG_CURVE"
@@ -53,6 +54,7 @@ pub fn boringssl_name(e: &Error) -> String {
             I::VersionTooLow(_)
             | I::ServerChoseVersion(_)
             | I::ClientLacksTls13
+            | I::NoVersionInCommon(_)
             | I::RecordVersion(_) => "UNSUPPORTED_PROTOCOL",
             I::NoCommonSuite | I::NoCommonSuiteTls13 => "NO_SHARED_CIPHER",
             I::NoCommonGroup => "NO_SHARED_GROUP",
@@ -66,9 +68,7 @@ pub fn boringssl_name(e: &Error) -> String {
         Error::UnsupportedExtension(_) => "UNEXPECTED_EXTENSION",
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG",
-        Error::DecryptError(DecryptError::Finished | DecryptError::Binder) => {
-            "DIGEST_CHECK_FAILED"
-        }
+        Error::DecryptError(DecryptError::Finished | DecryptError::Binder) => "DIGEST_CHECK_FAILED",
         Error::DecryptError(_) => "BAD_SIGNATURE",
         Error::Certificate(_) => "CERTIFICATE_VERIFY_FAILED",
         Error::AlertReceived(alert) => return alert_name(*alert),

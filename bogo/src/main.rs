@@ -50,7 +50,11 @@ fn main() -> ExitCode {
 fn log_unimplemented(refusal: &Refusal) {
     use std::io::Write;
     if let Some(path) = std::env::var_os("BOGO_SHIM_UNIMPLEMENTED_LOG") {
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(file, "{refusal}");
         }
     }

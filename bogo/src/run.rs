@@ -247,7 +247,8 @@ fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure>
 /// What both roles share: versions, suites, groups, ALPN offered.
 fn common(s: &Settings, common: &mut glasstls::Common) -> Result<(), Failure> {
     let allowed = |v: Version, wire: u16| {
-        s.min_version.is_none_or(|min| wire >= min) && s.max_version.is_none_or(|max| wire <= max)
+        s.min_version.is_none_or(|min| wire >= min)
+            && s.max_version.is_none_or(|max| wire <= max)
             && match v {
                 Version::Tls13 => !s.no_tls13,
                 Version::Tls12 => !s.no_tls12,

@@ -67,6 +67,8 @@ impl Error {
             Self::PeerMisbehaved(M::NonEmptyRenegotiationInfo | M::ResumedWithOtherEms) => {
                 A::HandshakeFailure
             }
+            // RFC 7507 §3: "the server MUST respond with a fatal inappropriate_fallback alert".
+            Self::PeerMisbehaved(M::InappropriateFallback) => A::InappropriateFallback,
             Self::PeerMisbehaved(
                 M::DowngradeDetected
                 | M::SuiteNotOffered
@@ -100,6 +102,7 @@ impl Error {
                 I::VersionTooLow(_)
                 | I::ServerChoseVersion(_)
                 | I::ClientLacksTls13
+                | I::NoVersionInCommon(_)
                 | I::RecordVersion(_),
             ) => A::ProtocolVersion,
             Self::PeerIncompatible(I::NoApplicationProtocol) => A::NoApplicationProtocol,
@@ -194,6 +197,8 @@ pub enum UnexpectedMessage {
 pub enum PeerMisbehaved {
     /// RFC 8446 §4.1.3: the TLS 1.2 ServerHello random carries the downgrade sentinel.
     DowngradeDetected,
+    /// RFC 7507 §3: TLS_FALLBACK_SCSV from a client offering less than our highest version.
+    InappropriateFallback,
     /// The server chose a cipher suite we did not offer.
     SuiteNotOffered,
     /// The server chose a compression method we did not offer.
@@ -262,6 +267,8 @@ pub enum PeerIncompatible {
     ServerChoseVersion(ProtocolVersion),
     /// TLS 1.3 is the only version enabled and the client does not offer it.
     ClientLacksTls13,
+    /// RFC 8446 §4.2.1: the client's supported_versions lists no version we speak.
+    NoVersionInCommon(Vec<ProtocolVersion>),
     /// A record header names a version that is not TLS.
     RecordVersion(ProtocolVersion),
     /// No TLS 1.2 suite, group and signature scheme in common.
@@ -626,6 +633,10 @@ impl fmt::Display for PeerMisbehaved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::DowngradeDetected => "downgrade detected: a TLS 1.3 server answered with TLS 1.2",
+            Self::InappropriateFallback => {
+                "inappropriate fallback: the client signals a fallback (TLS_FALLBACK_SCSV) to a \
+                 version below the highest we both speak"
+            }
             Self::SuiteNotOffered => "the server chose a cipher suite we did not offer",
             Self::CompressionNotOffered => "the server chose a compression method we did not offer",
             Self::GroupNotOffered => "the server chose a group we did not offer",
@@ -688,6 +699,15 @@ impl fmt::Display for PeerIncompatible {
                 "unsupported protocol version: the client does not offer TLS 1.3, the only \
                  version enabled",
             ),
+            Self::NoVersionInCommon(offered) => {
+                let offered: Vec<String> = offered.iter().map(|v| v.to_string()).collect();
+                write!(
+                    f,
+                    "unsupported protocol version: the client offers only {} in \
+                     supported_versions",
+                    offered.join(", ")
+                )
+            }
             Self::RecordVersion(v) => {
                 write!(f, "unsupported protocol version: record version {v}")
             }

@@ -10,8 +10,8 @@ use glasstls::internal::crypto::{Aead, Hash, rsa_encrypt_pre_master_secret};
 use glasstls::internal::record::RecordCipher;
 use glasstls::internal::tls12 as keys;
 use glasstls::internal::wire::{
-    AlertDescription as A, CipherSuite, ClientHello, Codec, ContentType, HandshakeMessage,
-    HandshakePayload as P, ProtocolVersion,
+    AlertDescription as A, CipherSuite, ClientHello, Codec, ContentType, Extension,
+    HandshakeMessage, HandshakePayload as P, ProtocolVersion,
 };
 use glasstls::{Connection, Version};
 use std::sync::Arc;
@@ -88,7 +88,10 @@ impl ScriptedRsaClient {
         let P::ServerHello(sh) = &server_hello.payload else {
             panic!("expected ServerHello, got {server_hello:?}")
         };
-        assert_eq!(sh.cipher_suite, CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256);
+        assert_eq!(
+            sh.cipher_suite,
+            CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256
+        );
         for msg in &flight {
             me.transcript.extend_from_slice(msg);
         }
@@ -147,8 +150,12 @@ fn rsa_key_exchange_checks_the_version_the_client_hello_offered() {
         h.extensions
             .retain(|e| e.typ() != glasstls::ExtensionType::SupportedVersions);
     });
-    let (answer, err) =
-        ScriptedRsaClient::run(hello, &mut server, &rsa_spki(&pki), ProtocolVersion::TLSv1_3);
+    let (answer, err) = ScriptedRsaClient::run(
+        hello,
+        &mut server,
+        &rsa_spki(&pki),
+        ProtocolVersion::TLSv1_3,
+    );
     assert_eq!(err, None, "the server must accept the pre-master secret");
     let records = split_records(&answer);
     let types: Vec<u8> = records.iter().map(|r| r.typ).collect();
@@ -171,12 +178,104 @@ fn rsa_key_exchange_refuses_a_pre_master_secret_with_another_version() {
         h.extensions
             .retain(|e| e.typ() != glasstls::ExtensionType::SupportedVersions);
     });
-    let (answer, err) =
-        ScriptedRsaClient::run(hello, &mut server, &rsa_spki(&pki), ProtocolVersion::TLSv1_2);
+    let (answer, err) = ScriptedRsaClient::run(
+        hello,
+        &mut server,
+        &rsa_spki(&pki),
+        ProtocolVersion::TLSv1_2,
+    );
     assert!(err.is_some(), "a rolled-back version must not be accepted");
     assert_eq!(
         plaintext_alerts(&answer),
         vec![(2, A::BadRecordMac.0)],
         "the Finished under the client's keys cannot be opened under the server's"
     );
+}
+
+/// The ClientHello a default glasstls client (TLS 1.3 and 1.2) sends, changed by `change`.
+fn default_hello(pki: &Pki, change: impl FnOnce(&mut ClientHello)) -> Vec<u8> {
+    let mut client = Connection::client(
+        Arc::new(client_config(pki)),
+        "localhost".try_into().unwrap(),
+    )
+    .unwrap();
+    let records = split_records(&client.take_outgoing());
+    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
+    let P::ClientHello(hello) = &mut msg.payload else {
+        unreachable!()
+    };
+    change(hello);
+    record(22, &msg.to_bytes())
+}
+
+fn with_supported_versions(versions: &[u16]) -> impl FnOnce(&mut ClientHello) {
+    let versions: Vec<ProtocolVersion> = versions.iter().map(|v| ProtocolVersion(*v)).collect();
+    move |h: &mut ClientHello| {
+        for e in &mut h.extensions {
+            if let Extension::SupportedVersions(v) = e {
+                *v = versions.clone();
+            }
+        }
+    }
+}
+
+/// Issue 12, item 2. RFC 8446 §4.2.1: with supported_versions present, "servers MUST only
+/// select a version of TLS present in that extension". A list of only a future version, or only
+/// SSL 3.0, leaves nothing to select: protocol_version, not TLS 1.2 from the legacy field.
+#[test]
+fn supported_versions_alone_decides_the_version() {
+    let pki = Pki::new();
+    for only in [0x0305, 0x0300, 0x7f1c] {
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        let hello = default_hello(&pki, with_supported_versions(&[only]));
+        let err = expect_fatal(&mut server, &hello, A::ProtocolVersion);
+        assert!(
+            err.to_string().contains("supported_versions"),
+            "{only:#06x}: {err}"
+        );
+    }
+    // TLS 1.2 listed there (the legacy field saying 3,3 too) is TLS 1.2; the future version
+    // beside it is ignored.
+    let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+    let hello = default_hello(&pki, with_supported_versions(&[0x0305, 0x0303]));
+    let mut err = None;
+    feed_all(&mut server, &hello, &mut err);
+    assert_eq!(err, None);
+    assert_eq!(server.info().version, Some(Version::Tls12));
+}
+
+/// Issue 12, item 3. RFC 7507 §3: TLS_FALLBACK_SCSV from a client whose highest version is below
+/// ours is a downgrade by an attacker or a broken retry: fatal inappropriate_fallback. From a
+/// client at our highest version, or to a server whose highest is the client's, it is harmless.
+#[test]
+fn fallback_scsv_below_our_highest_version_is_refused() {
+    let pki = Pki::new();
+    let add_scsv = |h: &mut ClientHello| h.cipher_suites.push(CipherSuite::TLS_FALLBACK_SCSV);
+
+    // A client offering TLS 1.2 at most (in supported_versions, or with no such extension).
+    let tls12_listed = default_hello(&pki, |h| {
+        with_supported_versions(&[0x0303])(h);
+        add_scsv(h);
+    });
+    let tls12_legacy = default_hello(&pki, |h| {
+        h.extensions
+            .retain(|e| e.typ() != glasstls::ExtensionType::SupportedVersions);
+        add_scsv(h);
+    });
+    for hello in [&tls12_listed, &tls12_legacy] {
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        let err = expect_fatal(&mut server, hello, A::InappropriateFallback);
+        assert!(err.to_string().contains("fallback"), "{err}");
+    }
+
+    // The same hello to a server whose highest version is TLS 1.2: nothing inappropriate.
+    let mut server = Connection::server(Arc::new(server_config_tls12(&pki))).unwrap();
+    let mut err = None;
+    feed_all(&mut server, &tls12_listed, &mut err);
+    assert_eq!(err, None);
+    // And a TLS 1.3 client carrying the SCSV gets TLS 1.3.
+    let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+    feed_all(&mut server, &default_hello(&pki, add_scsv), &mut err);
+    assert_eq!(err, None);
+    assert_eq!(server.info().version, Some(Version::Tls13));
 }

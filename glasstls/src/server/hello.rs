@@ -19,29 +19,59 @@ use rustls_pki_types::UnixTime;
 /// RFC 8446 §4.2.9: psk_dhe_ke, the only PSK mode we use (forward secrecy kept).
 pub(super) const PSK_DHE_KE: u8 = 1;
 
-/// The version to negotiate. RFC 5246 Appendix E.1: a client_version below ours gets
-/// protocol_version; RFC 8446 §4.2.1: supported_versions, not client_version, says whether
-/// TLS 1.3 is offered, and with it on both sides TLS 1.3 is negotiated.
+/// The version to negotiate.
+///
+/// RFC 8446 §4.2.1: "If this extension is present in the ClientHello, servers MUST NOT use the
+/// ClientHello.legacy_version value for version negotiation and MUST use only the
+/// "supported_versions" extension to determine client preferences. Servers MUST only select a
+/// version of TLS present in that extension and MUST ignore any unknown versions". Without the
+/// extension, "servers which are compliant with this specification and which also support TLS
+/// 1.2 MUST negotiate TLS 1.2 or prior as specified in [RFC5246], even if
+/// ClientHello.legacy_version is 0x0304 or later" (and RFC 5246 Appendix E.1: a client_version
+/// below ours gets protocol_version).
+///
+/// RFC 7507 §3: "If TLS_FALLBACK_SCSV appears in ClientHello.cipher_suites and the highest
+/// protocol version supported by the server is higher than the version indicated in
+/// ClientHello.client_version, the server MUST respond with a fatal inappropriate_fallback
+/// alert". With supported_versions, the version the client indicates is the highest it lists.
 pub(super) fn choose_version(common: &Common, hello: &ClientHello) -> Result<Version, Error> {
-    if hello.client_version < ProtocolVersion::TLSv1_2 {
-        return Err(PeerIncompatible::VersionTooLow(hello.client_version).into());
-    }
     // RFC 5246 §7.4.1.2: the list "MUST contain" null compression.
     if !hello.compression_methods.contains(&0) {
         return Err(PeerMisbehaved::NoNullCompression.into());
     }
-    if !common.tls13_suites().is_empty() && offers_tls13(hello) {
-        return Ok(Version::Tls13);
+    let tls13 = !common.tls13_suites().is_empty();
+    let tls12 = common.enables(Version::Tls12);
+    let chosen = match hello.find(ExtensionType::SupportedVersions) {
+        Some(Extension::SupportedVersions(offered)) => {
+            if tls13 && offered.contains(&ProtocolVersion::TLSv1_3) {
+                Version::Tls13
+            } else if tls12 && offered.contains(&ProtocolVersion::TLSv1_2) {
+                Version::Tls12
+            } else if !tls12 && offered.contains(&ProtocolVersion::TLSv1_2) {
+                return Err(PeerIncompatible::ClientLacksTls13.into());
+            } else {
+                return Err(PeerIncompatible::NoVersionInCommon(offered.clone()).into());
+            }
+        }
+        _ if hello.client_version < ProtocolVersion::TLSv1_2 => {
+            return Err(PeerIncompatible::VersionTooLow(hello.client_version).into());
+        }
+        _ if tls12 => Version::Tls12,
+        _ => return Err(PeerIncompatible::ClientLacksTls13.into()),
+    };
+    let ours_highest = if tls13 {
+        Version::Tls13
+    } else {
+        Version::Tls12
+    };
+    if chosen != ours_highest
+        && hello
+            .cipher_suites
+            .contains(&CipherSuite::TLS_FALLBACK_SCSV)
+    {
+        return Err(PeerMisbehaved::InappropriateFallback.into());
     }
-    if !common.enables(Version::Tls12) {
-        return Err(PeerIncompatible::ClientLacksTls13.into());
-    }
-    Ok(Version::Tls12)
-}
-
-/// Whether this ClientHello offers TLS 1.3 (RFC 8446 §4.2.1: supported_versions decides).
-fn offers_tls13(hello: &ClientHello) -> bool {
-    matches!(hello.find(ExtensionType::SupportedVersions), Some(Extension::SupportedVersions(v)) if v.contains(&ProtocolVersion::TLSv1_3))
+    Ok(chosen)
 }
 
 /// RFC 7301 §3.2: the server's first preference the client also offers; with none in
