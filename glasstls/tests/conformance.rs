@@ -194,18 +194,7 @@ fn rsa_key_exchange_refuses_a_pre_master_secret_with_another_version() {
 
 /// The ClientHello a default glasstls client (TLS 1.3 and 1.2) sends, changed by `change`.
 fn default_hello(pki: &Pki, change: impl FnOnce(&mut ClientHello)) -> Vec<u8> {
-    let mut client = Connection::client(
-        Arc::new(client_config(pki)),
-        "localhost".try_into().unwrap(),
-    )
-    .unwrap();
-    let records = split_records(&client.take_outgoing());
-    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
-    let P::ClientHello(hello) = &mut msg.payload else {
-        unreachable!()
-    };
-    change(hello);
-    record(22, &msg.to_bytes())
+    hello_record(client_config(pki), change)
 }
 
 fn with_supported_versions(versions: &[u16]) -> impl FnOnce(&mut ClientHello) {

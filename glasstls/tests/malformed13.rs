@@ -14,18 +14,7 @@ use std::sync::Arc;
 
 /// A TLS 1.3 ClientHello from a real glasstls client, changed by `change`, as a record.
 fn modified_hello(pki: &Pki, change: impl FnOnce(&mut ClientHello)) -> Vec<u8> {
-    let mut client = Connection::client(
-        Arc::new(client_config(pki)),
-        "localhost".try_into().unwrap(),
-    )
-    .unwrap();
-    let records = split_records(&client.take_outgoing());
-    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
-    let P::ClientHello(hello) = &mut msg.payload else {
-        unreachable!()
-    };
-    change(hello);
-    record(22, &msg.to_bytes())
+    hello_record(client_config(pki), change)
 }
 
 fn server(pki: &Pki) -> Connection {

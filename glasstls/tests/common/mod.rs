@@ -50,6 +50,23 @@ pub fn server_config_tls12(pki: &Pki) -> ServerConfig {
     config
 }
 
+/// The ClientHello a glasstls client with `config` sends for `localhost`, changed by `change`,
+/// as a record.
+pub fn hello_record(
+    config: ClientConfig,
+    change: impl FnOnce(&mut glasstls::internal::wire::ClientHello),
+) -> Vec<u8> {
+    use glasstls::internal::wire::{Codec, HandshakeMessage, HandshakePayload};
+    let mut client = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+    let records = split_records(&client.take_outgoing());
+    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
+    let HandshakePayload::ClientHello(hello) = &mut msg.payload else {
+        unreachable!("a client's first message is its ClientHello")
+    };
+    change(hello);
+    record(22, &msg.to_bytes())
+}
+
 /// A client for `localhost` and a server, nothing exchanged yet.
 pub fn pair(client: ClientConfig, server: ServerConfig) -> (Connection, Connection) {
     let c = Connection::client(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
