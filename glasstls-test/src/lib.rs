@@ -7,6 +7,7 @@
 pub mod pair;
 pub mod pki;
 pub mod records;
+pub mod secrets;
 
 pub use pair::{Pair, deliver, pump, pump_at};
 pub use pki::{Ca, KeyKind, Leaf, Pki};

@@ -187,6 +187,8 @@ pub enum UnexpectedMessage {
     },
     /// RFC 8446 §5.4: a protected record with no content type (only zeros).
     AllZeroRecord,
+    /// RFC 8446 §5.1 and §5.4: a TLS 1.3 handshake or alert record with nothing in it.
+    EmptyRecord(ContentType),
     /// RFC 8446 §5.2: a plaintext record where only protected ones may come.
     PlaintextRecord(ContentType),
 }
@@ -618,6 +620,9 @@ impl fmt::Display for UnexpectedMessage {
                 );
             }
             Self::AllZeroRecord => (&"a content type", &"an all-zero record"),
+            Self::EmptyRecord(typ) => {
+                return write!(f, "expected a {typ} message, got an empty {typ} record");
+            }
             Self::PlaintextRecord(typ) => {
                 return write!(
                     f,

@@ -235,6 +235,10 @@ pub mod internal {
     pub mod tls12 {
         pub use crate::tls12::prf::*;
     }
+    /// The TLS 1.3 key schedule: traffic keys and IVs from a traffic secret.
+    pub mod tls13 {
+        pub use crate::tls13::key_schedule::traffic_key_and_iv;
+    }
     pub use crate::verify::verify_server_chain;
 }
 

@@ -268,3 +268,75 @@ fn fallback_scsv_below_our_highest_version_is_refused() {
     assert_eq!(err, None);
     assert_eq!(server.info().version, Some(Version::Tls13));
 }
+
+/// A TLS 1.3 server that has read a client's ClientHello and sent its flight.
+fn tls13_server_after_hello(pki: &Pki) -> Connection {
+    let mut server = Connection::server(Arc::new(server_config(pki))).unwrap();
+    let mut err = None;
+    feed_all(&mut server, &default_hello(pki, |_| {}), &mut err);
+    assert_eq!(err, None);
+    assert_eq!(server.info().version, Some(Version::Tls13));
+    server
+}
+
+/// Issue 12, item 4. RFC 8446 §5: the one compatibility ChangeCipherSpec is the single byte
+/// 0x01; "An implementation which receives any other change_cipher_spec value [...] MUST abort
+/// the handshake with an "unexpected_message" alert." Two CCS messages in one record, or the
+/// value 2, are such values; in TLS 1.2 they stay malformed messages.
+#[test]
+fn tls13_change_cipher_spec_other_than_one_byte_of_one_is_unexpected() {
+    let pki = Pki::new();
+    for payload in [&[1u8, 1][..], &[2], &[1, 1, 1]] {
+        let mut server = tls13_server_after_hello(&pki);
+        let err = expect_fatal(&mut server, &record(20, payload), A::UnexpectedMessage);
+        assert!(err.to_string().contains("ChangeCipherSpec"), "{err}");
+    }
+    // The compatibility record itself is dropped, once.
+    let mut server = tls13_server_after_hello(&pki);
+    let mut err = None;
+    feed_all(&mut server, &record(20, &[1]), &mut err);
+    assert_eq!(err, None);
+    expect_fatal(&mut server, &record(20, &[1]), A::UnexpectedMessage);
+}
+
+/// Issue 12, item 5. RFC 8446 §5.1: "Implementations MUST NOT send zero-length fragments of
+/// Handshake types, even if those fragments contain padding", and an alert is never split: a
+/// TLS 1.3 record of either type with nothing in it is unexpected_message, plaintext or
+/// protected.
+#[test]
+fn tls13_empty_handshake_and_alert_records_are_unexpected() {
+    let pki = Pki::new();
+    // Plaintext, where the client must already encrypt: unexpected either way.
+    for typ in [22u8, 21] {
+        let mut server = tls13_server_after_hello(&pki);
+        expect_fatal(&mut server, &record(typ, &[]), A::UnexpectedMessage);
+    }
+
+    // Protected: the server's first record under its handshake keys holds an empty handshake
+    // (or alert) fragment with padding. The client must refuse it the same way.
+    for (typ, padding) in [
+        (ContentType::Handshake, 0),
+        (ContentType::Handshake, 20),
+        (ContentType::Alert, 0),
+    ] {
+        let captured = glasstls_test::secrets::Captured::new();
+        let mut server_config = server_config(&pki);
+        server_config.common.key_log = Some(captured.clone());
+        server_config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+        let (mut client, mut server) = pair(client_config(&pki), server_config);
+        let mut err = None;
+        feed_all(&mut server, &client.take_outgoing(), &mut err);
+        let flight = split_records(&server.take_outgoing());
+        feed_all(&mut client, &join(&flight[..1]), &mut err);
+        assert_eq!(err, None, "the ServerHello is fine");
+        let mut cipher = captured.tls13_cipher(
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            Hash::Sha256,
+            Aead::Aes128Gcm,
+        );
+        let mut forged = Vec::new();
+        cipher.seal_padded(typ, &[], padding, &mut forged).unwrap();
+        let err = expect_fatal(&mut client, &forged, A::UnexpectedMessage);
+        assert!(err.to_string().contains("empty"), "{typ}: {err}");
+    }
+}

@@ -54,8 +54,13 @@ impl Core {
         record: RecordInfo,
     ) -> Result<Box<dyn State>, Error> {
         // RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length fragments of Handshake,
-        // Alert, or ChangeCipherSpec content types."
+        // Alert, or ChangeCipherSpec content types." RFC 8446 §5.1 keeps the rule for
+        // Handshake ("even if those fragments contain padding"); a record that carries nothing
+        // where a message belongs is unexpected there.
         if plaintext.is_empty() {
+            if self.is_tls13() {
+                return Err(UnexpectedMessage::EmptyRecord(ContentType::Handshake).into());
+            }
             return Err(Error::Decode(InvalidMessage::BadLength("handshake record")));
         }
         self.empty_or_warning_in_a_row = 0;
@@ -132,22 +137,25 @@ impl Core {
         plaintext: &[u8],
         record: RecordInfo,
     ) -> Result<Box<dyn State>, Error> {
+        // RFC 8446 §5: "An implementation may receive an unencrypted record of type
+        // change_cipher_spec consisting of the single byte value 0x01 at any time after the
+        // first ClientHello message has been sent or received and before the peer's Finished
+        // message has been received and MUST simply drop it [...] An implementation which
+        // receives any other change_cipher_spec value or which receives a protected
+        // change_cipher_spec record MUST abort the handshake with an "unexpected_message"
+        // alert." Once: a second one is not the compatibility record.
+        if self.is_tls13() {
+            if plaintext != [1] || self.traffic || record.encrypted || self.compatibility_ccs_seen {
+                return Err(UnexpectedMessage::ChangeCipherSpecInTls13.into());
+            }
+            self.compatibility_ccs_seen = true;
+            return Ok(state);
+        }
         // RFC 5246 §7.1: "The message consists of a single byte of value 1."
         match plaintext {
             [1] => {}
             [_] => return Err(InvalidMessage::IllegalValue("ChangeCipherSpec").into()),
             _ => return Err(InvalidMessage::BadLength("ChangeCipherSpec").into()),
-        }
-        // RFC 8446 §5: "An implementation may receive an unencrypted record of type
-        // change_cipher_spec consisting of the single byte value 0x01 at any time after the
-        // first ClientHello message has been sent or received and before the peer's Finished
-        // message has been received and MUST simply drop it". Once.
-        if self.is_tls13() {
-            if self.traffic || record.encrypted || self.compatibility_ccs_seen {
-                return Err(UnexpectedMessage::ChangeCipherSpecInTls13.into());
-            }
-            self.compatibility_ccs_seen = true;
-            return Ok(state);
         }
         self.trace(|| Event::ChangeCipherSpec {
             direction: Direction::Received,
@@ -162,6 +170,11 @@ impl Core {
         plaintext: &[u8],
         record: RecordInfo,
     ) -> Result<Box<dyn State>, Error> {
+        // RFC 8446 §5.1: "Alert messages (Section 6) MUST NOT be fragmented across records";
+        // an empty one carries no alert at all.
+        if plaintext.is_empty() && self.is_tls13() {
+            return Err(UnexpectedMessage::EmptyRecord(ContentType::Alert).into());
+        }
         let &[level, description] = plaintext else {
             return Err(Error::Decode(InvalidMessage::BadLength("alert")));
         };
