@@ -340,3 +340,68 @@ fn tls13_empty_handshake_and_alert_records_are_unexpected() {
         assert!(err.to_string().contains("empty"), "{typ}: {err}");
     }
 }
+
+/// A TLS 1.3 pair after its handshake, with the client's application traffic secret captured:
+/// the server and a cipher that seals what the client's next records would be.
+fn tls13_server_and_client_cipher(pki: &Pki) -> (Connection, RecordCipher) {
+    let captured = glasstls_test::secrets::Captured::new();
+    let mut config = client_config(pki);
+    config.common.key_log = Some(captured.clone());
+    config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+    let (mut client, mut server) = pair(config, server_config(pki));
+    assert_eq!(pump(&mut client, &mut server), (None, None));
+    // The client has sent nothing under its application keys yet: the next record is number 0.
+    let cipher = captured.tls13_cipher("CLIENT_TRAFFIC_SECRET_0", Hash::Sha256, Aead::Aes128Gcm);
+    (server, cipher)
+}
+
+/// Issue 12, item 6. RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other
+/// record types. That is, if a handshake message is split over two or more records, there MUST
+/// NOT be any other records between them." A KeyUpdate split in two with application data
+/// between the halves is unexpected_message, and the data is not delivered: whether the three
+/// records arrive in one read or one by one (application data is opened on two paths, straight
+/// from the caller's bytes and from the record buffer; both must see the half message).
+#[test]
+fn application_data_between_the_fragments_of_a_key_update_is_refused() {
+    let pki = Pki::new();
+    let key_update = [24u8, 0, 0, 1, 0];
+    for one_read in [true, false] {
+        let (mut server, mut cipher) = tls13_server_and_client_cipher(&pki);
+        let mut records = vec![Vec::new(), Vec::new(), Vec::new()];
+        cipher
+            .seal(ContentType::Handshake, &key_update[..2], &mut records[0])
+            .unwrap();
+        cipher
+            .seal(ContentType::ApplicationData, b"between", &mut records[1])
+            .unwrap();
+        cipher
+            .seal(ContentType::Handshake, &key_update[2..], &mut records[2])
+            .unwrap();
+        let err = if one_read {
+            expect_fatal(&mut server, &records.concat(), A::UnexpectedMessage)
+        } else {
+            let mut err = None;
+            feed_all(&mut server, &records[0], &mut err);
+            assert_eq!(err, None, "half a KeyUpdate is not an error yet");
+            expect_fatal(&mut server, &records[1], A::UnexpectedMessage)
+        };
+        assert!(
+            err.to_string().contains("rest of a handshake message"),
+            "{err}"
+        );
+        assert!(server.received().is_empty(), "nothing may be delivered");
+    }
+
+    // The same fragments without the record between them are a KeyUpdate like any other.
+    let (mut server, mut cipher) = tls13_server_and_client_cipher(&pki);
+    let mut whole = Vec::new();
+    cipher
+        .seal(ContentType::Handshake, &key_update[..2], &mut whole)
+        .unwrap();
+    cipher
+        .seal(ContentType::Handshake, &key_update[2..], &mut whole)
+        .unwrap();
+    let mut err = None;
+    feed_all(&mut server, &whole, &mut err);
+    assert_eq!(err, None, "a fragmented KeyUpdate alone is fine");
+}

@@ -103,7 +103,7 @@ impl Connection {
     }
 
     /// Once traffic flows, application data records that arrive whole with nothing staged
-    /// before them are decrypted straight from the caller's bytes into the plaintext buffer,
+    /// before them (no bytes in the deframer, no partial handshake message) are decrypted straight from the caller's bytes into the plaintext buffer,
     /// skipping the copy into the deframer. Anything else (a partial record, another content
     /// type, a header the deframer would refuse, a record that does not open) stops this and
     /// goes through the deframer and `process_new_packets` as usual; a failed open leaves the
@@ -112,7 +112,10 @@ impl Connection {
     fn open_directly(&mut self, data: &[u8]) -> usize {
         let mut taken = 0;
         let core = &mut self.core;
+        // A handshake message still being reassembled must see the next record in `dispatch`,
+        // which refuses anything between its fragments (RFC 8446 §5.1).
         while self.deframer.buffered() == 0
+            && core.handshake_buf.is_empty()
             && core.traffic
             && core.error.is_none()
             && core.opened_ahead.is_none()
@@ -192,10 +195,12 @@ impl Connection {
             };
             let payload = self.deframer.payload_mut(&rec);
             // The common case, application data in traffic: decrypt straight into the
-            // plaintext buffer the application reads from (one copy less).
+            // plaintext buffer the application reads from (one copy less). Not while a
+            // handshake message is half reassembled: `dispatch` must see what comes next.
             if self.core.traffic
                 && rec.typ == ContentType::ApplicationData
                 && self.core.decrypter.is_some()
+                && self.core.handshake_buf.is_empty()
             {
                 match self.core.open_application_record(payload)? {
                     Opened::Data(n) => self.core.count_application_data(n)?,
