@@ -367,7 +367,7 @@ fn application_data_between_the_fragments_of_a_key_update_is_refused() {
     let key_update = [24u8, 0, 0, 1, 0];
     for one_read in [true, false] {
         let (mut server, mut cipher) = tls13_server_and_client_cipher(&pki);
-        let mut records = vec![Vec::new(), Vec::new(), Vec::new()];
+        let mut records = [Vec::new(), Vec::new(), Vec::new()];
         cipher
             .seal(ContentType::Handshake, &key_update[..2], &mut records[0])
             .unwrap();
