@@ -73,6 +73,17 @@ impl ScriptedRsaClient {
         server_spki: &[u8],
         pms_version: ProtocolVersion,
     ) -> (Vec<u8>, Option<glasstls::Error>) {
+        Self::run_with_finished(hello, server, server_spki, pms_version, |v| v)
+    }
+
+    /// `run`, with the client's verify_data changed by `finished` before it is sent.
+    fn run_with_finished(
+        hello: HandshakeMessage,
+        server: &mut Connection,
+        server_spki: &[u8],
+        pms_version: ProtocolVersion,
+        finished: impl FnOnce(Vec<u8>) -> Vec<u8>,
+    ) -> (Vec<u8>, Option<glasstls::Error>) {
         let P::ClientHello(ch) = &hello.payload else {
             unreachable!()
         };
@@ -111,7 +122,8 @@ impl ScriptedRsaClient {
         let block = keys::key_block(&prf, Aead::Aes128Gcm, &me.client_random, &sh.random);
         let finished_hash = aws_lc_rs::digest::digest(Hash::Sha256.digest(), &me.transcript);
         let verify_data = keys::verify_data(&prf, keys::CLIENT_FINISHED, finished_hash.as_ref());
-        let finished = HandshakeMessage::new(P::Finished(verify_data.to_vec())).to_bytes();
+        let finished =
+            HandshakeMessage::new(P::Finished(finished(verify_data.to_vec()))).to_bytes();
         let mut writer = RecordCipher::new(
             Version::Tls12,
             Aead::Aes128Gcm,
@@ -404,4 +416,80 @@ fn application_data_between_the_fragments_of_a_key_update_is_refused() {
     let mut err = None;
     feed_all(&mut server, &whole, &mut err);
     assert_eq!(err, None, "a fragmented KeyUpdate alone is fine");
+}
+
+/// Issue 12, item 7. A Finished whose length is not the verify_data length (12 bytes in TLS
+/// 1.2, the hash length in TLS 1.3) cannot be parsed as a Finished: decode_error ("a message
+/// could not be decoded", RFC 8446 §6; RFC 5246 §7.2.2), not the decrypt_error of a wrong value.
+/// Heavy record padding around it changes nothing.
+#[test]
+fn a_finished_of_the_wrong_length_is_a_decode_error() {
+    let pki = Pki::new();
+    // TLS 1.2, from the scripted client: 11 and 13 bytes, then 12 wrong ones for comparison.
+    for (change, alert) in [
+        (
+            Box::new(|mut v: Vec<u8>| {
+                v.pop();
+                v
+            }) as Box<dyn FnOnce(Vec<u8>) -> Vec<u8>>,
+            A::DecodeError,
+        ),
+        (
+            Box::new(|mut v: Vec<u8>| {
+                v.push(0);
+                v
+            }),
+            A::DecodeError,
+        ),
+        (
+            Box::new(|mut v: Vec<u8>| {
+                v[0] ^= 1;
+                v
+            }),
+            A::DecryptError,
+        ),
+    ] {
+        let (hello, mut server) = rsa_hello_and_server(&pki, |_| {});
+        let (answer, err) = ScriptedRsaClient::run_with_finished(
+            hello,
+            &mut server,
+            &rsa_spki(&pki),
+            ProtocolVersion::TLSv1_2,
+            change,
+        );
+        assert_eq!(err.as_ref().and_then(|e| e.alert()), Some(alert), "{err:?}");
+        assert_eq!(plaintext_alerts(&answer), vec![(2, alert.0)]);
+    }
+
+    // TLS 1.3: the client's Finished, forged under its real handshake keys.
+    for (len, padding, alert) in [
+        (31, 0, A::DecodeError),
+        (33, 0, A::DecodeError),
+        (0, 0, A::DecodeError),
+        (31, 4000, A::DecodeError),
+        (32, 4000, A::DecryptError),
+    ] {
+        let captured = glasstls_test::secrets::Captured::new();
+        let mut config = server_config(&pki);
+        config.common.key_log = Some(captured.clone());
+        config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+        let (mut client, mut server) = pair(client_config(&pki), config);
+        let mut err = None;
+        feed_all(&mut server, &client.take_outgoing(), &mut err);
+        assert_eq!(err, None);
+        let mut cipher = captured.tls13_cipher(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            Hash::Sha256,
+            Aead::Aes128Gcm,
+        );
+        let finished = HandshakeMessage::new(P::Finished(vec![0x42; len])).to_bytes();
+        let mut forged = Vec::new();
+        cipher
+            .seal_padded(ContentType::Handshake, &finished, padding, &mut forged)
+            .unwrap();
+        let err = expect_fatal(&mut server, &forged, alert);
+        if alert == A::DecodeError {
+            assert!(err.to_string().contains("Finished"), "{len}: {err}");
+        }
+    }
 }

@@ -61,8 +61,13 @@ pub(crate) struct FinishedVerified(());
 
 impl FinishedVerified {
     /// RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
-    /// correct." Compared in constant time.
+    /// correct." Compared in constant time. The length is not secret, and a Finished of another
+    /// length is not a Finished at all: it is malformed (decode_error, RFC 8446 §6), not a wrong
+    /// value (decrypt_error).
     pub(crate) fn check(expected: &[u8], received: &[u8]) -> Result<Self, Error> {
+        if expected.len() != received.len() {
+            return Err(crate::wire::InvalidMessage::BadLength("Finished").into());
+        }
         if crate::crypto::equal_in_constant_time(expected, received) {
             Ok(Self(()))
         } else {
