@@ -36,6 +36,15 @@ pub fn record(typ: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `payload` cut into records of `typ` of at most 2^14 bytes each (RFC 8446 §5.1), as a peer
+/// sends a message longer than one record.
+pub fn records(typ: u8, payload: &[u8]) -> Vec<u8> {
+    payload
+        .chunks(1 << 14)
+        .flat_map(|chunk| record(typ, chunk))
+        .collect()
+}
+
 /// The records, on the wire again.
 pub fn join(records: &[Rec]) -> Vec<u8> {
     records

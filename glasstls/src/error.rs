@@ -53,14 +53,15 @@ impl Error {
         use PeerMisbehaved as M;
         Some(match self {
             Self::Decode(
-                InvalidMessage::IllegalValue(_)
-                | InvalidMessage::DuplicateExtension(_)
-                | InvalidMessage::TooLarge(_),
+                InvalidMessage::IllegalValue(_) | InvalidMessage::DuplicateExtension(_),
             ) => A::IllegalParameter,
+            // A declared length past every bound we keep is a message we cannot decode, not a
+            // value the protocol forbids: decode_error (RFC 8446 §6).
             Self::Decode(
                 InvalidMessage::Truncated(_)
                 | InvalidMessage::TrailingBytes(_)
-                | InvalidMessage::BadLength(_),
+                | InvalidMessage::BadLength(_)
+                | InvalidMessage::TooLarge(_),
             ) => A::DecodeError,
             Self::UnexpectedMessage(_) => A::UnexpectedMessage,
             // RFC 5746 §3.4 and RFC 7627 §5.3 ask for handshake_failure.
@@ -136,6 +137,8 @@ impl Error {
 pub enum Expected {
     /// This handshake message.
     Message(HandshakeType),
+    /// One of these handshake messages.
+    OneOf(&'static [HandshakeType]),
     /// A ChangeCipherSpec record (TLS 1.2).
     ChangeCipherSpec,
     /// Application data (the handshake is over).
@@ -559,10 +562,25 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Expected {
+    /// Whether a handshake message of type `typ` is what is expected.
+    pub fn admits(&self, typ: HandshakeType) -> bool {
+        match self {
+            Self::Message(t) => *t == typ,
+            Self::OneOf(types) => types.contains(&typ),
+            Self::ChangeCipherSpec | Self::ApplicationData => false,
+        }
+    }
+}
+
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Message(typ) => typ.fmt(f),
+            Self::OneOf(types) => {
+                let names: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+                f.write_str(&names.join(" or "))
+            }
             Self::ChangeCipherSpec => f.write_str("ChangeCipherSpec"),
             Self::ApplicationData => f.write_str("application data"),
         }
@@ -820,10 +838,7 @@ mod tests {
         use AlertDescription as A;
         let cases: [(Error, Option<A>); 10] = [
             (InvalidMessage::Truncated("x").into(), Some(A::DecodeError)),
-            (
-                InvalidMessage::TooLarge("x").into(),
-                Some(A::IllegalParameter),
-            ),
+            (InvalidMessage::TooLarge("x").into(), Some(A::DecodeError)),
             (
                 PeerMisbehaved::NonEmptyRenegotiationInfo.into(),
                 Some(A::HandshakeFailure),

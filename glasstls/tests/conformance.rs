@@ -493,3 +493,89 @@ fn a_finished_of_the_wrong_length_is_a_decode_error() {
         }
     }
 }
+
+/// Issue 12, item 10. A ClientHello may legitimately be longer than 64 KiB: 2^15 - 1 cipher
+/// suites and 2^16 - 1 bytes of extensions are what the syntax allows (RFC 8446 §4.1.2), some
+/// 131 KiB in all. Such a hello is served, under the ClientHello's own bound (whatever the
+/// limit configured for other messages); a declared length past that bound is decode_error.
+#[test]
+fn a_client_hello_as_large_as_the_syntax_allows_is_served() {
+    let pki = Pki::new();
+    let hello = default_hello(&pki, |h| {
+        // GREASE-like suites nobody knows, then the real ones: 32 000 suites, 64 000 bytes.
+        let real = std::mem::take(&mut h.cipher_suites);
+        let mut suites: Vec<CipherSuite> = (0..32_000u16 - real.len() as u16)
+            .map(|i| CipherSuite(0xff00 ^ i))
+            .filter(|s| !real.contains(s))
+            .collect();
+        suites.extend(real);
+        h.cipher_suites = suites;
+        // And padding (RFC 7685) to near the extensions' limit (the hello's own extensions,
+        // with an ML-KEM share, are under 3 000 bytes).
+        h.extensions.insert(
+            0,
+            Extension::Unknown {
+                typ: glasstls::ExtensionType(21),
+                data: vec![0; 62_000],
+            },
+        );
+    });
+    assert!(hello.len() > 120 * 1024, "{} bytes", hello.len());
+    for configured_limit in [glasstls::config::DEFAULT_MAX_HANDSHAKE_SIZE, 16 * 1024] {
+        let mut config = server_config(&pki);
+        config.common.max_handshake_size = configured_limit;
+        let mut server = Connection::server(Arc::new(config)).unwrap();
+        let mut err = None;
+        feed_all(&mut server, &hello, &mut err);
+        assert_eq!(err, None, "limit {configured_limit}");
+        assert_eq!(server.info().version, Some(Version::Tls13));
+    }
+
+    // Past the syntax's largest ClientHello (131 397 bytes of body): decode_error at the
+    // header, nothing waited for.
+    let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+    expect_fatal(
+        &mut server,
+        &record(22, &[1, 0x02, 0x01, 0x46]),
+        A::DecodeError,
+    );
+}
+
+/// Issue 12, item 11. RFC 8446 §4: "a peer which receives a handshake message in an
+/// unexpected order MUST abort the handshake with an "unexpected_message" alert". The order is
+/// known from the message's type, before its body is parsed: a server's first message that is
+/// not a ClientHello is unexpected_message whatever its body (not decode_error because that
+/// body is no valid message of that type), and it is refused from its four-byte header.
+#[test]
+fn a_message_of_the_wrong_type_is_refused_before_its_body_is_read() {
+    let pki = Pki::new();
+    let hello = default_hello(&pki, |_| {});
+    let hello_body = &split_records(&hello)[0].payload[4..];
+    for typ in [2u8, 11, 16, 20, 4, 24, 99] {
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        let err = expect_fatal(
+            &mut server,
+            &record(22, &handshake(typ, hello_body)),
+            A::UnexpectedMessage,
+        );
+        assert!(
+            err.to_string().contains("expected ClientHello"),
+            "{typ}: {err}"
+        );
+        // The header alone is enough: no body is waited for, however long it claims to be.
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        expect_fatal(
+            &mut server,
+            &record(22, &[typ, 0x01, 0x00, 0x00]),
+            A::UnexpectedMessage,
+        );
+    }
+    // The client, waiting for ServerHello, is the same.
+    let (mut client, _) = pair(client_config(&pki), server_config(&pki));
+    let _ = client.take_outgoing();
+    expect_fatal(
+        &mut client,
+        &record(22, &[11, 0, 0, 3, 0, 0, 0]),
+        A::UnexpectedMessage,
+    );
+}

@@ -124,11 +124,12 @@ fn server_rejects_empty_handshake_record_with_decode_error() {
 #[test]
 fn server_refuses_a_handshake_message_too_large_to_buffer_without_waiting_for_it() {
     let pki = Pki::new();
-    // Declares 16 MiB; we must not wait for (or allocate) it.
+    // A ClientHello declaring 16 MiB, past the largest the syntax allows: we must not wait for
+    // (or allocate) it, and a length past every bound is decode_error.
     expect_fatal(
         &mut fresh_server(&pki),
         &record(22, &[1, 0xff, 0xff, 0xff]),
-        A::IllegalParameter,
+        A::DecodeError,
     );
 }
 

@@ -15,7 +15,7 @@ mod tls13;
 
 use crate::config::ClientConfig;
 use crate::conn::{Connection, Core, Input, State};
-use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
+use crate::error::{Error, Expected, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::side::Side;
 use crate::wire::{
     DOWNGRADE_TLS12, ExtensionType, HandshakePayload as P, HandshakeType, ProtocolVersion,
@@ -79,6 +79,10 @@ fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Ans
 /// The ClientHello's data is the state that waits for the answer: handed on in its box, never
 /// copied (it holds the key shares and the PSK's Early Secret).
 impl State for ExpectServerHello {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::ServerHello)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::ServerHello(hello), raw) = input.expect(HandshakeType::ServerHello)? else {
             return Err(InternalError::StateInvariant.into());

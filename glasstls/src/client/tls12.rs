@@ -204,6 +204,10 @@ struct ExpectCertificate {
 }
 
 impl State for ExpectCertificate {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Certificate)
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -243,6 +247,10 @@ struct ExpectServerKeyExchange {
 }
 
 impl State for ExpectServerKeyExchange {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::ServerKeyExchange)
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -309,6 +317,13 @@ struct ExpectServerHelloDone {
 }
 
 impl State for ExpectServerHelloDone {
+    fn expects(&self) -> Expected {
+        Expected::OneOf(&[
+            HandshakeType::CertificateRequest,
+            HandshakeType::ServerHelloDone,
+        ])
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -440,6 +455,14 @@ struct ExpectChangeCipherSpec {
 }
 
 impl State for ExpectChangeCipherSpec {
+    fn expects(&self) -> Expected {
+        if self.hs.ticket_expected && self.new_ticket.is_none() {
+            Expected::Message(HandshakeType::NewSessionTicket)
+        } else {
+            Expected::ChangeCipherSpec
+        }
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -488,6 +511,10 @@ struct ExpectFinished {
 }
 
 impl State for ExpectFinished {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Finished)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
             return Err(InternalError::StateInvariant.into());

@@ -285,6 +285,10 @@ struct ExpectEncryptedExtensions {
 }
 
 impl State for ExpectEncryptedExtensions {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::EncryptedExtensions)
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -330,6 +334,13 @@ struct ExpectCertificate {
 }
 
 impl State for ExpectCertificate {
+    fn expects(&self) -> Expected {
+        Expected::OneOf(&[
+            HandshakeType::CertificateRequest,
+            HandshakeType::Certificate,
+        ])
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -385,6 +396,10 @@ struct ExpectCertificateVerify {
 }
 
 impl State for ExpectCertificateVerify {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::CertificateVerify)
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,
@@ -426,6 +441,10 @@ struct ExpectFinished {
 }
 
 impl State for ExpectFinished {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Finished)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
             return Err(InternalError::StateInvariant.into());

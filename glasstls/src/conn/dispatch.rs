@@ -4,12 +4,28 @@
 
 use super::core::{Core, Opened};
 use super::state::{Input, State};
-use crate::error::{Error, InternalError, UnexpectedMessage};
+use crate::error::{Error, InternalError, Received, UnexpectedMessage};
 use crate::side::Side;
 use crate::trace::{Direction, Event, Message, RecordInfo};
 use crate::wire::{
     AlertDescription, AlertLevel, ContentType, HandshakeMessage, HandshakeType, InvalidMessage,
 };
+
+/// The largest ClientHello the syntax allows (RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2): version 2,
+/// random 32, session ID 1 + 32, cipher suites 2 + (2^16 - 2), compression methods 1 + 255,
+/// extensions 2 + (2^16 - 1). Long suite lists, many extensions and padding make real ones
+/// reach past 64 KiB, so a ClientHello has this bound of its own, whatever the configured limit
+/// for other messages.
+pub(super) const MAX_CLIENT_HELLO_LEN: usize = 2 + 32 + 33 + 65_536 + 256 + 65_537;
+
+/// The longest body a handshake message of type `typ` may declare.
+fn max_message_len(typ: HandshakeType, configured: usize) -> usize {
+    if typ == HandshakeType::ClientHello {
+        MAX_CLIENT_HELLO_LEN.max(configured)
+    } else {
+        configured
+    }
+}
 
 /// Warning alerts and empty application-data records tolerated in a row: more is a peer trying
 /// to keep us busy for nothing.
@@ -69,11 +85,24 @@ impl Core {
         let mut at = 0;
         let result = loop {
             let rest = buf.get(at..).unwrap_or_default();
-            let Some(&[_, a, b, c]) = rest.first_chunk::<4>() else {
+            let Some(&[typ, a, b, c]) = rest.first_chunk::<4>() else {
                 break Ok(state);
             };
+            let typ = HandshakeType(typ);
+            // The type decides before the body: a message this state does not take is refused
+            // from its header (RFC 8446 §4), so nothing of it is buffered or decoded.
+            let ignored_hello_request =
+                typ == HandshakeType::HelloRequest && self.side == Side::Client && !self.traffic;
+            let expected = state.expects();
+            if !ignored_hello_request && !expected.admits(typ) {
+                break Err(UnexpectedMessage::OutOfOrder {
+                    expected,
+                    got: Received::Message(typ),
+                }
+                .into());
+            }
             let len = u32::from_be_bytes([0, a, b, c]) as usize;
-            if len > self.max_handshake_size {
+            if len > max_message_len(typ, self.max_handshake_size) {
                 break Err(Error::Decode(InvalidMessage::TooLarge("handshake message")));
             }
             let Some(raw) = rest.get(..4 + len) else {

@@ -622,8 +622,11 @@ mod tests {
                 .error
                 .clone()
                 .expect("the default limit refuses the chain");
-            // As OpenSSL does for an excessive message size.
-            assert_eq!(e.alert(), Some(AlertDescription::IllegalParameter), "{e}");
+            // A declared length past our bound is a message we will not decode: decode_error
+            // (OpenSSL and BoringSSL send illegal_parameter here; RFC 8446 §6 names
+            // decode_error for "a message could not be decoded because [...] a field was out
+            // of its specified range or the length of the message was incorrect").
+            assert_eq!(e.alert(), Some(AlertDescription::DecodeError), "{e}");
             let (c, s) = connected(tls12, 200, 256 * 1024);
             assert!(c.core.error.is_none(), "{:?}", c.core.error);
             assert!(!c.is_handshaking() && !s.is_handshaking());

@@ -4,6 +4,7 @@
 
 use super::Core;
 use crate::error::{Error, Expected, Misuse, Received, UnexpectedMessage};
+use crate::side::Side;
 use crate::verify::{HandshakeSignatureVerified, ServerCertVerified};
 use crate::wire::{HandshakeMessage, HandshakePayload, HandshakeType};
 
@@ -40,6 +41,12 @@ impl<'a> Input<'a> {
 /// One struct per expected message; each consumes itself and returns the next state.
 pub(crate) trait State: Send {
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error>;
+
+    /// What this state takes next. A handshake message of any other type is refused from its
+    /// header alone, before its body is buffered or decoded (RFC 8446 §4: "a peer which
+    /// receives a handshake message in an unexpected order MUST abort the handshake with an
+    /// "unexpected_message" alert"), so a hostile peer gets no further than four bytes.
+    fn expects(&self) -> Expected;
 
     /// Asks the peer to update its keys and updates ours (TLS 1.3 traffic only).
     fn request_key_update(&mut self, _core: &mut Core) -> Result<(), Error> {
@@ -101,6 +108,14 @@ pub(crate) enum KeyPossession {
 }
 
 impl PeerAuthenticated {
+    /// The side that holds this proof (it authenticated the other).
+    pub(crate) fn holder(&self) -> Side {
+        match self {
+            Self::Server { .. } | Self::ServerResumed => Side::Client,
+            Self::ClientNotRequested => Side::Server,
+        }
+    }
+
     pub(crate) fn server(chain: ServerCertVerified, key: KeyPossession) -> Self {
         Self::Server {
             _chain: chain,

@@ -14,7 +14,7 @@ mod tls13;
 
 use crate::config::ServerConfig;
 use crate::conn::{Connection, Core, Input, State};
-use crate::error::{ConfigError, Error, InternalError};
+use crate::error::{ConfigError, Error, Expected, InternalError};
 use crate::side::Side;
 use crate::version::Version;
 use crate::wire::{ClientHello, Extension, HandshakePayload as P, HandshakeType};
@@ -36,6 +36,10 @@ struct ExpectClientHello {
 }
 
 impl State for ExpectClientHello {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::ClientHello)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::ClientHello(client_hello), raw) = input.expect(HandshakeType::ClientHello)? else {
             return Err(InternalError::StateInvariant.into());

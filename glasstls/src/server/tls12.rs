@@ -448,6 +448,10 @@ struct ExpectClientKeyExchange {
 }
 
 impl State for ExpectClientKeyExchange {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::ClientKeyExchange)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::ClientKeyExchange(body), raw) = input.expect(HandshakeType::ClientKeyExchange)?
         else {
@@ -548,6 +552,10 @@ struct ExpectChangeCipherSpec {
 }
 
 impl State for ExpectChangeCipherSpec {
+    fn expects(&self) -> Expected {
+        Expected::ChangeCipherSpec
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let Input::ChangeCipherSpec = input else {
             return Err(unexpected(Expected::ChangeCipherSpec, &input));
@@ -568,6 +576,10 @@ struct ExpectFinished {
 }
 
 impl State for ExpectFinished {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Finished)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
             return Err(InternalError::StateInvariant.into());

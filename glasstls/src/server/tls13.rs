@@ -10,7 +10,9 @@ use super::hello::{self, KeyExchange13};
 use crate::config::{Identity, ServerConfig};
 use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript};
 use crate::crypto::{self, KeyShare, Suite13};
-use crate::error::{DecryptError, Error, InternalError, PeerIncompatible, PeerMisbehaved};
+use crate::error::{
+    DecryptError, Error, Expected, InternalError, PeerIncompatible, PeerMisbehaved,
+};
 use crate::session::{Resumption, Session, SessionSecrets};
 use crate::side::Side;
 use crate::tls13::{self, EarlySecret, HandshakeStage, PeerFinished, Traffic13, TrafficStage};
@@ -41,6 +43,10 @@ struct ExpectSecondClientHello {
 }
 
 impl State for ExpectSecondClientHello {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::ClientHello)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::ClientHello(hello), raw) = input.expect(HandshakeType::ClientHello)? else {
             return Err(InternalError::StateInvariant.into());
@@ -567,6 +573,10 @@ impl ExpectFinished {
 }
 
 impl State for ExpectFinished {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Finished)
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         let (P::Finished(received), raw) = input.expect(HandshakeType::Finished)? else {
             return Err(InternalError::StateInvariant.into());

@@ -12,19 +12,27 @@ use crate::wire::{
 /// (on a client) that the server is who it must be.
 pub(crate) struct Traffic12 {
     _finished: FinishedVerified,
-    _peer: PeerAuthenticated,
+    peer: PeerAuthenticated,
 }
 
 impl Traffic12 {
     pub fn start(finished: FinishedVerified, peer: PeerAuthenticated) -> Box<dyn State> {
         Box::new(Self {
             _finished: finished,
-            _peer: peer,
+            peer,
         })
     }
 }
 
 impl State for Traffic12 {
+    fn expects(&self) -> Expected {
+        // RFC 5746 §4.2/§4.4: the messages that would start a renegotiation, to refuse them.
+        match self.peer.holder() {
+            Side::Client => Expected::Message(HandshakeType::HelloRequest),
+            Side::Server => Expected::Message(HandshakeType::ClientHello),
+        }
+    }
+
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
         // RFC 5746 §4.2/§4.4 and RFC 5246 §7.2.2: a peer that does not renegotiate answers
         // HelloRequest / a new ClientHello with a no_renegotiation warning.

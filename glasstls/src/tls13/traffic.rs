@@ -7,7 +7,7 @@ use crate::crypto::Suite13;
 use crate::error::{Error, Expected, UnexpectedMessage};
 use crate::side::Side;
 use crate::trace::Decision;
-use crate::wire::{HandshakeMessage, HandshakePayload as P, NewSessionTicket13};
+use crate::wire::{HandshakeMessage, HandshakePayload as P, HandshakeType, NewSessionTicket13};
 
 /// What a client does with each NewSessionTicket.
 pub(crate) type TicketHandler = Box<dyn FnMut(&mut Core, NewSessionTicket13) + Send>;
@@ -24,7 +24,7 @@ pub(crate) struct Traffic13 {
     /// The peer's current application traffic secret.
     read_secret: Secret,
     _finished: FinishedVerified,
-    _peer: PeerAuthenticated,
+    peer: PeerAuthenticated,
     /// What to do with a NewSessionTicket (client only).
     on_ticket: Option<TicketHandler>,
 }
@@ -41,7 +41,7 @@ impl Traffic13 {
             write_secret,
             read_secret,
             _finished: finished,
-            _peer: peer,
+            peer,
             on_ticket,
         })
     }
@@ -62,6 +62,15 @@ impl Traffic13 {
 }
 
 impl State for Traffic13 {
+    fn expects(&self) -> Expected {
+        match self.peer.holder() {
+            Side::Client => {
+                Expected::OneOf(&[HandshakeType::KeyUpdate, HandshakeType::NewSessionTicket])
+            }
+            Side::Server => Expected::Message(HandshakeType::KeyUpdate),
+        }
+    }
+
     fn handle(
         mut self: Box<Self>,
         core: &mut Core,

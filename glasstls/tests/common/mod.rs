@@ -5,7 +5,7 @@
 pub use glasstls::AlertDescription as A;
 pub use glasstls_test::pki::{Ca, KeyKind, Leaf, Pki};
 pub use glasstls_test::records::{
-    Rec, expect_fatal, handshake, join, plaintext_alerts, record, split_records,
+    Rec, expect_fatal, handshake, join, plaintext_alerts, record, records, split_records,
 };
 pub use glasstls_test::{hex_lines, pump, pump_at};
 
@@ -51,20 +51,20 @@ pub fn server_config_tls12(pki: &Pki) -> ServerConfig {
 }
 
 /// The ClientHello a glasstls client with `config` sends for `localhost`, changed by `change`,
-/// as a record.
+/// as records (one, unless the change made it longer than 2^14 bytes).
 pub fn hello_record(
     config: ClientConfig,
     change: impl FnOnce(&mut glasstls::internal::wire::ClientHello),
 ) -> Vec<u8> {
     use glasstls::internal::wire::{Codec, HandshakeMessage, HandshakePayload};
     let mut client = Connection::client(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
-    let records = split_records(&client.take_outgoing());
-    let mut msg = HandshakeMessage::from_bytes(&records[0].payload).unwrap();
+    let first = split_records(&client.take_outgoing());
+    let mut msg = HandshakeMessage::from_bytes(&first[0].payload).unwrap();
     let HandshakePayload::ClientHello(hello) = &mut msg.payload else {
         unreachable!("a client's first message is its ClientHello")
     };
     change(hello);
-    record(22, &msg.to_bytes())
+    records(22, &msg.to_bytes())
 }
 
 /// A client for `localhost` and a server, nothing exchanged yet.
