@@ -579,3 +579,30 @@ fn a_message_of_the_wrong_type_is_refused_before_its_body_is_read() {
         A::UnexpectedMessage,
     );
 }
+
+/// Issue 12, item 12. draft-ietf-tls-ecdhe-mlkem: the server "MUST" check the client's ML-KEM
+/// encapsulation key as FIPS 203 §7.2 requires (every 12-bit coefficient below q = 3329) and
+/// abort with illegal_parameter when it fails, as for any malformed key share: a peer's bad
+/// value, not an internal_error of ours.
+#[test]
+fn an_unreduced_mlkem_encapsulation_key_is_illegal_parameter() {
+    let pki = Pki::new();
+    // Coefficient 0 of t̂ set to 4095 (its 12 bits all ones), then the last one of the vector.
+    for at in [0usize, 384 * 3 - 2] {
+        let hello = default_hello(&pki, |h| {
+            for e in &mut h.extensions {
+                if let Extension::KeyShares(shares) = e {
+                    let hybrid = shares
+                        .iter_mut()
+                        .find(|s| s.group == glasstls::NamedGroup::X25519MLKEM768)
+                        .expect("glasstls offers X25519MLKEM768 first");
+                    hybrid.key_exchange[at] = 0xff;
+                    hybrid.key_exchange[at + 1] = 0xff;
+                }
+            }
+        });
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        let err = expect_fatal(&mut server, &hello, A::IllegalParameter);
+        assert!(err.to_string().contains("key share"), "{err}");
+    }
+}

@@ -143,6 +143,9 @@ impl KeyShare {
                 return Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare));
             }
             let (ek, x_peer) = client_share.split_at(MLKEM768_ENCAPSULATION_KEY_LEN);
+            if !mlkem_encapsulation_key_is_reduced(ek) {
+                return Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare));
+            }
             let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, ek)
                 .map_err(|_| Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))?;
             let (ct, ss) = ek
@@ -161,10 +164,67 @@ impl KeyShare {
     }
 }
 
+/// FIPS 203 §7.2, ML-KEM.Encaps input checking: "(Modulus check.) Perform the computation
+/// test ← ByteEncode12(ByteDecode12(ek[0 : 384k])). If test ≠ ek[0 : 384k], then input checking
+/// has failed." That is, every 12-bit coefficient of the encoded vector t̂ (the first 384k
+/// bytes, k = 3 for ML-KEM-768) is below q = 3329. draft-ietf-tls-ecdhe-mlkem §6: a share that
+/// fails it gets illegal_parameter. This checks the peer's bytes; the KEM itself is aws-lc's.
+fn mlkem_encapsulation_key_is_reduced(ek: &[u8]) -> bool {
+    const Q: u16 = 3329;
+    let t_hat = ek.get(..384 * 3).unwrap_or_default();
+    t_hat.len() == 384 * 3
+        && t_hat.chunks_exact(3).all(|b| match *b {
+            [b0, b1, b2] => {
+                let first = u16::from(b0) | (u16::from(b1 & 0x0f) << 8);
+                let second = u16::from(b1 >> 4) | (u16::from(b2) << 4);
+                first < Q && second < Q
+            }
+            _ => false,
+        })
+}
+
 impl fmt::Debug for KeyShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyShare")
             .field("group", &self.group)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two coefficients in three bytes, little-endian 12-bit halves (FIPS 203 ByteEncode12).
+    fn packed(first: u16, second: u16) -> [u8; 3] {
+        [
+            first as u8,
+            ((first >> 8) as u8) | ((second as u8) << 4),
+            (second >> 4) as u8,
+        ]
+    }
+
+    #[test]
+    fn the_modulus_check_takes_coefficients_below_q_only() {
+        let mut ek = vec![0u8; MLKEM768_ENCAPSULATION_KEY_LEN];
+        assert!(mlkem_encapsulation_key_is_reduced(&ek));
+        for (first, second, reduced) in [(3328, 3328, true), (3329, 0, false), (0, 3329, false)] {
+            for at in [0, 384 * 3 - 3] {
+                ek[at..at + 3].copy_from_slice(&packed(first, second));
+                assert_eq!(
+                    mlkem_encapsulation_key_is_reduced(&ek),
+                    reduced,
+                    "{first} {second} at {at}"
+                );
+                ek[at..at + 3].copy_from_slice(&[0; 3]);
+            }
+        }
+        // The 32 bytes of rho after t̂ are not coefficients: any value is fine there.
+        ek[384 * 3..].fill(0xff);
+        assert!(mlkem_encapsulation_key_is_reduced(&ek));
+        // A real key from aws-lc passes.
+        let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).unwrap();
+        let real = dk.encapsulation_key().unwrap().key_bytes().unwrap();
+        assert!(mlkem_encapsulation_key_is_reduced(real.as_ref()));
     }
 }
