@@ -192,6 +192,11 @@ pub enum UnexpectedMessage {
     AllZeroRecord,
     /// RFC 8446 §5.1 and §5.4: a TLS 1.3 handshake or alert record with nothing in it.
     EmptyRecord(ContentType),
+    /// RFC 8446 §4.2.10: more early data than we skip for a client we do not take it from.
+    TooMuchEarlyData {
+        /// How many bytes we skip.
+        limit: usize,
+    },
     /// RFC 8446 §5.2: a plaintext record where only protected ones may come.
     PlaintextRecord(ContentType),
 }
@@ -640,6 +645,13 @@ impl fmt::Display for UnexpectedMessage {
             Self::AllZeroRecord => (&"a content type", &"an all-zero record"),
             Self::EmptyRecord(typ) => {
                 return write!(f, "expected a {typ} message, got an empty {typ} record");
+            }
+            Self::TooMuchEarlyData { limit } => {
+                return write!(
+                    f,
+                    "expected the client's second flight, got more than {limit} bytes of early \
+                     data (0-RTT, which we do not accept)"
+                );
             }
             Self::PlaintextRecord(typ) => {
                 return write!(

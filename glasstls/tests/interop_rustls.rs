@@ -288,3 +288,126 @@ fn our_key_update_is_followed_by_rustls_both_ways() {
     ours.request_key_update().unwrap();
     check_megabyte_both_ways(&mut ours, &mut theirs);
 }
+
+/// A rustls client that holds a ticket allowing `max_early_data` bytes of 0-RTT data, from a
+/// rustls server for "localhost" (the same certificate as glasstls's).
+fn rustls_client_with_early_data_ticket(
+    pki: &Pki,
+    max_early_data: u32,
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.cert.clone()).unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(rustls_provider(&[]))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.enable_early_data = true;
+    let config = Arc::new(config);
+    let mut server_config = rustls::ServerConfig::builder_with_provider(rustls_provider(&[]))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(pki.ecdsa.chain.clone(), pki.ecdsa.key_der())
+        .unwrap();
+    server_config.max_early_data_size = max_early_data;
+    let mut server = rustls::ServerConnection::new(Arc::new(server_config)).unwrap();
+    let mut client =
+        rustls::ClientConnection::new(config.clone(), "localhost".try_into().unwrap()).unwrap();
+    // Until the client has read the server's tickets.
+    for _ in 0..10 {
+        let mut bytes = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut bytes).unwrap();
+        }
+        server.read_tls(&mut &bytes[..]).unwrap();
+        server.process_new_packets().unwrap();
+        let mut bytes = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut bytes).unwrap();
+        }
+        client.read_tls(&mut &bytes[..]).unwrap();
+        client.process_new_packets().unwrap();
+    }
+    assert!(!client.is_handshaking());
+    config
+}
+
+/// Issue 12, item 9. RFC 8446 §4.2.10: a server that does not accept early data "skips past
+/// early data by attempting to deprotect received records using the handshake traffic key,
+/// discarding records which fail deprotection (up to the configured max_early_data_size)"; after
+/// a HelloRetryRequest it skips "all records with an external content type of
+/// "application_data"". rustls, holding a ticket that allows 0-RTT (from another server for the
+/// same name), sends early data to a glasstls server, which cannot use the ticket: a full
+/// handshake, the early data skipped, rustls told it was rejected and sending it again.
+#[test]
+fn a_rustls_client_sending_early_data_gets_a_handshake_and_its_data_through() {
+    for hello_retry in [false, true] {
+        let pki = Pki::new();
+        let config = rustls_client_with_early_data_ticket(&pki, 16 * 1024);
+        let mut theirs =
+            rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+        let early = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        let written = theirs
+            .early_data()
+            .expect("the ticket allows early data")
+            .write(early)
+            .unwrap();
+        assert_eq!(written, early.len());
+        let mut ours = glasstls_server(&pki, |c| {
+            c.common.trace = true;
+            if hello_retry {
+                // rustls sends shares for X25519MLKEM768 and x25519 only.
+                c.common.groups = vec![NamedGroup::secp384r1];
+            }
+        });
+        let (ours_got, _) = pump(&mut ours, &mut theirs, b"", early);
+        assert!(!ours.is_handshaking() && !theirs.is_handshaking());
+        assert!(
+            !theirs.is_early_data_accepted(),
+            "glasstls accepts no early data"
+        );
+        assert_eq!(
+            ours_got, early,
+            "the data arrives after the handshake, once"
+        );
+        assert_eq!(ours.info().hello_retry_request, hello_retry);
+        assert!(
+            ours.take_events()
+                .iter()
+                .any(|e| matches!(e, Event::Decision(Decision::EarlyDataSkipped))),
+            "the trace says the early data was skipped"
+        );
+    }
+}
+
+/// More early data than we skip (16 KiB) is unexpected_message (RFC 8446 §4.2.10: "A server
+/// receiving more than max_early_data_size bytes of 0-RTT data SHOULD terminate the connection
+/// with an "unexpected_message" alert").
+#[test]
+fn more_early_data_than_we_skip_is_unexpected_message() {
+    let pki = Pki::new();
+    let config = rustls_client_with_early_data_ticket(&pki, 64 * 1024);
+    let mut theirs =
+        rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+    let early = hex_lines(3, 600); // some 40 KB
+    let mut early_writer = theirs.early_data().expect("the ticket allows early data");
+    let mut written = 0;
+    while written < early.len() {
+        let n = early_writer.write(&early[written..]).unwrap();
+        assert!(n > 0, "rustls took {written} bytes of early data");
+        written += n;
+    }
+    let mut ours = glasstls_server(&pki, |_| {});
+    let mut bytes = Vec::new();
+    while theirs.wants_write() {
+        theirs.write_tls(&mut bytes).unwrap();
+    }
+    let err = glasstls_test::deliver(&mut ours, &bytes, UnixTime::now()).unwrap_err();
+    assert_eq!(
+        err.alert(),
+        Some(glasstls::AlertDescription::UnexpectedMessage),
+        "{err}"
+    );
+    assert!(err.to_string().contains("early data"), "{err}");
+}

@@ -24,6 +24,22 @@ pub(super) enum Opened {
     Other(ContentType, Vec<u8>),
 }
 
+/// RFC 8446 §4.2.10: how a server that does not accept 0-RTT data skips it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EarlyDataSkip {
+    /// After a 1-RTT ServerHello: records that do not open under the client's handshake key
+    /// are early data, and are dropped until one opens.
+    Undecryptable,
+    /// After a HelloRetryRequest: every encrypted (application_data) record is early data,
+    /// until the second ClientHello.
+    AllEncrypted,
+}
+
+/// The most early data skipped (record payload bytes) before the connection is refused: the
+/// "configured max_early_data_size" of RFC 8446 §4.2.10 for a server that never accepts early
+/// data, the size BoringSSL tolerates too.
+pub(crate) const MAX_EARLY_DATA_SKIPPED: usize = 16 * 1024;
+
 /// Everything the handshake states may touch.
 pub(crate) struct Core {
     pub side: Side,
@@ -63,6 +79,8 @@ pub(crate) struct Core {
     pub(super) max_handshake_size: usize,
     pub(super) empty_or_warning_in_a_row: u32,
     pub key_updates_in_a_row: u32,
+    /// Early data being skipped, and how many bytes of it so far.
+    pub(super) early_data_skip: Option<(EarlyDataSkip, usize)>,
     pub info: HandshakeInfo,
     /// The session this connection established or resumed, once the handshake is done.
     pub session: Option<Session>,
@@ -96,6 +114,7 @@ impl Core {
             max_handshake_size: common.max_handshake_size,
             empty_or_warning_in_a_row: 0,
             key_updates_in_a_row: 0,
+            early_data_skip: None,
             info: HandshakeInfo::default(),
             session: None,
         }
@@ -307,5 +326,28 @@ impl Core {
         if let Some(log) = &self.key_log {
             log.log(label, client_random, &derive());
         }
+    }
+}
+
+impl Core {
+    /// Starts (or, with `None`, stops) skipping the client's early data (RFC 8446 §4.2.10).
+    pub(crate) fn skip_early_data(&mut self, how: Option<EarlyDataSkip>) {
+        self.early_data_skip = how.map(|how| (how, 0));
+    }
+
+    /// Counts one skipped early-data record of `len` bytes; past the bound it is an error
+    /// (RFC 8446 §4.2.10: more than max_early_data_size "SHOULD terminate the connection with
+    /// an "unexpected_message" alert").
+    pub(super) fn skipped_early_data(&mut self, len: usize) -> Result<(), Error> {
+        if let Some((_, skipped)) = self.early_data_skip.as_mut() {
+            *skipped += len;
+            if *skipped > MAX_EARLY_DATA_SKIPPED {
+                return Err(crate::error::UnexpectedMessage::TooMuchEarlyData {
+                    limit: MAX_EARLY_DATA_SKIPPED,
+                }
+                .into());
+            }
+        }
+        Ok(())
     }
 }

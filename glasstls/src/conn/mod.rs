@@ -15,7 +15,7 @@ mod dispatch;
 mod state;
 mod transcript;
 
-pub(crate) use self::core::Core;
+pub(crate) use self::core::{Core, EarlyDataSkip};
 pub(crate) use state::{
     FinishedVerified, Input, KeyPossession, PeerAuthenticated, State, unexpected,
 };
@@ -213,6 +213,16 @@ impl Connection {
                 continue;
             }
             let core = &mut self.core;
+            // RFC 8446 §4.2.10: after a HelloRetryRequest, every encrypted record before the
+            // second ClientHello is early data we skip.
+            if core
+                .early_data_skip
+                .is_some_and(|(how, _)| how == EarlyDataSkip::AllEncrypted)
+                && rec.typ == ContentType::ApplicationData
+            {
+                core.skipped_early_data(rec.len)?;
+                continue;
+            }
             let (typ, plaintext, encrypted) = match core.decrypter.as_mut() {
                 // RFC 8446 §5: a change_cipher_spec record stays unencrypted (middlebox
                 // compatibility); the dispatcher decides whether it is allowed.
@@ -230,6 +240,27 @@ impl Connection {
                         && !core.traffic =>
                 {
                     (rec.typ, &*payload, false)
+                }
+                // RFC 8446 §4.2.10: after a 1-RTT ServerHello to a client that sent early data,
+                // records that do not open under its handshake key are that early data, skipped
+                // (a failed open leaves the cipher as it was); the first that opens starts the
+                // client's second flight.
+                Some(cipher)
+                    if core
+                        .early_data_skip
+                        .is_some_and(|(how, _)| how == EarlyDataSkip::Undecryptable)
+                        && rec.typ == ContentType::ApplicationData =>
+                {
+                    match cipher.open(rec.typ, payload) {
+                        Ok((typ, plaintext)) => {
+                            core.early_data_skip = None;
+                            (typ, &*plaintext, true)
+                        }
+                        Err(_) => {
+                            core.skipped_early_data(rec.len)?;
+                            continue;
+                        }
+                    }
                 }
                 Some(cipher) => {
                     let (typ, plaintext) = cipher.open(rec.typ, payload)?;

@@ -8,7 +8,7 @@
 
 use super::hello::{self, KeyExchange13};
 use crate::config::{Identity, ServerConfig};
-use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript};
+use crate::conn::{Core, EarlyDataSkip, Input, PeerAuthenticated, State, Transcript};
 use crate::crypto::{self, KeyShare, Suite13};
 use crate::error::{
     DecryptError, Error, Expected, InternalError, PeerIncompatible, PeerMisbehaved,
@@ -102,6 +102,17 @@ pub(super) fn client_hello(
     after_retry: Option<AfterRetry>,
 ) -> Result<Box<dyn State>, Error> {
     core.version = Some(Version::Tls13);
+    // RFC 8446 §4.2.10: we never accept early data, so a client that offers it is answered as
+    // if it had not, and its early records are skipped. "A client MUST NOT include the
+    // "early_data" extension in its followup ClientHello": after a HelloRetryRequest the skipping
+    // ends with the second ClientHello, and no new skipping starts.
+    let skips_early_data = after_retry.is_none() && hello.find(ExtensionType::EarlyData).is_some();
+    if after_retry.is_some() {
+        core.skip_early_data(None);
+    }
+    if skips_early_data {
+        core.decide(|| Decision::EarlyDataSkipped);
+    }
     // RFC 8446 §4.1.2: "For every TLS 1.3 ClientHello, this vector MUST contain exactly one
     // byte, set to zero".
     if hello.compression_methods != [0] {
@@ -127,6 +138,9 @@ pub(super) fn client_hello(
     )? {
         KeyExchange13::Share(share) => share,
         KeyExchange13::Retry(group) => {
+            if skips_early_data {
+                core.skip_early_data(Some(EarlyDataSkip::AllEncrypted));
+            }
             return hello_retry_request(config, core, &hello, raw, suite, group);
         }
     };
@@ -151,6 +165,9 @@ pub(super) fn client_hello(
         name_used,
     };
     let (transcript, keys, traffic) = flight.send(core, transcript, auth)?;
+    if skips_early_data {
+        core.skip_early_data(Some(EarlyDataSkip::Undecryptable));
+    }
     Ok(Box::new(ExpectFinished {
         config: Arc::clone(&config),
         suite,

@@ -702,6 +702,9 @@ pub enum Decision {
     },
     /// Either side: a renegotiation attempt was refused with a no_renegotiation warning.
     RenegotiationRefused(RenegotiationTrigger),
+    /// Server: the client offers 0-RTT early data, which glasstls does not accept; its early
+    /// records are skipped (RFC 8446 §4.2.10).
+    EarlyDataSkipped,
 }
 
 /// Bytes as lowercase hex, as the trace and the key log write them.
@@ -899,7 +902,8 @@ impl Decision {
             | Self::KeyUpdateReceived
             | Self::RsaKeyExchange
             | Self::PreMasterSecretDecrypted
-            | Self::SessionStored => Vec::new(),
+            | Self::SessionStored
+            | Self::EarlyDataSkipped => Vec::new(),
         }
     }
 
@@ -937,6 +941,7 @@ impl Decision {
             Self::Chose13 { .. } => "chose13",
             Self::Resuming13 { .. } => "resuming13",
             Self::HelloRetryRequestSent { .. } => "hello_retry_request_sent",
+            Self::EarlyDataSkipped => "early_data_skipped",
             Self::RenegotiationRefused(_) => "renegotiation_refused",
         }
     }

@@ -413,6 +413,10 @@ impl Decision {
                  RFC 5246 §7.4.7.1)"
             }
             Self::SessionStored => "session stored under its ID for later resumption",
+            Self::EarlyDataSkipped => {
+                "the client sent early data (0-RTT), which we do not accept: its early records \
+                 are skipped, and it sends the data again after the handshake"
+            }
             Self::RenegotiationRefused(RenegotiationTrigger::HelloRequest) => {
                 "renegotiation refused: HelloRequest answered with no_renegotiation"
             }
@@ -866,11 +870,15 @@ mod tests {
                 Decision::RenegotiationRefused(RenegotiationTrigger::ClientHello),
                 "renegotiation refused: ClientHello answered with no_renegotiation",
             ),
+            (
+                Decision::EarlyDataSkipped,
+                "the client sent early data (0-RTT), which we do not accept: its early records are skipped, and it sends the data again after the handshake",
+            ),
         ];
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 32, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 33, "a decision without a case: {kinds:?}");
         for (decision, text) in cases {
             assert_eq!(decision.to_string(), text, "{}", decision.kind());
         }
