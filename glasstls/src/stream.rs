@@ -228,7 +228,10 @@ impl<T: Read + Write> Stream<T> {
         self.flush_tls()
     }
 
-    /// Sends close_notify (RFC 5246 §7.2.1) and flushes it.
+    /// Sends close_notify and flushes it: our side is done writing. In TLS 1.3 the peer's
+    /// close_notify closes only its side (RFC 8446 §6.1), so a server that has read a request to
+    /// its end still writes the reply and then calls this; in TLS 1.2 the peer's close_notify
+    /// was answered at once (RFC 5246 §7.2.1) and this adds nothing.
     pub fn close(&mut self) -> io::Result<()> {
         self.conn.send_close_notify();
         self.flush_tls()

@@ -606,3 +606,54 @@ fn an_unreduced_mlkem_encapsulation_key_is_illegal_parameter() {
         assert!(err.to_string().contains("key share"), "{err}");
     }
 }
+
+/// Issue 12, item 13. RFC 8446 §6.1: a close_notify closes its sender's write side and "does
+/// not have any effect on its read side": the client may send its request and close, and the
+/// server still answers, then closes its own side when it is done. TLS 1.2 keeps RFC 5246
+/// §7.2.1 (answer close_notify at once, discard pending writes).
+#[test]
+fn tls13_close_notify_closes_one_direction_only() {
+    let pki = Pki::new();
+    let (mut client, mut server) = pair(client_config(&pki), server_config(&pki));
+    assert_eq!(pump(&mut client, &mut server), (None, None));
+    client.send(b"request").unwrap();
+    client.send_close_notify();
+    let now = glasstls::UnixTime::now();
+    let got = glasstls_test::deliver(&mut server, &client.take_outgoing(), now).unwrap();
+    assert_eq!(got, b"request");
+    assert!(server.peer_has_closed());
+    let mut err = None;
+    // No close_notify of the server's own yet: only the data it chooses to send, then its close.
+    let queued = server.take_outgoing();
+    assert!(
+        split_records(&queued).iter().all(|r| r.typ != 21),
+        "nothing alert-typed is sent back"
+    );
+    feed_all(&mut client, &queued, &mut err);
+    assert!(!client.peer_has_closed());
+    server.send(b"reply").unwrap();
+    server.send_close_notify();
+    let got = glasstls_test::deliver(&mut client, &server.take_outgoing(), now).unwrap();
+    assert_eq!(
+        got, b"reply",
+        "the reply arrives after the client's close_notify"
+    );
+    assert!(client.peer_has_closed());
+    assert_eq!(client.send(b"more"), Err(glasstls::Error::ConnectionClosed));
+
+    // TLS 1.2: the close_notify is answered at once and the server can send nothing more.
+    let (mut client, mut server) = pair(client_config_tls12(&pki), server_config(&pki));
+    assert_eq!(pump(&mut client, &mut server), (None, None));
+    client.send(b"request").unwrap();
+    client.send_close_notify();
+    feed_all(&mut server, &client.take_outgoing(), &mut err);
+    assert!(server.peer_has_closed());
+    assert!(
+        !server.take_outgoing().is_empty(),
+        "the server's close_notify"
+    );
+    assert_eq!(
+        server.send(b"reply"),
+        Err(glasstls::Error::ConnectionClosed)
+    );
+}

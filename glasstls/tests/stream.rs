@@ -172,6 +172,8 @@ fn without_timeouts_a_slow_peer_is_waited_for() {
     let mut got = String::new();
     tls.read_to_string(&mut got).unwrap();
     assert_eq!(got, "late");
+    // TLS 1.3: the client's close_notify closed its side only; ours is closed by us.
+    tls.close().unwrap();
     peer.join().unwrap();
 }
 
@@ -221,4 +223,27 @@ fn lines_are_read_through_bufread_without_a_second_buffer() {
     assert_eq!(lines.len(), 3000);
     assert_eq!(lines.concat(), sent);
     assert_eq!(lines[1234], "line number 0001234\n");
+}
+
+/// RFC 8446 §6.1 over `Stream`: the client writes its request and closes its side; the server
+/// reads to the end, and still writes its reply, then closes; the client reads the reply.
+#[test]
+fn a_stream_answers_after_the_peer_closed_its_side() {
+    let (client_config, server_config) = configs();
+    let (ours, theirs) = socket_pair();
+    let peer = thread::spawn(move || {
+        let mut tls = client(&client_config, theirs);
+        tls.write_all(b"question").unwrap();
+        tls.close().unwrap();
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply).unwrap();
+        reply
+    });
+    let mut tls = server(&server_config, ours);
+    let mut got = Vec::new();
+    tls.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"question");
+    tls.write_all(b"answer").unwrap();
+    tls.close().unwrap();
+    assert_eq!(peer.join().unwrap(), b"answer");
 }

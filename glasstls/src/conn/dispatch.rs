@@ -215,10 +215,17 @@ impl Core {
             record,
         });
         if description == AlertDescription::CloseNotify {
-            // RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
-            // own and close down the connection immediately".
             self.peer_closed = true;
-            if !self.sent_close_notify {
+            // RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing its
+            // write side of the connection [...] This does not have any effect on its read
+            // side of the connection. Note that this is a change from versions of TLS prior to
+            // TLS 1.3 in which implementations were required to react to a "close_notify" by
+            // discarding pending writes and sending an immediate "close_notify" alert of their
+            // own." In TLS 1.3 we keep our write side open: the application sends the rest of
+            // its data and then its own close_notify. TLS 1.2 keeps RFC 5246 §7.2.1: "the other
+            // party MUST respond with a close_notify alert of its own and close down the
+            // connection immediately, discarding any pending writes".
+            if !self.is_tls13() && !self.sent_close_notify {
                 self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
                 self.sent_close_notify = true;
             }

@@ -374,7 +374,10 @@ impl Connection {
         !self.core.traffic
     }
 
-    /// The peer sent close_notify: no more data will come.
+    /// The peer sent close_notify: no more data will come. In TLS 1.3 our side may still send
+    /// (RFC 8446 §6.1: a close_notify closes only its sender's write side), and
+    /// [`Connection::send_close_notify`] ends it; in TLS 1.2 the close_notify was answered at
+    /// once with ours (RFC 5246 §7.2.1), and nothing more can be sent.
     pub fn peer_has_closed(&self) -> bool {
         self.core.peer_closed
     }
@@ -384,7 +387,8 @@ impl Connection {
         self.core.error.as_ref()
     }
 
-    /// Queues close_notify (RFC 5246 §7.2.1). Nothing may be sent after it.
+    /// Queues close_notify (RFC 5246 §7.2.1, RFC 8446 §6.1): our write side is closed, and
+    /// nothing may be sent after it. Reading goes on until the peer closes too.
     pub fn send_close_notify(&mut self) {
         if !self.core.sent_close_notify && self.core.error.is_none() {
             self.core
