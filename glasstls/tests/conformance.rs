@@ -657,3 +657,61 @@ fn tls13_close_notify_closes_one_direction_only() {
         Err(glasstls::Error::ConnectionClosed)
     );
 }
+
+/// Seals `inner` (a TLSInnerPlaintext: content, type byte, padding) as record number `seq`
+/// under a TLS 1.3 AES-128-GCM traffic secret, with aws-lc directly: glasstls's own sealer
+/// refuses to build an over-long one.
+fn seal_inner_plaintext_raw(secret: &[u8], seq: u64, inner: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let (key, iv) =
+        glasstls::internal::tls13::traffic_key_and_iv(Hash::Sha256, Aead::Aes128Gcm, secret);
+    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &key).unwrap());
+    let mut nonce = [0u8; 12];
+    nonce.copy_from_slice(&iv);
+    for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    let len = (inner.len() + 16) as u16;
+    let header = [23, 3, 3, (len >> 8) as u8, len as u8];
+    let mut body = inner.to_vec();
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(header),
+        &mut body,
+    )
+    .unwrap();
+    [&header[..], &body].concat()
+}
+
+/// Issue 12, item 8. RFC 8446 §5.4: the TLSInnerPlaintext, content type and padding included,
+/// "MUST NOT exceed 2^14 + 1 octets", or record_overflow: a short content with padding past
+/// the limit too. At the limit exactly, a record is fine.
+#[test]
+fn tls13_inner_plaintext_past_two_to_the_fourteen_plus_one_is_record_overflow() {
+    let pki = Pki::new();
+    for (content, padding, ok) in [
+        (100, (1 << 14) - 100, true), // 2^14 + 1 in all
+        (100, (1 << 14) - 99, false), // 2^14 + 2
+        (1 << 14, 0, true),           // the largest content, no padding
+        (0, 1 << 14, true),           // an empty record of the largest size
+        (10, (1 << 14) + 100, false), // far past, mostly padding
+    ] {
+        let captured = glasstls_test::secrets::Captured::new();
+        let mut config = client_config(&pki);
+        config.common.key_log = Some(captured.clone());
+        config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+        let (mut client, mut server) = pair(config, server_config(&pki));
+        assert_eq!(pump(&mut client, &mut server), (None, None));
+        let mut inner = vec![b'x'; content];
+        inner.push(ContentType::ApplicationData.0);
+        inner.extend(std::iter::repeat_n(0, padding));
+        let secret = captured.secret("CLIENT_TRAFFIC_SECRET_0").unwrap();
+        let record = seal_inner_plaintext_raw(&secret, 0, &inner);
+        if ok {
+            let got = glasstls_test::deliver(&mut server, &record, glasstls::UnixTime::now());
+            assert_eq!(got.map(|d| d.len()), Ok(content), "{content} + {padding}");
+        } else {
+            expect_fatal(&mut server, &record, A::RecordOverflow);
+        }
+    }
+}

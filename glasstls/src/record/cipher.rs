@@ -287,6 +287,12 @@ impl RecordCipher {
     /// and padding are stripped (RFC 8446 §5.4); in both, the plaintext limit holds.
     fn content(&self, typ: ContentType, plaintext: &[u8]) -> Result<(ContentType, usize), Error> {
         let (inner, len) = if self.is_tls13() {
+            // RFC 8446 §5.4: TLSInnerPlaintext (content, type and padding together): "The
+            // length MUST NOT exceed 2^14 + 1 octets." Padding counts: a short content with
+            // heavy padding past the limit is as much an overflow as a long one.
+            if plaintext.len() > MAX_PLAINTEXT + 1 {
+                return Err(Error::RecordOverflow);
+            }
             // RFC 8446 §5.4: "If a receiving implementation does not find a non-zero octet in
             // the cleartext, it MUST terminate the connection with an "unexpected_message"
             // alert."
@@ -298,8 +304,7 @@ impl RecordCipher {
         } else {
             (typ, plaintext.len())
         };
-        // RFC 5246 §6.2.3: at most 2^14 bytes of plaintext; RFC 8446 §5.4: "The length MUST
-        // NOT exceed 2^14 + 1" for TLSInnerPlaintext.
+        // RFC 5246 §6.2.3 and RFC 8446 §5.1: at most 2^14 bytes of content.
         if len > MAX_PLAINTEXT {
             return Err(Error::RecordOverflow);
         }
