@@ -25,6 +25,7 @@ pub fn boringssl_name(e: &Error) -> String {
         },
         Error::PeerMisbehaved(m) => match m {
             M::DowngradeDetected => "TLS13_DOWNGRADE",
+            M::EmsDroppedOnResumption => "RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION",
             M::InappropriateFallback => "INAPPROPRIATE_FALLBACK",
             M::SuiteNotOffered | M::SuiteChangedAfterRetry => "WRONG_CIPHER_RETURNED",
             M::GroupNotOffered | M::KeyShareForUnofferedGroup | M::RetryGroupUnusable => {

@@ -65,9 +65,9 @@ impl Error {
             ) => A::DecodeError,
             Self::UnexpectedMessage(_) => A::UnexpectedMessage,
             // RFC 5746 §3.4 and RFC 7627 §5.3 ask for handshake_failure.
-            Self::PeerMisbehaved(M::NonEmptyRenegotiationInfo | M::ResumedWithOtherEms) => {
-                A::HandshakeFailure
-            }
+            Self::PeerMisbehaved(
+                M::NonEmptyRenegotiationInfo | M::ResumedWithOtherEms | M::EmsDroppedOnResumption,
+            ) => A::HandshakeFailure,
             // RFC 7507 §3: "the server MUST respond with a fatal inappropriate_fallback alert".
             Self::PeerMisbehaved(M::InappropriateFallback) => A::InappropriateFallback,
             Self::PeerMisbehaved(
@@ -209,6 +209,8 @@ pub enum PeerMisbehaved {
     DowngradeDetected,
     /// RFC 7507 §3: TLS_FALLBACK_SCSV from a client offering less than our highest version.
     InappropriateFallback,
+    /// RFC 7627 §5.3: a session that used the extended master secret offered without it.
+    EmsDroppedOnResumption,
     /// The server chose a cipher suite we did not offer.
     SuiteNotOffered,
     /// The server chose a compression method we did not offer.
@@ -668,6 +670,10 @@ impl fmt::Display for PeerMisbehaved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::DowngradeDetected => "downgrade detected: a TLS 1.3 server answered with TLS 1.2",
+            Self::EmsDroppedOnResumption => {
+                "the client offers a session that used the extended master secret without the \
+                 extension (RFC 7627 §5.3: the abbreviated handshake is aborted)"
+            }
             Self::InappropriateFallback => {
                 "inappropriate fallback: the client signals a fallback (TLS_FALLBACK_SCSV) to a \
                  version below the highest we both speak"

@@ -195,36 +195,41 @@ pub(super) struct Hello12 {
     pub ems: bool,
 }
 
-/// Whether an offered TLS 1.2 session may be resumed by this ClientHello. Every refusal is a
-/// full handshake, never an error (RFC 5246 §7.4.1.2: "the server ... may choose to generate a
-/// new session ID").
+/// Whether an offered TLS 1.2 session may be resumed by this ClientHello: `Ok(Ok(()))` yes,
+/// `Ok(Err(reason))` a full handshake instead (RFC 5246 §7.4.1.2: "the server ... may choose
+/// to generate a new session ID"), `Err` the one case that ends the connection.
 pub(super) fn resumable12(
     common: &Common,
     session: &Session,
     hello: &ClientHello,
     offer: &Hello12,
     now: UnixTime,
-) -> Result<(), RefusalReason> {
+) -> Result<Result<(), RefusalReason>, Error> {
     if session.is_expired(now) {
-        return Err(RefusalReason::Expired);
+        return Ok(Err(RefusalReason::Expired));
     }
     let SessionSecrets::Tls12 {
         extended_master_secret,
         ..
     } = &session.secrets
     else {
-        return Err(RefusalReason::OtherVersion);
+        return Ok(Err(RefusalReason::OtherVersion));
     };
     if !session.is_for_server_name(offer.server_name.as_deref()) {
-        return Err(RefusalReason::OtherServerName);
+        return Ok(Err(RefusalReason::OtherServerName));
     }
     // RFC 7627 §5.3: "If the original session used the "extended_master_secret" extension but
     // the new ClientHello does not contain it, the server MUST abort the abbreviated
     // handshake." / "If the original session did not use the extension but the new
     // ClientHello contains the extension, then the server MUST NOT perform the abbreviated
-    // handshake. Instead, it SHOULD continue with a full handshake".
-    if *extended_master_secret != offer.ems {
-        return Err(RefusalReason::EmsDiffers);
+    // handshake. Instead, it SHOULD continue with a full handshake". The contrast between the
+    // two bullets ("abort" against "continue with a full handshake") makes the first fatal, as
+    // OpenSSL and BoringSSL read it: a session whose master secret was bound to its handshake
+    // is offered without that binding, which is what the triple-handshake attack needs.
+    match (*extended_master_secret, offer.ems) {
+        (true, false) => return Err(PeerMisbehaved::EmsDroppedOnResumption.into()),
+        (false, true) => return Ok(Err(RefusalReason::EmsDiffers)),
+        _ => {}
     }
     // RFC 5246 §7.4.1.2: the client "MUST include at least the cipher_suite from that
     // session"; we also still have to enable it.
@@ -234,9 +239,9 @@ pub(super) fn resumable12(
         .any(|s| s.suite == session.cipher_suite)
         && hello.cipher_suites.contains(&session.cipher_suite);
     if !usable {
-        return Err(RefusalReason::SuiteUnavailable);
+        return Ok(Err(RefusalReason::SuiteUnavailable));
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// The TLS 1.3 suite: in the client's order among ours.
@@ -593,56 +598,56 @@ mod tests {
                 &offered,
                 offer("a.test", true),
                 now(1050),
-                Ok(()),
+                Ok(Ok(())),
             ),
             (
                 session(Version::Tls12, true),
                 &offered,
                 offer("A.TEST", true),
                 now(1050),
-                Ok(()),
+                Ok(Ok(())),
             ),
             (
                 session(Version::Tls12, true),
                 &offered,
                 offer("a.test", true),
                 now(1100),
-                Err(R::Expired),
+                Ok(Err(R::Expired)),
             ),
             (
                 session(Version::Tls13, true),
                 &offered,
                 offer("a.test", true),
                 now(1050),
-                Err(R::OtherVersion),
+                Ok(Err(R::OtherVersion)),
             ),
             (
                 session(Version::Tls12, true),
                 &offered,
                 offer("b.test", true),
                 now(1050),
-                Err(R::OtherServerName),
+                Ok(Err(R::OtherServerName)),
             ),
             (
                 session(Version::Tls12, true),
                 &offered,
                 offer("a.test", false),
                 now(1050),
-                Err(R::EmsDiffers),
+                Err(PeerMisbehaved::EmsDroppedOnResumption.into()),
             ),
             (
                 session(Version::Tls12, false),
                 &offered,
                 offer("a.test", true),
                 now(1050),
-                Err(R::EmsDiffers),
+                Ok(Err(R::EmsDiffers)),
             ),
             (
                 session(Version::Tls12, true),
                 &other_suite,
                 offer("a.test", true),
                 now(1050),
-                Err(R::SuiteUnavailable),
+                Ok(Err(R::SuiteUnavailable)),
             ),
         ];
         for (i, (session, hello, offer, at, want)) in cases.into_iter().enumerate() {

@@ -83,7 +83,7 @@ pub(super) fn client_hello(
     };
     let mut transcript = Transcript::new();
     transcript.add(raw);
-    if let Some((session, how)) = find_session(&config, core, &hello, &offer) {
+    if let Some((session, how)) = find_session(&config, core, &hello, &offer)? {
         return resume(Arc::clone(&config), core, offer, transcript, session, how);
     }
     let choice = hello::choose12(&config.common, &hello, &identities)?;
@@ -97,7 +97,7 @@ fn find_session(
     core: &mut Core,
     hello: &ClientHello,
     offer: &Offer,
-) -> Option<(Session, Resumption)> {
+) -> Result<Option<(Session, Resumption)>, Error> {
     let ticket = match hello.find(ExtensionType::SessionTicket) {
         Some(Extension::SessionTicket(t)) if !t.is_empty() => Some(t),
         _ => None,
@@ -115,24 +115,27 @@ fn find_session(
             .and_then(|b| Session::decode(&b).ok())
             .map(|s| (s, Resumption::SessionId))
             .ok_or(RefusalReason::SessionIdUnknown),
-        _ => return None,
+        _ => return Ok(None),
     };
-    let checked = found.and_then(|(session, how)| {
-        let hello12 = Hello12 {
-            server_name: offer.server_name.clone(),
-            ems: offer.ems,
-        };
-        hello::resumable12(&config.common, &session, hello, &hello12, core.now)?;
-        Ok((session, how))
-    });
+    let checked = match found {
+        Ok((session, how)) => {
+            let hello12 = Hello12 {
+                server_name: offer.server_name.clone(),
+                ems: offer.ems,
+            };
+            hello::resumable12(&config.common, &session, hello, &hello12, core.now)?
+                .map(|()| (session, how))
+        }
+        Err(reason) => Err(reason),
+    };
     match checked {
-        Ok(found) => Some(found),
+        Ok(found) => Ok(Some(found)),
         Err(reason) => {
             core.decide(|| Decision::ResumptionRefused {
                 version: Version::Tls12,
                 reason,
             });
-            None
+            Ok(None)
         }
     }
 }
