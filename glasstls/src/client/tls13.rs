@@ -119,6 +119,13 @@ pub(super) fn hello_retry(
             .extensions
             .retain(|e| e.typ() != ExtensionType::PreSharedKey),
     }
+    // RFC 8446 §D.4: the compatibility change_cipher_spec goes "immediately before its second
+    // flight. This may either be before its second ClientHello or before its encrypted
+    // handshake flight." Before the second ClientHello, as BoringSSL, OpenSSL and browsers
+    // send it (BoGo's runner insists on it); `send_compatibility_ccs` then sends no other.
+    if !hello.session_id.is_empty() {
+        core.send_compatibility_ccs()?;
+    }
     core.send_handshake(
         &HandshakeMessage::new(P::ClientHello(hello.clone())),
         &mut transcript,
@@ -214,6 +221,12 @@ pub(super) fn server_hello(
         sent.client_random,
     )?;
     keys.install_read(core)?;
+    // From here on what we send is protected under our handshake keys too: an alert about
+    // the server's flight must be readable by the server (RFC 8446 §6: alerts are encrypted
+    // under the current keys). The compatibility change_cipher_spec goes first (RFC 8446
+    // §D.4: "before its second flight"), once.
+    core.send_compatibility_ccs()?;
+    keys.install_write(core)?;
     core.decide(|| Decision::HandshakeEncrypted);
     let ExpectServerHello {
         config,
@@ -459,10 +472,8 @@ impl State for ExpectFinished {
         });
         hs.transcript.add(raw);
         let traffic = hs.keys.traffic(core, &hs.transcript)?;
-        // Our second flight: the compatibility CCS (we sent a legacy session ID), an empty
-        // Certificate if one was asked for, then Finished, under our handshake keys.
-        core.send_compatibility_ccs()?;
-        hs.keys.install_write(core)?;
+        // Our second flight, under the handshake keys installed at ServerHello: an empty
+        // Certificate if one was asked for, then Finished.
         if let Some(context) = hs.certificate_request.take() {
             let empty = Certificate13 {
                 context,
