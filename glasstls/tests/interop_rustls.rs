@@ -411,3 +411,48 @@ fn more_early_data_than_we_skip_is_unexpected_message() {
     );
     assert!(err.to_string().contains("early data"), "{err}");
 }
+
+/// A TLS 1.3 client's alert about the server's encrypted flight is itself encrypted under the
+/// client's handshake keys (RFC 8446 §6), so the server can read why: rustls hears
+/// bad_certificate when glasstls refuses its certificate for another name.
+#[test]
+fn rustls_server_reads_the_alert_glasstls_sends_about_its_certificate() {
+    let pki = Pki::new();
+    let leaf = pki
+        .ca
+        .issue(&["elsewhere.test"], glasstls_test::pki::KeyKind::EcdsaP256)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(rustls_provider(&[]))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key_der())
+        .unwrap();
+    let mut theirs = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+    let mut ours = glasstls_client(&pki, |_| {});
+    let mut to_them = ours.take_outgoing();
+    let mut their_error = None;
+    for _ in 0..10 {
+        if !to_them.is_empty() {
+            theirs.read_tls(&mut &to_them[..]).unwrap();
+            if let Err(e) = theirs.process_new_packets() {
+                their_error = Some(e);
+                break;
+            }
+        }
+        let mut to_us = Vec::new();
+        while theirs.wants_write() {
+            theirs.write_tls(&mut to_us).unwrap();
+        }
+        let _ = glasstls_test::deliver(&mut ours, &to_us, UnixTime::now());
+        to_them = ours.take_outgoing();
+    }
+    assert!(ours.error().is_some(), "glasstls refuses the certificate");
+    assert_eq!(
+        their_error,
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::BadCertificate
+        )),
+        "rustls must be able to read the alert"
+    );
+}
