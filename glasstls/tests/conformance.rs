@@ -715,3 +715,50 @@ fn tls13_inner_plaintext_past_two_to_the_fourteen_plus_one_is_record_overflow() 
         }
     }
 }
+
+/// RFC 8446 §6: alerts are encrypted under the current keys. Once a TLS 1.3 client has the
+/// ServerHello, its current keys are its handshake keys: an alert about the server's encrypted
+/// flight (here, a certificate for another name) goes out after the compatibility
+/// ChangeCipherSpec as a protected record, which opens under client_handshake_traffic_secret
+/// to bad_certificate. (It went out in plaintext, which a strict peer cannot read.)
+#[test]
+fn a_tls13_client_encrypts_its_alert_about_the_servers_flight() {
+    let pki = Pki::new();
+    let leaf = pki
+        .ca
+        .issue(&["elsewhere.test"], glasstls_test::pki::KeyKind::EcdsaP256)
+        .unwrap();
+    let captured = glasstls_test::secrets::Captured::new();
+    let mut config = client_config(&pki);
+    config.common.key_log = Some(captured.clone());
+    config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+    let server = glasstls::ServerConfig::new(vec![
+        glasstls::Identity::new(leaf.chain.clone(), &leaf.key_der()).unwrap(),
+    ]);
+    let (mut client, mut server) = pair(config, server);
+    let mut err = None;
+    feed_all(&mut server, &client.take_outgoing(), &mut err);
+    let flight = server.take_outgoing();
+    let client_err = glasstls_test::deliver(&mut client, &flight, glasstls::UnixTime::now())
+        .expect_err("the certificate is for another name");
+    assert_eq!(client_err.alert(), Some(A::BadCertificate));
+    let sent = split_records(&client.take_outgoing());
+    assert_eq!(
+        sent.iter().map(|r| r.typ).collect::<Vec<_>>(),
+        vec![20, 23],
+        "the compatibility CCS, then one protected record"
+    );
+    let mut opener = captured.tls13_cipher(
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        Hash::Sha256,
+        Aead::Aes128Gcm,
+    );
+    let mut payload = sent[1].payload.clone();
+    let (typ, plaintext) = opener
+        .open(ContentType::ApplicationData, &mut payload)
+        .unwrap();
+    assert_eq!(
+        (typ, plaintext.to_vec()),
+        (ContentType::Alert, vec![2, A::BadCertificate.0])
+    );
+}
