@@ -762,3 +762,60 @@ fn a_tls13_client_encrypts_its_alert_about_the_servers_flight() {
         (ContentType::Alert, vec![2, A::BadCertificate.0])
     );
 }
+
+/// A real P-256 or P-384 point in compressed form (RFC 8422 §5.4.1's compressed_y): 0x02 or
+/// 0x03 by the parity of Y, then X.
+fn compressed(uncompressed: &[u8]) -> Vec<u8> {
+    let coordinate = (uncompressed.len() - 1) / 2;
+    let (x, y) = uncompressed[1..].split_at(coordinate);
+    let mut out = vec![2 + (y[coordinate - 1] & 1)];
+    out.extend_from_slice(x);
+    out
+}
+
+/// RFC 8446 §4.2.8.2: a NIST-curve share is the UncompressedPointRepresentation (0x04, X, Y);
+/// RFC 8422 §5.4.1 says the same for TLS 1.2 without a negotiated compressed format. A valid
+/// point in compressed form is an invalid share: illegal_parameter, in both directions.
+#[test]
+fn a_compressed_ec_point_is_an_invalid_key_share() {
+    let pki = Pki::new();
+    for (group, len) in [
+        (glasstls::NamedGroup::secp256r1, 65),
+        (glasstls::NamedGroup::secp384r1, 97),
+    ] {
+        // A real key share from a client offering only this group.
+        let mut config = client_config(&pki);
+        config.common.groups = vec![group];
+        let hello = hello_record(config, |h| {
+            for e in &mut h.extensions {
+                if let Extension::KeyShares(shares) = e {
+                    assert_eq!(shares[0].key_exchange.len(), len);
+                    shares[0].key_exchange = compressed(&shares[0].key_exchange);
+                }
+            }
+        });
+        let mut server = Connection::server(Arc::new(server_config(&pki))).unwrap();
+        expect_fatal(&mut server, &hello, A::IllegalParameter);
+
+        // The server's share, compressed in its ServerHello.
+        let mut config = server_config(&pki);
+        config.common.groups = vec![group];
+        let mut client_config = client_config(&pki);
+        client_config.common.groups = vec![group];
+        let (mut client, mut server) = pair(client_config, config);
+        let mut err = None;
+        feed_all(&mut server, &client.take_outgoing(), &mut err);
+        let mut flight = split_records(&server.take_outgoing());
+        let mut msg = HandshakeMessage::from_bytes(&flight[0].payload).unwrap();
+        let P::ServerHello(sh) = &mut msg.payload else {
+            unreachable!()
+        };
+        for e in &mut sh.extensions {
+            if let Extension::KeyShare(share) = e {
+                share.key_exchange = compressed(&share.key_exchange);
+            }
+        }
+        flight[0].payload = msg.to_bytes();
+        expect_fatal(&mut client, &join(&flight[..1]), A::IllegalParameter);
+    }
+}

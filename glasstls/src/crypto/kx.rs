@@ -68,6 +68,22 @@ fn ecdh(
     alg: &'static agreement::Algorithm,
     peer: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
+    // RFC 8446 §4.2.8.2: a NIST curve share is "the serialization of the value of the
+    // UncompressedPointRepresentation": 0x04, then X and Y; RFC 8422 §5.4.1 says the same for
+    // TLS 1.2, where we offer only the uncompressed point format. aws-lc would also take a
+    // compressed point, which no peer of ours may send.
+    let uncompressed_len = if *alg == agreement::ECDH_P256 {
+        Some(65)
+    } else if *alg == agreement::ECDH_P384 {
+        Some(97)
+    } else {
+        None
+    };
+    if let Some(len) = uncompressed_len {
+        if peer.len() != len || peer.first() != Some(&0x04) {
+            return Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare));
+        }
+    }
     agreement::agree(
         &private,
         agreement::UnparsedPublicKey::new(alg, peer),
