@@ -52,16 +52,18 @@ impl Error {
         use PeerIncompatible as I;
         use PeerMisbehaved as M;
         Some(match self {
-            Self::Decode(
-                InvalidMessage::IllegalValue(_) | InvalidMessage::DuplicateExtension(_),
-            ) => A::IllegalParameter,
+            Self::Decode(InvalidMessage::IllegalValue(_)) => A::IllegalParameter,
             // A declared length past every bound we keep is a message we cannot decode, not a
-            // value the protocol forbids: decode_error (RFC 8446 §6).
+            // value the protocol forbids: decode_error (RFC 8446 §6). RFC 8446 §4.2 and RFC
+            // 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same type": a
+            // block with two does not decode to a set of extensions (neither RFC names the
+            // alert; decode_error, as BoringSSL and rustls send).
             Self::Decode(
                 InvalidMessage::Truncated(_)
                 | InvalidMessage::TrailingBytes(_)
                 | InvalidMessage::BadLength(_)
-                | InvalidMessage::TooLarge(_),
+                | InvalidMessage::TooLarge(_)
+                | InvalidMessage::DuplicateExtension(_),
             ) => A::DecodeError,
             Self::UnexpectedMessage(_) => A::UnexpectedMessage,
             // RFC 5746 §3.4 and RFC 7627 §5.3 ask for handshake_failure.

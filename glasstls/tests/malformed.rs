@@ -163,12 +163,12 @@ fn server_rejects_interleaving_inside_a_handshake_message() {
 }
 
 #[test]
-fn server_rejects_duplicate_extensions_with_illegal_parameter() {
+fn server_rejects_duplicate_extensions_with_decode_error() {
     let pki = Pki::new();
     let input = modified_hello(&pki, |ch| {
         ch.extensions.push(Extension::ExtendedMasterSecret)
     });
-    expect_fatal(&mut fresh_server(&pki), &input, A::IllegalParameter);
+    expect_fatal(&mut fresh_server(&pki), &input, A::DecodeError);
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn server_rejects_duplicate_extensions_in_a_tls13_hello() {
             .clone();
         ch.extensions.push(dup);
     });
-    expect_fatal(&mut server(&pki), &input, A::IllegalParameter);
+    expect_fatal(&mut server(&pki), &input, A::DecodeError);
 }
 
 fn set_shares(ch: &mut ClientHello, shares: Vec<KeyShareEntry>) {
