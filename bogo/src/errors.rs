@@ -2,8 +2,10 @@
 //! (`:NO_SHARED_CIPHER:` …). One match, so that which reason becomes which name is one table;
 //! where two BoringSSL names cover one of our reasons, the config's `ErrorMap` says so.
 
-use glasstls::error::{DecryptError, PeerIncompatible, PeerMisbehaved, UnexpectedMessage};
-use glasstls::{AlertDescription, Error, InvalidMessage};
+use glasstls::error::{
+    DecryptError, Expected, PeerIncompatible, PeerMisbehaved, Received, UnexpectedMessage,
+};
+use glasstls::{AlertDescription, ContentType, Error, ExtensionType, InvalidMessage};
 
 /// BoringSSL's name for the reason of `e`, colons included.
 pub fn boringssl_name(e: &Error) -> String {
@@ -12,8 +14,28 @@ pub fn boringssl_name(e: &Error) -> String {
     let name = match e {
         Error::Decode(InvalidMessage::DuplicateExtension(_)) => "DUPLICATE_EXTENSION",
         Error::Decode(InvalidMessage::TooLarge(_)) => "EXCESSIVE_MESSAGE_SIZE",
+        Error::Decode(InvalidMessage::BadLength("alert")) => "BAD_ALERT",
+        Error::Decode(InvalidMessage::IllegalValue("alert level")) => "UNKNOWN_ALERT_TYPE",
+        Error::Decode(
+            InvalidMessage::BadLength("ChangeCipherSpec")
+            | InvalidMessage::IllegalValue("ChangeCipherSpec"),
+        ) => "BAD_CHANGE_CIPHER_SPEC",
         Error::Decode(_) => "DECODE_ERROR",
         Error::UnexpectedMessage(u) => match u {
+            // A record of the wrong content type (BoringSSL's "record"), as opposed to a
+            // handshake message of the wrong type ("message").
+            UnexpectedMessage::OutOfOrder {
+                expected: Expected::ChangeCipherSpec,
+                ..
+            }
+            | UnexpectedMessage::OutOfOrder {
+                got: Received::ChangeCipherSpec,
+                ..
+            } => "UNEXPECTED_RECORD",
+            // Handshake bytes left when the ChangeCipherSpec arrived.
+            UnexpectedMessage::Interleaved(ContentType::ChangeCipherSpec) => {
+                "EXCESS_HANDSHAKE_DATA"
+            }
             UnexpectedMessage::Interleaved(_)
             | UnexpectedMessage::ApplicationDataBeforeHandshake
             | UnexpectedMessage::UnknownRecordType(_)
@@ -62,6 +84,7 @@ pub fn boringssl_name(e: &Error) -> String {
             I::NoCertificateSchemeInCommon => "NO_COMMON_SIGNATURE_ALGORITHMS",
             I::ClientLacksEms | I::ServerLacksEms => "EXTENDED_MASTER_SECRET_REQUIRED",
             I::NoApplicationProtocol => "NO_APPLICATION_PROTOCOL",
+            I::MissingExtension(ExtensionType::KeyShare) => "MISSING_KEY_SHARE",
             I::MissingExtension(_) => "MISSING_EXTENSION",
             I::UnrecognizedName(_) | I::NoNameAndNoDefaultCertificate => "UNRECOGNIZED_NAME",
             _ => "HANDSHAKE_FAILURE",

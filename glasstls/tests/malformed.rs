@@ -151,6 +151,14 @@ fn server_rejects_malformed_alert_and_change_cipher_spec() {
         &record(20, &[1]),
         A::UnexpectedMessage,
     );
+    // RFC 5246 §7.2: AlertLevel is warning(1) or fatal(2); another level is no alert at all.
+    for level in [0u8, 3, 0x42, 255] {
+        expect_fatal(
+            &mut fresh_server(&pki),
+            &record(21, &[level, 10]),
+            A::IllegalParameter,
+        );
+    }
 }
 
 #[test]

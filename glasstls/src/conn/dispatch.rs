@@ -207,6 +207,11 @@ impl Core {
         let &[level, description] = plaintext else {
             return Err(Error::Decode(InvalidMessage::BadLength("alert")));
         };
+        // RFC 5246 §7.2 / RFC 8446 §6: `enum { warning(1), fatal(2), (255) } AlertLevel`; any
+        // other level is not an alert we can read.
+        if level != AlertLevel::Warning.0 && level != AlertLevel::Fatal.0 {
+            return Err(Error::Decode(InvalidMessage::IllegalValue("alert level")));
+        }
         let (level, description) = (AlertLevel(level), AlertDescription(description));
         self.trace(|| Event::Alert {
             direction: Direction::Received,
