@@ -40,7 +40,9 @@ pub fn boringssl_name(e: &Error) -> String {
             | UnexpectedMessage::ApplicationDataBeforeHandshake
             | UnexpectedMessage::UnknownRecordType(_)
             | UnexpectedMessage::PlaintextRecord(_) => "UNEXPECTED_RECORD",
-            UnexpectedMessage::SpansKeyChange => "EXCESS_HANDSHAKE_DATA",
+            UnexpectedMessage::SpansKeyChange | UnexpectedMessage::AfterEndOfFlight => {
+                "EXCESS_HANDSHAKE_DATA"
+            }
             UnexpectedMessage::TooManyKeyUpdates { .. } => "TOO_MANY_KEY_UPDATES",
             UnexpectedMessage::TooManyEmptyRecordsOrWarnings { .. } => "TOO_MANY_EMPTY_FRAGMENTS",
             _ => "UNEXPECTED_MESSAGE",

@@ -172,6 +172,9 @@ pub enum UnexpectedMessage {
     Interleaved(ContentType),
     /// RFC 8446 §5.1: handshake bytes left in a record when the keys changed.
     SpansKeyChange,
+    /// Handshake bytes after the last message of the peer's flight, in the same record: it
+    /// cannot have read our answer yet, so nothing of its next flight can be there.
+    AfterEndOfFlight,
     /// RFC 8446 §4.1.4: a second HelloRetryRequest.
     SecondHelloRetryRequest,
     /// RFC 8446 §5: a ChangeCipherSpec that is not the one compatibility record allowed.
@@ -618,6 +621,10 @@ impl fmt::Display for UnexpectedMessage {
             Self::SpansKeyChange => (
                 &"a record boundary at the key change",
                 &"more handshake data under the old keys",
+            ),
+            Self::AfterEndOfFlight => (
+                &"the end of the record after the last message of the flight",
+                &"more handshake data before our answer",
             ),
             Self::SecondHelloRetryRequest => (&"ServerHello", &"a second HelloRetryRequest"),
             Self::ChangeCipherSpecInTls13 => {

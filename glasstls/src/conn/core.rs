@@ -81,6 +81,9 @@ pub(crate) struct Core {
     pub key_updates_in_a_row: u32,
     /// Early data being skipped, and how many bytes of it so far.
     pub(super) early_data_skip: Option<(EarlyDataSkip, usize)>,
+    /// Handshake messages of ours sent so far (flights, not post-handshake messages): a peer
+    /// message answered by a flight of ours ended the peer's flight.
+    pub(super) flight_messages_sent: u64,
     pub info: HandshakeInfo,
     /// The session this connection established or resumed, once the handshake is done.
     pub session: Option<Session>,
@@ -115,6 +118,7 @@ impl Core {
             empty_or_warning_in_a_row: 0,
             key_updates_in_a_row: 0,
             early_data_skip: None,
+            flight_messages_sent: 0,
             info: HandshakeInfo::default(),
             session: None,
         }
@@ -212,6 +216,7 @@ impl Core {
     ) -> Result<(), Error> {
         let bytes = msg.to_bytes();
         transcript.add(&bytes);
+        self.flight_messages_sent += 1;
         self.write_handshake(msg, bytes)
     }
 

@@ -110,6 +110,7 @@ impl Core {
             };
             at += 4 + len;
             let epoch = self.read_epoch;
+            let flight = self.flight_messages_sent;
             state = match self.handshake_message(state, raw, record) {
                 Ok(next) => next,
                 Err(e) => break Err(e),
@@ -119,6 +120,13 @@ impl Core {
             // same holds for TLS 1.2's Finished after ChangeCipherSpec.
             if self.read_epoch != epoch && at < buf.len() {
                 break Err(UnexpectedMessage::SpansKeyChange.into());
+            }
+            // A message we answered with a flight of ours ended the peer's flight; it has not
+            // read that answer, so handshake bytes after it in the same record are not its next
+            // flight but a peer out of step (BoringSSL refuses them too). Nothing is carried
+            // over to be read as if it came later.
+            if self.flight_messages_sent != flight && at < buf.len() {
+                break Err(UnexpectedMessage::AfterEndOfFlight.into());
             }
         };
         // A post-handshake message (a ticket, a KeyUpdate) leaves no space behind.
