@@ -45,6 +45,8 @@ pub fn boringssl_name(e: &Error) -> String {
             }
             UnexpectedMessage::TooManyKeyUpdates { .. } => "TOO_MANY_KEY_UPDATES",
             UnexpectedMessage::TooManyEmptyRecordsOrWarnings { .. } => "TOO_MANY_EMPTY_FRAGMENTS",
+            UnexpectedMessage::TooManyWarningAlerts { .. } => "TOO_MANY_WARNING_ALERTS",
+            UnexpectedMessage::TooMuchEarlyData { .. } => "TOO_MUCH_SKIPPED_EARLY_DATA",
             _ => "UNEXPECTED_MESSAGE",
         },
         Error::PeerMisbehaved(m) => match m {

@@ -188,6 +188,11 @@ pub enum UnexpectedMessage {
         /// How many in a row we tolerate.
         limit: u32,
     },
+    /// More warning alerts in a row than we tolerate.
+    TooManyWarningAlerts {
+        /// How many in a row we tolerate.
+        limit: u32,
+    },
     /// More KeyUpdates in a row than we answer.
     TooManyKeyUpdates {
         /// How many in a row we answer.
@@ -645,6 +650,12 @@ impl fmt::Display for UnexpectedMessage {
                 return write!(
                     f,
                     "expected data, got more than {limit} empty records or warning alerts in a row"
+                );
+            }
+            Self::TooManyWarningAlerts { limit } => {
+                return write!(
+                    f,
+                    "expected data, got more than {limit} warning alerts in a row"
                 );
             }
             Self::TooManyKeyUpdates { limit } => {

@@ -367,10 +367,11 @@ fn client_rejects_trailing_bytes_in_certificate_with_decode_error() {
 }
 
 #[test]
-fn client_rejects_empty_certificate_list() {
+fn client_rejects_empty_certificate_list_with_decode_error() {
+    // RFC 8446 §4.4.2.4 (and RFC 5246 §7.4.2's "the sender's certificate MUST come first").
     let (mut client, mut flight) = client_and_flight(false);
     flight[1].payload = handshake(11, &[0, 0, 0]);
-    expect_fatal(&mut client, &join(&flight), A::BadCertificate);
+    expect_fatal(&mut client, &join(&flight), A::DecodeError);
 }
 
 #[test]

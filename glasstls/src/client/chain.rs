@@ -16,6 +16,12 @@ pub(super) fn verify_chain(
     server_name: &ServerName<'static>,
     chain: Vec<CertificateDer<'static>>,
 ) -> Result<(ServerCertVerified, CertificateDer<'static>), Error> {
+    // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
+    // abort the handshake with a "decode_error" alert." RFC 5246 §7.4.2 requires the server's
+    // certificate first in the list, so an empty one is malformed in TLS 1.2 too.
+    if chain.is_empty() {
+        return Err(crate::wire::InvalidMessage::BadLength("Certificate").into());
+    }
     let verified = match &config.verifier {
         Some(verifier) => verify::verify_with(verifier.as_ref(), &chain, server_name, core.now),
         None => verify::verify_server_chain(&config.roots, &chain, server_name, core.now),

@@ -78,6 +78,7 @@ pub(crate) struct Core {
     key_log: Option<Arc<dyn KeyLog>>,
     pub(super) max_handshake_size: usize,
     pub(super) empty_or_warning_in_a_row: u32,
+    pub(super) warnings_in_a_row: u32,
     pub key_updates_in_a_row: u32,
     /// Early data being skipped, and how many bytes of it so far.
     pub(super) early_data_skip: Option<(EarlyDataSkip, usize)>,
@@ -116,6 +117,7 @@ impl Core {
             key_log: common.key_log.clone(),
             max_handshake_size: common.max_handshake_size,
             empty_or_warning_in_a_row: 0,
+            warnings_in_a_row: 0,
             key_updates_in_a_row: 0,
             early_data_skip: None,
             flight_messages_sent: 0,

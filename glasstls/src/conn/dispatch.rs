@@ -31,6 +31,11 @@ fn max_message_len(typ: HandshakeType, configured: usize) -> usize {
 /// to keep us busy for nothing.
 pub(super) const MAX_EMPTY_OR_WARNING_IN_A_ROW: u32 = 32;
 
+/// Warning alerts tolerated in a row (user_canceled, or TLS 1.2's other warnings): a peer has
+/// no reason to send more than a few before something else, and each costs us a record. The
+/// bound BoringSSL keeps too.
+pub(super) const MAX_WARNINGS_IN_A_ROW: u32 = 4;
+
 impl Core {
     /// Hands one record's plaintext to the state machine, by content type.
     pub(super) fn dispatch(
@@ -80,6 +85,7 @@ impl Core {
             return Err(Error::Decode(InvalidMessage::BadLength("handshake record")));
         }
         self.empty_or_warning_in_a_row = 0;
+        self.warnings_in_a_row = 0;
         self.handshake_buf.extend_from_slice(plaintext);
         let buf = std::mem::take(&mut self.handshake_buf);
         let mut at = 0;
@@ -252,6 +258,13 @@ impl Core {
             level == AlertLevel::Warning && description != AlertDescription::NoRenegotiation
         };
         if tolerated {
+            self.warnings_in_a_row += 1;
+            if self.warnings_in_a_row > MAX_WARNINGS_IN_A_ROW {
+                return Err(UnexpectedMessage::TooManyWarningAlerts {
+                    limit: MAX_WARNINGS_IN_A_ROW,
+                }
+                .into());
+            }
             self.count_empty_or_warning()?;
             return Ok(state);
         }
@@ -274,6 +287,7 @@ impl Core {
     /// Data ends any run of empty records, warnings or KeyUpdates.
     pub(super) fn application_data_arrived(&mut self) {
         self.empty_or_warning_in_a_row = 0;
+        self.warnings_in_a_row = 0;
         self.key_updates_in_a_row = 0;
     }
 

@@ -430,7 +430,7 @@ mod tests {
     //! whole connections in memory.
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-    use super::dispatch::MAX_EMPTY_OR_WARNING_IN_A_ROW;
+    use super::dispatch::{MAX_EMPTY_OR_WARNING_IN_A_ROW, MAX_WARNINGS_IN_A_ROW};
     use super::*;
     use crate::config::{ClientConfig, DEFAULT_MAX_HANDSHAKE_SIZE, Identity, ServerConfig};
     use crate::verify::RootStore;
@@ -527,7 +527,8 @@ mod tests {
                     .send_alert(AlertLevel::Warning, AlertDescription::UserCanceled)
             })
             .unwrap();
-            assert_eq!(at, MAX_EMPTY_OR_WARNING_IN_A_ROW + 1, "{e}");
+            assert_eq!(at, MAX_WARNINGS_IN_A_ROW + 1, "{e}");
+            assert!(e.to_string().contains("warning alerts"), "{e}");
             assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
         }
     }

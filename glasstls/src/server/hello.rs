@@ -41,6 +41,29 @@ pub(super) fn choose_version(common: &Common, hello: &ClientHello) -> Result<Ver
     }
     let tls13 = !common.tls13_suites().is_empty();
     let tls12 = common.enables(Version::Tls12);
+    // The fallback signal is judged first: a client that falls back below our highest version
+    // (even to one we do not speak) is told so, not that its version is too low.
+    let client_highest = match hello.find(ExtensionType::SupportedVersions) {
+        Some(Extension::SupportedVersions(offered)) => offered
+            .iter()
+            .copied()
+            .filter(|v| v.0 >> 8 == 3)
+            .max()
+            .unwrap_or(hello.client_version),
+        _ => hello.client_version,
+    };
+    let ours_highest = if tls13 {
+        ProtocolVersion::TLSv1_3
+    } else {
+        ProtocolVersion::TLSv1_2
+    };
+    if client_highest < ours_highest
+        && hello
+            .cipher_suites
+            .contains(&CipherSuite::TLS_FALLBACK_SCSV)
+    {
+        return Err(PeerMisbehaved::InappropriateFallback.into());
+    }
     let chosen = match hello.find(ExtensionType::SupportedVersions) {
         Some(Extension::SupportedVersions(offered)) => {
             if tls13 && offered.contains(&ProtocolVersion::TLSv1_3) {
@@ -59,18 +82,6 @@ pub(super) fn choose_version(common: &Common, hello: &ClientHello) -> Result<Ver
         _ if tls12 => Version::Tls12,
         _ => return Err(PeerIncompatible::ClientLacksTls13.into()),
     };
-    let ours_highest = if tls13 {
-        Version::Tls13
-    } else {
-        Version::Tls12
-    };
-    if chosen != ours_highest
-        && hello
-            .cipher_suites
-            .contains(&CipherSuite::TLS_FALLBACK_SCSV)
-    {
-        return Err(PeerMisbehaved::InappropriateFallback.into());
-    }
     Ok(chosen)
 }
 
