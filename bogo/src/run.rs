@@ -293,6 +293,7 @@ fn common(s: &Settings, common: &mut glasstls::Common) -> Result<(), Failure> {
     if let Some(max) = s.max_cert_list {
         common.max_handshake_size = max;
     }
+    common.max_fragment_size = s.max_send_fragment;
     Ok(())
 }
 

@@ -32,6 +32,10 @@ pub fn suite_uses_rsa_key_exchange(suite: CipherSuite) -> bool {
     crypto::suite(suite).is_some_and(|s| s.kx == KeyExchange::Rsa)
 }
 
+/// The smallest `max_fragment_size` accepted: smaller records would cost more in headers and
+/// tags than they carry.
+pub const MIN_FRAGMENT_SIZE: usize = 64;
+
 /// What both sides share.
 #[derive(Clone)]
 pub struct Common {
@@ -56,6 +60,10 @@ pub struct Common {
     pub key_log: Option<Arc<dyn KeyLog>>,
     /// The largest handshake message accepted from the peer (raise it for long chains).
     pub max_handshake_size: usize,
+    /// The most plaintext we put in one record we send, from 64 bytes to 2^14 (the default,
+    /// `None`): smaller records for a peer or a path that needs them (RFC 8449's record size
+    /// limit is the negotiated form of the same idea).
+    pub max_fragment_size: Option<usize>,
 }
 
 impl Default for Common {
@@ -75,11 +83,22 @@ impl Default for Common {
             reveal_secrets: false,
             key_log: None,
             max_handshake_size: DEFAULT_MAX_HANDSHAKE_SIZE,
+            max_fragment_size: None,
         }
     }
 }
 
 impl Common {
+    /// What a connection refuses to start with, whichever its role.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if let Some(size) = self.max_fragment_size {
+            if !(MIN_FRAGMENT_SIZE..=crate::record::MAX_PLAINTEXT).contains(&size) {
+                return Err(ConfigError::FragmentSize(size).into());
+            }
+        }
+        Ok(())
+    }
+
     /// TLS 1.2 suites enabled, in order; empty when TLS 1.2 is off.
     pub(crate) fn tls12_suites(&self) -> Vec<&'static Suite> {
         if !self.enables(Version::Tls12) {

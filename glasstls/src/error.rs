@@ -341,6 +341,8 @@ pub enum ConfigError {
     EmptyChain,
     /// The private key is not a supported RSA, ECDSA or Ed25519 key.
     UnsupportedKey,
+    /// `max_fragment_size` is outside 64..=16384.
+    FragmentSize(usize),
     /// A file could not be read or parsed (`what` says what it should hold).
     File {
         /// The file's path, as given.
@@ -834,6 +836,9 @@ impl fmt::Display for ConfigError {
                 write!(f, "cannot read {what} from {path}: {reason}")
             }
             Self::NoUsableRoot { path } => write!(f, "{path} holds no usable certificate"),
+            Self::FragmentSize(size) => {
+                write!(f, "max_fragment_size {size} is outside 64 to 16384 bytes")
+            }
         }
     }
 }

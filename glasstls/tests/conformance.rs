@@ -855,3 +855,57 @@ fn handshake_data_after_the_end_of_a_flight_is_refused() {
         .collect();
     refused(&mut client, &record(22, &flight));
 }
+
+/// `Common::max_fragment_size` bounds every record we send, handshake and data alike, and the
+/// peer reassembles them; a size outside 64..=2^14 is refused when the connection is made.
+#[test]
+fn max_fragment_size_bounds_every_record_we_send() {
+    let pki = Pki::new();
+    for tls12 in [false, true] {
+        let mut config = if tls12 {
+            client_config_tls12(&pki)
+        } else {
+            client_config(&pki)
+        };
+        config.common.max_fragment_size = Some(512);
+        let mut server_config = server_config(&pki);
+        server_config.common.max_fragment_size = Some(512);
+        let (mut client, mut server) = pair(config, server_config);
+        let mut biggest = 0;
+        for _ in 0..10 {
+            let out = client.take_outgoing();
+            let back = server.take_outgoing();
+            for r in split_records(&out).iter().chain(&split_records(&back)) {
+                biggest = biggest.max(r.payload.len());
+            }
+            let now = glasstls::UnixTime::now();
+            glasstls_test::deliver(&mut server, &out, now).unwrap();
+            glasstls_test::deliver(&mut client, &back, now).unwrap();
+        }
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+        let data = hex_lines(7, 100);
+        client.send(&data).unwrap();
+        let out = client.take_outgoing();
+        for r in split_records(&out) {
+            biggest = biggest.max(r.payload.len());
+        }
+        let got = glasstls_test::deliver(&mut server, &out, glasstls::UnixTime::now()).unwrap();
+        assert_eq!(got, data);
+        // 512 bytes of plaintext, and what protection adds (a TLS 1.3 type byte, nonce, tag).
+        assert!(
+            biggest <= 512 + 1 + 8 + 16,
+            "a record of {biggest} bytes (TLS 1.2: {tls12})"
+        );
+        assert!(biggest > 256, "the certificate spans several records");
+    }
+    for size in [0, 63, 16385] {
+        let mut config = client_config(&pki);
+        config.common.max_fragment_size = Some(size);
+        let refused = Connection::client(Arc::new(config), "localhost".try_into().unwrap());
+        assert!(
+            matches!(refused, Err(glasstls::Error::Config(_))),
+            "{size}: {refused:?}",
+            refused = refused.err()
+        );
+    }
+}

@@ -32,6 +32,7 @@ impl Connection {
         config: Arc<ClientConfig>,
         server_name: ServerName<'static>,
     ) -> Result<Self, Error> {
+        config.common.check()?;
         let mut core = Core::new(Side::Client, &config.common);
         let sent = hello::send_client_hello(config, server_name, &mut core)?;
         Ok(Self::new(core, Box::new(sent)))

@@ -77,6 +77,8 @@ pub(crate) struct Core {
     reveal_secrets: bool,
     key_log: Option<Arc<dyn KeyLog>>,
     pub(super) max_handshake_size: usize,
+    /// The most plaintext per record we send (`Common::max_fragment_size`).
+    pub(super) max_fragment: usize,
     pub(super) empty_or_warning_in_a_row: u32,
     pub(super) warnings_in_a_row: u32,
     pub key_updates_in_a_row: u32,
@@ -116,6 +118,7 @@ impl Core {
             reveal_secrets: common.reveal_secrets,
             key_log: common.key_log.clone(),
             max_handshake_size: common.max_handshake_size,
+            max_fragment: common.max_fragment_size.unwrap_or(record::MAX_PLAINTEXT),
             empty_or_warning_in_a_row: 0,
             warnings_in_a_row: 0,
             key_updates_in_a_row: 0,
@@ -231,10 +234,11 @@ impl Core {
 
     fn write_handshake(&mut self, msg: &HandshakeMessage, bytes: Vec<u8>) -> Result<(), Error> {
         let at = self.out.len();
-        record::write_records(
+        record::write_fragments(
             self.encrypter.as_mut(),
             ContentType::Handshake,
             &bytes,
+            self.max_fragment,
             &mut self.out,
         )?;
         if self.events.is_some() {
@@ -307,10 +311,11 @@ impl Core {
     pub fn start_traffic(&mut self) -> Result<(), Error> {
         self.traffic = true;
         let early = std::mem::take(&mut self.early_plaintext);
-        record::write_records(
+        record::write_fragments(
             self.encrypter.as_mut(),
             ContentType::ApplicationData,
             &early,
+            self.max_fragment,
             &mut self.out,
         )
     }

@@ -330,10 +330,11 @@ impl Connection {
             return Err(Error::ConnectionClosed);
         }
         if self.core.traffic {
-            record::write_records(
+            record::write_fragments(
                 self.core.encrypter.as_mut(),
                 ContentType::ApplicationData,
                 data,
+                self.core.max_fragment,
                 &mut self.core.out,
             )
         } else {

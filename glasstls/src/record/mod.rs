@@ -71,14 +71,26 @@ pub fn write_records(
     payload: &[u8],
     out: &mut impl Sink,
 ) -> Result<(), Error> {
+    write_fragments(cipher, typ, payload, MAX_PLAINTEXT, out)
+}
+
+/// Like `write_records`, with at most `fragment` bytes (at least 1, at most 2^14) in each.
+pub fn write_fragments(
+    cipher: Option<&mut RecordCipher>,
+    typ: ContentType,
+    payload: &[u8],
+    fragment: usize,
+    out: &mut impl Sink,
+) -> Result<(), Error> {
+    let fragment = fragment.clamp(1, MAX_PLAINTEXT);
     match cipher {
         Some(cipher) => {
-            for chunk in payload.chunks(MAX_PLAINTEXT) {
+            for chunk in payload.chunks(fragment) {
                 cipher.seal(typ, chunk, out)?;
             }
         }
         None => {
-            for chunk in payload.chunks(MAX_PLAINTEXT) {
+            for chunk in payload.chunks(fragment) {
                 out.append(HEADER_LEN + chunk.len(), |record| {
                     let (header, body) = record
                         .split_at_mut_checked(HEADER_LEN)

@@ -26,6 +26,7 @@ impl Connection {
         if config.identities.is_empty() && config.named_identities.is_empty() {
             return Err(ConfigError::NoIdentity.into());
         }
+        config.common.check()?;
         let core = Core::new(Side::Server, &config.common);
         Ok(Self::new(core, Box::new(ExpectClientHello { config })))
     }
