@@ -909,3 +909,30 @@ fn max_fragment_size_bounds_every_record_we_send() {
         );
     }
 }
+
+/// RFC 5246 §7.4.1.3: a TLS 1.2 server that echoes the client's session ID resumes that
+/// session. A TLS 1.3-capable client's ID is a random one for middlebox compatibility (RFC 8446
+/// §D.4), not a session: a TLS 1.2 ServerHello that echoes it claims a resumption the client
+/// cannot make, and is illegal_parameter.
+#[test]
+fn a_tls12_server_echoing_a_session_id_we_did_not_resume_is_refused() {
+    let pki = Pki::new();
+    let (mut client, mut server) = pair(client_config(&pki), server_config_tls12(&pki));
+    let hello = client.take_outgoing();
+    let ch = HandshakeMessage::from_bytes(&split_records(&hello)[0].payload).unwrap();
+    let P::ClientHello(ch) = ch.payload else {
+        unreachable!()
+    };
+    assert_eq!(ch.session_id.len(), 32, "the compatibility session ID");
+    let mut err = None;
+    feed_all(&mut server, &hello, &mut err);
+    let mut flight = split_records(&server.take_outgoing());
+    let mut msg = HandshakeMessage::from_bytes(&flight[0].payload).unwrap();
+    let P::ServerHello(sh) = &mut msg.payload else {
+        unreachable!()
+    };
+    sh.session_id = ch.session_id.clone();
+    flight[0].payload = msg.to_bytes();
+    let err = expect_fatal(&mut client, &join(&flight[..1]), A::IllegalParameter);
+    assert!(err.to_string().contains("session"), "{err}");
+}

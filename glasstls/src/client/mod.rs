@@ -49,7 +49,12 @@ enum Answer {
 }
 
 /// RFC 8446 §4.1.3 and §4.2.1: which version the server chose, from the ServerHello alone.
-fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Answer, Error> {
+fn answer(
+    offered13: bool,
+    offered12: bool,
+    after_retry: bool,
+    hello: &ServerHello,
+) -> Result<Answer, Error> {
     if offered13 && hello.is_retry_request() {
         return Ok(Answer::Retry);
     }
@@ -70,8 +75,9 @@ fn answer(offered13: bool, after_retry: bool, hello: &ServerHello) -> Result<Ans
     if offered13 && hello.random.get(24..) == Some(&DOWNGRADE_TLS12[..]) {
         return Err(PeerMisbehaved::DowngradeDetected.into());
     }
-    // RFC 5246 §7.4.1.3 / Appendix E.1: TLS 1.2 is the oldest we speak.
-    if hello.server_version != ProtocolVersion::TLSv1_2 {
+    // RFC 5246 §7.4.1.3 / Appendix E.1: TLS 1.2 is the oldest we speak, and only when it is
+    // enabled.
+    if hello.server_version != ProtocolVersion::TLSv1_2 || !offered12 {
         return Err(PeerIncompatible::ServerChoseVersion(hello.server_version).into());
     }
     Ok(Answer::Tls12)
@@ -88,7 +94,13 @@ impl State for ExpectServerHello {
         let (P::ServerHello(hello), raw) = input.expect(HandshakeType::ServerHello)? else {
             return Err(InternalError::StateInvariant.into());
         };
-        match answer(self.offered13, self.retry_suite.is_some(), &hello)? {
+        let offered12 = self.config.common.enables(crate::version::Version::Tls12);
+        match answer(
+            self.offered13,
+            offered12,
+            self.retry_suite.is_some(),
+            &hello,
+        )? {
             Answer::Retry => tls13::hello_retry(self, core, hello, raw),
             Answer::Tls13 => tls13::server_hello(self, core, hello, raw),
             Answer::Tls12 => tls12::server_hello(self, core, hello, raw),
@@ -174,12 +186,21 @@ mod tests {
             ),
         ];
         for (i, (offered13, after_retry, hello, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(answer(offered13, after_retry, &hello), expected, "case {i}");
+            assert_eq!(
+                answer(offered13, true, after_retry, &hello),
+                expected,
+                "case {i}"
+            );
         }
         // Only a client that offered TLS 1.3 checks the sentinel.
         assert_eq!(
-            answer(false, false, &server_hello(v12, downgrade, vec![])),
+            answer(false, true, false, &server_hello(v12, downgrade, vec![])),
             Ok(Answer::Tls12)
+        );
+        // A TLS 1.3-only client answered with TLS 1.2: the version, not the suite, is wrong.
+        assert_eq!(
+            answer(true, false, false, &server_hello(v12, [1; 32], vec![])),
+            Err(PeerIncompatible::ServerChoseVersion(v12).into())
         );
     }
 }

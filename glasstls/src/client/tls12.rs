@@ -81,6 +81,15 @@ pub(super) fn server_hello(
         .session_offer
         .take()
         .filter(|o| !hello.session_id.is_empty() && hello.session_id == o.session_id);
+    // RFC 5246 §7.4.1.3: a server that echoes our session ID resumes that session. Echoing one
+    // for which we offered no TLS 1.2 session (a TLS 1.3 middlebox-compatibility ID, or one we
+    // never had) claims a resumption we cannot make.
+    if resumed.is_none()
+        && !hello.session_id.is_empty()
+        && hello.session_id == sent.hello.session_id
+    {
+        return Err(PeerMisbehaved::SessionIdEchoMismatch.into());
+    }
     // What the later states need, out of the box; the rest (key shares) goes with it.
     let ExpectServerHello {
         config,
