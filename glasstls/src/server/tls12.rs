@@ -263,7 +263,7 @@ fn full(
         session_id: session_id.clone(),
         cipher_suite: choice.suite.suite,
         compression_method: 0,
-        extensions: full_server_hello_extensions(&offer, &choice, name_used),
+        extensions: full_server_hello_extensions(&offer, &choice),
     };
     record_choice(core, choice.suite, &offer, &session_id);
     core.decide(|| Decision::Chose12 {
@@ -321,16 +321,16 @@ fn full(
 
 /// A full handshake's ServerHello extensions: those of every ServerHello, the SNI
 /// acknowledgement and the point formats.
-fn full_server_hello_extensions(
-    offer: &Offer,
-    choice: &Choice12<'_>,
-    name_used: bool,
-) -> Vec<Extension> {
+fn full_server_hello_extensions(offer: &Offer, choice: &Choice12<'_>) -> Vec<Extension> {
     let mut extensions = server_hello_extensions(offer);
-    // RFC 6066 §3: "the server SHALL include an extension of type "server_name" in the
-    // (extended) server hello. The "extension_data" field of this extension SHALL be empty."
-    // — when it used the name to choose.
-    if name_used {
+    // RFC 6066 §3: a server that uses the name "to guide its selection of an appropriate
+    // certificate [...] and/or other aspects of security policy [...] SHALL include an
+    // extension of type "server_name" in the (extended) server hello". We always use it: it
+    // chooses the certificate when one is named for it, and it binds every session to the name
+    // (none is resumed under another). So a name received is acknowledged in every full
+    // handshake ("When resuming a session, the server MUST NOT include a server_name
+    // extension").
+    if offer.server_name.is_some() {
         extensions.push(Extension::ServerNameAck);
     }
     // RFC 8422 §5.2: answer ec_point_formats when it was sent and an ECC suite is chosen.

@@ -259,7 +259,9 @@ impl Flight<'_> {
         if let Some(protocol) = self.alpn {
             extensions.push(Extension::Alpn(vec![protocol]));
         }
-        if self.name_used && !resumed {
+        // RFC 6066 §3, as in TLS 1.2 (`server::tls12`): the name is used (certificate and
+        // session binding), so it is acknowledged, in full handshakes.
+        if core.info.server_name.is_some() && !resumed {
             extensions.push(Extension::ServerNameAck);
         }
         core.send_handshake(
