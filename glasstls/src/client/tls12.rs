@@ -157,6 +157,10 @@ fn check_extensions(
             Extension::Alpn(protocols) if !sent.config.common.alpn_protocols.is_empty() => {
                 accept_alpn(core, &sent.config, protocols)?;
             }
+            // RFC 5246 §7.4.1.4 forbids only extensions we did not send; we sent
+            // supported_groups, and some servers echo it (RFC 8422 defines no server form, so
+            // it tells us nothing and is ignored).
+            Extension::SupportedGroups(_) => {}
             other => return Err(Error::UnsupportedExtension(other.typ())),
         }
     }

@@ -266,6 +266,10 @@ fn server_hello_extensions<'h>(
     }
     let resumed = match (selected_psk, sent.psk_offer.take()) {
         (None, _) => None,
+        // RFC 8446 §4.2: an extension in answer to none we sent is unsupported_extension.
+        (Some(_), None) => {
+            return Err(Error::UnsupportedExtension(ExtensionType::PreSharedKey));
+        }
         (Some(0), Some(offer))
             if crypto::suite13(offer.session.cipher_suite)
                 .is_some_and(|s| s.hash == suite.hash) =>
@@ -383,6 +387,28 @@ impl State for ExpectCertificate {
                 // RFC 8446 §4.4.2: in the handshake the server's context is empty.
                 if !certificate.context.is_empty() {
                     return Err(PeerMisbehaved::NonEmptyCertificateContext.into());
+                }
+                // RFC 8446 §4.4.2: CertificateEntry extensions answer extensions of our
+                // ClientHello (status_request, signed_certificate_timestamp), and we send none
+                // of those. §4.2: "Implementations MUST NOT send extension responses if the
+                // remote endpoint did not send the corresponding extension requests [...] Upon
+                // receiving such an extension, an endpoint MUST abort the handshake with an
+                // "unsupported_extension" alert."
+                if let Some(entry) = certificate
+                    .entries
+                    .iter()
+                    .find(|e| !e.extensions.is_empty())
+                {
+                    let typ = match *entry.extensions {
+                        [hi, lo, ..] => ExtensionType(u16::from_be_bytes([hi, lo])),
+                        _ => {
+                            return Err(crate::wire::InvalidMessage::Truncated(
+                                "CertificateEntry.extensions",
+                            )
+                            .into());
+                        }
+                    };
+                    return Err(Error::UnsupportedExtension(typ));
                 }
                 let chain: Vec<CertificateDer<'static>> =
                     certificate.entries.into_iter().map(|e| e.cert).collect();

@@ -58,6 +58,18 @@ pub(super) fn client_hello(
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
     core.version = Some(Version::Tls12);
+    // RFC 8422 §5.1.2: "If the client sends the extension and the extension does not contain
+    // the uncompressed point format, and the client has used the Supported Groups extension to
+    // indicate support for any of the curves defined in this specification, then the server
+    // MUST abort the handshake and return an illegal_parameter alert."
+    if let (Some(Extension::EcPointFormats(formats)), Some(Extension::SupportedGroups(_))) = (
+        hello.find(ExtensionType::EcPointFormats),
+        hello.find(ExtensionType::SupportedGroups),
+    ) {
+        if !formats.contains(&0) {
+            return Err(crate::error::PeerMisbehaved::PointFormatsWithoutUncompressed.into());
+        }
+    }
     let secure_renegotiation = hello::secure_renegotiation(&hello)?;
     let ems = hello.find(ExtensionType::ExtendedMasterSecret).is_some();
     // RFC 7627 §5.3: a server that requires EMS aborts with handshake_failure.

@@ -437,7 +437,14 @@ fn find_psk(
     if hello.extensions.last().map(|e| e.typ()) != Some(ExtensionType::PreSharedKey) {
         return Err(PeerMisbehaved::PskNotLast.into());
     }
-    // RFC 8446 §4.2.9: without psk_key_exchange_modes the PSK must not be used.
+    // RFC 8446 §4.2.9: "A client MUST provide a "psk_key_exchange_modes" extension if it
+    // offers a "pre_shared_key" extension. If clients offer "pre_shared_key" without a
+    // "psk_key_exchange_modes" extension, servers MUST abort the handshake." (§9.2 names the
+    // alert: missing_extension.) With the extension but without psk_dhe_ke, the one mode we
+    // use, the PSK is simply not used.
+    if hello.find(ExtensionType::PskKeyExchangeModes).is_none() {
+        return Err(PeerIncompatible::MissingExtension(ExtensionType::PskKeyExchangeModes).into());
+    }
     if !hello::client_takes_psk_dhe_ke(hello) {
         return Ok(None);
     }

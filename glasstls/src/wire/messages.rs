@@ -649,8 +649,16 @@ impl Codec for OfferedPsks {
             }
             binders.push(binder);
         }
-        // "PskBinderEntry binders<33..2^16-1>": one binder per identity, at least one.
-        if identities.is_empty() || identities.len() != binders.len() {
+        // "PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>": at least one
+        // of each (an empty list is out of its range: decode_error), and one binder per
+        // identity (a list of each that does not pair up is an illegal value).
+        if identities.is_empty() {
+            return Err(InvalidMessage::BadLength("identities"));
+        }
+        if binders.is_empty() {
+            return Err(InvalidMessage::BadLength("binders"));
+        }
+        if identities.len() != binders.len() {
             return Err(InvalidMessage::IllegalValue("pre_shared_key"));
         }
         Ok(Self {
