@@ -319,10 +319,13 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
         ),
         (
             "key exchange group",
-            match (info.group, info.resumed) {
-                (Some(g), _) => g.to_string(),
-                (None, Some(_)) => "(none: the resumed session's master secret)".into(),
-                (None, None) => "(none: RSA key exchange)".into(),
+            match (info.group, info.resumed, info.version) {
+                (Some(g), Some(_), Some(glasstls::Version::Tls12)) => {
+                    format!("{g} (the original handshake's: a resumption makes no new exchange)")
+                }
+                (Some(g), _, _) => g.to_string(),
+                (None, Some(_), _) => "(none: the resumed session's master secret)".into(),
+                (None, None, _) => "(none: RSA key exchange)".into(),
             },
         ),
         (

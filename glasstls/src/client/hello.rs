@@ -455,6 +455,8 @@ mod tests {
             server_name: Some("a.test".into()),
             alpn_protocol: None,
             peer_certificates: Vec::new(),
+            group: None,
+            signature_scheme: None,
             secrets: match version {
                 Version::Tls12 => SessionSecrets::Tls12 {
                     master_secret: MasterSecret::from_bytes([7; 48]),

@@ -197,7 +197,10 @@ fn resume(
         return Err(PeerMisbehaved::ResumedWithOtherEms.into());
     }
     core.info.resumed = Some(offer.by);
+    // What the full handshake settled, as the session remembers it.
     core.info.peer_certificates = session.peer_certificates.clone();
+    core.info.group = session.group;
+    core.info.signature_scheme = session.signature_scheme;
     core.decide(|| Decision::ServerResumes12 { by: offer.by });
     let secrets = ConnectionSecrets::resumed(core, hs.suite, master_secret.clone(), hs.randoms);
     let (write, read) = secrets.record_ciphers(core)?;
@@ -589,6 +592,8 @@ impl Handshake {
             server_name: core.info.server_name.clone(),
             alpn_protocol: core.info.alpn_protocol.clone(),
             peer_certificates: core.info.peer_certificates.clone(),
+            group: core.info.group,
+            signature_scheme: core.info.signature_scheme,
             secrets: SessionSecrets::Tls12 {
                 master_secret: secrets.master_secret().clone(),
                 extended_master_secret: self.ems,

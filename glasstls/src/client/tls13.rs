@@ -209,7 +209,9 @@ pub(super) fn server_hello(
     };
     if let Some(session) = &resumed {
         core.info.resumed = Some(Resumption::Ticket);
+        // The full handshake's chain and signature; the group is this handshake's own.
         core.info.peer_certificates = session.peer_certificates.clone();
+        core.info.signature_scheme = session.signature_scheme;
         core.decide(|| Decision::ServerResumes13);
     }
     let keys = HandshakeStage::new(
@@ -564,6 +566,8 @@ impl TicketSaver {
             server_name: core.info.server_name.clone(),
             alpn_protocol: core.info.alpn_protocol.clone(),
             peer_certificates: core.info.peer_certificates.clone(),
+            group: core.info.group,
+            signature_scheme: core.info.signature_scheme,
             secrets: SessionSecrets::Tls13 {
                 psk,
                 age_add: ticket.age_add,

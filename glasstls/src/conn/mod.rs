@@ -44,9 +44,11 @@ pub struct HandshakeInfo {
     pub version: Option<Version>,
     /// The cipher suite.
     pub cipher_suite: Option<CipherSuite>,
-    /// The key-exchange group (none for the RSA key exchange and TLS 1.2 resumption).
+    /// The key-exchange group (none for the RSA key exchange). A TLS 1.2 resumption makes no new
+    /// exchange: this is the original handshake's group, as the session remembers it.
     pub group: Option<NamedGroup>,
-    /// The scheme of the server's handshake signature (none when nothing was signed).
+    /// The scheme of the server's handshake signature (none when nothing was signed); on a
+    /// client's resumption, the original handshake's, as its chain is.
     pub signature_scheme: Option<SignatureScheme>,
     /// The name the client asked for (SNI), as either side saw it.
     pub server_name: Option<String>,

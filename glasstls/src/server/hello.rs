@@ -574,6 +574,8 @@ mod tests {
             server_name: Some("a.test".into()),
             alpn_protocol: None,
             peer_certificates: Vec::new(),
+            group: None,
+            signature_scheme: None,
             secrets: match version {
                 Version::Tls12 => SessionSecrets::Tls12 {
                     master_secret: crate::tls12::MasterSecret::from_bytes([1; 48]),

@@ -214,6 +214,7 @@ fn resume(
     };
     record_choice(core, suite, &offer, &offer.client_session_id);
     core.info.resumed = Some(how);
+    core.info.group = session.group;
     core.decide(|| Decision::Resuming12 { by: how });
     core.send_handshake(
         &HandshakeMessage::new(P::ServerHello(server_hello)),
@@ -406,7 +407,7 @@ struct Handshake {
 }
 
 impl Handshake {
-    fn session(&self, secrets: &ConnectionSecrets, session_id: Vec<u8>) -> Session {
+    fn session(&self, core: &Core, secrets: &ConnectionSecrets, session_id: Vec<u8>) -> Session {
         Session {
             cipher_suite: self.suite.suite,
             created: self.session_created,
@@ -415,6 +416,8 @@ impl Handshake {
             server_name: self.server_name.clone(),
             alpn_protocol: self.alpn.clone(),
             peer_certificates: Vec::new(),
+            group: core.info.group,
+            signature_scheme: None,
             secrets: SessionSecrets::Tls12 {
                 master_secret: secrets.master_secret().clone(),
                 extended_master_secret: self.ems,
@@ -428,7 +431,7 @@ impl Handshake {
         let Some(keys) = self.config.tickets.as_ref().filter(|_| self.issue_ticket) else {
             return Ok(());
         };
-        let ticket = keys.seal(core.now, &self.session(secrets, Vec::new()).encode())?;
+        let ticket = keys.seal(core.now, &self.session(core, secrets, Vec::new()).encode())?;
         let lifetime_hint = self
             .config
             .session_lifetime
@@ -444,7 +447,7 @@ impl Handshake {
     /// Keeps the session under its ID once the full handshake has completed.
     fn store_session(&self, core: &mut Core, secrets: &ConnectionSecrets) {
         if self.config.session_ids && !self.session_id.is_empty() {
-            let session = self.session(secrets, self.session_id.clone());
+            let session = self.session(core, secrets, self.session_id.clone());
             self.config
                 .session_store
                 .put(self.session_id.clone(), session.encode().to_vec());

@@ -566,6 +566,8 @@ impl ExpectFinished {
             server_name: self.server_name.clone(),
             alpn_protocol: self.alpn.clone(),
             peer_certificates: Vec::new(),
+            group: None,
+            signature_scheme: None,
             secrets: SessionSecrets::Tls13 {
                 psk: tls13::resumption_psk(self.suite.hash, resumption_secret, &nonce),
                 age_add: 0,

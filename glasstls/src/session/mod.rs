@@ -15,7 +15,9 @@ pub use tickets::TicketKeys;
 use crate::crypto::{MasterSecret, Secret};
 use crate::version::Version;
 use crate::wire::codec::{LengthPrefix, Reader, put_prefixed, put_vec};
-use crate::wire::{CipherSuite, Codec, InvalidMessage, ProtocolVersion};
+use crate::wire::{
+    CipherSuite, Codec, InvalidMessage, NamedGroup, ProtocolVersion, SignatureScheme,
+};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -55,6 +57,12 @@ pub struct Session {
     pub(crate) alpn_protocol: Option<Vec<u8>>,
     /// The server's chain as verified in the full handshake (client side).
     pub(crate) peer_certificates: Vec<CertificateDer<'static>>,
+    /// The full handshake's key-exchange group (TLS 1.2 resumption reports it again; a TLS 1.3
+    /// resumption makes a new exchange).
+    pub(crate) group: Option<NamedGroup>,
+    /// The scheme the server signed the full handshake with (client side), reported again
+    /// when the session is resumed, as the chain is.
+    pub(crate) signature_scheme: Option<SignatureScheme>,
     pub(crate) secrets: SessionSecrets,
 }
 
@@ -74,7 +82,7 @@ pub(crate) enum SessionSecrets {
 }
 
 /// The encoding's own version: sessions saved by an older glasstls do not decode.
-const FORMAT_VERSION: u8 = 3;
+const FORMAT_VERSION: u8 = 4;
 
 impl Session {
     /// The protocol version the session was made with (and resumes with).
@@ -170,6 +178,9 @@ impl Session {
                 put_vec(out, LengthPrefix::U24, cert.as_ref());
             }
         });
+        // 0 stands for none: no group or scheme has that code point.
+        out.extend_from_slice(&self.group.map_or(0, |g| g.0).to_be_bytes());
+        out.extend_from_slice(&self.signature_scheme.map_or(0, |s| s.0).to_be_bytes());
         match &self.secrets {
             SessionSecrets::Tls12 {
                 master_secret,
@@ -215,6 +226,9 @@ impl Session {
                 list.vec(LengthPrefix::U24, "certificate")?,
             ));
         }
+        let group = Some(NamedGroup(r.u16("group")?)).filter(|g| g.0 != 0);
+        let signature_scheme =
+            Some(SignatureScheme(r.u16("signature scheme")?)).filter(|s| s.0 != 0);
         let secrets = match version {
             Version::Tls12 => SessionSecrets::Tls12 {
                 master_secret: MasterSecret::from_bytes(r.array("master secret")?),
@@ -242,6 +256,8 @@ impl Session {
             server_name,
             alpn_protocol: (!alpn.is_empty()).then_some(alpn),
             peer_certificates,
+            group,
+            signature_scheme,
             secrets,
         })
     }
@@ -264,6 +280,8 @@ mod tests {
             server_name: Some("a.test".into()),
             alpn_protocol: Some(b"h2".to_vec()),
             peer_certificates: vec![CertificateDer::from(vec![3u8; 10])],
+            group: Some(NamedGroup::X25519),
+            signature_scheme: Some(SignatureScheme::ecdsa_secp256r1_sha256),
             secrets,
         };
         [
