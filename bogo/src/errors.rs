@@ -58,7 +58,7 @@ pub fn boringssl_name(e: &Error) -> String {
                 "WRONG_CURVE"
             }
             M::AlpnNotOffered => "INVALID_ALPN_PROTOCOL",
-            M::SchemeNotOffered => "WRONG_SIGNATURE_TYPE",
+            M::SchemeNotOffered | M::SchemeDoesNotFitKey => "WRONG_SIGNATURE_TYPE",
             M::ResumedWithOtherSuite => "OLD_SESSION_CIPHER_NOT_RETURNED",
             M::ResumedWithOtherEms => "RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION",
             M::SessionIdEchoMismatch => "SERVER_ECHOED_INVALID_SESSION_ID",

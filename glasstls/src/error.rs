@@ -79,6 +79,7 @@ impl Error {
                 | M::GroupNotOffered
                 | M::AlpnNotOffered
                 | M::SchemeNotOffered
+                | M::SchemeDoesNotFitKey
                 | M::ResumedWithOtherSuite
                 | M::PskNotOffered
                 | M::KeyShareForUnofferedGroup
@@ -219,6 +220,8 @@ pub enum PeerMisbehaved {
     DowngradeDetected,
     /// RFC 7507 §3: TLS_FALLBACK_SCSV from a client offering less than our highest version.
     InappropriateFallback,
+    /// The handshake signature's scheme is for another kind of key than the certificate's.
+    SchemeDoesNotFitKey,
     /// RFC 7627 §5.3: a session that used the extended master secret offered without it.
     EmsDroppedOnResumption,
     /// The server chose a cipher suite we did not offer.
@@ -695,6 +698,9 @@ impl fmt::Display for PeerMisbehaved {
             Self::EmsDroppedOnResumption => {
                 "the client offers a session that used the extended master secret without the \
                  extension (RFC 7627 §5.3: the abbreviated handshake is aborted)"
+            }
+            Self::SchemeDoesNotFitKey => {
+                "the peer signed with a scheme for another kind of key than its certificate's"
             }
             Self::InappropriateFallback => {
                 "inappropriate fallback: the client signals a fallback (TLS_FALLBACK_SCSV) to a \

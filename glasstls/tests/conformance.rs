@@ -936,3 +936,78 @@ fn a_tls12_server_echoing_a_session_id_we_did_not_resume_is_refused() {
     let err = expect_fatal(&mut client, &join(&flight[..1]), A::IllegalParameter);
     assert!(err.to_string().contains("session"), "{err}");
 }
+
+/// The server's encrypted TLS 1.3 flight (after its ServerHello), opened with its captured
+/// handshake secret, changed message by message by `change`, and sealed again as one record
+/// from sequence number 0: what a server holding the keys could have sent instead.
+fn reseal_server_flight(
+    captured: &glasstls_test::secrets::Captured,
+    flight: &[Rec],
+    change: impl Fn(&mut HandshakeMessage),
+) -> Vec<u8> {
+    let mut opener = captured.tls13_cipher(
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        Hash::Sha256,
+        Aead::Aes128Gcm,
+    );
+    let mut plaintext = Vec::new();
+    for r in flight.iter().filter(|r| r.typ == 23) {
+        let mut payload = r.payload.clone();
+        let (typ, body) = opener
+            .open(ContentType::ApplicationData, &mut payload)
+            .unwrap();
+        assert_eq!(typ, ContentType::Handshake);
+        plaintext.extend_from_slice(body);
+    }
+    let mut changed = Vec::new();
+    for raw in handshake_messages(&record(22, &plaintext)) {
+        let mut msg = HandshakeMessage::from_bytes_tls13(&raw).unwrap();
+        change(&mut msg);
+        changed.extend(msg.to_bytes());
+    }
+    let mut sealer = captured.tls13_cipher(
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        Hash::Sha256,
+        Aead::Aes128Gcm,
+    );
+    let mut out = Vec::new();
+    sealer
+        .seal(ContentType::Handshake, &changed, &mut out)
+        .unwrap();
+    out
+}
+
+/// A handshake signature whose scheme is for another kind of key than the certificate's (an
+/// ECDSA P-384 scheme from a P-256 key, an RSA scheme from an ECDSA key) is illegal_parameter:
+/// a value that does not fit, not a signature that failed to verify (decrypt_error).
+#[test]
+fn a_signature_scheme_for_another_key_type_is_illegal_parameter() {
+    let pki = Pki::new();
+    for scheme in [
+        glasstls::SignatureScheme::ecdsa_secp384r1_sha384,
+        glasstls::SignatureScheme::rsa_pss_rsae_sha256,
+    ] {
+        let captured = glasstls_test::secrets::Captured::new();
+        let mut config = server_config(&pki);
+        config.identities =
+            vec![glasstls::Identity::new(pki.ecdsa.chain.clone(), &pki.ecdsa.key_der()).unwrap()];
+        config.common.key_log = Some(captured.clone());
+        config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+        let (mut client, mut server) = pair(client_config(&pki), config);
+        let mut err = None;
+        feed_all(&mut server, &client.take_outgoing(), &mut err);
+        let flight = split_records(&server.take_outgoing());
+        let forged = reseal_server_flight(&captured, &flight[1..], |msg| {
+            if let P::CertificateVerify(signed) = &mut msg.payload {
+                signed.scheme = scheme;
+            }
+        });
+        feed_all(&mut client, &join(&flight[..1]), &mut err);
+        assert_eq!(err, None);
+        let err = expect_fatal(&mut client, &forged, A::IllegalParameter);
+        assert!(
+            err.to_string().contains("another kind of key"),
+            "{scheme}: {err}"
+        );
+    }
+}

@@ -53,12 +53,20 @@ pub fn verify_handshake_signature(
     }
     let cert = webpki::EndEntityCert::try_from(end_entity)
         .map_err(|_| Error::Internal(InternalError::CertificateReparse))?;
-    if algorithms
-        .iter()
-        .any(|alg| cert.verify_signature(*alg, message, signature).is_ok())
-    {
-        Ok(HandshakeSignatureVerified(()))
-    } else {
-        Err(failure.into())
+    let mut fits_key = false;
+    for alg in algorithms {
+        match cert.verify_signature(*alg, message, signature) {
+            Ok(()) => return Ok(HandshakeSignatureVerified(())),
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {}
+            Err(_) => fits_key = true,
+        }
     }
+    // A scheme for another kind of key than the certificate's (ECDSA with an RSA key, P-384
+    // with a P-256 key, PKCS #1 with an RSA-PSS-only key) is a value that does not fit, not a
+    // signature that failed: illegal_parameter (RFC 8446 §4.4.3: the signature must use "the
+    // private key corresponding to the public key in the sender's end-entity certificate").
+    if !fits_key {
+        return Err(PeerMisbehaved::SchemeDoesNotFitKey.into());
+    }
+    Err(failure.into())
 }
