@@ -386,8 +386,6 @@ pub enum InternalError {
     Encryption,
     /// A signature could not be made with this key and scheme.
     Signing,
-    /// A certificate that verified no longer parses.
-    CertificateReparse,
     /// The transcript hash was asked for before the hash was known.
     TranscriptNotStarted,
     /// A sequence number would wrap.
@@ -868,7 +866,6 @@ impl fmt::Display for InternalError {
             Self::KeyMaterial => "key material of the wrong length",
             Self::Encryption => "encryption failed",
             Self::Signing => "signing failed",
-            Self::CertificateReparse => "a verified certificate no longer parses",
             Self::TranscriptNotStarted => "the transcript hash was not started",
             Self::SequenceExhausted => "sequence number exhausted",
             Self::RecordLayout => "a record did not have the layout it was built with",

@@ -453,7 +453,7 @@ fn encrypt_pre_master_secret(
     pms.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
     pms.extend_from_slice(&crypto::random_bytes::<46>()?);
     let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|_| Error::Internal(InternalError::CertificateReparse))?;
+        .map_err(|e| crate::error::CertificateError::BadEncoding(format!("{e:?}")))?;
     let encrypted =
         crypto::rsa_encrypt_pre_master_secret(cert.subject_public_key_info().as_ref(), &pms)?;
     Ok((pms, encrypted))

@@ -30,6 +30,15 @@ impl Buffer {
         self.buf.get(self.start..self.end).unwrap_or_default()
     }
 
+    /// Keeps the first `len` bytes queued and drops what was appended after them.
+    pub fn truncate(&mut self, len: usize) {
+        self.end = self.start + len.min(self.len());
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
     pub fn consume(&mut self, n: usize) {
         self.start += n.min(self.len());
         if self.start == self.end {

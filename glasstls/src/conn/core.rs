@@ -301,6 +301,16 @@ impl Core {
         self.write_epoch = self.write_epoch.saturating_add(1);
     }
 
+    /// Takes back what was queued after byte `len` of the output, and the write keys with it
+    /// (the peer reads us in plaintext again): for a flight answering a message that turned out
+    /// to be followed by data the peer could not yet have sent. Only for a flight that began in
+    /// plaintext, so that no protected record the peer will see depends on what is dropped.
+    pub(super) fn retract_flight(&mut self, len: usize) {
+        self.out.truncate(len);
+        self.encrypter = None;
+        self.write_epoch = 0;
+    }
+
     /// Switches to new read keys.
     pub fn set_decrypter(&mut self, cipher: RecordCipher) {
         self.decrypter = Some(cipher);

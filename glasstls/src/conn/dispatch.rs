@@ -115,23 +115,40 @@ impl Core {
                 break Ok(state);
             };
             at += 4 + len;
+            let more = at < buf.len();
+            // RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If they do, the
+            // receiver MUST terminate the connection with an "unexpected_message" alert." In
+            // TLS 1.3 a Finished and a KeyUpdate change the peer's keys: refused before they
+            // are answered, so that nothing of our answer goes out.
+            if more
+                && self.is_tls13()
+                && matches!(typ, HandshakeType::Finished | HandshakeType::KeyUpdate)
+            {
+                break Err(UnexpectedMessage::SpansKeyChange.into());
+            }
             let epoch = self.read_epoch;
             let flight = self.flight_messages_sent;
+            let (out_before, plaintext_before) = (self.out.len(), self.encrypter.is_none());
+            let traffic_before = self.traffic;
             state = match self.handshake_message(state, raw, record) {
                 Ok(next) => next,
                 Err(e) => break Err(e),
             };
-            // RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If they do, the
-            // receiver MUST terminate the connection with an "unexpected_message" alert." The
-            // same holds for TLS 1.2's Finished after ChangeCipherSpec.
-            if self.read_epoch != epoch && at < buf.len() {
+            // The same rule for the other key changes (a TLS 1.3 ServerHello; TLS 1.2's keys
+            // change with ChangeCipherSpec, a record of its own).
+            if self.read_epoch != epoch && more {
                 break Err(UnexpectedMessage::SpansKeyChange.into());
             }
-            // A message we answered with a flight of ours ended the peer's flight; it has not
-            // read that answer, so handshake bytes after it in the same record are not its next
-            // flight but a peer out of step (BoringSSL refuses them too). Nothing is carried
-            // over to be read as if it came later.
-            if self.flight_messages_sent != flight && at < buf.len() {
+            // A message we answered with a flight of ours ended the peer's flight, and one that
+            // completed the handshake ended it too. The peer has not read our answer, so
+            // handshake bytes after it in the same record are not its next flight but a peer out
+            // of step (BoringSSL refuses them too): nothing is carried over to be read as if it
+            // came later, and the answer, if it began in plaintext, is not sent either (the
+            // peer reads the alert where it reads us now).
+            if more && (self.flight_messages_sent != flight || self.traffic != traffic_before) {
+                if plaintext_before && self.flight_messages_sent != flight {
+                    self.retract_flight(out_before);
+                }
                 break Err(UnexpectedMessage::AfterEndOfFlight.into());
             }
         };

@@ -3,7 +3,7 @@
 //! CertificateVerify (RFC 8446 §4.4.3). One check for both, on rustls-webpki.
 
 use crate::crypto::{self, Auth};
-use crate::error::{DecryptError, Error, InternalError, PeerMisbehaved};
+use crate::error::{DecryptError, Error, PeerMisbehaved};
 use crate::version::Version;
 use crate::wire::SignatureScheme;
 use rustls_pki_types::CertificateDer;
@@ -52,7 +52,7 @@ pub fn verify_handshake_signature(
         return Err(PeerMisbehaved::SchemeNotOffered.into());
     }
     let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|_| Error::Internal(InternalError::CertificateReparse))?;
+        .map_err(|e| crate::error::CertificateError::BadEncoding(format!("{e:?}")))?;
     let mut fits_key = false;
     for alg in algorithms {
         match cert.verify_signature(*alg, message, signature) {
