@@ -1006,3 +1006,30 @@ fn a_signature_scheme_for_another_key_type_is_illegal_parameter() {
         );
     }
 }
+
+/// RFC 8446 §4.6.3: an update_requested is answered "prior to sending [our] next Application
+/// Data record", and several received while we are silent get a single answer.
+#[test]
+fn several_key_update_requests_get_one_answer_before_our_next_data() {
+    let pki = Pki::new();
+    let (mut client, mut server) = pair(client_config(&pki), server_config(&pki));
+    assert_eq!(pump(&mut client, &mut server), (None, None));
+    for _ in 0..3 {
+        client.request_key_update().unwrap();
+    }
+    let now = glasstls::UnixTime::now();
+    glasstls_test::deliver(&mut server, &client.take_outgoing(), now).unwrap();
+    assert!(
+        server.take_outgoing().is_empty(),
+        "nothing is sent before our data"
+    );
+    server.send(b"after").unwrap();
+    let out = server.take_outgoing();
+    assert_eq!(split_records(&out).len(), 2, "one KeyUpdate, then the data");
+    let got = glasstls_test::deliver(&mut client, &out, now).unwrap();
+    assert_eq!(got, b"after");
+    // Both directions still work under the new keys.
+    client.send(b"back").unwrap();
+    let got = glasstls_test::deliver(&mut server, &client.take_outgoing(), now).unwrap();
+    assert_eq!(got, b"back");
+}

@@ -82,6 +82,8 @@ pub(crate) struct Core {
     pub(super) empty_or_warning_in_a_row: u32,
     pub(super) warnings_in_a_row: u32,
     pub key_updates_in_a_row: u32,
+    /// The peer asked for a KeyUpdate that we have not sent yet (RFC 8446 §4.6.3).
+    pub key_update_owed: bool,
     /// Early data being skipped, and how many bytes of it so far.
     pub(super) early_data_skip: Option<(EarlyDataSkip, usize)>,
     /// Handshake messages of ours sent so far (flights, not post-handshake messages): a peer
@@ -122,6 +124,7 @@ impl Core {
             empty_or_warning_in_a_row: 0,
             warnings_in_a_row: 0,
             key_updates_in_a_row: 0,
+            key_update_owed: false,
             early_data_skip: None,
             flight_messages_sent: 0,
             info: HandshakeInfo::default(),

@@ -192,7 +192,14 @@ impl Connection {
             self.dispatch(typ, &plaintext, record)?;
         }
         while !self.core.peer_closed && self.core.received.len() < PLAINTEXT_IN_LIMIT {
-            let Some(rec) = self.deframer.next_record(self.core.decrypter.is_some())? else {
+            // Protected records may be longer than plaintext ones; early data skipped after a
+            // HelloRetryRequest is protected even though we have no key for it.
+            let protected = self.core.decrypter.is_some()
+                || self
+                    .core
+                    .early_data_skip
+                    .is_some_and(|(how, _)| how == EarlyDataSkip::AllEncrypted);
+            let Some(rec) = self.deframer.next_record(protected)? else {
                 break;
             };
             let payload = self.deframer.payload_mut(&rec);
@@ -332,6 +339,10 @@ impl Connection {
             return Err(Error::ConnectionClosed);
         }
         if self.core.traffic {
+            if self.core.key_update_owed {
+                let state = self.state.as_mut().ok_or(Error::ConnectionClosed)?;
+                state.answer_key_update(&mut self.core)?;
+            }
             record::write_fragments(
                 self.core.encrypter.as_mut(),
                 ContentType::ApplicationData,

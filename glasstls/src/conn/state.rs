@@ -52,6 +52,12 @@ pub(crate) trait State: Send {
     fn request_key_update(&mut self, _core: &mut Core) -> Result<(), Error> {
         Err(Error::Misuse(Misuse::KeyUpdateNeedsTls13))
     }
+
+    /// Sends the KeyUpdate the peer asked for, if one is owed (TLS 1.3 traffic), before our
+    /// next application data.
+    fn answer_key_update(&mut self, _core: &mut Core) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// The one place an unexpected message becomes an error (STYLE habit 4).

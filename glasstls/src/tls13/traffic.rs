@@ -95,8 +95,13 @@ impl State for Traffic13 {
                     key_schedule::next_traffic_secret(self.suite.hash, &self.read_secret);
                 core.set_decrypter(super::cipher(self.suite, &self.read_secret)?);
                 core.decide(|| Decision::KeyUpdateReceived);
+                // RFC 8446 §4.6.3: the receiver of update_requested "MUST send a KeyUpdate of
+                // its own with request_update set to "update_not_requested" prior to sending its
+                // next Application Data record. This mechanism allows either side to force an
+                // update to the entire connection, but causes an implementation which receives
+                // multiple KeyUpdates while it is silent to respond with a single update."
                 if request == 1 {
-                    self.update_write_keys(core, false)?;
+                    core.key_update_owed = true;
                 }
                 Ok(self)
             }
@@ -117,6 +122,16 @@ impl State for Traffic13 {
     }
 
     fn request_key_update(&mut self, core: &mut Core) -> Result<(), Error> {
+        // Our own update answers one the peer asked for too.
+        core.key_update_owed = false;
         self.update_write_keys(core, true)
+    }
+
+    fn answer_key_update(&mut self, core: &mut Core) -> Result<(), Error> {
+        if core.key_update_owed {
+            core.key_update_owed = false;
+            self.update_write_keys(core, false)?;
+        }
+        Ok(())
     }
 }
