@@ -1033,3 +1033,65 @@ fn several_key_update_requests_get_one_answer_before_our_next_data() {
     let got = glasstls_test::deliver(&mut server, &client.take_outgoing(), now).unwrap();
     assert_eq!(got, b"back");
 }
+
+/// The first PSK identity's obfuscated_ticket_age in a ClientHello.
+fn offered_ticket_age(hello: &[u8]) -> Option<u32> {
+    let msg = HandshakeMessage::from_bytes(&split_records(hello)[0].payload).unwrap();
+    let P::ClientHello(ch) = msg.payload else {
+        unreachable!()
+    };
+    ch.extensions.iter().find_map(|e| match e {
+        Extension::PreSharedKey(psks) => Some(psks.identities[0].obfuscated_ticket_age),
+        _ => None,
+    })
+}
+
+/// RFC 8446 §4.2.11.1: the client reports its ticket's age ("the time since the client
+/// received the ticket", in milliseconds, plus ticket_age_add); §4.6.1: "Clients MUST NOT cache
+/// tickets for longer than" their lifetime. `Connection::client_at` is told the time.
+#[test]
+fn a_tls13_client_reports_its_tickets_age_and_forgets_expired_ones() {
+    let pki = Pki::new();
+    let mut config = client_config(&pki);
+    config.common.trace = true;
+    let client = Arc::new(config);
+    let server = Arc::new(server_config(&pki));
+    let t0 = glasstls::UnixTime::now();
+    let at = |secs: u64| {
+        glasstls::UnixTime::since_unix_epoch(std::time::Duration::from_secs(t0.as_secs() + secs))
+    };
+    let mut first = glasstls_test::Pair::from_arcs(&client, &server, "localhost").at(t0);
+    first.handshake();
+
+    let later = |secs| {
+        Connection::client_at(
+            Arc::clone(&client),
+            "localhost".try_into().unwrap(),
+            at(secs),
+        )
+        .unwrap()
+    };
+    let age_100 = offered_ticket_age(&later(100).take_outgoing()).expect("the ticket is offered");
+    let age_300 = offered_ticket_age(&later(300).take_outgoing()).expect("the ticket is offered");
+    assert_eq!(
+        age_300.wrapping_sub(age_100),
+        200_000,
+        "200 s more, in milliseconds"
+    );
+
+    // Two days on, past the ticket's lifetime: nothing is offered, and the session is gone.
+    let mut expired = later(2 * 24 * 60 * 60);
+    assert_eq!(offered_ticket_age(&expired.take_outgoing()), None);
+    assert!(
+        expired.take_events().iter().any(|e| matches!(
+            e,
+            glasstls::Event::Decision(glasstls::trace::Decision::CachedSessionExpired { .. })
+        )),
+        "the trace says why nothing was offered"
+    );
+    assert_eq!(
+        offered_ticket_age(&later(100).take_outgoing()),
+        None,
+        "forgotten"
+    );
+}

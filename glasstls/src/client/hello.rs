@@ -15,7 +15,7 @@ use crate::wire::{
     CipherSuite, ClientHello, Codec, Extension, HandshakeMessage, HandshakePayload as P,
     KeyShareEntry, NamedGroup, OfferedPsks, PskIdentity, ServerNameEntry,
 };
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{ServerName, UnixTime};
 use std::sync::Arc;
 
 /// RFC 8446 §4.2.9: psk_dhe_ke, the only PSK mode we offer (forward secrecy kept).
@@ -164,6 +164,20 @@ pub(crate) fn send_client_hello(
         .as_ref()
         .and_then(|cache| cache.get(&cache_key(&server_name)))
         .and_then(|bytes| Session::decode(&bytes).ok());
+    // RFC 8446 §4.6.1 and RFC 5077 §3.3: a session past its lifetime is not offered, and is
+    // forgotten.
+    let cached = match cached {
+        Some(session) if session.is_expired(core.now) => {
+            if let Some(cache) = &config.session_cache {
+                cache.take(&cache_key(&server_name));
+            }
+            core.decide(|| Decision::CachedSessionExpired {
+                server_name: server_name.to_str().into_owned(),
+            });
+            None
+        }
+        other => other,
+    };
     let plan = plan(&config, cached.as_ref())?;
     let offered12 = plan.versions.contains(&Version::Tls12);
     let offered13 = plan.versions.contains(&Version::Tls13);
@@ -198,6 +212,7 @@ pub(crate) fn send_client_hello(
         shares: &shares,
         session_offer: session_offer.as_ref(),
         psk_offer: psk_offer.as_ref(),
+        now: core.now,
     }
     .extensions();
     let mut hello = ClientHello {
@@ -299,6 +314,7 @@ struct Offered<'a> {
     shares: &'a [KeyShare],
     session_offer: Option<&'a SessionOffer>,
     psk_offer: Option<&'a PskOffer>,
+    now: UnixTime,
 }
 
 impl Offered<'_> {
@@ -312,6 +328,7 @@ impl Offered<'_> {
             shares,
             session_offer,
             psk_offer,
+            now,
         } = *self;
         let offered13 = plan.versions.contains(&Version::Tls13);
         let mut extensions = Vec::new();
@@ -367,26 +384,33 @@ impl Offered<'_> {
             extensions.push(Extension::Alpn(config.common.alpn_protocols.clone()));
         }
         if let Some(offer) = psk_offer {
-            extensions.push(psk_extension(&offer.session));
+            extensions.push(psk_extension(&offer.session, now));
         }
         extensions
     }
 }
 
-/// RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension". We are not
-/// told the time here, so we claim age 0: only 0-RTT (which we do not send) depends on it. The
-/// binder is a placeholder of the right length until the hello is complete (`fill_binder`).
-fn psk_extension(session: &Session) -> Extension {
+/// RFC 8446 §4.2.11: "The "pre_shared_key" extension MUST be the last extension". §4.2.11.1:
+/// "The "obfuscated_ticket_age" field of each PskIdentity contains an obfuscated version of the
+/// ticket age formed by taking the age in milliseconds and adding the "ticket_age_add" value
+/// that was included with the ticket, modulo 2^32." The binder is a placeholder of the right
+/// length until the hello is complete (`fill_binder`).
+fn psk_extension(session: &Session, now: UnixTime) -> Extension {
     let hash_len =
         crypto::suite13(session.cipher_suite()).map_or(32, |s| s.hash.digest().output_len);
-    let age_add = match &session.secrets {
-        SessionSecrets::Tls13 { age_add, .. } => *age_add,
-        SessionSecrets::Tls12 { .. } => 0,
+    let (age_add, received_ms) = match &session.secrets {
+        SessionSecrets::Tls13 {
+            age_add,
+            received_ms,
+            ..
+        } => (*age_add, *received_ms),
+        SessionSecrets::Tls12 { .. } => (0, 0),
     };
+    let age_ms = super::tls13::unix_ms(now).saturating_sub(received_ms);
     Extension::PreSharedKey(OfferedPsks {
         identities: vec![PskIdentity {
             identity: session.ticket().to_vec(),
-            obfuscated_ticket_age: age_add,
+            obfuscated_ticket_age: (age_ms as u32).wrapping_add(age_add),
         }],
         binders: vec![vec![0; hash_len]],
     })
@@ -466,6 +490,7 @@ mod tests {
                 Version::Tls13 => SessionSecrets::Tls13 {
                     psk: crate::tls13::Secret::new(&[3; 32]),
                     age_add: 9,
+                    received_ms: 0,
                 },
             },
         }

@@ -22,18 +22,31 @@ use crate::wire::{
     ServerHello,
 };
 use hello::ExpectServerHello;
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{ServerName, UnixTime};
 use std::sync::Arc;
 
 impl Connection {
     /// A client connection to `server_name`; its ClientHello is queued at once in
-    /// [`Connection::outgoing_tls`].
+    /// [`Connection::outgoing_tls`]. The system clock says which cached session is still valid
+    /// and how old its ticket is: [`Connection::client_at`] takes the time instead.
     pub fn client(
         config: Arc<ClientConfig>,
         server_name: ServerName<'static>,
     ) -> Result<Self, Error> {
+        Self::client_at(config, server_name, UnixTime::now())
+    }
+
+    /// [`Connection::client`] at `now`: a cached session past its lifetime is not offered (RFC
+    /// 8446 §4.6.1: clients "MUST NOT cache tickets for longer than" their lifetime), and a
+    /// TLS 1.3 ticket's age is reported from it (§4.2.11.1).
+    pub fn client_at(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+        now: UnixTime,
+    ) -> Result<Self, Error> {
         config.common.check()?;
         let mut core = Core::new(Side::Client, &config.common);
+        core.now = now;
         let sent = hello::send_client_hello(config, server_name, &mut core)?;
         Ok(Self::new(core, Box::new(sent)))
     }

@@ -571,6 +571,7 @@ impl TicketSaver {
             secrets: SessionSecrets::Tls13 {
                 psk,
                 age_add: ticket.age_add,
+                received_ms: unix_ms(core.now),
             },
         };
         if let Some(cache) = &self.config.session_cache {
@@ -583,4 +584,9 @@ impl TicketSaver {
         }
         core.session = Some(session);
     }
+}
+
+/// Milliseconds since the Unix epoch (RFC 8446 §4.2.11.1 counts ticket ages in them).
+pub(super) fn unix_ms(t: rustls_pki_types::UnixTime) -> u64 {
+    t.as_secs().saturating_mul(1000)
 }

@@ -585,6 +585,7 @@ mod tests {
                 Version::Tls13 => SessionSecrets::Tls13 {
                     psk: crate::tls13::Secret::new(&[3; 32]),
                     age_add: 0,
+                    received_ms: 0,
                 },
             },
         };

@@ -571,6 +571,7 @@ impl ExpectFinished {
             secrets: SessionSecrets::Tls13 {
                 psk: tls13::resumption_psk(self.suite.hash, resumption_secret, &nonce),
                 age_add: 0,
+                received_ms: 0,
             },
         };
         let ticket = match &self.config.tickets {

@@ -77,8 +77,14 @@ pub(crate) enum SessionSecrets {
         /// The server's session ID (may be empty when only a ticket exists).
         session_id: Vec<u8>,
     },
-    /// RFC 8446 §4.6.1: the resumption PSK, and the value that hides the ticket's age.
-    Tls13 { psk: Secret, age_add: u32 },
+    /// RFC 8446 §4.6.1: the resumption PSK, the value that hides the ticket's age, and (client
+    /// side) when the ticket arrived, in milliseconds since the Unix epoch, for the age the
+    /// client reports (§4.2.11.1).
+    Tls13 {
+        psk: Secret,
+        age_add: u32,
+        received_ms: u64,
+    },
 }
 
 /// The encoding's own version: sessions saved by an older glasstls do not decode.
@@ -191,9 +197,14 @@ impl Session {
                 out.push(u8::from(*extended_master_secret));
                 put_vec(&mut out, LengthPrefix::U8, session_id);
             }
-            SessionSecrets::Tls13 { psk, age_add } => {
+            SessionSecrets::Tls13 {
+                psk,
+                age_add,
+                received_ms,
+            } => {
                 put_vec(&mut out, LengthPrefix::U8, psk);
                 out.extend_from_slice(&age_add.to_be_bytes());
+                out.extend_from_slice(&received_ms.to_be_bytes());
             }
         }
         out
@@ -244,6 +255,7 @@ impl Session {
                 SessionSecrets::Tls13 {
                     psk: Secret::new(&psk),
                     age_add: r.u32("age_add")?,
+                    received_ms: u64::from_be_bytes(r.array("received")?),
                 }
             }
         };
@@ -291,6 +303,7 @@ mod tests {
                 session_id: vec![1; 32],
             }),
             common(SessionSecrets::Tls13 {
+                received_ms: 1_700_000_000_123,
                 psk: Secret::new(&[4; 32]),
                 age_add: 77,
             }),

@@ -705,6 +705,11 @@ pub enum Decision {
     /// Server: the client offers 0-RTT early data, which glasstls does not accept; its early
     /// records are skipped (RFC 8446 §4.2.10).
     EarlyDataSkipped,
+    /// Client: the session saved for this name is past its lifetime: not offered, forgotten.
+    CachedSessionExpired {
+        /// The name it was saved for.
+        server_name: String,
+    },
 }
 
 /// Bytes as lowercase hex, as the trace and the key log write them.
@@ -817,7 +822,9 @@ impl Decision {
                 ("server_share_len", Number(*server_share_len as u64)),
             ],
             Self::ServerResumes12 { by: b } | Self::Resuming12 { by: b } => vec![by(b)],
-            Self::ChainVerified { server_name } | Self::ChainAcceptedByVerifier { server_name } => {
+            Self::ChainVerified { server_name }
+            | Self::ChainAcceptedByVerifier { server_name }
+            | Self::CachedSessionExpired { server_name } => {
                 vec![("server_name", text(server_name))]
             }
             Self::ChainRejected(e) => vec![("reason", Value::Text(e.to_string()))],
@@ -942,6 +949,7 @@ impl Decision {
             Self::Resuming13 { .. } => "resuming13",
             Self::HelloRetryRequestSent { .. } => "hello_retry_request_sent",
             Self::EarlyDataSkipped => "early_data_skipped",
+            Self::CachedSessionExpired { .. } => "cached_session_expired",
             Self::RenegotiationRefused(_) => "renegotiation_refused",
         }
     }

@@ -505,6 +505,10 @@ impl Decision {
                 "certificate chain verified: trusted root found, valid now, valid for \
                  {server_name}"
             ),
+            Self::CachedSessionExpired { server_name } => write!(
+                f,
+                "the session saved for {server_name} is past its lifetime: not offered, forgotten"
+            ),
             Self::ChainAcceptedByVerifier { server_name } => write!(
                 f,
                 "certificate chain for {server_name} accepted by the application's own verifier \
@@ -871,6 +875,12 @@ mod tests {
                 "renegotiation refused: ClientHello answered with no_renegotiation",
             ),
             (
+                Decision::CachedSessionExpired {
+                    server_name: "a.test".into(),
+                },
+                "the session saved for a.test is past its lifetime: not offered, forgotten",
+            ),
+            (
                 Decision::EarlyDataSkipped,
                 "the client sent early data (0-RTT), which we do not accept: its early records are skipped, and it sends the data again after the handshake",
             ),
@@ -878,7 +888,7 @@ mod tests {
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 33, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 34, "a decision without a case: {kinds:?}");
         for (decision, text) in cases {
             assert_eq!(decision.to_string(), text, "{}", decision.kind());
         }
