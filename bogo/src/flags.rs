@@ -85,6 +85,7 @@ const SWITCHES: &[&str] = &[
     "-expect-extended-master-secret",
     "-expect-no-server-name",
     "-decline-alpn",
+    "-reject-alpn",
     "-new-x509-credential",
     "-expect-no-session",
 ];
@@ -280,6 +281,10 @@ const LACKING: &[(&str, &str)] = &[
     (
         "-allow-unknown-alpn-protos",
         "accepting an ALPN protocol that was not offered",
+    ),
+    (
+        "-select-empty-alpn",
+        "selecting an empty ALPN protocol (a server picks from its list)",
     ),
     ("-mtu", "DTLS"),
     ("-initial-timeout-duration-ms", "DTLS"),

@@ -178,6 +178,20 @@ impl Io {
         Ok(())
     }
 
+    /// After a fatal alert: closes our side and reads what the peer still sends, for a moment,
+    /// so that the kernel does not answer its unread bytes with a reset that would destroy the
+    /// alert before the peer has read it.
+    fn linger(&mut self) {
+        let _ = self.tcp.shutdown(std::net::Shutdown::Write);
+        let _ = self.tcp.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut sink = [0u8; 4096];
+        while let Ok(n) = self.tcp.read(&mut sink) {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+
     /// Reads once from the socket and processes it; `false` at the end of the stream. A TLS
     /// error sends its alert before it is returned.
     fn read(&mut self, conn: &mut Connection) -> Result<bool, Failure> {
@@ -199,6 +213,7 @@ impl Io {
             offset += taken;
             if let Err(e) = conn.process_new_packets(self.now) {
                 let _ = self.flush(conn);
+                self.linger();
                 return Err(e.into());
             }
             if taken == 0 && offset < n {
@@ -238,8 +253,17 @@ fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure>
     common(s, &mut config.common)?;
     config.session_store = shared.server_sessions.clone();
     config.tickets = (!s.no_ticket).then(|| shared.ticket_keys.clone());
+    // BoringSSL's ALPN callback, in glasstls's terms: the server's list. `-select-alpn P` is a
+    // list of one; `-decline-alpn` none (no ALPN answered); `-reject-alpn` one no client offers
+    // (RFC 7301 §3.2: no_application_protocol).
     if let Some(protocol) = &s.select_alpn {
         config.common.alpn_protocols = vec![protocol.clone()];
+    }
+    if s.decline_alpn {
+        config.common.alpn_protocols.clear();
+    }
+    if s.reject_alpn {
+        config.common.alpn_protocols = vec![b"glasstls-bogo: rejects every protocol".to_vec()];
     }
     Ok(config)
 }
