@@ -70,6 +70,11 @@ fn run_all(args: &[String]) -> Result<(), Stop> {
     // Every connection's settings are read first, so that a flag the shim refuses stops the
     // run before anything reaches the runner.
     let first = Settings::for_connection(&flags, 0).map_err(Stop::Refused)?;
+    if first.server && first.verify_peer {
+        return Err(Stop::Refused(Refusal::Unimplemented(
+            "-verify-peer on a server (client certificates)".into(),
+        )));
+    }
     if !first.server && first.credentials.iter().any(|c| c.cert_file.is_some()) {
         return Err(Stop::Refused(Refusal::Unimplemented(
             "-cert-file on a client (client certificates)".into(),
@@ -79,7 +84,9 @@ fn run_all(args: &[String]) -> Result<(), Stop> {
     for index in 1..=all[0].resume_count {
         all.push(Settings::for_connection(&flags, index).map_err(Stop::Refused)?);
     }
-    let shared = run::Shared::new();
+    // One clock for the run, as BoringSSL's shim keeps: each connection is at this time plus
+    // its `-resumption-delay`, so that the ages and lifetimes the runner checks are exact.
+    let shared = run::Shared::new(glasstls::UnixTime::now());
     for (index, settings) in all.iter().enumerate() {
         run::connection(settings, index, &shared).map_err(|f| Stop::Failed(index, f))?;
     }

@@ -61,14 +61,16 @@ impl From<io::Error> for Failure {
 /// What lives across the connections of one run: the client's session cache, the server's
 /// session store and ticket keys.
 pub struct Shared {
+    start: UnixTime,
     client_sessions: Arc<MemoryStore>,
     server_sessions: Arc<dyn SessionStore>,
     ticket_keys: Arc<TicketKeys>,
 }
 
 impl Shared {
-    pub fn new() -> Self {
+    pub fn new(start: UnixTime) -> Self {
         Self {
+            start,
             client_sessions: Arc::new(MemoryStore::new(16)),
             server_sessions: Arc::new(MemoryStore::new(16)),
             ticket_keys: Arc::new(TicketKeys::new(
@@ -83,7 +85,7 @@ impl Shared {
 pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Failure> {
     // `-resumption-delay N`: the shim's clock runs N seconds ahead for every resumption.
     let now = UnixTime::since_unix_epoch(Duration::from_secs(
-        UnixTime::now().as_secs() + s.resumption_delay * index as u64,
+        shared.start.as_secs() + s.resumption_delay * index as u64,
     ));
     let mut conn = if s.server {
         Connection::server(Arc::new(server_config(s, shared)?))?
@@ -94,7 +96,7 @@ pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Fai
             // No -host-name: no SNI (glasstls sends none for an IP address).
             None => ServerName::IpAddress(Ipv6Addr::LOCALHOST.into()),
         };
-        Connection::client(Arc::new(client_config(s, shared)?), name)?
+        Connection::client_at(Arc::new(client_config(s, shared)?), name, now)?
     };
     let mut tcp = if s.ipv6 {
         TcpStream::connect((Ipv6Addr::LOCALHOST, s.port))?

@@ -68,7 +68,12 @@ fn answer(
     after_retry: bool,
     hello: &ServerHello,
 ) -> Result<Answer, Error> {
+    // RFC 8446 §4.1.4: a HelloRetryRequest carries supported_versions like a ServerHello, and
+    // §4.2.1: one naming anything but TLS 1.3 "MUST" be refused with illegal_parameter.
     if offered13 && hello.is_retry_request() {
+        if hello.selected_version() != ProtocolVersion::TLSv1_3 {
+            return Err(PeerMisbehaved::SupportedVersionsNotTls13.into());
+        }
         return Ok(Answer::Retry);
     }
     if offered13 && hello.selected_version() == ProtocolVersion::TLSv1_3 {

@@ -337,10 +337,11 @@ impl Flight<'_> {
             &HandshakeMessage::new(P::ServerHello(server_hello)),
             transcript,
         )?;
-        // RFC 8446 §D.4: compatibility mode, when the client sent a session ID.
-        if !self.hello.session_id.is_empty() {
-            core.send_compatibility_ccs()?;
-        }
+        // RFC 8446 §D.4: "The server sends a dummy change_cipher_spec record immediately
+        // after its first handshake message" (once: after a HelloRetryRequest it went then).
+        // It MUST when the client sent a session ID; "Either side can send change_cipher_spec
+        // at any time during the handshake", so we always do, as BoringSSL does.
+        core.send_compatibility_ccs()?;
         Ok(shared_secret)
     }
 }
@@ -404,9 +405,7 @@ fn hello_retry_request(
         &HandshakeMessage::new(P::ServerHello(retry)),
         &mut transcript,
     )?;
-    if !hello.session_id.is_empty() {
-        core.send_compatibility_ccs()?;
-    }
+    core.send_compatibility_ccs()?;
     Ok(Box::new(ExpectSecondClientHello {
         config,
         after: AfterRetry {
