@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (real peers: the openssl binary, GnuTLS, curl, headless Chromium; libssl-dev
-# for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, and runs every test.
+# for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, runs every test, and runs
+# BoringSSL's BoGo conformance suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,6 @@ fi
 cargo run --locked -q -p glasstls-bench -- --quick > /dev/null
 
 cargo test --workspace --locked
+
+# BoringSSL's BoGo conformance suite (../shared/bogo), through the shim in bogo/.
+bash scripts/bogo.sh

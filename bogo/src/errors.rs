@@ -24,7 +24,8 @@ pub fn boringssl_name(e: &Error) -> String {
         Error::UnexpectedMessage(u) => match u {
             // A record of the wrong content type (BoringSSL's "record"), as opposed to a
             // handshake message of the wrong type ("message").
-            UnexpectedMessage::OutOfOrder {
+            UnexpectedMessage::ChangeCipherSpecInTls13
+            | UnexpectedMessage::OutOfOrder {
                 expected: Expected::ChangeCipherSpec,
                 ..
             }

@@ -70,13 +70,21 @@ fn answer(
 ) -> Result<Answer, Error> {
     // RFC 8446 §4.1.4: a HelloRetryRequest carries supported_versions like a ServerHello, and
     // §4.2.1: one naming anything but TLS 1.3 "MUST" be refused with illegal_parameter.
+    // RFC 8446 §4.1.3: in TLS 1.3 "the legacy_version field MUST be set to 0x0303".
+    let legacy_ok = hello.server_version == ProtocolVersion::TLSv1_2;
     if offered13 && hello.is_retry_request() {
         if hello.selected_version() != ProtocolVersion::TLSv1_3 {
             return Err(PeerMisbehaved::SupportedVersionsNotTls13.into());
         }
+        if !legacy_ok {
+            return Err(PeerIncompatible::ServerChoseVersion(hello.server_version).into());
+        }
         return Ok(Answer::Retry);
     }
     if offered13 && hello.selected_version() == ProtocolVersion::TLSv1_3 {
+        if !legacy_ok {
+            return Err(PeerIncompatible::ServerChoseVersion(hello.server_version).into());
+        }
         return Ok(Answer::Tls13);
     }
     // A server that negotiates TLS 1.2 sends no supported_versions; one that names anything

@@ -291,9 +291,11 @@ pub fn rsa_encrypt_pre_master_secret(
     let key = Pkcs1PublicEncryptingKey::new(key)
         .map_err(|_| Error::Internal(InternalError::KeyMaterial))?;
     let mut out = vec![0u8; key.ciphertext_size()];
+    // A key aws-lc parses but will not encrypt to (an RSA-PSS-only key) is the certificate's
+    // fault, not ours.
     let written = key
         .encrypt(pre_master_secret, &mut out)
-        .map_err(|_| Error::Internal(InternalError::Encryption))?
+        .map_err(|_| Error::PeerMisbehaved(PeerMisbehaved::CertificateKeyNotRsa))?
         .len();
     out.truncate(written);
     Ok(out)
