@@ -63,6 +63,9 @@ const WITH_VALUE: &[&str] = &[
     "-cipher",
     "-expect-peer-cert-file",
     "-max-cert-list",
+    "-export-keying-material",
+    "-export-label",
+    "-export-context",
 ];
 
 /// Flags without a value that the shim acts on.
@@ -88,6 +91,7 @@ const SWITCHES: &[&str] = &[
     "-reject-alpn",
     "-new-x509-credential",
     "-expect-no-session",
+    "-use-export-context",
 ];
 
 /// Flags accepted and ignored: they ask for nothing glasstls would do differently (blocking
@@ -128,7 +132,6 @@ const LACKING: &[(&str, &str)] = &[
     ("-expect-reject-early-data", "0-RTT early data"),
     ("-expect-early-data-reason", "0-RTT early data"),
     ("-expect-no-offer-early-data", "0-RTT early data"),
-    ("-export-keying-material", "keying-material exporters"),
     ("-export-traffic-secrets", "exporting traffic secrets"),
     ("-tls-unique", "tls-unique channel binding"),
     ("-ech-config-list", "Encrypted Client Hello"),

@@ -124,6 +124,13 @@ pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Fai
     }
     io.flush(&mut conn)?;
     check(s, index, &conn)?;
+    if s.export_keying_material > 0 {
+        // The runner reads the material first, then compares it with its own export.
+        let mut material = vec![0; s.export_keying_material];
+        let context = s.use_export_context.then_some(s.export_context.as_bytes());
+        conn.export_keying_material(&mut material, s.export_label.as_bytes(), context)?;
+        conn.send(&material)?;
+    }
     if s.shim_writes_first && s.server {
         conn.send(b"hello")?;
     }

@@ -42,6 +42,11 @@ pub struct Settings {
     pub shim_shuts_down: bool,
     pub check_close_notify: bool,
     pub key_update: bool,
+    /// `-export-keying-material N`: after the handshake, write N exported bytes.
+    pub export_keying_material: usize,
+    pub export_label: String,
+    pub export_context: String,
+    pub use_export_context: bool,
     pub expect: Expectations,
 }
 
@@ -96,6 +101,10 @@ impl Settings {
             shim_shuts_down: false,
             check_close_notify: false,
             key_update: false,
+            export_keying_material: 0,
+            export_label: String::new(),
+            export_context: String::new(),
+            use_export_context: false,
             expect: Expectations::default(),
         };
         for (name, value) in flags.for_connection(index) {
@@ -147,6 +156,10 @@ impl Settings {
             "-shim-shuts-down" => self.shim_shuts_down = true,
             "-check-close-notify" => self.check_close_notify = true,
             "-key-update" => self.key_update = true,
+            "-export-keying-material" => self.export_keying_material = number(name, value)?,
+            "-export-label" => self.export_label = text(),
+            "-export-context" => self.export_context = text(),
+            "-use-export-context" => self.use_export_context = true,
             "-expect-version" => e.version = Some(number(name, value)?),
             "-expect-curve-id" => e.curve_id = Some(number(name, value)?),
             "-expect-peer-signature-algorithm" => {

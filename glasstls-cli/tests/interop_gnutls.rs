@@ -156,6 +156,7 @@ fn gnutls_server(pki: &Pki, case: &Case) -> (Peer, u16) {
                     Peer {
                         child,
                         stderr_lines: Default::default(),
+                        stdout_lines: Default::default(),
                     },
                     port,
                 );

@@ -370,6 +370,16 @@ pub enum Misuse {
     KeyUpdateNeedsTls13,
     /// Record padding needs TLS 1.3 and must fit in one record.
     PaddingNeedsTls13,
+    /// Keying material is exported only once the handshake is done.
+    ExporterBeforeHandshake,
+    /// RFC 7627 §5.4: a TLS 1.2 connection without the extended master secret exports nothing.
+    ExporterNeedsExtendedMasterSecret,
+    /// RFC 5705 §4: an exporter context is at most 2^16 - 1 bytes.
+    ExporterContextTooLong,
+    /// RFC 8446 §7.5: a TLS 1.3 exporter label is at most 249 bytes.
+    ExporterLabelTooLong,
+    /// RFC 8446 §7.5: a TLS 1.3 export is at most 255 hash lengths.
+    ExporterOutputTooLong,
 }
 
 /// A failure on our side.
@@ -544,6 +554,12 @@ impl From<DecryptError> for Error {
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Self::Config(e)
+    }
+}
+
+impl From<Misuse> for Error {
+    fn from(e: Misuse) -> Self {
+        Self::Misuse(e)
     }
 }
 
@@ -854,6 +870,16 @@ impl fmt::Display for Misuse {
                 "a key update needs a TLS 1.3 connection in its traffic state"
             }
             Self::PaddingNeedsTls13 => "padding needs TLS 1.3 and must fit in one record",
+            Self::ExporterBeforeHandshake => {
+                "keying material is exported once the handshake is done"
+            }
+            Self::ExporterNeedsExtendedMasterSecret => {
+                "a TLS 1.2 connection without the extended master secret exports no keying \
+                 material (RFC 7627 §5.4)"
+            }
+            Self::ExporterContextTooLong => "an exporter context is at most 65535 bytes",
+            Self::ExporterLabelTooLong => "a TLS 1.3 exporter label is at most 249 bytes",
+            Self::ExporterOutputTooLong => "a TLS 1.3 export is at most 255 hash lengths",
         })
     }
 }

@@ -182,6 +182,7 @@ pub mod config;
 mod conn;
 mod crypto;
 pub mod error;
+mod exporter;
 mod keylog;
 mod record;
 mod server;

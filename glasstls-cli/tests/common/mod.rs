@@ -29,6 +29,8 @@ pub fn reversed_lines(data: &[u8]) -> Vec<u8> {
 pub struct Peer {
     pub child: Child,
     pub stderr_lines: Arc<std::sync::Mutex<Vec<String>>>,
+    /// What the peer printed on stdout, where it is kept (`openssl_server`).
+    pub stdout_lines: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Peer {
@@ -39,6 +41,11 @@ impl Drop for Peer {
 }
 
 impl Peer {
+    /// The peer's standard output so far (kept by `openssl_server` only).
+    pub fn stdout(&self) -> String {
+        self.stdout_lines.lock().unwrap().join("\n")
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr_lines.lock().unwrap().join("\n")
     }
@@ -101,12 +108,22 @@ pub fn openssl_server(args: &[&str]) -> (Peer, u16) {
             line.clear();
         }
         // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
+        let stdout_lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        {
+            let stdout_lines = Arc::clone(&stdout_lines);
+            std::thread::spawn(move || {
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                    let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                    stdout_lines.lock().unwrap().push(text);
+                    line.clear();
+                }
+            });
+        }
         let peer = Peer {
             child,
             stderr_lines: lines,
+            stdout_lines,
         };
         if ready {
             return (peer, port);
@@ -174,6 +191,7 @@ pub fn glasstls_server(args: &[&str]) -> (Peer, String) {
         Peer {
             child,
             stderr_lines: lines,
+            stdout_lines: Default::default(),
         },
         addr,
     )

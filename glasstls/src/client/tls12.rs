@@ -202,7 +202,8 @@ fn resume(
     core.info.group = session.group;
     core.info.signature_scheme = session.signature_scheme;
     core.decide(|| Decision::ServerResumes12 { by: offer.by });
-    let secrets = ConnectionSecrets::resumed(core, hs.suite, master_secret.clone(), hs.randoms);
+    let secrets =
+        ConnectionSecrets::resumed(core, hs.suite, master_secret.clone(), hs.randoms, hs.ems);
     let (write, read) = secrets.record_ciphers(core)?;
     hs.resumed_from = Some(session);
     Ok(Box::new(ExpectChangeCipherSpec {

@@ -84,6 +84,8 @@ pub(crate) struct Core {
     pub key_updates_in_a_row: u32,
     /// The peer asked for a KeyUpdate that we have not sent yet (RFC 8446 §4.6.3).
     pub key_update_owed: bool,
+    /// What keying material is exported from, once the handshake has made it.
+    pub exporter: Option<crate::exporter::ExporterSecret>,
     /// Early data being skipped, and how many bytes of it so far.
     pub(super) early_data_skip: Option<(EarlyDataSkip, usize)>,
     /// Handshake messages of ours sent so far (flights, not post-handshake messages): a peer
@@ -125,6 +127,7 @@ impl Core {
             warnings_in_a_row: 0,
             key_updates_in_a_row: 0,
             key_update_owed: false,
+            exporter: None,
             early_data_skip: None,
             flight_messages_sent: 0,
             info: HandshakeInfo::default(),
@@ -337,19 +340,6 @@ impl Core {
     pub fn log_key(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         if let Some(log) = &self.key_log {
             log.log(label, client_random, secret);
-        }
-    }
-
-    /// Logs a secret that is derived only for the key log (TLS 1.3's exporter secret): no
-    /// key log, no derivation.
-    pub fn log_derived_key<S: std::ops::Deref<Target = [u8]>>(
-        &self,
-        label: &str,
-        client_random: &[u8],
-        derive: impl FnOnce() -> S,
-    ) {
-        if let Some(log) = &self.key_log {
-            log.log(label, client_random, &derive());
         }
     }
 }

@@ -426,6 +426,27 @@ impl Connection {
         state.request_key_update(&mut self.core)
     }
 
+    /// Keying material exporters (RFC 5705, RFC 8446 §7.5): fills `out` with material derived
+    /// from this connection's secrets for `label` and, if given, `context`, that both ends
+    /// compute alike and no one else can (channel binding, keys for another protocol). Once the
+    /// handshake is done; a TLS 1.2 connection needs the extended master secret (RFC 7627
+    /// §5.4). In TLS 1.2 no context and an empty one give different material; in TLS 1.3 the
+    /// same.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if let Some(e) = &self.core.error {
+            return Err(e.clone());
+        }
+        match (&self.core.exporter, self.core.traffic) {
+            (Some(exporter), true) => exporter.export(out, label, context),
+            _ => Err(Error::Misuse(crate::error::Misuse::ExporterBeforeHandshake)),
+        }
+    }
+
     /// The resumable session, on a client once the handshake is done (for saving to a file
     /// and offering later, as `--sess-out` does).
     pub fn session(&self) -> Option<&Session> {

@@ -224,7 +224,7 @@ fn resume(
         client: offer.client_random,
         server: random,
     };
-    let secrets = ConnectionSecrets::resumed(core, suite, master_secret, randoms);
+    let secrets = ConnectionSecrets::resumed(core, suite, master_secret, randoms, offer.ems);
     let (write, read) = secrets.record_ciphers(core)?;
     let mut hs = Handshake {
         config,

@@ -79,7 +79,13 @@ impl ConnectionSecrets {
         };
         drop(pre_master_secret);
         core.trace_secret(name, master_secret.as_bytes());
-        Ok(Self::resumed(core, suite, master_secret, randoms))
+        Ok(Self::resumed(
+            core,
+            suite,
+            master_secret,
+            randoms,
+            extended_master_secret,
+        ))
     }
 
     /// An abbreviated handshake (RFC 5246 §7.3): the saved master secret with two new randoms.
@@ -88,7 +94,15 @@ impl ConnectionSecrets {
         suite: &'static Suite,
         master_secret: MasterSecret,
         randoms: Randoms,
+        extended_master_secret: bool,
     ) -> Self {
+        core.exporter = Some(crate::exporter::ExporterSecret::tls12(
+            suite.hash,
+            &master_secret,
+            &randoms.client,
+            &randoms.server,
+            extended_master_secret,
+        ));
         // The NSS key log keys the master secret by this connection's client random, so a
         // resumed connection is logged too.
         core.log_key("CLIENT_RANDOM", &randoms.client, master_secret.as_bytes());

@@ -134,8 +134,11 @@ impl HandshakeStage {
         core.trace_secret(SecretName::ServerApplicationTrafficSecret, &server);
         core.log_key("CLIENT_TRAFFIC_SECRET_0", &self.client_random, &client);
         core.log_key("SERVER_TRAFFIC_SECRET_0", &self.client_random, &server);
-        core.log_derived_key("EXPORTER_SECRET", &self.client_random, || {
-            master.exporter_secret(hash.as_ref())
+        let exporter = master.exporter_secret(hash.as_ref());
+        core.log_key("EXPORTER_SECRET", &self.client_random, &exporter);
+        core.exporter = Some(crate::exporter::ExporterSecret::Tls13 {
+            hash: self.suite.hash,
+            secret: exporter,
         });
         Ok(TrafficStage {
             suite: self.suite,
