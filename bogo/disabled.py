@@ -15,7 +15,7 @@ RULES = [
      "TLS 1.0 or 1.1: glasstls implements TLS 1.2 and 1.3 only (RFC 8996 deprecates them)"),
     (r"CBC|3DES|RSAEphemeralKey", "CBC and 3DES suites: glasstls has AEAD suites only (RFC 9325 §4.1, §4.2)"),
     (r"P-224|P224", "P-224: not a group glasstls implements"),
-    (r"P-521|P521", "P-521: neither a group nor a signature curve glasstls implements"),
+    (r"^Client-VerifyDefault-ECDSA_P521_SHA512-", "glasstls accepts ECDSA P-521 signatures by default, as OpenSSL and rustls do (RFC 8446 §4.2.3 lists ecdsa_secp521r1_sha512); BoringSSL leaves them out of its default list"),
     (r"Kyber|MLKEM1024|TwoMLKEMs", "ML-KEM-1024 alone and the Kyber draft: glasstls has the X25519MLKEM768 hybrid"),
     (r"SHA1|MD5", "SHA-1 and MD5 signatures: glasstls uses none (RFC 9155)"),
     (r"RSA_PKCS1_SHA256_LEGACY", "draft-ietf-tls-tls13-pkcs1: not implemented"),

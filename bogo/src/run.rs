@@ -241,6 +241,11 @@ fn client_config(s: &Settings, shared: &Shared) -> Result<ClientConfig, Failure>
     if let Some(prefs) = &s.verify_prefs {
         config.signature_schemes = prefs.clone();
     }
+    if let Some(policy) = s.policy {
+        config
+            .signature_schemes
+            .retain(|scheme| policy.schemes().contains(scheme));
+    }
     config.tickets = !s.no_ticket;
     config.session_cache = Some(shared.client_sessions.clone());
     config.verifier = Some(Arc::new(ShimVerifier::new(s)?));
@@ -252,10 +257,17 @@ fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure>
     let mut identities = Vec::new();
     for credential in &s.credentials {
         if let (Some(cert), Some(key)) = (&credential.cert_file, &credential.key_file) {
-            identities.push(
-                Identity::from_pem_files(cert, key)
-                    .map_err(|e| Failure::Config(format!("{cert}: {e}")))?,
-            );
+            let mut identity = Identity::from_pem_files(cert, key)
+                .map_err(|e| Failure::Config(format!("{cert}: {e}")))?;
+            let mut prefs = credential.signing_prefs.clone();
+            if let Some(policy) = s.policy {
+                let allowed = prefs.get_or_insert_with(|| policy.schemes().to_vec());
+                allowed.retain(|scheme| policy.schemes().contains(scheme));
+            }
+            if let Some(prefs) = prefs {
+                identity = identity.with_signing_schemes(prefs);
+            }
+            identities.push(identity);
         }
     }
     let mut config = ServerConfig::new(identities);
@@ -319,6 +331,16 @@ fn common(s: &Settings, common: &mut glasstls::Common) -> Result<(), Failure> {
     }
     if let Some(curves) = &s.curves {
         common.groups = curves.clone();
+    }
+    if let Some(policy) = s.policy {
+        common
+            .versions
+            .retain(|v| matches!(v, Version::Tls12 | Version::Tls13));
+        common.cipher_suites.retain(|c| policy.suites().contains(c));
+        common.groups.retain(|g| policy.groups().contains(g));
+        if common.groups.is_empty() {
+            common.groups = policy.groups().to_vec();
+        }
     }
     if !s.server {
         common.alpn_protocols = s.advertise_alpn.clone();

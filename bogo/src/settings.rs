@@ -8,6 +8,66 @@ use glasstls::{CipherSuite, NamedGroup, SignatureScheme};
 pub struct Credential {
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
+    /// `-signing-prefs`: the schemes this credential signs with, best first.
+    pub signing_prefs: Option<Vec<SignatureScheme>>,
+}
+
+/// BoringSSL's compliance policies (`SSL_set_compliance_policy`): what each leaves enabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// `-fips-202205`: TLS 1.2 and 1.3, AES-GCM with ECDHE, P-256 and P-384, SHA-2 signatures.
+    Fips202205,
+    /// `-wpa-202304`: the same at the 192-bit level (AES-256-GCM, P-384, SHA-384 and up).
+    Wpa202304,
+}
+
+impl Policy {
+    pub fn suites(self) -> &'static [CipherSuite] {
+        match self {
+            Self::Fips202205 => &[
+                CipherSuite::TLS_AES_128_GCM_SHA256,
+                CipherSuite::TLS_AES_256_GCM_SHA384,
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            ],
+            Self::Wpa202304 => &[
+                CipherSuite::TLS_AES_256_GCM_SHA384,
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            ],
+        }
+    }
+
+    pub fn groups(self) -> &'static [NamedGroup] {
+        match self {
+            Self::Fips202205 => &[NamedGroup::secp256r1, NamedGroup::secp384r1],
+            Self::Wpa202304 => &[NamedGroup::secp384r1],
+        }
+    }
+
+    pub fn schemes(self) -> &'static [SignatureScheme] {
+        match self {
+            Self::Fips202205 => &[
+                SignatureScheme::rsa_pss_rsae_sha256,
+                SignatureScheme::rsa_pss_rsae_sha384,
+                SignatureScheme::rsa_pss_rsae_sha512,
+                SignatureScheme::rsa_pkcs1_sha256,
+                SignatureScheme::rsa_pkcs1_sha384,
+                SignatureScheme::rsa_pkcs1_sha512,
+                SignatureScheme::ecdsa_secp256r1_sha256,
+                SignatureScheme::ecdsa_secp384r1_sha384,
+            ],
+            Self::Wpa202304 => &[
+                SignatureScheme::rsa_pss_rsae_sha384,
+                SignatureScheme::rsa_pss_rsae_sha512,
+                SignatureScheme::rsa_pkcs1_sha384,
+                SignatureScheme::rsa_pkcs1_sha512,
+                SignatureScheme::ecdsa_secp384r1_sha384,
+            ],
+        }
+    }
 }
 
 /// One connection's settings.
@@ -28,6 +88,7 @@ pub struct Settings {
     pub curves: Option<Vec<NamedGroup>>,
     pub verify_prefs: Option<Vec<SignatureScheme>>,
     pub cipher: Option<Vec<CipherSuite>>,
+    pub policy: Option<Policy>,
     pub advertise_alpn: Vec<Vec<u8>>,
     pub select_alpn: Option<Vec<u8>>,
     pub decline_alpn: bool,
@@ -87,6 +148,7 @@ impl Settings {
             curves: None,
             verify_prefs: None,
             cipher: None,
+            policy: None,
             advertise_alpn: Vec::new(),
             select_alpn: None,
             decline_alpn: false,
@@ -142,6 +204,13 @@ impl Settings {
                 .get_or_insert_with(Vec::new)
                 .push(SignatureScheme(number(name, value)?)),
             "-cipher" => self.cipher = Some(cipher_list(&text())),
+            "-signing-prefs" => self
+                .current_credential()
+                .signing_prefs
+                .get_or_insert_with(Vec::new)
+                .push(SignatureScheme(number(name, value)?)),
+            "-fips-202205" => self.policy = Some(Policy::Fips202205),
+            "-wpa-202304" => self.policy = Some(Policy::Wpa202304),
             "-advertise-alpn" => self.advertise_alpn = alpn_list(name, &text())?,
             "-select-alpn" => self.select_alpn = Some(text().into_bytes()),
             "-decline-alpn" => self.decline_alpn = true,

@@ -15,6 +15,7 @@ pub enum KeyKind {
     Rsa2048,
     EcdsaP256,
     EcdsaP384,
+    EcdsaP521,
 }
 
 impl KeyKind {
@@ -23,6 +24,7 @@ impl KeyKind {
             Self::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
             Self::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             Self::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            Self::EcdsaP521 => &rcgen::PKCS_ECDSA_P521_SHA512,
         }
     }
 }

@@ -185,6 +185,8 @@ impl ClientConfig {
 pub struct Identity {
     pub(crate) chain: Vec<CertificateDer<'static>>,
     pub(crate) key: Arc<SigningKey>,
+    /// The schemes this identity signs with, best first; `None`: every scheme its key can.
+    signing_schemes: Option<Vec<SignatureScheme>>,
 }
 
 impl Identity {
@@ -199,7 +201,25 @@ impl Identity {
         Ok(Self {
             chain,
             key: Arc::new(SigningKey::from_der(key)?),
+            signing_schemes: None,
         })
+    }
+
+    /// Signs only with `schemes`, in this order of preference (a policy such as FIPS, or a
+    /// peer that mishandles one); schemes the key cannot sign with are skipped.
+    pub fn with_signing_schemes(mut self, schemes: Vec<SignatureScheme>) -> Self {
+        self.signing_schemes = Some(schemes);
+        self
+    }
+
+    /// The schemes this identity signs a handshake of `version` with, best first.
+    pub(crate) fn signing_schemes(
+        &self,
+        version: Version,
+    ) -> impl Iterator<Item = SignatureScheme> + '_ {
+        let able = self.key.schemes(version);
+        let chosen: &[SignatureScheme] = self.signing_schemes.as_deref().unwrap_or(able);
+        chosen.iter().copied().filter(move |s| able.contains(s))
     }
 
     /// A chain and key from PEM files.

@@ -234,3 +234,67 @@ fn a_custom_verifier_replaces_the_roots_but_not_the_signature_check() {
         "a signature by another key must fail: {c:?}"
     );
 }
+
+/// A P-521 certificate (ECDSA with SHA-512) is served and verified in both versions.
+#[test]
+fn a_p521_certificate_serves_both_versions() {
+    let pki = Pki::new();
+    let leaf = pki.ca.issue(&["localhost"], KeyKind::EcdsaP521).unwrap();
+    for version in [glasstls::Version::Tls12, glasstls::Version::Tls13] {
+        let mut client = client_config(&pki);
+        client.common.versions = vec![version];
+        let server = glasstls::ServerConfig::new(vec![
+            Identity::new(leaf.chain.clone(), &leaf.key_der()).unwrap(),
+        ]);
+        let (mut client, mut server) = pair(client, server);
+        assert_eq!(pump(&mut client, &mut server), (None, None), "{version:?}");
+        assert_eq!(
+            client.info().signature_scheme,
+            Some(glasstls::SignatureScheme::ecdsa_secp521r1_sha512)
+        );
+    }
+}
+
+/// `Identity::with_signing_schemes` decides which scheme the server signs with, in its order;
+/// when none of them is one the version allows, there is nothing to sign with.
+#[test]
+fn signing_schemes_choose_the_servers_signature() {
+    use glasstls::SignatureScheme as S;
+    let pki = Pki::new();
+    let leaf = pki.ca.issue(&["localhost"], KeyKind::Rsa2048).unwrap();
+    let identity = |schemes: Vec<S>| {
+        Identity::new(leaf.chain.clone(), &leaf.key_der())
+            .unwrap()
+            .with_signing_schemes(schemes)
+    };
+    let run = |version, schemes| {
+        let mut client = client_config(&pki);
+        client.common.versions = vec![version];
+        let (mut client, mut server) =
+            pair(client, glasstls::ServerConfig::new(vec![identity(schemes)]));
+        let errors = pump(&mut client, &mut server);
+        (errors, client.info().signature_scheme)
+    };
+    // Unrestricted, the server prefers PSS.
+    let ((c, s), scheme) = run(glasstls::Version::Tls12, vec![]);
+    assert!(c.is_some() && s.is_some(), "an empty list signs nothing");
+    assert_eq!(scheme, None);
+    let (errors, scheme) = run(
+        glasstls::Version::Tls12,
+        vec![S::rsa_pkcs1_sha384, S::rsa_pss_rsae_sha256],
+    );
+    assert_eq!(errors, (None, None));
+    assert_eq!(scheme, Some(S::rsa_pkcs1_sha384));
+    // TLS 1.3 forbids PKCS #1 v1.5 in CertificateVerify (RFC 8446 §4.4.3), so it is skipped.
+    let (errors, scheme) = run(
+        glasstls::Version::Tls13,
+        vec![S::rsa_pkcs1_sha384, S::rsa_pss_rsae_sha512],
+    );
+    assert_eq!(errors, (None, None));
+    assert_eq!(scheme, Some(S::rsa_pss_rsae_sha512));
+    let ((_, server), _) = run(glasstls::Version::Tls13, vec![S::rsa_pkcs1_sha256]);
+    assert!(
+        matches!(server, Some(Error::PeerIncompatible(_))),
+        "{server:?}"
+    );
+}

@@ -1,4 +1,4 @@
-//! Ephemeral key exchange: ECDH on X25519, P-256 and P-384 (RFC 8422, RFC 8446 §4.2.8.2), and
+//! Ephemeral key exchange: ECDH on X25519, P-256, P-384 and P-521 (RFC 8422, RFC 8446 §4.2.8.2), and
 //! the X25519MLKEM768 hybrid of draft-ietf-tls-ecdhe-mlkem (TLS 1.3 only), all through aws-lc-rs.
 
 use crate::error::{Error, InternalError, PeerMisbehaved};
@@ -12,6 +12,7 @@ fn agreement_algorithm(group: NamedGroup) -> Option<&'static agreement::Algorith
         NamedGroup::X25519 => Some(&agreement::X25519),
         NamedGroup::secp256r1 => Some(&agreement::ECDH_P256),
         NamedGroup::secp384r1 => Some(&agreement::ECDH_P384),
+        NamedGroup::secp521r1 => Some(&agreement::ECDH_P521),
         _ => None,
     }
 }
@@ -76,6 +77,8 @@ fn ecdh(
         Some(65)
     } else if *alg == agreement::ECDH_P384 {
         Some(97)
+    } else if *alg == agreement::ECDH_P521 {
+        Some(133)
     } else {
         None
     };

@@ -233,6 +233,7 @@ pub static ALL_GROUPS: &[NamedGroup] = &[
     NamedGroup::X25519,
     NamedGroup::secp256r1,
     NamedGroup::secp384r1,
+    NamedGroup::secp521r1,
 ];
 
 /// Whether a group may be used with TLS 1.2 (the hybrid is defined for TLS 1.3 only).

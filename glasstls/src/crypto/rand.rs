@@ -69,8 +69,21 @@ pub mod fuzzing {
     pub(in crate::crypto) fn ecdh_private_key(
         alg: &'static agreement::Algorithm,
     ) -> Result<agreement::PrivateKey, aws_lc_rs::error::Unspecified> {
-        let mut bytes = vec![0u8; if alg == &agreement::ECDH_P384 { 48 } else { 32 }];
+        let len = if alg == &agreement::ECDH_P384 {
+            48
+        } else if alg == &agreement::ECDH_P521 {
+            66
+        } else {
+            32
+        };
+        let mut bytes = vec![0u8; len];
         fill(&mut bytes);
+        if alg == &agreement::ECDH_P521 {
+            // A P-521 scalar has 521 bits: the first byte holds one.
+            if let Some(first) = bytes.first_mut() {
+                *first &= 0x01;
+            }
+        }
         agreement::PrivateKey::from_private_key(alg, &bytes)
             .map_err(|_| aws_lc_rs::error::Unspecified)
     }

@@ -129,6 +129,10 @@ impl SigningKey {
                 scheme: SignatureScheme::ecdsa_secp384r1_sha384,
                 ..
             } => Some(NamedGroup::secp384r1),
+            Self::Ecdsa {
+                scheme: SignatureScheme::ecdsa_secp521r1_sha512,
+                ..
+            } => Some(NamedGroup::secp521r1),
             _ => None,
         }
     }
@@ -185,12 +189,17 @@ const ECDSA_SIGNING: &[(&signature::EcdsaSigningAlgorithm, SignatureScheme)] = &
         &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
         SignatureScheme::ecdsa_secp384r1_sha384,
     ),
+    (
+        &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+        SignatureScheme::ecdsa_secp521r1_sha512,
+    ),
 ];
 
 /// The signature schemes a glasstls client offers and accepts, best first.
 pub static VERIFY_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ecdsa_secp256r1_sha256,
     SignatureScheme::ecdsa_secp384r1_sha384,
+    SignatureScheme::ecdsa_secp521r1_sha512,
     SignatureScheme::ed25519,
     SignatureScheme::rsa_pss_rsae_sha256,
     SignatureScheme::rsa_pss_rsae_sha384,
@@ -229,9 +238,9 @@ macro_rules! schemes {
 }
 
 schemes! {
-    ecdsa_secp256r1_sha256: Ecdsa, [ECDSA_P256_SHA256, ECDSA_P384_SHA256], [ECDSA_P256_SHA256];
-    ecdsa_secp384r1_sha384: Ecdsa, [ECDSA_P384_SHA384, ECDSA_P256_SHA384], [ECDSA_P384_SHA384];
-    ecdsa_secp521r1_sha512: Ecdsa, [], [];
+    ecdsa_secp256r1_sha256: Ecdsa, [ECDSA_P256_SHA256, ECDSA_P384_SHA256, ECDSA_P521_SHA256], [ECDSA_P256_SHA256];
+    ecdsa_secp384r1_sha384: Ecdsa, [ECDSA_P384_SHA384, ECDSA_P256_SHA384, ECDSA_P521_SHA384], [ECDSA_P384_SHA384];
+    ecdsa_secp521r1_sha512: Ecdsa, [ECDSA_P521_SHA512, ECDSA_P256_SHA512, ECDSA_P384_SHA512], [ECDSA_P521_SHA512];
     ecdsa_sha1: Ecdsa, [], [];
     ed25519: Ed25519, [ED25519], [ED25519];
     rsa_pss_rsae_sha256: Rsa, [RSA_PSS_2048_8192_SHA256_LEGACY_KEY], [RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
@@ -269,6 +278,9 @@ pub static CHAIN_ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgor
     webpki::aws_lc_rs::ECDSA_P256_SHA384,
     webpki::aws_lc_rs::ECDSA_P384_SHA256,
     webpki::aws_lc_rs::ECDSA_P384_SHA384,
+    webpki::aws_lc_rs::ECDSA_P521_SHA256,
+    webpki::aws_lc_rs::ECDSA_P521_SHA384,
+    webpki::aws_lc_rs::ECDSA_P521_SHA512,
     webpki::aws_lc_rs::ED25519,
     webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
     webpki::aws_lc_rs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,

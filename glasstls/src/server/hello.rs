@@ -182,15 +182,13 @@ pub(super) fn choose12<'a>(
                 }
                 KeyExchange::Ecdhe => {
                     let scheme = identity
-                        .key
-                        .schemes(Version::Tls12)
-                        .iter()
+                        .signing_schemes(Version::Tls12)
                         .find(|s| client_schemes.contains(s));
                     if let (Some(group), Some(scheme)) = (group, scheme) {
                         return Ok(Choice12 {
                             suite,
                             identity,
-                            ecdhe: Some((group, *scheme)),
+                            ecdhe: Some((group, scheme)),
                         });
                     }
                 }
@@ -277,11 +275,9 @@ pub(super) fn choose_identity13<'a>(
         .iter()
         .find_map(|identity| {
             let scheme = identity
-                .key
-                .schemes(Version::Tls13)
-                .iter()
+                .signing_schemes(Version::Tls13)
                 .find(|s| client_schemes.contains(s))?;
-            Some((*identity, *scheme))
+            Some((*identity, scheme))
         })
         .ok_or(PeerIncompatible::NoCertificateSchemeInCommon.into())
 }
