@@ -42,6 +42,7 @@ RULES = [
     (r"^Resume-Server-BinderWrongLength", "a PSK binder shorter than 32 bytes is outside PskBinderEntry<32..255> (RFC 8446 §4.2.11): decode_error; BoringSSL compares it and sends decrypt_error"),
     (r"^Resume-Server-OmitPSKsOnSecondClientHello$", "RFC 8446 §4.1.2 lets the second ClientHello remove PSKs; glasstls then makes a full handshake"),
     (r"^CheckRecordVersion-", "RFC 8446 §5.1: legacy_record_version \"MUST be ignored for all purposes\"; in TLS 1.2 it is authenticated with the record (bad_record_mac)"),
+    (r"^CertificateVerificationFail-(Client|Server)-TLS1[23]-TLS-", "a refusal by the application's verifier is certificate_unknown (RFC 5246 §7.2.2: \"some other (unspecified) issue arose in processing the certificate, rendering it unacceptable\"), as with BoringSSL's custom verify callback (those tests pass); its legacy callback sends handshake_failure"),
     (r"^CheckLeafCurve$", "the server certificate's curve against the client's groups is the server's choice (RFC 8422 §5.1); glasstls checks the signature whatever the curve"),
     (r"^NoSupportedCurves$", "RFC 8422 §4: without supported_groups a server may use any curve it supports"),
     (r"^TLS13-NoTicket-NoMint$", "with ServerConfig::tickets off glasstls resumes TLS 1.3 from its session store (a ticket may be a database key, RFC 8446 §4.6.1), so it still sends a NewSessionTicket"),

@@ -75,6 +75,9 @@ const SWITCHES: &[&str] = &[
     "-ipv6",
     "-verify-peer",
     "-fips-202205",
+    "-verify-fail",
+    "-use-custom-verify-callback",
+    "-expect-verify-result",
     "-wpa-202304",
     "-no-tls13",
     "-no-tls12",
@@ -215,12 +218,6 @@ const LACKING: &[(&str, &str)] = &[
     ("-peek-then-read", "peeking at application data"),
     ("-read-with-unfinished-write", "partial writes"),
     ("-partial-write", "partial writes"),
-    (
-        "-use-custom-verify-callback",
-        "BoringSSL's verify callbacks",
-    ),
-    ("-verify-fail", "BoringSSL's verify callbacks"),
-    ("-expect-verify-result", "BoringSSL's verify callbacks"),
     ("-reverify-on-resume", "BoringSSL's verify callbacks"),
     (
         "-retain-only-sha256-client-cert",

@@ -355,14 +355,18 @@ fn common(s: &Settings, common: &mut glasstls::Common) -> Result<(), Failure> {
 /// BoringSSL's client verifies the server's chain only with `-verify-peer` (against
 /// `-trust-cert`, not checking the name unless one was set); without it any chain is accepted.
 /// The handshake signature is checked by glasstls either way.
+/// With `-verify-fail` it refuses every chain, as BoringSSL's failing callback does.
 struct ShimVerifier {
     roots: Option<Vec<TrustAnchor<'static>>>,
+    fail: bool,
 }
 
 impl ShimVerifier {
     fn new(s: &Settings) -> Result<Self, Failure> {
+        // Without -verify-peer (SSL_VERIFY_NONE) a failing callback is not fatal.
+        let fail = s.verify_fail && s.verify_peer;
         if !s.verify_peer {
-            return Ok(Self { roots: None });
+            return Ok(Self { roots: None, fail });
         }
         let mut roots = Vec::new();
         if let Some(path) = &s.trust_cert {
@@ -376,7 +380,10 @@ impl ShimVerifier {
                 roots.push(anchor);
             }
         }
-        Ok(Self { roots: Some(roots) })
+        Ok(Self {
+            roots: Some(roots),
+            fail,
+        })
     }
 }
 
@@ -388,6 +395,11 @@ impl ServerCertVerifier for ShimVerifier {
         _server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), CertificateError> {
+        if self.fail {
+            return Err(CertificateError::Other(
+                "the shim's verifier refuses every chain (-verify-fail)".into(),
+            ));
+        }
         let Some(roots) = &self.roots else {
             return Ok(());
         };
@@ -416,6 +428,11 @@ fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
         Version::Tls13 => 0x0304,
         _ => 0x0303,
     });
+    // BoringSSL's SSL_get_verify_result: the chain was verified, in this connection or in
+    // the one whose session it resumed (which keeps the certificates it verified).
+    if e.verify_result && s.verify_peer && info.peer_certificates.is_empty() {
+        return fail("no verified peer certificate".into());
+    }
     if let Some(want) = e.version {
         if version_wire != Some(want) {
             return fail(format!("version {version_wire:?}, expected {want:#x}"));

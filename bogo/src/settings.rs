@@ -81,6 +81,8 @@ pub struct Settings {
     pub credentials: Vec<Credential>,
     pub trust_cert: Option<String>,
     pub verify_peer: bool,
+    /// `-verify-fail`: the verifier refuses every chain.
+    pub verify_fail: bool,
     pub min_version: Option<u16>,
     pub max_version: Option<u16>,
     pub no_tls13: bool,
@@ -127,6 +129,7 @@ pub struct Expectations {
     pub no_session: bool,
     pub extended_master_secret: bool,
     pub peer_cert_file: Option<String>,
+    pub verify_result: bool,
 }
 
 impl Settings {
@@ -141,6 +144,7 @@ impl Settings {
             credentials: vec![Credential::default()],
             trust_cert: None,
             verify_peer: false,
+            verify_fail: false,
             min_version: None,
             max_version: None,
             no_tls13: false,
@@ -189,6 +193,11 @@ impl Settings {
             "-key-file" => self.current_credential().key_file = Some(text()),
             "-trust-cert" => self.trust_cert = Some(text()),
             "-verify-peer" => self.verify_peer = true,
+            "-verify-fail" => self.verify_fail = true,
+            // BoringSSL has two verify callbacks, which differ in the alert a refusal sends;
+            // glasstls has one, whose refusal is certificate_unknown, as the custom one's is.
+            "-use-custom-verify-callback" => {}
+            "-expect-verify-result" => e.verify_result = true,
             "-min-version" => self.min_version = Some(number(name, value)?),
             "-max-version" => self.max_version = Some(number(name, value)?),
             "-no-tls13" => self.no_tls13 = true,
