@@ -92,6 +92,9 @@ pub fn boringssl_name(e: &Error) -> String {
             I::MissingExtension(ExtensionType::KeyShare) => "MISSING_KEY_SHARE",
             I::MissingExtension(_) => "MISSING_EXTENSION",
             I::UnrecognizedName(_) | I::NoNameAndNoDefaultCertificate => "UNRECOGNIZED_NAME",
+            I::NoClientCertificate | I::NoClientCertificateTls13 => {
+                "PEER_DID_NOT_RETURN_A_CERTIFICATE"
+            }
             _ => "HANDSHAKE_FAILURE",
         },
         Error::UnsupportedExtension(_) => "UNEXPECTED_EXTENSION",

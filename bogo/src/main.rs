@@ -70,16 +70,6 @@ fn run_all(args: &[String]) -> Result<(), Stop> {
     // Every connection's settings are read first, so that a flag the shim refuses stops the
     // run before anything reaches the runner.
     let first = Settings::for_connection(&flags, 0).map_err(Stop::Refused)?;
-    if first.server && first.verify_peer {
-        return Err(Stop::Refused(Refusal::Unimplemented(
-            "-verify-peer on a server (client certificates)".into(),
-        )));
-    }
-    if !first.server && first.credentials.iter().any(|c| c.cert_file.is_some()) {
-        return Err(Stop::Refused(Refusal::Unimplemented(
-            "-cert-file on a client (client certificates)".into(),
-        )));
-    }
     let mut all = vec![first];
     for index in 1..=all[0].resume_count {
         all.push(Settings::for_connection(&flags, index).map_err(Stop::Refused)?);

@@ -8,8 +8,8 @@ use glasstls::pki_types::pem::PemObject;
 use glasstls::pki_types::{CertificateDer, TrustAnchor};
 use glasstls::session::{MemoryStore, SessionStore, TicketKeys};
 use glasstls::{
-    CertificateError, ClientConfig, Connection, Identity, RootStore, ServerCertVerifier,
-    ServerConfig, ServerName, UnixTime, Version,
+    CertificateError, ClientAuth, ClientCertVerifier, ClientConfig, Connection, Identity,
+    RootStore, ServerCertVerifier, ServerConfig, ServerName, SignatureScheme, UnixTime, Version,
 };
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, TcpStream};
@@ -238,22 +238,25 @@ impl Io {
 fn client_config(s: &Settings, shared: &Shared) -> Result<ClientConfig, Failure> {
     let mut config = ClientConfig::new(RootStore::empty());
     common(s, &mut config.common)?;
-    if let Some(prefs) = &s.verify_prefs {
-        config.signature_schemes = prefs.clone();
-    }
-    if let Some(policy) = s.policy {
-        config
-            .signature_schemes
-            .retain(|scheme| policy.schemes().contains(scheme));
-    }
+    config.signature_schemes = verify_schemes(s, config.signature_schemes);
     config.tickets = !s.no_ticket;
     config.session_cache = Some(shared.client_sessions.clone());
     config.verifier = Some(Arc::new(ShimVerifier::new(s)?));
+    config.identity = identities(s)?.into_iter().next();
     Ok(config)
 }
 
-/// The server the settings ask for.
-fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure> {
+/// The signature schemes accepted from the peer: `-verify-prefs`, held to the policy.
+fn verify_schemes(s: &Settings, default: Vec<SignatureScheme>) -> Vec<SignatureScheme> {
+    let mut schemes = s.verify_prefs.clone().unwrap_or(default);
+    if let Some(policy) = s.policy {
+        schemes.retain(|scheme| policy.schemes().contains(scheme));
+    }
+    schemes
+}
+
+/// The credentials given (`-cert-file`/`-key-file`), each with its `-signing-prefs`.
+fn identities(s: &Settings) -> Result<Vec<Identity>, Failure> {
     let mut identities = Vec::new();
     for credential in &s.credentials {
         if let (Some(cert), Some(key)) = (&credential.cert_file, &credential.key_file) {
@@ -270,8 +273,20 @@ fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure>
             identities.push(identity);
         }
     }
-    let mut config = ServerConfig::new(identities);
+    Ok(identities)
+}
+
+/// The server the settings ask for.
+fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure> {
+    let mut config = ServerConfig::new(identities(s)?);
     common(s, &mut config.common)?;
+    // BoringSSL's SSL_VERIFY_PEER asks for a certificate; FAIL_IF_NO_PEER_CERT requires one.
+    if s.verify_peer || s.require_client_certificate {
+        let mut auth = ClientAuth::new(RootStore::empty(), s.require_client_certificate);
+        auth.verifier = Some(Arc::new(ShimVerifier::new(s)?));
+        auth.signature_schemes = verify_schemes(s, auth.signature_schemes);
+        config.client_auth = Some(auth);
+    }
     config.session_store = shared.server_sessions.clone();
     config.tickets = (!s.no_ticket).then(|| shared.ticket_keys.clone());
     // BoringSSL's ALPN callback, in glasstls's terms: the server's list. `-select-alpn P` is a
@@ -395,6 +410,39 @@ impl ServerCertVerifier for ShimVerifier {
         _server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), CertificateError> {
+        self.verify(
+            end_entity,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+        )
+    }
+}
+
+impl ClientCertVerifier for ShimVerifier {
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), CertificateError> {
+        self.verify(
+            end_entity,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+        )
+    }
+}
+
+impl ShimVerifier {
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+        usage: webpki::KeyUsage,
+    ) -> Result<(), CertificateError> {
         if self.fail {
             return Err(CertificateError::Other(
                 "the shim's verifier refuses every chain (-verify-fail)".into(),
@@ -410,7 +458,7 @@ impl ServerCertVerifier for ShimVerifier {
             roots,
             intermediates,
             now,
-            webpki::KeyUsage::server_auth(),
+            usage,
             None,
             None,
         )
@@ -430,7 +478,8 @@ fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
     });
     // BoringSSL's SSL_get_verify_result: the chain was verified, in this connection or in
     // the one whose session it resumed (which keeps the certificates it verified).
-    if e.verify_result && s.verify_peer && info.peer_certificates.is_empty() {
+    // A server that got no certificate (where one is optional) has nothing that failed.
+    if e.verify_result && s.verify_peer && !s.server && info.peer_certificates.is_empty() {
         return fail("no verified peer certificate".into());
     }
     if let Some(want) = e.version {
@@ -444,11 +493,12 @@ fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
         }
     }
     if let Some(want) = e.peer_signature_algorithm {
-        if info.signature_scheme.map(|g| g.0) != Some(want) {
-            return fail(format!(
-                "peer signature {:?}, expected {want:#x}",
-                info.signature_scheme
-            ));
+        let peer = match s.server {
+            true => info.client_signature_scheme,
+            false => info.signature_scheme,
+        };
+        if peer.map(|g| g.0) != Some(want) {
+            return fail(format!("peer signature {peer:?}, expected {want:#x}"));
         }
     }
     if let Some(want) = &e.alpn {

@@ -83,6 +83,8 @@ pub struct Settings {
     pub verify_peer: bool,
     /// `-verify-fail`: the verifier refuses every chain.
     pub verify_fail: bool,
+    /// `-require-any-client-certificate`: a server refuses a client without one.
+    pub require_client_certificate: bool,
     pub min_version: Option<u16>,
     pub max_version: Option<u16>,
     pub no_tls13: bool,
@@ -145,6 +147,7 @@ impl Settings {
             trust_cert: None,
             verify_peer: false,
             verify_fail: false,
+            require_client_certificate: false,
             min_version: None,
             max_version: None,
             no_tls13: false,
@@ -194,6 +197,7 @@ impl Settings {
             "-trust-cert" => self.trust_cert = Some(text()),
             "-verify-peer" => self.verify_peer = true,
             "-verify-fail" => self.verify_fail = true,
+            "-require-any-client-certificate" => self.require_client_certificate = true,
             // BoringSSL has two verify callbacks, which differ in the alert a refusal sends;
             // glasstls has one, whose refusal is certificate_unknown, as the custom one's is.
             "-use-custom-verify-callback" => {}

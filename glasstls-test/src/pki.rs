@@ -121,9 +121,30 @@ impl Ca {
         Ok(leaf)
     }
 
+    /// Issues a client certificate (client-auth extended key usage) named `common_name`.
+    pub fn issue_client(&self, common_name: &str, kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+        let key = KeyPair::generate_for(kind.algorithm())?;
+        self.leaf_for(
+            &[common_name],
+            key,
+            DEFAULT_VALIDITY,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
+    }
+
     fn leaf(&self, names: &[&str], key: KeyPair, validity: Validity) -> Result<Leaf, rcgen::Error> {
+        self.leaf_for(names, key, validity, ExtendedKeyUsagePurpose::ServerAuth)
+    }
+
+    fn leaf_for(
+        &self,
+        names: &[&str],
+        key: KeyPair,
+        validity: Validity,
+        usage: ExtendedKeyUsagePurpose,
+    ) -> Result<Leaf, rcgen::Error> {
         let mut p = params(names, names.first().copied().unwrap_or("server"), validity)?;
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        p.extended_key_usages = vec![usage];
         let cert = p.signed_by(&key, &self.issuer)?;
         Ok(Leaf {
             chain: vec![cert.der().clone()],
@@ -150,9 +171,9 @@ pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> 
     })
 }
 
-/// A CA and two server certificates for `localhost` (RSA 2048 and ECDSA P-256), also written
-/// to a fresh temporary directory (`ca.pem`, `rsa.pem`/`rsa.key`, `ecdsa.pem`/`ecdsa.key`) for
-/// peers that read files.
+/// A CA, two server certificates for `localhost` (RSA 2048 and ECDSA P-256) and a client
+/// certificate, also written to a fresh temporary directory (`ca.pem`, `rsa.pem`/`rsa.key`,
+/// `ecdsa.pem`/`ecdsa.key`, `client.pem`/`client.key`) for peers that read files.
 pub struct Pki {
     /// Where the files are.
     pub dir: PathBuf,
@@ -162,6 +183,8 @@ pub struct Pki {
     pub rsa: Leaf,
     /// An ECDSA P-256 certificate for localhost.
     pub ecdsa: Leaf,
+    /// An ECDSA P-256 client certificate (client-auth usage) for "glasstls test client".
+    pub client: Leaf,
 }
 
 /// The directory goes with the PKI: a test run leaves nothing in the temporary directory.
@@ -189,14 +212,19 @@ impl Pki {
         let ecdsa = ca
             .issue(&["localhost"], KeyKind::EcdsaP256)
             .expect("an ECDSA leaf");
+        let client = ca
+            .issue_client("glasstls test client", KeyKind::EcdsaP256)
+            .expect("a client leaf");
         std::fs::write(dir.join("ca.pem"), &ca.cert_pem).expect("ca.pem");
         rsa.write(&dir, "rsa").expect("rsa.pem");
         ecdsa.write(&dir, "ecdsa").expect("ecdsa.pem");
+        client.write(&dir, "client").expect("client.pem");
         Self {
             dir,
             ca,
             rsa,
             ecdsa,
+            client,
         }
     }
 
@@ -220,6 +248,12 @@ impl Pki {
                 glasstls::Identity::new(leaf.chain.clone(), &leaf.key_der()).expect("an identity")
             })
             .collect()
+    }
+
+    /// The client certificate as an identity.
+    pub fn client_identity(&self) -> glasstls::Identity {
+        glasstls::Identity::new(self.client.chain.clone(), &self.client.key_der())
+            .expect("an identity")
     }
 
     /// A client trusting the CA, with the defaults otherwise.

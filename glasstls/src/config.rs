@@ -6,7 +6,7 @@ use crate::crypto::{self, KeyExchange, SigningKey, Suite, Suite13};
 use crate::error::{ConfigError, Error, PeerIncompatible};
 use crate::keylog::KeyLog;
 use crate::session::{DEFAULT_SESSION_LIFETIME, MemoryStore, SessionStore, TicketKeys};
-use crate::verify::{RootStore, ServerCertVerifier};
+use crate::verify::{ClientCertVerifier, RootStore, ServerCertVerifier};
 use crate::version::Version;
 use crate::wire::{CipherSuite, NamedGroup, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
@@ -161,6 +161,11 @@ pub struct ClientConfig {
     pub session_cache: Option<Arc<dyn SessionStore>>,
     /// Ask for and offer RFC 5077 session tickets.
     pub tickets: bool,
+    /// The chain and key presented when a server asks for a client certificate (mutual TLS).
+    /// It is sent when its key can sign with a scheme the server accepts (and, in TLS 1.2, is
+    /// of a certificate type the server names); otherwise the answer is an empty Certificate,
+    /// as RFC 5246 §7.4.6 and RFC 8446 §4.4.2 require.
+    pub identity: Option<Identity>,
 }
 
 /// How many servers' sessions a client keeps by default.
@@ -176,6 +181,7 @@ impl ClientConfig {
             signature_schemes: crypto::VERIFY_SCHEMES.to_vec(),
             session_cache: Some(Arc::new(MemoryStore::new(DEFAULT_CLIENT_SESSIONS))),
             tickets: true,
+            identity: None,
         }
     }
 }
@@ -259,6 +265,36 @@ pub struct ServerConfig {
     pub tickets: Option<Arc<TicketKeys>>,
     /// How long a session may be resumed after its full handshake.
     pub session_lifetime: Duration,
+    /// Ask clients for a certificate (mutual TLS); `None` asks for none.
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// How a server asks for and checks client certificates (RFC 5246 §7.4.4, RFC 8446 §4.3.2).
+#[derive(Clone)]
+pub struct ClientAuth {
+    /// The trust anchors client chains are verified against (client-auth usage).
+    pub roots: RootStore,
+    /// When set, decides on the client's chain instead of `roots` (its CertificateVerify is
+    /// checked either way).
+    pub verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// Refuse a client that sends no certificate (TLS 1.2: handshake_failure; TLS 1.3:
+    /// certificate_required). Otherwise it goes on unauthenticated.
+    pub required: bool,
+    /// The schemes offered in CertificateRequest and accepted in the client's
+    /// CertificateVerify, best first.
+    pub signature_schemes: Vec<SignatureScheme>,
+}
+
+impl ClientAuth {
+    /// Client certificates verified against `roots`, `required` or optional.
+    pub fn new(roots: RootStore, required: bool) -> Self {
+        Self {
+            roots,
+            verifier: None,
+            required,
+            signature_schemes: crypto::VERIFY_SCHEMES.to_vec(),
+        }
+    }
 }
 
 /// How many sessions a server keeps by default (a few hundred bytes each).
@@ -278,6 +314,7 @@ impl ServerConfig {
                 DEFAULT_SESSION_LIFETIME,
             ))),
             session_lifetime: DEFAULT_SESSION_LIFETIME,
+            client_auth: None,
         }
     }
 

@@ -112,6 +112,8 @@ impl Error {
             Self::PeerIncompatible(I::NoApplicationProtocol) => A::NoApplicationProtocol,
             Self::PeerIncompatible(I::UnrecognizedName(_)) => A::UnrecognizedName,
             Self::PeerIncompatible(I::MissingExtension(_)) => A::MissingExtension,
+            // RFC 8446 §4.4.2.4: "abort the handshake with a "certificate_required" alert".
+            Self::PeerIncompatible(I::NoClientCertificateTls13) => A::CertificateRequired,
             Self::PeerIncompatible(
                 I::NoCommonSuite
                 | I::NoCommonSuiteTls13
@@ -119,7 +121,8 @@ impl Error {
                 | I::NoCertificateSchemeInCommon
                 | I::ClientLacksEms
                 | I::ServerLacksEms
-                | I::NoNameAndNoDefaultCertificate,
+                | I::NoNameAndNoDefaultCertificate
+                | I::NoClientCertificate,
             ) => A::HandshakeFailure,
             Self::UnsupportedExtension(_) => A::UnsupportedExtension,
             Self::BadRecordMac => A::BadRecordMac,
@@ -316,6 +319,10 @@ pub enum PeerIncompatible {
     NoApplicationProtocol,
     /// RFC 8446 §9.2: a mandatory extension is missing.
     MissingExtension(ExtensionType),
+    /// RFC 5246 §7.4.6: we require a client certificate and the TLS 1.2 client sent none.
+    NoClientCertificate,
+    /// RFC 8446 §4.4.2.4: we require a client certificate and the TLS 1.3 client sent none.
+    NoClientCertificateTls13,
 }
 
 /// What did not verify.
@@ -330,6 +337,8 @@ pub enum DecryptError {
     ServerKeyExchangeSignature,
     /// The CertificateVerify signature does not verify with the certificate's key.
     CertificateVerifySignature,
+    /// The client's CertificateVerify signature does not verify with its certificate's key.
+    ClientCertificateVerifySignature,
 }
 
 /// A configuration that cannot work.
@@ -748,7 +757,7 @@ impl fmt::Display for PeerMisbehaved {
                 "an extension that does not belong in EncryptedExtensions"
             }
             Self::NonEmptyCertificateContext => {
-                "a non-empty certificate_request_context from the server"
+                "a certificate_request_context other than the (empty) one of the handshake"
             }
             Self::PointFormatsWithoutUncompressed => "ec_point_formats without uncompressed",
             Self::NonEmptyRenegotiationInfo => {
@@ -798,6 +807,9 @@ impl fmt::Display for PeerIncompatible {
                 "handshake failure: no cipher suite, group and signature scheme in common with \
                  the client",
             ),
+            Self::NoClientCertificate | Self::NoClientCertificateTls13 => {
+                f.write_str("a client certificate is required and the client sent none")
+            }
             Self::NoCommonSuiteTls13 => {
                 f.write_str("handshake failure: no TLS 1.3 cipher suite in common with the client")
             }
@@ -838,6 +850,9 @@ impl fmt::Display for DecryptError {
             }
             Self::CertificateVerifySignature => {
                 "the CertificateVerify signature does not verify with the certificate's key"
+            }
+            Self::ClientCertificateVerifySignature => {
+                "the client's CertificateVerify signature does not verify with its certificate's key"
             }
         })
     }

@@ -199,7 +199,7 @@ mod version;
 mod wire;
 mod x509;
 
-pub use config::{ClientConfig, Common, Identity, ServerConfig};
+pub use config::{ClientAuth, ClientConfig, Common, Identity, ServerConfig};
 pub use conn::{Connection, HandshakeInfo};
 pub use error::Error;
 pub use keylog::{KeyLog, KeyLogFile};
@@ -208,7 +208,7 @@ pub use rustls_pki_types::{self as pki_types, ServerName, UnixTime};
 pub use side::Side;
 pub use stream::Stream;
 pub use trace::Event;
-pub use verify::{CertificateError, RootStore, ServerCertVerifier};
+pub use verify::{CertificateError, ClientCertVerifier, RootStore, ServerCertVerifier};
 pub use version::Version;
 pub use wire::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,

@@ -230,6 +230,10 @@ pub(crate) fn send_client_hello(
     core.info.offered_groups = plan.groups;
     core.info.offered_alpn = config.common.alpn_protocols.clone();
     let mut transcript = Transcript::new();
+    // A TLS 1.2 CertificateVerify signs the messages themselves (RFC 5246 §7.4.8).
+    if config.identity.is_some() {
+        transcript.keep_messages();
+    }
     core.send_handshake(
         &HandshakeMessage::new(P::ClientHello(hello.clone())),
         &mut transcript,

@@ -8,6 +8,7 @@
 //!       ──ServerHello, TLS 1.2──► tls12::ExpectCertificate … (or the abbreviated handshake)
 //! ```
 
+mod auth;
 mod chain;
 mod hello;
 mod tls12;

@@ -4,13 +4,15 @@
 //!   ServerHello ──► ExpectCertificate
 //!        ──(ECDHE)──► ExpectServerKeyExchange ──► ExpectServerHelloDone
 //!        ──(RSA)───────────────────────────────► ExpectServerHelloDone
-//!   ExpectServerHelloDone ──[Certificate] ClientKeyExchange, ChangeCipherSpec, Finished──►
+//!   ExpectServerHelloDone ──[Certificate] ClientKeyExchange, [CertificateVerify],
+//!        ChangeCipherSpec, Finished──►
 //!   ExpectChangeCipherSpec ──► ExpectFinished ──► Traffic12
 //!
 //!   ServerHello echoing our session ──► ExpectChangeCipherSpec ──► ExpectFinished
 //!        ──ChangeCipherSpec, Finished──► Traffic12                      (abbreviated)
 //! ```
 
+use super::auth;
 use super::chain::verify_chain;
 use super::hello::{ExpectServerHello, SessionOffer, accept_alpn, cache_key};
 use crate::config::ClientConfig;
@@ -29,8 +31,9 @@ use crate::trace::Decision;
 use crate::verify::{self, ServerCertVerified};
 use crate::version::Version;
 use crate::wire::{
-    ClientKeyExchange, Codec, EcdheParams, EcdheServerKeyExchange, Extension, HandshakeMessage,
-    HandshakePayload as P, HandshakeType, NewSessionTicket, ProtocolVersion, ServerHello,
+    CertificateRequest, ClientKeyExchange, Codec, DigitallySigned, EcdheParams,
+    EcdheServerKeyExchange, Extension, HandshakeMessage, HandshakePayload as P, HandshakeType,
+    NewSessionTicket, ProtocolVersion, ServerHello,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
@@ -246,7 +249,7 @@ impl State for ExpectCertificate {
             KeyExchange::Rsa => Box::new(ExpectServerHelloDone {
                 next,
                 key_exchange: ServerKeyExchange::Rsa,
-                certificate_requested: false,
+                certificate_request: None,
             }),
         })
     }
@@ -314,7 +317,7 @@ impl State for ExpectServerKeyExchange {
         Ok(Box::new(ExpectServerHelloDone {
             next: self.next,
             key_exchange: ServerKeyExchange::Ecdhe(ske.params, proof),
-            certificate_requested: false,
+            certificate_request: None,
         }))
     }
 }
@@ -330,7 +333,8 @@ enum ServerKeyExchange {
 struct ExpectServerHelloDone {
     next: AfterCertificate,
     key_exchange: ServerKeyExchange,
-    certificate_requested: bool,
+    /// The server's CertificateRequest, when it sent one.
+    certificate_request: Option<CertificateRequest>,
 }
 
 impl State for ExpectServerHelloDone {
@@ -350,13 +354,12 @@ impl State for ExpectServerHelloDone {
             Input::Handshake {
                 msg:
                     HandshakeMessage {
-                        payload: P::CertificateRequest(_),
+                        payload: P::CertificateRequest(request),
                     },
                 raw,
-            } if !self.certificate_requested => {
+            } if self.certificate_request.is_none() => {
                 self.next.hs.transcript.add(raw);
-                self.certificate_requested = true;
-                core.decide(|| Decision::ClientCertificateRequested);
+                self.certificate_request = Some(request);
                 Ok(self)
             }
             Input::Handshake {
@@ -385,14 +388,29 @@ impl ExpectServerHelloDone {
             verified,
             end_entity,
         } = self.next;
-        if self.certificate_requested {
-            // RFC 5246 §7.4.6: "If no suitable certificate is available, the client MUST send
-            // a certificate message containing no certificates."
-            core.send_handshake(
-                &HandshakeMessage::new(P::Certificate(Vec::new())),
-                &mut hs.transcript,
-            )?;
-        }
+        // RFC 5246 §7.4.6: "This message is only sent if the server requests a certificate.
+        // If no suitable certificate is available, the client MUST send a certificate message
+        // containing no certificates."
+        let signer = match &self.certificate_request {
+            Some(request) => {
+                let chosen = auth::choose(
+                    &hs.config,
+                    Version::Tls12,
+                    &request.signature_schemes,
+                    Some(&request.certificate_types),
+                );
+                core.decide(|| Decision::ClientCertificateRequested {
+                    scheme: chosen.map(|(_, scheme)| scheme),
+                });
+                let chain = chosen.map(|(identity, _)| identity.chain.clone());
+                core.send_handshake(
+                    &HandshakeMessage::new(P::Certificate(chain.unwrap_or_default())),
+                    &mut hs.transcript,
+                )?;
+                chosen.map(|(identity, scheme)| (Arc::clone(&identity.key), scheme))
+            }
+            None => None,
+        };
         let (pre_master_secret, cke, key) = match self.key_exchange {
             ServerKeyExchange::Ecdhe(params, proof) => {
                 let share = KeyShare::generate(params.group)?;
@@ -433,6 +451,19 @@ impl ExpectServerHelloDone {
             &hs.transcript,
         )?;
         let (write, read) = secrets.record_ciphers(core)?;
+        // RFC 5246 §7.4.8: after ClientKeyExchange, a signature over every handshake message so
+        // far (the session hash of RFC 7627 stops at ClientKeyExchange, so this comes after it).
+        if let Some((key, scheme)) = signer {
+            let messages = hs
+                .transcript
+                .messages()
+                .ok_or(InternalError::StateInvariant)?;
+            let signature = key.sign(scheme, messages)?;
+            core.send_handshake(
+                &HandshakeMessage::new(P::CertificateVerify(DigitallySigned { scheme, signature })),
+                &mut hs.transcript,
+            )?;
+        }
         secrets.send_change_cipher_spec_and_finished(core, write, &mut hs.transcript)?;
         Ok(Box::new(ExpectChangeCipherSpec {
             hs,

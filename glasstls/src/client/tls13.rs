@@ -8,6 +8,7 @@
 //! ```
 //! Everything after ServerHello is encrypted under the handshake traffic keys.
 
+use super::auth;
 use super::chain::verify_chain;
 use super::hello::{ExpectServerHello, PskOffer, accept_alpn, cache_key, fill_binder};
 use crate::config::ClientConfig;
@@ -24,8 +25,9 @@ use crate::trace::Decision;
 use crate::verify::{self, ServerCertVerified};
 use crate::version::Version;
 use crate::wire::{
-    Certificate13, Extension, ExtensionType, HandshakeMessage, HandshakePayload as P,
-    HandshakeType, KeyShareEntry, NewSessionTicket13, ProtocolVersion, ServerHello,
+    Certificate13, CertificateEntry, DigitallySigned, Extension, ExtensionType, HandshakeMessage,
+    HandshakePayload as P, HandshakeType, KeyShareEntry, NewSessionTicket13, ProtocolVersion,
+    ServerHello, SignatureScheme,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
@@ -193,6 +195,9 @@ pub(super) fn server_hello(
     core.info.cipher_suite = Some(suite.suite);
     core.info.group = Some(server_share.group);
     let mut transcript = std::mem::replace(&mut sent.transcript, Transcript::new());
+    // TLS 1.3 signs the transcript hash; the messages kept for a TLS 1.2 CertificateVerify
+    // are not needed.
+    transcript.forget_messages();
     if sent.retry_suite.is_none() {
         transcript.start_hash(suite.hash);
     }
@@ -293,8 +298,9 @@ struct Handshake {
     transcript: Transcript,
     suite: &'static Suite13,
     keys: HandshakeStage,
-    /// The certificate_request_context, when the server asked for a client certificate.
-    certificate_request: Option<Vec<u8>>,
+    /// The certificate_request_context and the schemes the server accepts, when it asked for
+    /// a client certificate.
+    certificate_request: Option<(Vec<u8>, Vec<SignatureScheme>)>,
     /// The session this handshake resumes: no certificate comes.
     resumed: Option<Session>,
 }
@@ -374,8 +380,23 @@ impl State for ExpectCertificate {
                 raw,
             } if self.hs.certificate_request.is_none() => {
                 self.hs.transcript.add(raw);
-                self.hs.certificate_request = Some(request.context);
-                core.decide(|| Decision::ClientCertificateRequested);
+                // RFC 8446 §4.3.2: "certificate_request_context [...] SHALL be zero length
+                // unless used for the post-handshake authentication exchanges".
+                if !request.context.is_empty() {
+                    return Err(PeerMisbehaved::NonEmptyCertificateContext.into());
+                }
+                // RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST be specified".
+                let schemes = request
+                    .extensions
+                    .iter()
+                    .find_map(|e| match e {
+                        Extension::SignatureAlgorithms(schemes) => Some(schemes.clone()),
+                        _ => None,
+                    })
+                    .ok_or(PeerIncompatible::MissingExtension(
+                        ExtensionType::SignatureAlgorithms,
+                    ))?;
+                self.hs.certificate_request = Some((request.context, schemes));
                 Ok(self)
             }
             Input::Handshake {
@@ -396,20 +417,7 @@ impl State for ExpectCertificate {
                 // remote endpoint did not send the corresponding extension requests [...] Upon
                 // receiving such an extension, an endpoint MUST abort the handshake with an
                 // "unsupported_extension" alert."
-                if let Some(entry) = certificate
-                    .entries
-                    .iter()
-                    .find(|e| !e.extensions.is_empty())
-                {
-                    let typ = match *entry.extensions {
-                        [hi, lo, ..] => ExtensionType(u16::from_be_bytes([hi, lo])),
-                        _ => {
-                            return Err(crate::wire::InvalidMessage::Truncated(
-                                "CertificateEntry.extensions",
-                            )
-                            .into());
-                        }
-                    };
+                if let Some(typ) = certificate.entry_extension()? {
                     return Err(Error::UnsupportedExtension(typ));
                 }
                 let chain: Vec<CertificateDer<'static>> =
@@ -500,17 +508,41 @@ impl State for ExpectFinished {
         });
         hs.transcript.add(raw);
         let traffic = hs.keys.traffic(core, &hs.transcript)?;
-        // Our second flight, under the handshake keys installed at ServerHello: an empty
-        // Certificate if one was asked for, then Finished.
-        if let Some(context) = hs.certificate_request.take() {
-            let empty = Certificate13 {
-                context,
-                entries: Vec::new(),
-            };
+        // Our second flight, under the handshake keys installed at ServerHello: when a
+        // certificate was asked for, ours (or an empty one, RFC 8446 §4.4.2: "If the server
+        // requests client authentication but no suitable certificate is available, the client
+        // MUST send a Certificate message containing no certificates") and its
+        // CertificateVerify; then Finished.
+        if let Some((context, schemes)) = hs.certificate_request.take() {
+            let chosen = auth::choose(&hs.config, Version::Tls13, &schemes, None);
+            core.decide(|| Decision::ClientCertificateRequested {
+                scheme: chosen.map(|(_, scheme)| scheme),
+            });
+            let entries = chosen.map_or_else(Vec::new, |(identity, _)| {
+                identity
+                    .chain
+                    .iter()
+                    .map(|cert| CertificateEntry {
+                        cert: cert.clone(),
+                        extensions: Vec::new(),
+                    })
+                    .collect()
+            });
             core.send_handshake(
-                &HandshakeMessage::new(P::Certificate13(empty)),
+                &HandshakeMessage::new(P::Certificate13(Certificate13 { context, entries })),
                 &mut hs.transcript,
             )?;
+            if let Some((identity, scheme)) = chosen {
+                let content = tls13::certificate_verify_content(Side::Client, &hs.transcript)?;
+                let signature = identity.key.sign(scheme, &content)?;
+                core.send_handshake(
+                    &HandshakeMessage::new(P::CertificateVerify(DigitallySigned {
+                        scheme,
+                        signature,
+                    })),
+                    &mut hs.transcript,
+                )?;
+            }
         }
         let verify_data = hs.keys.finished(Side::Client, &hs.transcript)?;
         core.send_handshake(

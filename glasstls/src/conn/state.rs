@@ -5,7 +5,7 @@
 use super::Core;
 use crate::error::{Error, Expected, Misuse, Received, UnexpectedMessage};
 use crate::side::Side;
-use crate::verify::{HandshakeSignatureVerified, ServerCertVerified};
+use crate::verify::{ClientCertVerified, HandshakeSignatureVerified, ServerCertVerified};
 use crate::wire::{HandshakeMessage, HandshakePayload, HandshakeType};
 
 /// What the connection hands a handshake state.
@@ -102,6 +102,16 @@ pub(crate) enum PeerAuthenticated {
     ServerResumed,
     /// A server, which asks no client certificate.
     ClientNotRequested,
+    /// A server that verified the client's chain and its CertificateVerify.
+    Client {
+        _chain: ClientCertVerified,
+        _key: HandshakeSignatureVerified,
+    },
+    /// A server that asked for a certificate where one is optional, and got none.
+    ClientAnonymous,
+    /// A server that resumed a session: the client is who it was in that session's full
+    /// handshake, proved by its Finished under the session's secret.
+    ClientResumed,
 }
 
 /// How the server proved it holds the certificate's private key.
@@ -118,7 +128,17 @@ impl PeerAuthenticated {
     pub(crate) fn holder(&self) -> Side {
         match self {
             Self::Server { .. } | Self::ServerResumed => Side::Client,
-            Self::ClientNotRequested => Side::Server,
+            Self::ClientNotRequested
+            | Self::Client { .. }
+            | Self::ClientAnonymous
+            | Self::ClientResumed => Side::Server,
+        }
+    }
+
+    pub(crate) fn client(chain: ClientCertVerified, key: HandshakeSignatureVerified) -> Self {
+        Self::Client {
+            _chain: chain,
+            _key: key,
         }
     }
 

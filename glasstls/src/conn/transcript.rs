@@ -10,6 +10,10 @@ use aws_lc_rs::digest;
 pub(crate) struct Transcript {
     buffer: Vec<u8>,
     context: Option<digest::Context>,
+    /// Every message, kept when a TLS 1.2 CertificateVerify may have to sign or check them
+    /// (RFC 5246 §7.4.8 signs handshake_messages themselves, hashed by the signature scheme,
+    /// which need not be the PRF's hash).
+    messages: Option<Vec<u8>>,
 }
 
 impl Transcript {
@@ -17,6 +21,7 @@ impl Transcript {
         Self {
             buffer: Vec::new(),
             context: None,
+            messages: None,
         }
     }
 
@@ -27,7 +32,27 @@ impl Transcript {
         t
     }
 
+    /// Keeps every message from now on (and those buffered so far), for [`Self::messages`].
+    pub fn keep_messages(&mut self) {
+        if self.messages.is_none() {
+            self.messages = Some(self.buffer.clone());
+        }
+    }
+
+    /// Stops keeping messages (TLS 1.3 signs the transcript hash, not the messages).
+    pub fn forget_messages(&mut self) {
+        self.messages = None;
+    }
+
+    /// Every message added since [`Self::keep_messages`] was called at the start.
+    pub fn messages(&self) -> Option<&[u8]> {
+        self.messages.as_deref()
+    }
+
     pub fn add(&mut self, bytes: &[u8]) {
+        if let Some(messages) = &mut self.messages {
+            messages.extend_from_slice(bytes);
+        }
         match &mut self.context {
             Some(ctx) => ctx.update(bytes),
             None => self.buffer.extend_from_slice(bytes),

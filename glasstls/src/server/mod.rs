@@ -8,6 +8,7 @@
 //!       ──TLS 1.2──► tls12::client_hello ──► … Traffic12 (full or abbreviated)
 //! ```
 
+mod auth;
 mod hello;
 mod tls12;
 mod tls13;

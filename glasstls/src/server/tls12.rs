@@ -1,8 +1,9 @@
 //! The TLS 1.2 server (RFC 5246 §7.3), one struct per expected message. The full handshake:
 //!
 //! ```text
-//!   ClientHello ──ServerHello, Certificate, [ServerKeyExchange], ServerHelloDone──►
-//!   ExpectClientKeyExchange ──► ExpectChangeCipherSpec ──► ExpectFinished
+//!   ClientHello ──ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest],
+//!        ServerHelloDone──► [ExpectCertificate] ──► ExpectClientKeyExchange
+//!        ──► [ExpectCertificateVerify] ──► ExpectChangeCipherSpec ──► ExpectFinished
 //!        ──[NewSessionTicket], ChangeCipherSpec, Finished──► Traffic12
 //! ```
 //!
@@ -14,6 +15,7 @@
 //!   ExpectChangeCipherSpec ──► ExpectFinished ──► Traffic12
 //! ```
 
+use super::auth;
 use super::hello::{self, Choice12, Hello12};
 use crate::config::ServerConfig;
 use crate::conn::{Core, Input, PeerAuthenticated, State, Transcript, unexpected};
@@ -26,9 +28,9 @@ use crate::tls12::{ConnectionSecrets, Randoms, Traffic12};
 use crate::trace::{Decision, RefusalReason};
 use crate::version::Version;
 use crate::wire::{
-    ClientHello, ClientKeyExchange, Codec, DOWNGRADE_TLS12, DigitallySigned, EcdheParams,
-    EcdheServerKeyExchange, Extension, ExtensionType, HandshakeMessage, HandshakePayload as P,
-    HandshakeType, NewSessionTicket, ProtocolVersion, ServerHello,
+    CertificateRequest, ClientHello, ClientKeyExchange, Codec, DOWNGRADE_TLS12, DigitallySigned,
+    EcdheParams, EcdheServerKeyExchange, Extension, ExtensionType, HandshakeMessage,
+    HandshakePayload as P, HandshakeType, NewSessionTicket, ProtocolVersion, ServerHello,
 };
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -94,6 +96,10 @@ pub(super) fn client_hello(
         client_sent_point_formats: hello.find(ExtensionType::EcPointFormats).is_some(),
     };
     let mut transcript = Transcript::new();
+    // A client's CertificateVerify signs the messages themselves (RFC 5246 §7.4.8).
+    if config.client_auth.is_some() {
+        transcript.keep_messages();
+    }
     transcript.add(raw);
     if let Some((session, how)) = find_session(&config, core, &hello, &offer)? {
         return resume(Arc::clone(&config), core, offer, transcript, session, how);
@@ -136,6 +142,7 @@ fn find_session(
                 ems: offer.ems,
             };
             hello::resumable12(&config.common, &session, hello, &hello12, core.now)?
+                .and_then(|()| client_auth_allows(config, &session))
                 .map(|()| (session, how))
         }
         Err(reason) => Err(reason),
@@ -149,6 +156,20 @@ fn find_session(
             });
             Ok(None)
         }
+    }
+}
+
+/// A session made without a client certificate is not resumed where one is now required: the
+/// abbreviated handshake would skip the certificate the configuration asks for.
+pub(super) fn client_auth_allows(
+    config: &ServerConfig,
+    session: &Session,
+) -> Result<(), RefusalReason> {
+    match &config.client_auth {
+        Some(auth) if auth.required && session.peer_certificates.is_empty() => {
+            Err(RefusalReason::ClientNotAuthenticated)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -215,6 +236,8 @@ fn resume(
     record_choice(core, suite, &offer, &offer.client_session_id);
     core.info.resumed = Some(how);
     core.info.group = session.group;
+    core.info.peer_certificates = session.peer_certificates.clone();
+    core.info.client_signature_scheme = session.signature_scheme;
     core.decide(|| Decision::Resuming12 { by: how });
     core.send_handshake(
         &HandshakeMessage::new(P::ServerHello(server_hello)),
@@ -241,11 +264,16 @@ fn resume(
     // server's ChangeCipherSpec.
     hs.send_ticket(core, &secrets)?;
     secrets.send_change_cipher_spec_and_finished(core, write, &mut hs.transcript)?;
+    let peer = match session.peer_certificates.is_empty() {
+        true => PeerAuthenticated::ClientNotRequested,
+        false => PeerAuthenticated::ClientResumed,
+    };
     Ok(Box::new(ExpectChangeCipherSpec {
         hs,
         secrets,
         read,
         write: None,
+        peer,
     }))
 }
 
@@ -312,8 +340,24 @@ fn full(
             None
         }
     };
+    // RFC 5246 §7.4.4: "A non-anonymous server can optionally request a certificate from the
+    // client". No certificate_authorities: the client may send any chain it has.
+    if let Some(auth) = &config.client_auth {
+        core.decide(|| Decision::ClientCertificateAsked {
+            required: auth.required,
+        });
+        let request = CertificateRequest {
+            certificate_types: vec![CertificateRequest::RSA_SIGN, CertificateRequest::ECDSA_SIGN],
+            signature_schemes: auth.signature_schemes.clone(),
+            authorities: Vec::new(),
+        };
+        core.send_handshake(
+            &HandshakeMessage::new(P::CertificateRequest(request)),
+            &mut transcript,
+        )?;
+    }
     core.send_handshake(&HandshakeMessage::new(P::ServerHelloDone), &mut transcript)?;
-    Ok(Box::new(ExpectClientKeyExchange {
+    let next = ExpectClientKeyExchange {
         hs: Handshake {
             config: Arc::clone(config),
             transcript,
@@ -329,7 +373,12 @@ fn full(
         client_version: offer.client_version,
         key: Arc::clone(&choice.identity.key),
         share,
-    }))
+        client_chain: None,
+    };
+    Ok(match config.client_auth {
+        Some(_) => Box::new(ExpectCertificate { next }),
+        None => Box::new(next),
+    })
 }
 
 /// A full handshake's ServerHello extensions: those of every ServerHello, the SNI
@@ -415,9 +464,9 @@ impl Handshake {
             ticket: Vec::new(),
             server_name: self.server_name.clone(),
             alpn_protocol: self.alpn.clone(),
-            peer_certificates: Vec::new(),
+            peer_certificates: core.info.peer_certificates.clone(),
             group: core.info.group,
-            signature_scheme: None,
+            signature_scheme: core.info.client_signature_scheme,
             secrets: SessionSecrets::Tls12 {
                 master_secret: secrets.master_secret().clone(),
                 extended_master_secret: self.ems,
@@ -456,6 +505,33 @@ impl Handshake {
     }
 }
 
+/// The client's Certificate, when we asked for one.
+struct ExpectCertificate {
+    next: ExpectClientKeyExchange,
+}
+
+impl State for ExpectCertificate {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Certificate)
+    }
+
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let (P::Certificate(chain), raw) = input.expect(HandshakeType::Certificate)? else {
+            return Err(InternalError::StateInvariant.into());
+        };
+        let mut next = self.next;
+        next.hs.transcript.add(raw);
+        let auth = next
+            .hs
+            .config
+            .client_auth
+            .as_ref()
+            .ok_or(InternalError::StateInvariant)?;
+        next.client_chain = auth::client_chain(core, auth, chain, Version::Tls12)?;
+        Ok(Box::new(next))
+    }
+}
+
 struct ExpectClientKeyExchange {
     hs: Handshake,
     randoms: Randoms,
@@ -463,6 +539,8 @@ struct ExpectClientKeyExchange {
     key: Arc<SigningKey>,
     /// Our ECDHE share; none for the RSA key exchange.
     share: Option<KeyShare>,
+    /// The client's verified chain, when it sent one: its CertificateVerify comes next.
+    client_chain: Option<auth::ClientChain>,
 }
 
 impl State for ExpectClientKeyExchange {
@@ -502,11 +580,67 @@ impl State for ExpectClientKeyExchange {
             &hs.transcript,
         )?;
         let (write, read) = secrets.record_ciphers(core)?;
+        let peer = match (&hs.config.client_auth, self.client_chain) {
+            (_, Some(chain)) => {
+                return Ok(Box::new(ExpectCertificateVerify {
+                    hs,
+                    secrets,
+                    read,
+                    write,
+                    chain,
+                }));
+            }
+            (Some(_), None) => PeerAuthenticated::ClientAnonymous,
+            (None, None) => PeerAuthenticated::ClientNotRequested,
+        };
         Ok(Box::new(ExpectChangeCipherSpec {
             hs,
             secrets,
             read,
             write: Some(write),
+            peer,
+        }))
+    }
+}
+
+/// RFC 5246 §7.4.8: the client's signature over the handshake messages up to here.
+struct ExpectCertificateVerify {
+    hs: Handshake,
+    secrets: ConnectionSecrets,
+    read: RecordCipher,
+    write: RecordCipher,
+    chain: auth::ClientChain,
+}
+
+impl State for ExpectCertificateVerify {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::CertificateVerify)
+    }
+
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let (P::CertificateVerify(signed), raw) = input.expect(HandshakeType::CertificateVerify)?
+        else {
+            return Err(InternalError::StateInvariant.into());
+        };
+        let mut hs = self.hs;
+        let auth = hs
+            .config
+            .client_auth
+            .as_ref()
+            .ok_or(InternalError::StateInvariant)?;
+        let messages = hs
+            .transcript
+            .messages()
+            .ok_or(InternalError::StateInvariant)?;
+        let proof =
+            auth::client_signature(core, auth, &self.chain, Version::Tls12, &signed, messages)?;
+        hs.transcript.add(raw);
+        Ok(Box::new(ExpectChangeCipherSpec {
+            hs,
+            secrets: self.secrets,
+            read: self.read,
+            write: Some(self.write),
+            peer: PeerAuthenticated::client(self.chain.verified, proof),
         }))
     }
 }
@@ -567,6 +701,8 @@ struct ExpectChangeCipherSpec {
     /// Our write keys, still to be switched on after the client's Finished (full handshake);
     /// `None` when we already sent our Finished (resumption).
     write: Option<RecordCipher>,
+    /// Who the client proved to be.
+    peer: PeerAuthenticated,
 }
 
 impl State for ExpectChangeCipherSpec {
@@ -583,6 +719,7 @@ impl State for ExpectChangeCipherSpec {
             hs: self.hs,
             secrets: self.secrets,
             write: self.write,
+            peer: self.peer,
         }))
     }
 }
@@ -591,6 +728,7 @@ struct ExpectFinished {
     hs: Handshake,
     secrets: ConnectionSecrets,
     write: Option<RecordCipher>,
+    peer: PeerAuthenticated,
 }
 
 impl State for ExpectFinished {
@@ -618,9 +756,6 @@ impl State for ExpectFinished {
             hs.store_session(core, &self.secrets);
         }
         core.start_traffic()?;
-        Ok(Traffic12::start(
-            finished,
-            PeerAuthenticated::ClientNotRequested,
-        ))
+        Ok(Traffic12::start(finished, self.peer))
     }
 }

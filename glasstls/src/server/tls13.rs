@@ -2,12 +2,14 @@
 //!
 //! ```text
 //!   ClientHello ──(HelloRetryRequest──► ExpectSecondClientHello)──►
-//!     ServerHello, [ChangeCipherSpec], {EncryptedExtensions, Certificate, CertificateVerify,
-//!     Finished} ──► ExpectFinished ──[NewSessionTicket]──► Traffic13
+//!     ServerHello, [ChangeCipherSpec], {EncryptedExtensions, [CertificateRequest],
+//!     Certificate, CertificateVerify, Finished} ──► [ExpectCertificate
+//!     ──► [ExpectCertificateVerify]] ──► ExpectFinished ──[NewSessionTicket]──► Traffic13
 //! ```
 
+use super::auth;
 use super::hello::{self, KeyExchange13};
-use crate::config::{Identity, ServerConfig};
+use crate::config::{ClientAuth, Identity, ServerConfig};
 use crate::conn::{Core, EarlyDataSkip, Input, PeerAuthenticated, State, Transcript};
 use crate::crypto::{self, KeyShare, Suite13};
 use crate::error::{
@@ -19,10 +21,10 @@ use crate::tls13::{self, EarlySecret, HandshakeStage, PeerFinished, Traffic13, T
 use crate::trace::{Decision, RefusalReason};
 use crate::version::Version;
 use crate::wire::{
-    Certificate13, CertificateEntry, ClientHello, DigitallySigned, Extension, ExtensionType,
-    HELLO_RETRY_REQUEST_RANDOM, HandshakeMessage, HandshakePayload as P, HandshakeType,
-    KeyShareEntry, NamedGroup, NewSessionTicket13, OfferedPsks, ProtocolVersion, ServerHello,
-    SignatureScheme,
+    Certificate13, CertificateEntry, CertificateRequest13, ClientHello, DigitallySigned, Extension,
+    ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeMessage, HandshakePayload as P,
+    HandshakeType, KeyShareEntry, NamedGroup, NewSessionTicket13, OfferedPsks, ProtocolVersion,
+    ServerHello, SignatureScheme,
 };
 use std::sync::Arc;
 
@@ -157,18 +159,27 @@ pub(super) fn client_hello(
             t
         }
     };
+    let resumed = matches!(auth, Authentication::Resumed(..));
+    // RFC 8446 §4.3.2: a certificate is asked for only in a certificate handshake ("Servers
+    // which are authenticating with a resumption PSK MUST NOT send the CertificateRequest").
+    let client_auth = config.client_auth.as_ref().filter(|_| !resumed);
     let flight = Flight {
         hello: &hello,
         suite,
         share,
         alpn,
         name_used,
+        client_auth,
     };
     let (transcript, keys, traffic) = flight.send(core, transcript, auth)?;
     if skips_early_data {
         core.skip_early_data(Some(EarlyDataSkip::Undecryptable));
     }
-    Ok(Box::new(ExpectFinished {
+    let peer = match (resumed, core.info.peer_certificates.is_empty()) {
+        (true, false) => PeerAuthenticated::ClientResumed,
+        _ => PeerAuthenticated::ClientNotRequested,
+    };
+    let finished = ExpectFinished {
         config: Arc::clone(&config),
         suite,
         transcript,
@@ -178,7 +189,12 @@ pub(super) fn client_hello(
         alpn: core.info.alpn_protocol.clone(),
         // RFC 8446 §4.6.1: tickets only for clients that can use them.
         client_takes_tickets: hello::client_takes_psk_dhe_ke(&hello),
-    }))
+        peer,
+    };
+    Ok(match client_auth {
+        Some(_) => Box::new(ExpectCertificate { finished }),
+        None => Box::new(finished),
+    })
 }
 
 /// The suite, and how the server proves who it is: the client's ticket (RFC 8446 §4.2.11), or
@@ -207,10 +223,15 @@ fn authenticate<'a>(
     };
     let retry = after_retry.map(|a| (&a.transcript, a.suite));
     Ok(match find_psk(config, core, hello, raw, retry)? {
-        Some((session, early)) => (
-            crypto::suite13(session.cipher_suite).unwrap_or(suite),
-            Authentication::Resumed(early),
-        ),
+        Some((session, early)) => {
+            // The client is who it proved to be in the session's full handshake.
+            core.info.peer_certificates = session.peer_certificates.clone();
+            core.info.client_signature_scheme = session.signature_scheme;
+            (
+                crypto::suite13(session.cipher_suite).unwrap_or(suite),
+                Authentication::Resumed(early),
+            )
+        }
         None => {
             let (identity, scheme) = hello::choose_identity13(identities, schemes)?;
             (suite, Authentication::Certificate(identity, scheme))
@@ -225,6 +246,8 @@ struct Flight<'a> {
     share: &'a KeyShareEntry,
     alpn: Option<Vec<u8>>,
     name_used: bool,
+    /// Set when a CertificateRequest goes before our Certificate.
+    client_auth: Option<&'a ClientAuth>,
 }
 
 impl Flight<'_> {
@@ -268,6 +291,24 @@ impl Flight<'_> {
             &HandshakeMessage::new(P::EncryptedExtensions(extensions)),
             &mut transcript,
         )?;
+        if let Some(auth) = self.client_auth {
+            core.decide(|| Decision::ClientCertificateAsked {
+                required: auth.required,
+            });
+            // RFC 8446 §4.3.2: "certificate_request_context [...] SHALL be zero length unless
+            // used for the post-handshake authentication exchanges"; "The
+            // "signature_algorithms" extension MUST be specified".
+            let request = CertificateRequest13 {
+                context: Vec::new(),
+                extensions: vec![Extension::SignatureAlgorithms(
+                    auth.signature_schemes.clone(),
+                )],
+            };
+            core.send_handshake(
+                &HandshakeMessage::new(P::CertificateRequest13(request)),
+                &mut transcript,
+            )?;
+        }
         if let Some((identity, scheme)) = certificate {
             send_certificate(core, &mut transcript, identity, scheme)?;
         }
@@ -512,6 +553,7 @@ fn usable_ticket(
     if !hello.cipher_suites.contains(&suite.suite) {
         return Err(RefusalReason::SuiteNotOffered);
     }
+    super::tls12::client_auth_allows(config, &session)?;
     Ok((session, suite, psk))
 }
 
@@ -545,6 +587,81 @@ struct ExpectFinished {
     server_name: Option<String>,
     alpn: Option<Vec<u8>>,
     client_takes_tickets: bool,
+    /// Who the client proved to be.
+    peer: PeerAuthenticated,
+}
+
+/// The client's Certificate, when we asked for one (RFC 8446 §4.4.2).
+struct ExpectCertificate {
+    finished: ExpectFinished,
+}
+
+impl State for ExpectCertificate {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::Certificate)
+    }
+
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let (P::Certificate13(certificate), raw) = input.expect(HandshakeType::Certificate)? else {
+            return Err(InternalError::StateInvariant.into());
+        };
+        let mut finished = self.finished;
+        finished.transcript.add(raw);
+        // RFC 8446 §4.4.2: the context of our request, which was empty.
+        if !certificate.context.is_empty() {
+            return Err(PeerMisbehaved::NonEmptyCertificateContext.into());
+        }
+        // §4.2: we asked for no CertificateEntry extensions (no status_request or SCT).
+        if let Some(typ) = certificate.entry_extension()? {
+            return Err(Error::UnsupportedExtension(typ));
+        }
+        let auth = finished
+            .config
+            .client_auth
+            .as_ref()
+            .ok_or(InternalError::StateInvariant)?;
+        let chain = certificate.entries.into_iter().map(|e| e.cert).collect();
+        Ok(
+            match auth::client_chain(core, auth, chain, Version::Tls13)? {
+                Some(chain) => Box::new(ExpectCertificateVerify { finished, chain }),
+                None => {
+                    finished.peer = PeerAuthenticated::ClientAnonymous;
+                    Box::new(finished)
+                }
+            },
+        )
+    }
+}
+
+/// RFC 8446 §4.4.3: the client's signature over the transcript through its Certificate.
+struct ExpectCertificateVerify {
+    finished: ExpectFinished,
+    chain: auth::ClientChain,
+}
+
+impl State for ExpectCertificateVerify {
+    fn expects(&self) -> Expected {
+        Expected::Message(HandshakeType::CertificateVerify)
+    }
+
+    fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
+        let (P::CertificateVerify(signed), raw) = input.expect(HandshakeType::CertificateVerify)?
+        else {
+            return Err(InternalError::StateInvariant.into());
+        };
+        let mut finished = self.finished;
+        let auth = finished
+            .config
+            .client_auth
+            .as_ref()
+            .ok_or(InternalError::StateInvariant)?;
+        let content = tls13::certificate_verify_content(Side::Client, &finished.transcript)?;
+        let proof =
+            auth::client_signature(core, auth, &self.chain, Version::Tls13, &signed, &content)?;
+        finished.transcript.add(raw);
+        finished.peer = PeerAuthenticated::client(self.chain.verified, proof);
+        Ok(Box::new(finished))
+    }
 }
 
 impl ExpectFinished {
@@ -564,9 +681,9 @@ impl ExpectFinished {
             ticket: Vec::new(),
             server_name: self.server_name.clone(),
             alpn_protocol: self.alpn.clone(),
-            peer_certificates: Vec::new(),
+            peer_certificates: core.info.peer_certificates.clone(),
             group: None,
-            signature_scheme: None,
+            signature_scheme: core.info.client_signature_scheme,
             secrets: SessionSecrets::Tls13 {
                 psk: tls13::resumption_psk(self.suite.hash, resumption_secret, &nonce),
                 age_add: 0,
@@ -627,7 +744,7 @@ impl State for ExpectFinished {
         Ok(Traffic13::start(
             this.traffic.into_secrets(Side::Server),
             finished,
-            PeerAuthenticated::ClientNotRequested,
+            this.peer,
             None,
         ))
     }

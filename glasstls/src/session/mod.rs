@@ -55,13 +55,15 @@ pub struct Session {
     /// The SNI name of the full handshake; a session is never resumed under another.
     pub(crate) server_name: Option<String>,
     pub(crate) alpn_protocol: Option<Vec<u8>>,
-    /// The server's chain as verified in the full handshake (client side).
+    /// The peer's chain as verified in the full handshake: the server's (client side), the
+    /// client's when it sent one (server side, mutual TLS).
     pub(crate) peer_certificates: Vec<CertificateDer<'static>>,
     /// The full handshake's key-exchange group (TLS 1.2 resumption reports it again; a TLS 1.3
     /// resumption makes a new exchange).
     pub(crate) group: Option<NamedGroup>,
-    /// The scheme the server signed the full handshake with (client side), reported again
-    /// when the session is resumed, as the chain is.
+    /// The scheme the peer signed the full handshake with (the server's on a client, the
+    /// client's CertificateVerify on a server), reported again when the session is resumed,
+    /// as the chain is.
     pub(crate) signature_scheme: Option<SignatureScheme>,
     pub(crate) secrets: SessionSecrets,
 }

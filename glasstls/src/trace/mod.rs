@@ -511,6 +511,8 @@ pub enum RefusalReason {
     SuiteUnavailable,
     /// The ticket's cipher suite is not the one our HelloRetryRequest chose.
     SuiteNotRetrySuite,
+    /// The server now requires a client certificate and the session was made without one.
+    ClientNotAuthenticated,
     /// The client no longer offers the ticket's cipher suite.
     SuiteNotOffered,
 }
@@ -588,8 +590,35 @@ pub enum Decision {
         /// The signature's scheme.
         scheme: SignatureScheme,
     },
-    /// Client: the server asked for a client certificate; none is sent.
-    ClientCertificateRequested,
+    /// Client: the server asked for a client certificate; ours is sent and signed with this
+    /// scheme, or (`None`) we have none it accepts and send an empty Certificate.
+    ClientCertificateRequested {
+        /// The scheme our CertificateVerify uses, when we send a certificate.
+        scheme: Option<SignatureScheme>,
+    },
+    /// Server: we ask the client for a certificate (CertificateRequest).
+    ClientCertificateAsked {
+        /// Whether a client without one is refused.
+        required: bool,
+    },
+    /// Server: the client sent no certificate.
+    NoClientCertificate {
+        /// Whether that ends the handshake.
+        required: bool,
+    },
+    /// Server: the client's chain leads to a trusted root (client-auth usage), or the
+    /// application's verifier accepted it.
+    ClientChainVerified {
+        /// The end-entity certificate's subject.
+        subject: String,
+    },
+    /// Server: the client's chain was refused.
+    ClientChainRejected(CertificateError),
+    /// Server: the client's CertificateVerify proved it holds its certificate's key.
+    ClientCertificateVerifyVerified {
+        /// The signature's scheme.
+        scheme: SignatureScheme,
+    },
     /// Client: our ECDHE share; the pre-master secret is the shared secret.
     ClientKeyShareSent {
         /// Our public key share.
@@ -761,6 +790,7 @@ impl RefusalReason {
             Self::SuiteUnavailable => "suite_unavailable",
             Self::SuiteNotRetrySuite => "suite_not_retry_suite",
             Self::SuiteNotOffered => "suite_not_offered",
+            Self::ClientNotAuthenticated => "client_not_authenticated",
         }
     }
 }
@@ -827,7 +857,18 @@ impl Decision {
             | Self::CachedSessionExpired { server_name } => {
                 vec![("server_name", text(server_name))]
             }
-            Self::ChainRejected(e) => vec![("reason", Value::Text(e.to_string()))],
+            Self::ChainRejected(e) | Self::ClientChainRejected(e) => {
+                vec![("reason", Value::Text(e.to_string()))]
+            }
+            Self::ClientCertificateRequested { scheme: s } => match s {
+                Some(s) => vec![scheme(s)],
+                None => Vec::new(),
+            },
+            Self::ClientCertificateAsked { required } | Self::NoClientCertificate { required } => {
+                vec![("required", Value::Flag(*required))]
+            }
+            Self::ClientChainVerified { subject } => vec![("subject", text(subject))],
+            Self::ClientCertificateVerifyVerified { scheme: s } => vec![scheme(s)],
             Self::ServerKeyExchangeVerified {
                 group: g,
                 server_public,
@@ -902,7 +943,6 @@ impl Decision {
                 }),
             )],
             Self::ServerResumes13
-            | Self::ClientCertificateRequested
             | Self::HandshakeEncrypted
             | Self::ApplicationKeysInstalled
             | Self::KeyUpdateSent
@@ -927,7 +967,12 @@ impl Decision {
             Self::ChainRejected(_) => "chain_rejected",
             Self::ServerKeyExchangeVerified { .. } => "server_key_exchange_verified",
             Self::CertificateVerifyVerified { .. } => "certificate_verify_verified",
-            Self::ClientCertificateRequested => "client_certificate_requested",
+            Self::ClientCertificateRequested { .. } => "client_certificate_requested",
+            Self::ClientCertificateAsked { .. } => "client_certificate_asked",
+            Self::NoClientCertificate { .. } => "no_client_certificate",
+            Self::ClientChainVerified { .. } => "client_chain_verified",
+            Self::ClientChainRejected(_) => "client_chain_rejected",
+            Self::ClientCertificateVerifyVerified { .. } => "client_certificate_verify_verified",
             Self::ClientKeyShareSent { .. } => "client_key_share_sent",
             Self::PreMasterSecretEncrypted { .. } => "pre_master_secret_encrypted",
             Self::HelloRetryRequested { .. } => "hello_retry_requested",

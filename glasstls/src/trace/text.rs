@@ -369,8 +369,9 @@ impl Decision {
             Self::ServerKeyExchangeVerified { .. } => {
                 "ECDHE parameters received and their signature verified"
             }
-            Self::ClientCertificateRequested => {
-                "the server asks for a client certificate; we will send none"
+            Self::ClientCertificateRequested { scheme: None } => {
+                "the server asks for a client certificate; we have none it accepts and send an \
+                 empty Certificate"
             }
             Self::ClientKeyShareSent { .. } => {
                 "ECDHE: our key share generated; pre-master secret = shared secret"
@@ -515,6 +516,35 @@ impl Decision {
                  (not checked against the trusted roots)"
             ),
             Self::ChainRejected(e) => write!(f, "certificate chain rejected: {e}"),
+            Self::ClientCertificateRequested {
+                scheme: Some(scheme),
+            } => write!(
+                f,
+                "the server asks for a client certificate: we send ours and sign the handshake \
+                 with {scheme} (CertificateVerify)"
+            ),
+            Self::ClientCertificateAsked { required: true } => f.write_str(
+                "we ask the client for a certificate (CertificateRequest); one is required",
+            ),
+            Self::ClientCertificateAsked { required: false } => f.write_str(
+                "we ask the client for a certificate (CertificateRequest); it may send none",
+            ),
+            Self::NoClientCertificate { required: true } => {
+                f.write_str("the client sent no certificate, and one is required: refused")
+            }
+            Self::NoClientCertificate { required: false } => {
+                f.write_str("the client sent no certificate: it stays anonymous (one is optional)")
+            }
+            Self::ClientChainVerified { subject } => write!(
+                f,
+                "client certificate chain verified: {subject}, valid now, issued under a \
+                 trusted root for client authentication"
+            ),
+            Self::ClientChainRejected(e) => write!(f, "client certificate chain rejected: {e}"),
+            Self::ClientCertificateVerifyVerified { scheme } => write!(
+                f,
+                "CertificateVerify: the client proved it holds its certificate's key ({scheme})"
+            ),
             Self::CertificateVerifyVerified { scheme } => write!(
                 f,
                 "CertificateVerify: the server proved it holds the certificate's key ({scheme})"
@@ -615,6 +645,9 @@ fn refusal(version: Version, reason: RefusalReason) -> &'static str {
             "the ticket's cipher suite is not the one our HelloRetryRequest chose"
         }
         (R::SuiteNotOffered, _) => "the client no longer offers the ticket's cipher suite",
+        (R::ClientNotAuthenticated, _) => {
+            "a client certificate is required and the session was made without one"
+        }
     }
 }
 
@@ -717,8 +750,16 @@ mod tests {
                 "CertificateVerify: the server proved it holds the certificate's key (rsa_pss_rsae_sha256)",
             ),
             (
-                Decision::ClientCertificateRequested,
-                "the server asks for a client certificate; we will send none",
+                Decision::ClientCertificateRequested { scheme: None },
+                "the server asks for a client certificate; we have none it accepts and send an empty Certificate",
+            ),
+            (
+                Decision::ClientCertificateRequested { scheme: Some(rsa) },
+                "the server asks for a client certificate: we send ours and sign the handshake with rsa_pss_rsae_sha256 (CertificateVerify)",
+            ),
+            (
+                Decision::NoClientCertificate { required: true },
+                "the client sent no certificate, and one is required: refused",
             ),
             (
                 Decision::ClientKeyShareSent {
@@ -881,6 +922,24 @@ mod tests {
                 "the session saved for a.test is past its lifetime: not offered, forgotten",
             ),
             (
+                Decision::ClientCertificateAsked { required: false },
+                "we ask the client for a certificate (CertificateRequest); it may send none",
+            ),
+            (
+                Decision::ClientChainVerified {
+                    subject: "CN=alice".into(),
+                },
+                "client certificate chain verified: CN=alice, valid now, issued under a trusted root for client authentication",
+            ),
+            (
+                Decision::ClientChainRejected(CertificateError::BadSignature),
+                "client certificate chain rejected: bad signature: a signature in the certificate chain does not verify",
+            ),
+            (
+                Decision::ClientCertificateVerifyVerified { scheme: rsa },
+                "CertificateVerify: the client proved it holds its certificate's key (rsa_pss_rsae_sha256)",
+            ),
+            (
                 Decision::EarlyDataSkipped,
                 "the client sent early data (0-RTT), which we do not accept: its early records are skipped, and it sends the data again after the handshake",
             ),
@@ -888,7 +947,7 @@ mod tests {
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 34, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 39, "a decision without a case: {kinds:?}");
         for (decision, text) in cases {
             assert_eq!(decision.to_string(), text, "{}", decision.kind());
         }

@@ -31,6 +31,72 @@ pub trait ServerCertVerifier: Send + Sync {
     ) -> Result<(), CertificateError>;
 }
 
+/// A server's own judgement of a client's certificate chain, in place of the check against
+/// [`crate::config::ClientAuth::roots`]: to accept only known keys, or map a certificate to an
+/// account. The CertificateVerify signature is still checked against the end-entity key.
+pub trait ClientCertVerifier: Send + Sync {
+    /// `Ok` when `end_entity`, with `intermediates` (in the order the client sent them), is
+    /// trusted at `now`; the error says why not.
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), CertificateError>;
+}
+
+/// Proof that a client's chain was verified (by the roots or the application's verifier).
+#[derive(Debug)]
+pub struct ClientCertVerified(());
+
+/// RFC 5280 §6 with the client-auth extended key usage: `chain` (end entity first) against
+/// `roots` at `now`, or the application's `verifier` when there is one.
+pub(crate) fn verify_client_chain(
+    roots: &RootStore,
+    verifier: Option<&dyn ClientCertVerifier>,
+    chain: &[CertificateDer<'static>],
+    now: UnixTime,
+) -> Result<ClientCertVerified, CertificateError> {
+    let (end_entity, intermediates) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
+    match verifier {
+        Some(verifier) => verifier.verify_client_cert(end_entity, intermediates, now)?,
+        None => {
+            path(
+                roots,
+                end_entity,
+                intermediates,
+                now,
+                webpki::KeyUsage::client_auth(),
+            )?;
+        }
+    }
+    Ok(ClientCertVerified(()))
+}
+
+/// RFC 5280 §6 through rustls-webpki: a path from `end_entity` to one of `roots`, valid at
+/// `now` for `usage`; returns the parsed end-entity certificate.
+fn path<'c>(
+    roots: &RootStore,
+    end_entity: &'c CertificateDer<'c>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+    usage: webpki::KeyUsage,
+) -> Result<webpki::EndEntityCert<'c>, CertificateError> {
+    let cert = webpki::EndEntityCert::try_from(end_entity)
+        .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+    cert.verify_for_usage(
+        CHAIN_ALGORITHMS,
+        &roots.anchors,
+        intermediates,
+        now,
+        usage,
+        None,
+        None,
+    )
+    .map_err(|e| classify(e, end_entity, &cert))?;
+    Ok(cert)
+}
+
 /// The verdict of a [`ServerCertVerifier`], as the proof the handshake needs.
 pub(crate) fn verify_with(
     verifier: &dyn ServerCertVerifier,
@@ -121,18 +187,13 @@ pub fn verify_server_chain(
     now: UnixTime,
 ) -> Result<ServerCertVerified, CertificateError> {
     let (end_entity, intermediates) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
-    let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
-    cert.verify_for_usage(
-        CHAIN_ALGORITHMS,
-        &roots.anchors,
+    let cert = path(
+        roots,
+        end_entity,
         intermediates,
         now,
         webpki::KeyUsage::server_auth(),
-        None,
-        None,
-    )
-    .map_err(|e| classify(e, end_entity, &cert))?;
+    )?;
     cert.verify_is_valid_for_subject_name(server_name)
         .map_err(|e| match e {
             webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {

@@ -376,6 +376,19 @@ impl Codec for Certificate13 {
     }
 }
 
+impl Certificate13 {
+    /// The type of the first CertificateEntry extension, if any entry carries one.
+    pub fn entry_extension(&self) -> Result<Option<ExtensionType>, InvalidMessage> {
+        match self.entries.iter().find(|e| !e.extensions.is_empty()) {
+            None => Ok(None),
+            Some(entry) => match *entry.extensions {
+                [hi, lo, ..] => Ok(Some(ExtensionType(u16::from_be_bytes([hi, lo])))),
+                _ => Err(InvalidMessage::Truncated("CertificateEntry.extensions")),
+            },
+        }
+    }
+}
+
 /// RFC 8446 §4.3.2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateRequest13 {
@@ -984,6 +997,13 @@ pub struct CertificateRequest {
     pub signature_schemes: Vec<SignatureScheme>,
     /// DistinguishedNames of acceptable CAs.
     pub authorities: Vec<Vec<u8>>,
+}
+
+impl CertificateRequest {
+    /// RFC 5246 §7.4.4 ClientCertificateType rsa_sign.
+    pub const RSA_SIGN: u8 = 1;
+    /// RFC 8422 §5.5: ecdsa_sign, which also stands for EdDSA keys.
+    pub const ECDSA_SIGN: u8 = 64;
 }
 
 impl Codec for CertificateRequest {
