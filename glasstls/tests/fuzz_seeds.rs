@@ -1,6 +1,6 @@
-//! The fuzz targets' checks (`fuzz/checks.rs`) over the committed seeds in `fuzz/seeds/`, and
-//! over a local `fuzz/corpus/` when one exists: a smoke run of every target in the ordinary
-//! test suite, without cargo-fuzz.
+//! The fuzz targets' checks (`fuzz/checks.rs`) over the committed seeds in `fuzz/seeds/`, the
+//! inputs that once failed in `fuzz/regressions/`, and a local `fuzz/corpus/` when one exists:
+//! a smoke run of every target in the ordinary test suite, without cargo-fuzz.
 
 #[path = "../../fuzz/checks.rs"]
 mod checks;
@@ -10,7 +10,7 @@ use std::path::Path;
 fn replay(target: &str, check: fn(&[u8])) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let mut seen = 0;
-    for dir in ["seeds", "corpus"] {
+    for dir in ["seeds", "regressions", "corpus"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
             continue;
         };

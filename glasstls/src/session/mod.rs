@@ -254,6 +254,11 @@ impl Session {
             },
             Version::Tls13 => {
                 let psk = Zeroizing::new(r.vec(LengthPrefix::U8, "psk")?);
+                // A PSK is as long as its suite's hash, never longer than a `Secret` holds
+                // (which would cut it short; found by the codec fuzz target).
+                if psk.len() > crate::crypto::MAX_SECRET {
+                    return Err(InvalidMessage::IllegalValue("psk"));
+                }
                 SessionSecrets::Tls13 {
                     psk: Secret::new(&psk),
                     age_add: r.u32("age_add")?,
@@ -280,6 +285,29 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A session whose PSK is longer than any hash is refused, not cut short (the codec fuzz
+    /// target's crash-4a8da53e: it re-encoded to other bytes).
+    #[test]
+    fn a_psk_longer_than_any_hash_is_refused() {
+        let [_, tls13] = samples();
+        let mut bytes = tls13.encode();
+        let SessionSecrets::Tls13 { psk, .. } = &tls13.secrets else {
+            panic!("a TLS 1.3 sample");
+        };
+        // The PSK's length byte sits 13 bytes before the end (age_add 4, received 8).
+        let at = bytes.len() - 12 - psk.len() - 1;
+        assert_eq!(usize::from(bytes[at]), psk.len());
+        let longer = vec![7u8; crate::crypto::MAX_SECRET + 1];
+        bytes.splice(
+            at..at + 1 + psk.len(),
+            [&[longer.len() as u8][..], &longer].concat(),
+        );
+        assert_eq!(
+            Session::decode(&bytes).err(),
+            Some(InvalidMessage::IllegalValue("psk"))
+        );
+    }
 
     fn at(secs: u64) -> UnixTime {
         UnixTime::since_unix_epoch(Duration::from_secs(secs))
