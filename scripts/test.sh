@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (real peers: the openssl binary, GnuTLS, curl, headless Chromium; libssl-dev
+# Installs what the tests need (real peers: the openssl binary, GnuTLS, curl, headless Chromium and a
+# Korean font for its screenshots; libssl-dev
 # for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, runs every test, and runs
 # BoringSSL's BoGo conformance suite.
 set -euo pipefail
@@ -10,6 +11,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v gnutls-serv >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Korean glyphs for the screenshots of the HTML trace (glasstls-cli/tests/trace_html.rs).
+dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -17,11 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the note's handshakes against a throw-away server on loopback and print their traces.
-    Demo {
-        /// Show the values of derived secrets (for learning only).
-        #[arg(long)]
-        reveal_secrets: bool,
-    },
+    Demo(DemoArgs),
     /// Connect to a TLS server, send standard input, write what the server sends to standard output.
     Connect(ConnectArgs),
     /// Serve TLS: a page describing each connection's handshake, or an echo.
@@ -46,8 +42,9 @@ pub struct CommonOpts {
     /// An ALPN protocol name (repeatable, in order of preference).
     #[arg(long)]
     pub alpn: Vec<String>,
-    /// Print each handshake step to standard error: as text (`--trace`, `--trace=text`) or as
-    /// JSON Lines (`--trace=json`, see docs/trace-json.md).
+    /// Print each handshake step to standard error: as text (`--trace`, `--trace=text`), as
+    /// JSON Lines (`--trace=json`, see docs/trace-json.md), or explained (`--trace=explain`,
+    /// in `--lang`).
     #[arg(
         long,
         value_enum,
@@ -60,15 +57,52 @@ pub struct CommonOpts {
     /// With --trace, also print the values of derived secrets (for learning only).
     #[arg(long)]
     pub reveal_secrets: bool,
+    /// The language of `--trace=explain` and of the HTML pages.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: crate::explain::Lang,
     /// Append secrets in the NSS key log format (Wireshark); SSLKEYLOGFILE works too.
     #[arg(long)]
     pub keylog: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Show the values of derived secrets (for learning only).
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    /// How the traces print: text (the default), json (JSON Lines) or explain (each step with
+    /// what it means).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "text",
+        default_value = "text"
+    )]
+    pub trace: crate::trace::TraceFormat,
+    /// The language of `--trace=explain` and of the pages.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: crate::explain::Lang,
+    /// Also write a page per connection and an index (index.html) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 impl CommonOpts {
     /// How the trace prints (text when only --reveal-secrets asked for it).
     pub fn trace_format(&self) -> crate::trace::TraceFormat {
         self.trace.unwrap_or(crate::trace::TraceFormat::Text)
+    }
+
+    /// What to print and keep: `record` when a page is to be drawn.
+    pub fn trace_settings(&self, record: bool) -> crate::trace::TraceSettings {
+        crate::trace::TraceSettings {
+            format: (self.trace.is_some() || self.reveal_secrets).then(|| self.trace_format()),
+            lang: self.lang,
+            record,
+        }
     }
 }
 
@@ -102,6 +136,10 @@ pub struct ConnectArgs {
     /// [default: wait as long as the system does].
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
+    /// Write the (last) connection's handshake as a self-contained HTML page: a sequence
+    /// diagram, each message's fields and bytes, the key schedule.
+    #[arg(long, value_name = "FILE")]
+    pub trace_html: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonOpts,
 }
@@ -143,6 +181,9 @@ pub struct ServeArgs {
     /// Connections served at once; more are refused with a fatal alert [default: 1024].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
+    #[arg(long, value_name = "DIR")]
+    pub trace_html: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonOpts,
 }

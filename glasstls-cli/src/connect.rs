@@ -23,6 +23,7 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let mut config = ClientConfig::new(roots);
     apply_common(&mut config.common, &args.common)?;
+    config.common.trace |= args.trace_html.is_some();
     config.common.rsa_key_exchange =
         !args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common);
     config.tickets = !args.no_tickets;
@@ -37,8 +38,18 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
 
     let connections = args.reconnect.saturating_add(1);
     for number in 1..=connections {
-        let tracer = Tracer::new(args.common.trace_format(), Some(u64::from(number)), "");
-        let (conn, tcp, plaintext) = handshake(args, &config, &server_name, &tracer)?;
+        let tracer = args
+            .common
+            .trace_settings(args.trace_html.is_some())
+            .tracer()
+            .numbered(u64::from(number), "");
+        let (conn, tcp, plaintext) = match handshake(args, &config, &server_name, &tracer) {
+            Ok(done) => done,
+            Err(e) => {
+                write_page(args, &tracer, &name)?;
+                return Err(e);
+            }
+        };
         if !args.quiet {
             eprintln!("{}", describe_connection(number, &conn));
         }
@@ -48,11 +59,27 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
             save_if_asked(args, &conn)?;
             continue;
         }
-        return exchange(conn, tcp, plaintext, &tracer, |conn| {
+        let result = exchange(conn, tcp, plaintext, &tracer, |conn| {
             save_if_asked(args, conn)
         });
+        write_page(args, &tracer, &name)?;
+        return result;
     }
     Ok(())
+}
+
+/// `--trace-html FILE`: the connection's page.
+fn write_page(args: &ConnectArgs, tracer: &Tracer, name: &str) -> Result<(), String> {
+    let Some(path) = &args.trace_html else {
+        return Ok(());
+    };
+    let page = crate::html::page(
+        &format!("glasstls connect {name}"),
+        glasstls::Side::Client,
+        &tracer.recorded(),
+        args.common.lang,
+    );
+    std::fs::write(path, page).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `--sess-out`: the session as it stands (TLS 1.3 tickets arrive after the handshake, so this

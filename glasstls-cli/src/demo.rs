@@ -1,21 +1,36 @@
 //! `glasstls demo`: the note's handshake (RSA key exchange), an ECDHE one, TLS 1.2 resumption by
-//! session ID and by ticket, TLS 1.3 with X25519MLKEM768 and its resumption, and two names on one
-//! address, against a throw-away server on loopback, with their traces. No network needed.
+//! session ID and by ticket, TLS 1.3 with X25519MLKEM768, a HelloRetryRequest, its resumption,
+//! and two names on one address, against throw-away servers on loopback, with their traces
+//! (text, JSON or explained, in English or Korean) and, with `--html DIR`, a page for each
+//! connection and an index. No network needed.
 
-use crate::serve::{Limits, Mode, accept_loop};
-use crate::trace::{TraceFormat, Tracer};
+use crate::cli::DemoArgs;
+use crate::serve::{Limits, Mode, Pages, accept_loop};
+use crate::trace::TraceSettings;
 use glasstls::trace::CertificateSummary;
 use glasstls::{
     CipherSuite, ClientConfig, Connection, Identity, NamedGroup, RootStore, ServerConfig, Stream,
     Version,
 };
 use glasstls_test::pki::{Ca, KeyKind};
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-pub fn run(reveal_secrets: bool) -> Result<(), String> {
-    let demo = Demo::start(reveal_secrets)?;
+pub fn run(args: &DemoArgs) -> Result<(), String> {
+    let reveal_secrets = args.reveal_secrets;
+    let mut demo = Demo::start(reveal_secrets)?;
+    demo.trace = TraceSettings {
+        format: Some(args.trace),
+        lang: args.lang,
+        record: args.html.is_some(),
+    };
+    demo.html = args.html.clone();
+    if let Some(dir) = &demo.html {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let addr = demo.addr;
     println!("glasstls demo: a throw-away CA issued certificates for localhost (RSA and ECDSA),");
     println!("shop.example and blog.example; one glasstls server holding all of them listens on");
@@ -24,20 +39,58 @@ pub fn run(reveal_secrets: bool) -> Result<(), String> {
 
     demo.tls12()?;
     demo.tls13_and_sni()?;
+    if let Some(dir) = &demo.html {
+        let pages = demo.pages.borrow();
+        let index = crate::html::index(&args.lang.catalogue().text("ui.index_title"), &pages);
+        let path = dir.join("index.html");
+        std::fs::write(&path, index).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {} pages and {}", pages.len(), path.display());
+    }
     if !reveal_secrets {
         println!("(run `glasstls demo --reveal-secrets` to see the secret values themselves)");
     }
     Ok(())
 }
 
-struct Demo {
-    addr: SocketAddr,
-    roots: RootStore,
-    reveal_secrets: bool,
+/// A throw-away server on loopback, serving its page, untraced.
+fn listen(config: ServerConfig) -> Result<SocketAddr, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        accept_loop(
+            listener,
+            Arc::new(config),
+            Mode::Page,
+            Limits::default(),
+            Pages::default(),
+        )
+    });
+    Ok(addr)
 }
 
-fn section(title: &str, text: &str) {
-    println!("══ {title}\n{text}\n");
+struct Demo {
+    addr: SocketAddr,
+    /// A server that takes only secp384r1 shares: TLS 1.3 clients get a HelloRetryRequest.
+    retry_addr: SocketAddr,
+    roots: RootStore,
+    reveal_secrets: bool,
+    trace: TraceSettings,
+    html: Option<PathBuf>,
+    /// The section being run: its number and title, for the pages.
+    section: RefCell<(u32, String)>,
+    /// Each page written: file, title, summary.
+    pages: RefCell<Vec<(String, String, String)>>,
+}
+
+impl Demo {
+    fn section(&self, title: &str, text: &str) {
+        println!("══ {title}\n{text}\n");
+        let number = title
+            .split_once('.')
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or(0);
+        *self.section.borrow_mut() = (number, title.to_string());
+    }
 }
 
 impl Demo {
@@ -64,30 +117,28 @@ impl Demo {
             ),
         ];
         server.common.rsa_key_exchange = true;
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        std::thread::spawn(move || {
-            accept_loop(
-                listener,
-                Arc::new(server),
-                Mode::Page,
-                Limits::default(),
-                TraceFormat::Text,
-            )
-        });
+        let mut retry = server.clone();
+        retry.common.groups = vec![NamedGroup::secp384r1];
+        let addr = listen(server)?;
+        let retry_addr = listen(retry)?;
 
         let mut roots = RootStore::empty();
         roots.add(&ca.cert).map_err(|e| e.to_string())?;
         Ok(Demo {
             addr,
+            retry_addr,
             roots,
             reveal_secrets,
+            trace: TraceSettings::default(),
+            html: None,
+            section: RefCell::new((0, String::new())),
+            pages: RefCell::new(Vec::new()),
         })
     }
 
     /// Sections 1–4: the note's TLS 1.2 handshakes and both resumptions.
     fn tls12(&self) -> Result<(), String> {
-        section(
+        self.section(
             "1. The note's handshake: RSA key exchange (TLS_RSA_WITH_AES_128_GCM_SHA256)",
             "ClientHello → ServerHello → Certificate → ServerHelloDone → ClientKeyExchange (the\n\
              pre-master secret encrypted with the server's RSA key) → master secret and session keys →\n\
@@ -98,7 +149,7 @@ impl Demo {
         config.common.rsa_key_exchange = true;
         self.connect(&Arc::new(config), "localhost", true)?;
 
-        section(
+        self.section(
             "2. What modern peers do: ECDHE (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, x25519)",
             "The server adds a ServerKeyExchange: a fresh X25519 key, signed with its certificate's key.\n\
              The pre-master secret is the Diffie-Hellman result, which no recording reveals later\n\
@@ -111,7 +162,7 @@ impl Demo {
             true,
         )?;
 
-        section(
+        self.section(
             "3. The note's session ID: the second connection skips certificate and key exchange",
             "The first handshake is a full one; the server gives it a 32-byte session ID and keeps the\n\
              master secret. The client offers that ID next time; the server echoes it, and both derive\n\
@@ -123,7 +174,7 @@ impl Demo {
         self.connect(&config, "localhost", false)?;
         self.connect(&config, "localhost", true)?;
 
-        section(
+        self.section(
             "4. Session tickets (RFC 5077): the server keeps nothing",
             "The server seals the session state under its ticket key and hands it to the client in a\n\
              NewSessionTicket. The client offers the ticket; the server opens it and resumes.",
@@ -136,7 +187,7 @@ impl Demo {
 
     /// Sections 5–7: TLS 1.3, its resumption, and SNI.
     fn tls13_and_sni(&self) -> Result<(), String> {
-        section(
+        self.section(
             "5. TLS 1.3 with post-quantum key exchange (X25519MLKEM768)",
             "The client sends key shares in its first message: an X25519MLKEM768 hybrid (ML-KEM-768, a\n\
              lattice KEM meant to resist quantum computers, plus X25519) and a plain X25519 share. The\n\
@@ -147,8 +198,18 @@ impl Demo {
         config.tickets = false;
         self.connect(&Arc::new(config), "localhost", true)?;
 
-        section(
-            "6. TLS 1.3 resumption: a ticket carries a pre-shared key",
+        self.section(
+            "6. TLS 1.3 HelloRetryRequest: the server wants another key share",
+            "This server takes only secp384r1 key shares. The client guessed X25519MLKEM768 and x25519,\n\
+             so the server answers with a HelloRetryRequest naming secp384r1, and the client sends a\n\
+             second ClientHello with that share: one more round trip, and the handshake goes on.",
+        );
+        let mut config = self.client13();
+        config.tickets = false;
+        self.connect_to(self.retry_addr, &Arc::new(config), "localhost", true)?;
+
+        self.section(
+            "7. TLS 1.3 resumption: a ticket carries a pre-shared key",
             "After the handshake the server sends a NewSessionTicket. Next time the client offers it\n\
              (pre_shared_key, with a binder proving it holds the key); the server skips Certificate\n\
              and CertificateVerify, and a fresh key exchange keeps forward secrecy (psk_dhe_ke).",
@@ -157,8 +218,8 @@ impl Demo {
         self.connect(&config, "localhost", false)?;
         self.connect(&config, "localhost", true)?;
 
-        section(
-            "7. SNI: two names on one address, a certificate for each",
+        self.section(
+            "8. SNI: two names on one address, a certificate for each",
             "The client names the host it wants in server_name (in clear text: an observer sees it; \n\
              Encrypted Client Hello is the fix). The server picks the certificate by that name.",
         );
@@ -169,6 +230,32 @@ impl Demo {
             ));
             self.connect(&config, name, false)?;
         }
+        Ok(())
+    }
+
+    /// `--html DIR`: this connection's page, named by its section.
+    fn page(
+        &self,
+        events: &[(u64, glasstls::trace::Event)],
+        name: &str,
+        how: &str,
+    ) -> Result<(), String> {
+        let Some(dir) = &self.html else {
+            return Ok(());
+        };
+        let (number, title) = self.section.borrow().clone();
+        let mut pages = self.pages.borrow_mut();
+        let nth = pages
+            .iter()
+            .filter(|(file, _, _)| file.starts_with(&format!("{number}-")))
+            .count()
+            + 1;
+        let file = format!("{number}-{nth}.html");
+        let page_title = format!("{title} ({name}, {how})");
+        let html = crate::html::page(&page_title, glasstls::Side::Client, events, self.trace.lang);
+        let path = dir.join(&file);
+        std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
+        pages.push((file, page_title, format!("{name}: {how}")));
         Ok(())
     }
 
@@ -198,29 +285,42 @@ impl Demo {
     /// One connection: handshake, a request, the page. With `traced`, the whole trace and the
     /// page; otherwise one line.
     fn connect(&self, config: &Arc<ClientConfig>, name: &str, traced: bool) -> Result<(), String> {
+        self.connect_to(self.addr, config, name, traced)
+    }
+
+    fn connect_to(
+        &self,
+        addr: SocketAddr,
+        config: &Arc<ClientConfig>,
+        name: &str,
+        traced: bool,
+    ) -> Result<(), String> {
         let server_name = name
             .to_string()
             .try_into()
             .map_err(|_| "bad name".to_string())?;
         let conn =
             Connection::client(Arc::clone(config), server_name).map_err(|e| e.to_string())?;
-        let tcp = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         let mut tls = Stream::new(conn, tcp);
         let mut stdout = std::io::stdout();
-        let tracer = Tracer::new(TraceFormat::Text, None, "");
+        let tracer = self.trace.tracer();
+        // Untraced connections print one line; their events are still kept for a page.
+        let mut sink = std::io::sink();
+        let out: &mut dyn Write = if traced { &mut stdout } else { &mut sink };
         let result = tls.handshake();
-        if traced || result.is_err() {
-            tracer.print(&mut stdout, tls.conn_mut());
-        } else {
-            tls.conn_mut().take_events();
+        if let Err(e) = &result {
+            tracer.print(&mut std::io::stdout(), tls.conn_mut());
+            return Err(format!("the demo handshake failed: {e}"));
         }
-        result.map_err(|e| format!("the demo handshake failed: {e}"))?;
+        tracer.print(out, tls.conn_mut());
         tls.write_all(format!("GET /text HTTP/1.0\r\nHost: {name}\r\n\r\n").as_bytes())
             .map_err(|e| e.to_string())?;
         let mut response = Vec::new();
         tls.read_to_end(&mut response).map_err(|e| e.to_string())?;
         // The server closed its side; we close ours (in TLS 1.2 that was answered already).
         tls.close().map_err(|e| e.to_string())?;
+        tracer.print(out, tls.conn_mut());
         let info = tls.conn().info();
         let subject = info
             .peer_certificates
@@ -231,11 +331,11 @@ impl Demo {
             Some(by) => format!("resumed by {by}"),
             None => "full handshake".into(),
         };
+        self.page(&tracer.recorded(), name, &how)?;
         if !traced {
             println!("connected to {name}: {how}, certificate {subject}\n");
             return Ok(());
         }
-        tracer.print(&mut stdout, tls.conn_mut());
         let response = String::from_utf8_lossy(&response);
         let body = response
             .split_once("\r\n\r\n")

@@ -6,6 +6,8 @@
 pub mod cli;
 pub mod connect;
 pub mod demo;
+pub mod explain;
+pub mod html;
 pub mod serve;
 pub mod trace;
 

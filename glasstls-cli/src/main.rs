@@ -5,7 +5,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { reveal_secrets } => glasstls_cli::demo::run(reveal_secrets),
+        Command::Demo(args) => glasstls_cli::demo::run(&args),
         Command::Connect(args) => glasstls_cli::connect::run(&args),
         Command::Serve(args) => glasstls_cli::serve::run(&args),
     };

@@ -2,7 +2,7 @@
 //! describing the handshake, or an echo.
 
 use crate::cli::ServeArgs;
-use crate::trace::{TraceFormat, Tracer};
+use crate::trace::{TraceSettings, Tracer};
 use crate::{apply_common, names_rsa_key_exchange};
 use glasstls::stream::Timeouts;
 use glasstls::{AlertDescription, Connection, HandshakeInfo, Identity, ServerConfig, Stream};
@@ -77,6 +77,10 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         config.tickets = None;
     }
     apply_common(&mut config.common, &args.common)?;
+    config.common.trace |= args.trace_html.is_some();
+    if let Some(dir) = &args.trace_html {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     config.common.rsa_key_exchange =
         args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));
     let listener = TcpListener::bind(&args.listen)
@@ -108,9 +112,19 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         Arc::new(config),
         mode,
         limits,
-        args.common.trace_format(),
+        Pages {
+            trace: args.common.trace_settings(args.trace_html.is_some()),
+            dir: args.trace_html.clone(),
+        },
     );
     Ok(())
+}
+
+/// What each connection prints of its trace, and where its page goes (`--trace-html DIR`).
+#[derive(Clone, Debug, Default)]
+pub struct Pages {
+    pub trace: TraceSettings,
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// Counts a connection as open until it is dropped.
@@ -129,7 +143,7 @@ pub fn accept_loop(
     config: Arc<ServerConfig>,
     mode: Mode,
     limits: Limits,
-    trace: TraceFormat,
+    pages: Pages,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
     for (id, tcp) in listener.incoming().enumerate() {
@@ -146,11 +160,29 @@ pub fn accept_loop(
         }
         let slot = Slot(Arc::clone(&open));
         let config = Arc::clone(&config);
-        let tracer = Tracer::new(trace, Some(id as u64 + 1), &prefix);
+        let number = id as u64 + 1;
+        let tracer = pages.trace.tracer().numbered(number, &prefix);
+        let dir = pages.dir.clone();
         std::thread::spawn(move || {
             let _slot = slot;
             if let Err(e) = serve_one(tcp, config, mode, limits, &tracer) {
                 eprintln!("{prefix}{e}");
+            }
+            if let Some(dir) = dir {
+                let path = dir.join(format!("conn-{number}.html"));
+                let page = crate::html::page(
+                    &format!("glasstls serve: connection {number}"),
+                    glasstls::Side::Server,
+                    &tracer.recorded(),
+                    tracer.lang(),
+                );
+                // Written beside and renamed, so that a reader never sees half a page.
+                let partial = dir.join(format!(".conn-{number}.html.partial"));
+                if let Err(e) =
+                    std::fs::write(&partial, page).and_then(|()| std::fs::rename(&partial, &path))
+                {
+                    eprintln!("{prefix}{}: {e}", path.display());
+                }
             }
         });
     }

@@ -2,9 +2,11 @@
 //! (`--trace=json`), one object per event, for programs (and the tests) to read. The JSON
 //! schema is in `docs/trace-json.md`.
 
+use crate::explain::{Explainer, Lang};
 use glasstls::Connection;
 use glasstls::trace::{Direction, Event, Field, Name, RecordInfo, SecretDerived, Value, hex};
 use serde_json::{Map, Value as Json, json};
+use std::cell::RefCell;
 use std::io::Write;
 use std::time::Instant;
 
@@ -13,29 +15,54 @@ use std::time::Instant;
 pub enum TraceFormat {
     /// Lines a person reads (the default).
     Text,
-    /// JSON Lines.
+    /// JSON Lines (docs/trace-json.md, docs/trace.schema.json).
     Json,
+    /// The text, each step followed by what it means (in `--lang`).
+    Explain,
 }
 
-/// Prints one connection's events as they are taken from it.
+/// Prints one connection's events as they are taken from it, and keeps them when a page is to
+/// be drawn from them.
 pub struct Tracer {
-    format: TraceFormat,
+    /// `None`: print nothing (the events are only kept, for `--trace-html`).
+    format: Option<TraceFormat>,
+    explainer: RefCell<Explainer>,
     started: Instant,
     /// The connection's number, where a process handles several (serve, reconnect).
     connection: Option<u64>,
     /// Put before each text line.
     prefix: String,
+    /// Every event with its time (µs since the start), when recording.
+    recorded: Option<RefCell<Vec<(u64, Event)>>>,
 }
 
 impl Tracer {
     /// A tracer for a connection that starts now.
     pub fn new(format: TraceFormat, connection: Option<u64>, prefix: &str) -> Self {
         Self {
-            format,
+            format: Some(format),
+            explainer: RefCell::new(Explainer::new(Lang::En)),
             started: Instant::now(),
             connection,
             prefix: prefix.to_string(),
+            recorded: None,
         }
+    }
+
+    /// Prints in `format` (or nothing), explains in `lang`, and keeps the events when `record`.
+    pub fn with(format: Option<TraceFormat>, lang: Lang, record: bool) -> Self {
+        let mut tracer = Self::new(TraceFormat::Text, None, "");
+        tracer.format = format;
+        tracer.explainer = RefCell::new(Explainer::new(lang));
+        tracer.recorded = record.then(|| RefCell::new(Vec::new()));
+        tracer
+    }
+
+    /// The same tracer for connection `number`, its text lines prefixed.
+    pub fn numbered(mut self, number: u64, prefix: &str) -> Self {
+        self.connection = Some(number);
+        self.prefix = prefix.to_string();
+        self
     }
 
     /// Writes the events the connection recorded since the last call.
@@ -44,16 +71,59 @@ impl Tracer {
         for event in conn.take_events() {
             // The trace is best effort: a closed stderr must not end a connection.
             match self.format {
-                TraceFormat::Text => {
+                Some(TraceFormat::Text) => {
                     for line in event.to_string().lines() {
                         let _ = writeln!(out, "{}{line}", self.prefix);
                     }
                 }
-                TraceFormat::Json => {
+                Some(TraceFormat::Explain) => {
+                    for line in event.to_string().lines() {
+                        let _ = writeln!(out, "{}{line}", self.prefix);
+                    }
+                    for sentence in self.explainer.borrow_mut().explain(&event) {
+                        let _ = writeln!(out, "{}      ▸ {sentence}", self.prefix);
+                    }
+                }
+                Some(TraceFormat::Json) => {
                     let _ = writeln!(out, "{}", event_json(&event, t_us, self.connection));
                 }
+                None => {}
+            }
+            if let Some(recorded) = &self.recorded {
+                recorded.borrow_mut().push((t_us, event));
             }
         }
+    }
+
+    /// The language it explains in.
+    pub fn lang(&self) -> Lang {
+        self.explainer.borrow().lang()
+    }
+
+    /// The events kept so far (empty unless recording).
+    pub fn recorded(&self) -> Vec<(u64, Event)> {
+        self.recorded
+            .as_ref()
+            .map(|r| r.borrow().clone())
+            .unwrap_or_default()
+    }
+}
+
+/// What a command was asked to show of its connections.
+#[derive(Clone, Debug, Default)]
+pub struct TraceSettings {
+    /// `--trace[=FORMAT]`: what to print (nothing when `None`).
+    pub format: Option<TraceFormat>,
+    /// `--lang`: the language of explanations and of the pages.
+    pub lang: Lang,
+    /// Whether the events are kept for a page (`--trace-html`, `demo --html`).
+    pub record: bool,
+}
+
+impl TraceSettings {
+    /// A tracer for a connection that starts now.
+    pub fn tracer(&self) -> Tracer {
+        Tracer::with(self.format, self.lang, self.record)
     }
 }
 

@@ -30,6 +30,7 @@ fn demo_runs_the_notes_handshakes_resumptions_and_sni() {
         "negotiated TLSv1.3 with TLS_AES_128_GCM_SHA256; key exchange with X25519MLKEM768",
         "key exchange group: X25519MLKEM768",
         "the server resumes our TLS 1.3 session (psk_dhe_ke)",
+        "HelloRetryRequest: the server wants a key share for secp384r1",
         "connected to shop.example: full handshake, certificate CN=shop.example",
         "connected to blog.example: full handshake, certificate CN=blog.example",
     ] {

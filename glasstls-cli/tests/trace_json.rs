@@ -8,107 +8,84 @@ use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
-/// Panics unless `value` is a typed value as the schema defines it.
-fn check_value(value: &Value) {
-    match value["type"].as_str() {
-        Some("bytes") => assert!(value["hex"].as_str().is_some_and(is_hex), "{value}"),
-        Some("number") => assert!(value["value"].is_u64(), "{value}"),
-        Some("text") => assert!(value["value"].is_string(), "{value}"),
-        Some("flag") => assert!(value["value"].is_boolean(), "{value}"),
-        Some("empty") => {}
-        Some("name") => {
-            assert!(
-                value["registry"].is_string() && value["code"].is_u64(),
-                "{value}"
-            );
-            assert!(
-                value["name"].is_string() || value["name"].is_null(),
-                "{value}"
+/// The schema of docs/trace.schema.json, compiled.
+fn schema() -> jsonschema::Validator {
+    let text = include_str!("../../docs/trace.schema.json");
+    let schema: Value = serde_json::from_str(text).expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+}
+
+/// Panics unless every event is valid under the schema, carries its connection number, and
+/// shows a secret's value exactly when revealing was asked for.
+fn check_events(events: &[Value], revealed: bool) {
+    assert!(!events.is_empty());
+    let schema = schema();
+    for event in events {
+        if let Err(e) = schema.validate(event) {
+            panic!("{event}\ndoes not follow docs/trace.schema.json: {e}");
+        }
+        assert!(event["connection"].is_u64(), "{event}");
+        if event["kind"] == "secret" {
+            assert!(!event["inputs"].as_array().unwrap().is_empty(), "{event}");
+            assert_eq!(
+                event["value"].is_string(),
+                revealed,
+                "secret values only when revealed: {event}"
             );
         }
-        Some("list") => value["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .for_each(check_value),
-        Some("struct") => value["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .for_each(check_field),
-        other => panic!("a value of unknown type {other:?}: {value}"),
     }
 }
 
-fn check_field(field: &Value) {
-    assert!(
-        field["id"].as_str().is_some_and(|id| !id.is_empty()),
-        "{field}"
+/// The schema refuses what it should: it is not a schema that accepts anything.
+#[test]
+fn the_schema_refuses_malformed_events() {
+    let schema = schema();
+    let good = serde_json::json!({
+        "kind": "alert", "t_us": 5, "direction": "sent", "level": "fatal",
+        "description": "decode_error",
+        "record": { "content_type": "alert", "epoch": 0, "encrypted": false, "length": 2 }
+    });
+    assert!(schema.is_valid(&good));
+    for bad in [
+        serde_json::json!({ "kind": "alert", "t_us": 5 }),
+        serde_json::json!({ "kind": "secret", "t_us": 1, "secret": "x", "label": "x", "inputs": [], "value": "XYZ" }),
+        serde_json::json!({ "kind": "telemetry", "t_us": 1 }),
+        serde_json::json!({ "kind": "decision", "t_us": 1, "decision": "chose13", "text": "t",
+                            "params": { "suite": { "type": "name", "registry": "cipher_suite" } } }),
+    ] {
+        assert!(!schema.is_valid(&bad), "{bad}");
+    }
+}
+
+/// Every scenario of the demo, as JSON Lines, follows the schema.
+#[test]
+fn the_demos_json_follows_the_schema() {
+    let (status, stdout, stderr) = run_with_input(
+        Command::new(GLASSTLS).args(["demo", "--trace=json", "--reveal-secrets"]),
+        Vec::new(),
+        Duration::from_secs(120),
     );
-    check_value(&field["value"]);
-}
-
-fn is_hex(s: &str) -> bool {
-    s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn check_record(record: &Value) {
-    assert!(record["content_type"].is_string(), "{record}");
-    assert!(
-        record["epoch"].is_u64() && record["length"].is_u64(),
-        "{record}"
-    );
-    assert!(record["encrypted"].is_boolean(), "{record}");
-}
-
-/// Panics unless every event has the members its kind requires.
-fn check_events(events: &[Value], revealed: bool) {
-    assert!(!events.is_empty());
-    for event in events {
-        assert!(
-            event["t_us"].is_u64() && event["connection"].is_u64(),
-            "{event}"
-        );
-        match event["kind"].as_str() {
-            Some("message") => {
-                assert!(matches!(
-                    event["direction"].as_str(),
-                    Some("sent" | "received")
-                ));
-                assert!(event["message"].is_string(), "{event}");
-                check_record(&event["record"]);
-                event["fields"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .for_each(check_field);
-                assert!(event["raw"].as_str().is_some_and(is_hex), "{event}");
-            }
-            Some("change_cipher_spec") => check_record(&event["record"]),
-            Some("alert") => {
-                assert!(event["level"].is_string() && event["description"].is_string());
-                check_record(&event["record"]);
-            }
-            Some("decision") => {
-                assert!(event["decision"].is_string() && event["text"].is_string());
-                event["params"]
-                    .as_object()
-                    .unwrap()
-                    .values()
-                    .for_each(check_value);
-            }
-            Some("secret") => {
-                assert!(event["secret"].is_string() && event["label"].is_string());
-                assert!(!event["inputs"].as_array().unwrap().is_empty(), "{event}");
-                assert_eq!(
-                    event["value"].is_string(),
-                    revealed,
-                    "secret values only when revealed: {event}"
-                );
-            }
-            Some("failed") => assert!(event["error"].is_string(), "{event}"),
-            other => panic!("an event of unknown kind {other:?}: {event}"),
+    assert!(status.success(), "{stderr}");
+    let out = String::from_utf8_lossy(&stdout);
+    let events: Vec<Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("each event line is JSON"))
+        .collect();
+    let schema = schema();
+    for event in &events {
+        if let Err(e) = schema.validate(event) {
+            panic!("{event}\ndoes not follow docs/trace.schema.json: {e}");
         }
+    }
+    for kind in [
+        "pre_master_secret_encrypted",
+        "server_key_exchange_verified",
+        "server_resumes12",
+        "hello_retry_requested",
+        "server_resumes13",
+    ] {
+        assert!(decided(&events, kind, &[]), "the demo's JSON lacks {kind}");
     }
 }
 

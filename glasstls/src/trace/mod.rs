@@ -9,6 +9,7 @@
 //! the same events.
 
 mod fields;
+mod spans;
 mod text;
 
 pub use crate::crypto::KeyKind;
@@ -18,6 +19,7 @@ use crate::side::Side;
 use crate::version::Version;
 pub use crate::x509::CertificateSummary;
 pub(crate) use fields::message_fields;
+pub use spans::{Span, field_spans};
 
 use crate::wire::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,
@@ -411,6 +413,21 @@ pub enum SecretInput {
 }
 
 impl SecretName {
+    /// Every secret, TLS 1.2's then TLS 1.3's, in the order the schedules derive them.
+    pub const ALL: &'static [Self] = &[
+        Self::PreMasterSecret,
+        Self::MasterSecret,
+        Self::ExtendedMasterSecret,
+        Self::ClientWriteKey,
+        Self::ServerWriteKey,
+        Self::ClientWriteIv,
+        Self::ServerWriteIv,
+        Self::ClientHandshakeTrafficSecret,
+        Self::ServerHandshakeTrafficSecret,
+        Self::ClientApplicationTrafficSecret,
+        Self::ServerApplicationTrafficSecret,
+    ];
+
     /// A stable identifier.
     pub fn id(self) -> &'static str {
         match self {
@@ -778,6 +795,20 @@ impl Resumption {
 }
 
 impl RefusalReason {
+    /// Every reason.
+    pub const ALL: &'static [Self] = &[
+        Self::TicketUnopened,
+        Self::SessionIdUnknown,
+        Self::Expired,
+        Self::OtherVersion,
+        Self::OtherServerName,
+        Self::EmsDiffers,
+        Self::SuiteUnavailable,
+        Self::SuiteNotRetrySuite,
+        Self::ClientNotAuthenticated,
+        Self::SuiteNotOffered,
+    ];
+
     /// A stable identifier for the reason.
     pub fn id(self) -> &'static str {
         match self {
@@ -953,6 +984,50 @@ impl Decision {
             | Self::EarlyDataSkipped => Vec::new(),
         }
     }
+
+    /// Every kind [`Decision::kind`] returns, for renderings that need a text per kind (a
+    /// unit test checks the list against one decision of each kind).
+    pub const KINDS: &'static [&'static str] = &[
+        "resumption_offered",
+        "negotiated12",
+        "negotiated13",
+        "server_resumes12",
+        "server_resumes13",
+        "chain_verified",
+        "chain_accepted_by_verifier",
+        "chain_rejected",
+        "server_key_exchange_verified",
+        "certificate_verify_verified",
+        "client_certificate_requested",
+        "client_certificate_asked",
+        "no_client_certificate",
+        "client_chain_verified",
+        "client_chain_rejected",
+        "client_certificate_verify_verified",
+        "client_key_share_sent",
+        "pre_master_secret_encrypted",
+        "hello_retry_requested",
+        "handshake_encrypted",
+        "finished_verified",
+        "application_keys_installed",
+        "session_saved",
+        "key_update_sent",
+        "key_update_received",
+        "resumption_refused",
+        "resuming12",
+        "chose12",
+        "server_key_share_signed",
+        "rsa_key_exchange",
+        "client_key_share_received",
+        "pre_master_secret_decrypted",
+        "session_stored",
+        "chose13",
+        "resuming13",
+        "hello_retry_request_sent",
+        "early_data_skipped",
+        "cached_session_expired",
+        "renegotiation_refused",
+    ];
 
     /// A stable identifier for the kind of decision (`chose13`, `resumption_refused`, …).
     pub fn kind(&self) -> &'static str {

@@ -948,6 +948,9 @@ mod tests {
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
         assert_eq!(kinds.len(), 39, "a decision without a case: {kinds:?}");
+        let listed: std::collections::BTreeSet<_> = Decision::KINDS.iter().copied().collect();
+        assert_eq!(kinds, listed, "Decision::KINDS names every kind, once");
+        assert_eq!(Decision::KINDS.len(), listed.len());
         for (decision, text) in cases {
             assert_eq!(decision.to_string(), text, "{}", decision.kind());
         }
