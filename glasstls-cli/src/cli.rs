@@ -172,6 +172,11 @@ pub struct ServeArgs {
     /// Echo received bytes instead of serving a page.
     #[arg(long)]
     pub echo: bool,
+    /// Show each visitor the ClientHello it sent: `/` a page (its fields in wire order, GREASE
+    /// marked, JA3 and JA4, what was negotiated and why, the sequence diagram), `/json` the same
+    /// as JSON.
+    #[arg(long, conflicts_with = "echo")]
+    pub inspect: bool,
     /// Seconds a client has for its whole handshake [default: 30].
     #[arg(long, value_name = "SECS")]
     pub handshake_timeout: Option<f64>,

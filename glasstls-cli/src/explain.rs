@@ -161,6 +161,11 @@ const OTHER_KEYS: &[&str] = &[
     "ui.flight",
     "ui.language",
     "ui.index_title",
+    "ui.inspect_title",
+    "ui.fingerprints",
+    "ui.wire_order",
+    "ui.negotiated",
+    "ui.timing",
 ];
 
 /// Every key the trace can ask a catalogue for.

@@ -12,6 +12,17 @@ use serde_json::{Value as Json, json};
 
 /// The page for one connection's `events`, recorded by the `side` that made them.
 pub fn page(title: &str, side: Side, events: &[(u64, Event)], lang: Lang) -> String {
+    page_with(title, side, events, lang, None)
+}
+
+/// The page, with the inspector's report of the visitor's ClientHello above the diagram.
+pub fn page_with(
+    title: &str,
+    side: Side,
+    events: &[(u64, Event)],
+    lang: Lang,
+    inspect: Option<&Json>,
+) -> String {
     let mut explainers: Vec<(Lang, Explainer)> =
         Lang::ALL.iter().map(|l| (*l, Explainer::new(*l))).collect();
     let steps: Vec<Json> = events
@@ -61,6 +72,7 @@ pub fn page(title: &str, side: Side, events: &[(u64, Event)], lang: Lang) -> Str
         "lang": lang.code(),
         "ui": ui,
         "steps": steps,
+        "inspect": inspect,
     });
     fill(include_str!("page.html"), title, &data)
 }

@@ -8,6 +8,7 @@ pub mod connect;
 pub mod demo;
 pub mod explain;
 pub mod html;
+pub mod inspect;
 pub mod serve;
 pub mod trace;
 

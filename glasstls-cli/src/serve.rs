@@ -6,6 +6,7 @@ use crate::trace::{TraceSettings, Tracer};
 use crate::{apply_common, names_rsa_key_exchange};
 use glasstls::stream::Timeouts;
 use glasstls::{AlertDescription, Connection, HandshakeInfo, Identity, ServerConfig, Stream};
+use serde_json::Value as Json;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -47,6 +48,8 @@ impl Default for Limits {
 pub enum Mode {
     Page,
     Echo,
+    /// `--inspect`: the visitor's own ClientHello.
+    Inspect,
 }
 
 pub fn run(args: &ServeArgs) -> Result<(), String> {
@@ -77,7 +80,8 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         config.tickets = None;
     }
     apply_common(&mut config.common, &args.common)?;
-    config.common.trace |= args.trace_html.is_some();
+    // The inspector reads the visitor's ClientHello from the trace.
+    config.common.trace |= args.trace_html.is_some() || args.inspect;
     if let Some(dir) = &args.trace_html {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -87,7 +91,11 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("glasstls: listening on {addr}");
-    let mode = if args.echo { Mode::Echo } else { Mode::Page };
+    let mode = match (args.echo, args.inspect) {
+        (true, _) => Mode::Echo,
+        (_, true) => Mode::Inspect,
+        _ => Mode::Page,
+    };
     let defaults = Limits::default();
     let seconds = |flag: &str, value: Option<f64>, default: Duration| match value {
         None => Ok(default),
@@ -113,7 +121,9 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         mode,
         limits,
         Pages {
-            trace: args.common.trace_settings(args.trace_html.is_some()),
+            trace: args
+                .common
+                .trace_settings(args.trace_html.is_some() || args.inspect),
             dir: args.trace_html.clone(),
         },
     );
@@ -219,17 +229,31 @@ fn serve_one(
         idle: Some(limits.idle),
     });
     let mut stderr = std::io::stderr();
+    let started = Instant::now();
     let handshake = tls.handshake();
+    let handshake_us = started.elapsed().as_micros();
     tracer.print(&mut stderr, tls.conn_mut());
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
-    if mode == Mode::Page {
+    if mode != Mode::Echo {
         // A deadline too far away to represent is no deadline.
         let at = Instant::now().checked_add(limits.request);
         tls.set_deadline(at.map(|at| (at, "the HTTP request")));
     }
     let result = match mode {
         Mode::Echo => echo(&mut tls),
-        Mode::Page => page(&mut tls),
+        Mode::Page => page(&mut tls, None),
+        Mode::Inspect => {
+            let events = tracer.recorded();
+            let report = crate::inspect::report(&events, handshake_us);
+            let html = crate::html::page_with(
+                "glasstls inspect: the handshake your client just made",
+                glasstls::Side::Server,
+                &events,
+                tracer.lang(),
+                Some(&report),
+            );
+            page(&mut tls, Some((&report, &html)))
+        }
     };
     tracer.print(&mut stderr, tls.conn_mut());
     result
@@ -251,7 +275,7 @@ const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
 
 /// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
 /// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
-fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+fn page(tls: &mut Stream<TcpStream>, inspect: Option<(&Json, &str)>) -> Result<(), String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {
@@ -292,6 +316,20 @@ fn page(tls: &mut Stream<TcpStream>) -> Result<(), String> {
             body.truncate(content_length);
             ("application/octet-stream", body)
         }
+        (_, "/json") if inspect.is_some() => (
+            "application/json",
+            inspect
+                .map(|(report, _)| report.to_string())
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
+        (_, "/") if inspect.is_some() => (
+            "text/html; charset=utf-8",
+            inspect
+                .map(|(_, html)| html.to_string())
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
         (_, "/text") => (
             "text/plain; charset=utf-8",
             describe_text(tls.conn().info()).into_bytes(),
