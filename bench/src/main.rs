@@ -96,6 +96,9 @@ fn main() {
     {
         rows.extend(handshake_rows(&pki, scenario, &settings, &libs));
     }
+    if only.as_ref().is_none_or(|o| "traced".contains(o.as_str())) {
+        rows.extend(traced_rows(&pki, &settings));
+    }
     // One untimed transfer per library first: the first AVX-512-heavy seconds after the
     // handshake rows ran measurably slower (clock and cache warm-up) and skewed the first row.
     if let Some(first) = peers::BULK.iter().find(wanted) {
@@ -265,6 +268,46 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
         "handshakes/s",
         scenario.note,
     )
+}
+
+/// What tracing costs: glasstls's TLS 1.3 ECDSA handshake with every event rendered as a JSON
+/// line (`--trace=json`), trial by trial beside the same handshake untraced; the ratio column
+/// is traced ÷ untraced.
+fn traced_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
+    let scenario = &peers::HANDSHAKES[4];
+    let n = s.handshakes;
+    let rate = |t: peers::Times| {
+        [
+            n as f64 / t.client.as_secs_f64(),
+            n as f64 / t.server.as_secs_f64(),
+        ]
+    };
+    let mut traced = Vec::new();
+    let mut plain = Vec::new();
+    for _ in 0..s.trials {
+        plain.extend(peers::handshakes(pki, Lib::Glasstls, scenario, n).map(rate));
+        traced.push(rate(peers::traced_handshakes(pki, scenario, n)));
+    }
+    ["client", "server"]
+        .iter()
+        .enumerate()
+        .map(|(i, side)| {
+            let t: Vec<f64> = traced.iter().map(|v| v[i]).collect();
+            let ratio = median(traced.iter().zip(&plain).map(|(a, b)| a[i] / b[i]).collect());
+            Row {
+                row: format!("{}, traced as JSON ({side})", scenario.name),
+                unit: "handshakes/s",
+                glasstls: median(t),
+                rustls: None,
+                openssl: None,
+                bound: None,
+                vs_rustls: None,
+                vs_openssl: None,
+                of_bound: Some(ratio),
+                note: "glasstls alone, every event rendered as --trace=json does; the \"of bound\" column is traced ÷ untraced",
+            }
+        })
+        .collect()
 }
 
 fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {

@@ -292,6 +292,36 @@ pub trait Endpoint {
 struct Glass {
     conn: glasstls::Connection,
     received: usize,
+    /// Render every event as `--trace=json` does (the traced row); off, nothing is touched.
+    json: bool,
+}
+
+impl Glass {
+    fn new(conn: glasstls::Connection, json: bool) -> Self {
+        Self {
+            conn,
+            received: 0,
+            json,
+        }
+    }
+
+    /// The JSON lines of the events since the last call, written nowhere (their length is
+    /// used, so the rendering is not optimised away).
+    fn render(&mut self) {
+        if self.json {
+            let lines: usize = self
+                .conn
+                .take_events()
+                .iter()
+                .map(|e| {
+                    glasstls_cli::trace::event_json(e, 0, None)
+                        .to_string()
+                        .len()
+                })
+                .sum();
+            std::hint::black_box(lines);
+        }
+    }
 }
 
 thread_local! {
@@ -307,6 +337,7 @@ impl Endpoint for Glass {
     fn sent_tls(&mut self) {
         let n = self.conn.outgoing_tls().len();
         self.conn.consume_outgoing(n);
+        self.render();
     }
     fn give_tls(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
@@ -323,6 +354,7 @@ impl Endpoint for Glass {
             self.conn.consume_received(n);
             self.received += n;
         }
+        self.render();
     }
     fn handshaking(&self) -> bool {
         self.conn.is_handshaking()
@@ -645,14 +677,11 @@ fn configs(pki: &Pki, lib: Lib, s: &Scenario) -> Option<Configs> {
 
 fn new_client(c: &Configs) -> Box<dyn Endpoint> {
     match c {
-        Configs::Glass(client, _) => Box::new(Glass {
-            conn: glasstls::Connection::client(
-                Arc::clone(client),
-                "localhost".try_into().expect("name"),
-            )
-            .expect("client"),
-            received: 0,
-        }),
+        Configs::Glass(client, _) => Box::new(Glass::new(
+            glasstls::Connection::client(Arc::clone(client), "localhost".try_into().expect("name"))
+                .expect("client"),
+            client.common.trace,
+        )),
         Configs::Rust(client, _) => Box::new(Rust {
             conn: rustls::ClientConnection::new(
                 Arc::clone(client),
@@ -677,10 +706,10 @@ fn new_client(c: &Configs) -> Box<dyn Endpoint> {
 
 fn new_server(c: &Configs) -> Box<dyn Endpoint> {
     match c {
-        Configs::Glass(_, server) => Box::new(Glass {
-            conn: glasstls::Connection::server(Arc::clone(server)).expect("server"),
-            received: 0,
-        }),
+        Configs::Glass(_, server) => Box::new(Glass::new(
+            glasstls::Connection::server(Arc::clone(server)).expect("server"),
+            server.common.trace,
+        )),
         Configs::Rust(_, server) => Box::new(Rust {
             conn: rustls::ServerConnection::new(Arc::clone(server))
                 .expect("server")
@@ -757,7 +786,22 @@ fn flight(
 /// `n` handshakes; for resumption scenarios one untimed full handshake comes first and every
 /// timed one must resume.
 pub fn handshakes(pki: &Pki, lib: Lib, s: &Scenario, n: usize) -> Option<Times> {
-    let c = configs(pki, lib, s)?;
+    handshakes_with(configs(pki, lib, s)?, lib, s, n)
+}
+
+/// glasstls's handshakes with tracing on, every event rendered as a `--trace=json` line.
+pub fn traced_handshakes(pki: &Pki, s: &Scenario, n: usize) -> Times {
+    let Configs::Glass(client, server) = glass_configs(pki, s) else {
+        unreachable!("glass_configs makes glasstls configs");
+    };
+    let (mut client, mut server) = ((*client).clone(), (*server).clone());
+    client.common.trace = true;
+    server.common.trace = true;
+    let c = Configs::Glass(Arc::new(client), Arc::new(server));
+    handshakes_with(c, Lib::Glasstls, s, n).unwrap_or_default()
+}
+
+fn handshakes_with(c: Configs, lib: Lib, s: &Scenario, n: usize) -> Option<Times> {
     let mut t = Times::default();
     let mut wire = Vec::with_capacity(WIRE_CAPACITY);
     if s.resume != Resume::No {
