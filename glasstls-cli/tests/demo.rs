@@ -122,3 +122,68 @@ fn the_demo_reads_as_recorded() {
         );
     }
 }
+
+/// `--trace=explain` follows each step with what it means, in English and in the note's
+/// Korean, and never prints a catalogue key in place of a sentence.
+#[test]
+fn the_demo_explains_every_step_in_both_languages() {
+    for (lang, expected) in [
+        (
+            "en",
+            [
+                "The client random (32 bytes) is used when the symmetric keys are made",
+                "An empty session ID: a first contact",
+                "The server echoes the client's session ID: the session is resumed.",
+                "On the wire this certificate is readable by anyone on the path",
+                "The server asks for a second ClientHello (HelloRetryRequest)",
+            ],
+        ),
+        (
+            "ko",
+            [
+                "클라이언트 난수(32바이트)는 대칭키를 만들 때 사용됩니다",
+                "세션 ID가 비어 있음(0): 최초의 접속",
+                "서버가 클라이언트의 세션 ID를 그대로 돌려줍니다",
+                "TLS 1.2는 인증서를 평문으로 보내므로",
+                "서버가 두 번째 Client Hello를 요청합니다(HelloRetryRequest)",
+            ],
+        ),
+    ] {
+        let (status, stdout, stderr) = run_with_input(
+            Command::new(GLASSTLS).args(["demo", "--trace=explain", "--lang", lang]),
+            Vec::new(),
+            Duration::from_secs(120),
+        );
+        assert!(status.success(), "{stderr}");
+        let out = String::from_utf8_lossy(&stdout);
+        for text in expected {
+            assert!(out.contains(text), "{lang}: no {text:?} in\n{out}");
+        }
+        let explained: Vec<&str> = out.lines().filter(|l| l.contains("▸")).collect();
+        assert!(
+            explained.len() > 100,
+            "{lang}: {} explanations",
+            explained.len()
+        );
+        for line in explained {
+            for section in [
+                "message.",
+                "decision.",
+                "field.",
+                "secret.",
+                "wire.",
+                "event.",
+            ] {
+                // A key is a section, a dot and a name: `decision.chose13`.
+                let key = line.match_indices(section).any(|(at, _)| {
+                    line[at + section.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic())
+                });
+                assert!(!key, "{lang}: a key, not a sentence: {line}");
+            }
+            assert!(!line.contains('{'), "{lang}: a placeholder left: {line}");
+        }
+    }
+}
