@@ -183,6 +183,7 @@ mod conn;
 mod crypto;
 pub mod error;
 mod exporter;
+pub mod hpke;
 mod keylog;
 mod record;
 mod server;
