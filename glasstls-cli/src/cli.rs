@@ -22,6 +22,26 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Serve TLS: a page describing each connection's handshake, or an echo.
     Serve(ServeArgs),
+    /// Encrypted Client Hello keys (RFC 9849).
+    #[command(subcommand)]
+    Ech(EchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EchCommand {
+    /// Make an X25519 ECH key and its ECHConfig; print the ECHConfigList in base64 (the value of
+    /// a DNS HTTPS record's `ech=` parameter).
+    Keygen {
+        /// The name the outer ClientHello carries, the only one an eavesdropper sees.
+        #[arg(long)]
+        public_name: String,
+        /// The config's number (clients echo it, so a server with several keys finds the right one).
+        #[arg(long, default_value_t = 0)]
+        config_id: u8,
+        /// Write the private key and the ECHConfigList here, as PEM (created mode 0600).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone, Default)]

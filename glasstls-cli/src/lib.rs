@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod connect;
 pub mod demo;
+pub mod ech;
 pub mod explain;
 pub mod html;
 pub mod inspect;

@@ -8,6 +8,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => glasstls_cli::demo::run(&args),
         Command::Connect(args) => glasstls_cli::connect::run(&args),
         Command::Serve(args) => glasstls_cli::serve::run(&args),
+        Command::Ech(command) => glasstls_cli::ech::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -351,6 +351,10 @@ pub enum ConfigError {
     NoCipherSuite,
     /// A certificate chain needs at least one certificate.
     EmptyChain,
+    /// An ECH public name must be 1 to 255 bytes (RFC 9849 §4).
+    EchPublicName(String),
+    /// An ECH key file that is not an X25519 PKCS #8 key and the ECHConfigList that matches it.
+    EchKey,
     /// The private key is not a supported RSA, ECDSA or Ed25519 key.
     UnsupportedKey,
     /// `max_fragment_size` is outside 64..=16384.
@@ -864,6 +868,13 @@ impl fmt::Display for ConfigError {
             Self::NoIdentity => f.write_str("a server needs at least one certificate and key"),
             Self::NoCipherSuite => f.write_str("no cipher suite is enabled"),
             Self::EmptyChain => f.write_str("a certificate chain needs at least one certificate"),
+            Self::EchPublicName(name) => {
+                write!(f, "an ECH public name must be 1 to 255 bytes, not {name:?}")
+            }
+            Self::EchKey => f.write_str(
+                "not an ECH key file: expected a PRIVATE KEY block (X25519, PKCS #8) and an \
+                 ECHCONFIG block holding its ECHConfigList",
+            ),
             Self::UnsupportedKey => {
                 f.write_str("the private key is not a supported RSA, ECDSA or Ed25519 key")
             }

@@ -181,6 +181,7 @@ mod client;
 pub mod config;
 mod conn;
 mod crypto;
+pub mod ech;
 pub mod error;
 mod exporter;
 pub mod hpke;
