@@ -260,7 +260,8 @@ pub fn base64(bytes: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+                let digit = ALPHABET.get(((n >> shift) & 63) as usize).copied();
+                out.push(char::from(digit.unwrap_or(b'=')));
             } else {
                 out.push('=');
             }
