@@ -206,6 +206,10 @@ pub struct ServeArgs {
     /// Connections served at once; more are refused with a fatal alert [default: 1024].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
+    /// An Encrypted Client Hello key file from `glasstls ech keygen --out` (repeatable, newest
+    /// first, for rotation); a certificate for its public name is needed too (--sni or --cert).
+    #[arg(long, value_name = "FILE")]
+    pub ech_key: Vec<PathBuf>,
     /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
     #[arg(long, value_name = "DIR")]
     pub trace_html: Option<PathBuf>,

@@ -75,6 +75,12 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             .named_identities
             .push((name.to_ascii_lowercase(), identity));
     }
+    for path in &args.ech_key {
+        let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = glasstls::ech::EchKey::from_pem(&pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        config.ech_keys.push(Arc::new(key));
+    }
     config.session_ids = !args.no_session_ids;
     if args.no_tickets {
         config.tickets = None;
@@ -408,6 +414,19 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
             info.server_name
                 .clone()
                 .unwrap_or_else(|| "(none sent)".into()),
+        ),
+        (
+            "encrypted client hello",
+            match info.ech {
+                glasstls::EchStatus::Accepted => {
+                    "accepted: the name above travelled encrypted; the wire showed the public name"
+                        .into()
+                }
+                glasstls::EchStatus::Rejected => {
+                    "rejected: handshake for the public name, retry_configs sent".into()
+                }
+                _ => "not offered".into(),
+            },
         ),
         (
             "ALPN",

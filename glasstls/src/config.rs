@@ -267,6 +267,9 @@ pub struct ServerConfig {
     pub session_lifetime: Duration,
     /// Ask clients for a certificate (mutual TLS); `None` asks for none.
     pub client_auth: Option<ClientAuth>,
+    /// Encrypted Client Hello keys (RFC 9849), newest first; several while keys rotate. Empty:
+    /// ECH offers are ignored (as GREASE).
+    pub ech_keys: Vec<Arc<crate::ech::EchKey>>,
 }
 
 /// How a server asks for and checks client certificates (RFC 5246 §7.4.4, RFC 8446 §4.3.2).
@@ -315,6 +318,7 @@ impl ServerConfig {
             ))),
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             client_auth: None,
+            ech_keys: Vec::new(),
         }
     }
 

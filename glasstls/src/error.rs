@@ -92,6 +92,8 @@ impl Error {
                 | M::SupportedVersionsNotTls13
                 | M::MisplacedEncryptedExtension
                 | M::NonEmptyCertificateContext
+                | M::EchInnerInOuter
+                | M::EchInnerMalformed
                 | M::PointFormatsWithoutUncompressed
                 | M::Tls13CompressionNotNull
                 | M::NoNullCompression
@@ -263,6 +265,11 @@ pub enum PeerMisbehaved {
     MisplacedEncryptedExtension,
     /// RFC 8446 §4.4.2: the server's certificate_request_context is not empty.
     NonEmptyCertificateContext,
+    /// RFC 9849 §7.1: an outer ClientHello whose encrypted_client_hello is of type inner.
+    EchInnerInOuter,
+    /// RFC 9849 §7.1: an inner ClientHello that is malformed (padding, outer extensions, no
+    /// inner marker, or a version below TLS 1.3).
+    EchInnerMalformed,
     /// RFC 8422 §5.2: ec_point_formats without the uncompressed format.
     PointFormatsWithoutUncompressed,
     /// RFC 5746 §3.4: a non-empty renegotiation_info on the initial handshake.
@@ -759,6 +766,12 @@ impl fmt::Display for PeerMisbehaved {
             }
             Self::MisplacedEncryptedExtension => {
                 "an extension that does not belong in EncryptedExtensions"
+            }
+            Self::EchInnerInOuter => {
+                "an outer ClientHello whose encrypted_client_hello is of type inner"
+            }
+            Self::EchInnerMalformed => {
+                "an Encrypted Client Hello inner ClientHello that breaks RFC 9849 §7.1"
             }
             Self::NonEmptyCertificateContext => {
                 "a certificate_request_context other than the (empty) one of the handshake"

@@ -202,7 +202,7 @@ mod wire;
 mod x509;
 
 pub use config::{ClientAuth, ClientConfig, Common, Identity, ServerConfig};
-pub use conn::{Connection, HandshakeInfo};
+pub use conn::{Connection, EchStatus, HandshakeInfo};
 pub use error::Error;
 pub use keylog::{KeyLog, KeyLogFile};
 pub use record::fatal_alert_record;

@@ -456,3 +456,93 @@ fn rustls_server_reads_the_alert_glasstls_sends_about_its_certificate() {
         "rustls must be able to read the alert"
     );
 }
+
+/// A glasstls server holding `server_key` (and a certificate for the public name), and a
+/// rustls ECH client for "localhost" given `client_config`'s ECHConfigList; the client's first
+/// flight is returned as it crosses the wire, not yet delivered.
+fn ech_pair(
+    pki: &Pki,
+    server_key: glasstls::ech::EchKey,
+    client_config: &glasstls::ech::EchConfig,
+) -> (Connection, rustls::ClientConnection, Vec<u8>) {
+    use rustls::client::{EchConfig, EchMode};
+    let list = glasstls::ech::config_list(std::slice::from_ref(client_config));
+    let public = pki
+        .ca
+        .issue(&["public.example"], KeyKind::EcdsaP256)
+        .unwrap();
+    let mut server = server_config(pki);
+    server.named_identities.push((
+        "public.example".into(),
+        glasstls::Identity::new(public.chain.clone(), &public.key_der()).unwrap(),
+    ));
+    server.ech_keys = vec![Arc::new(server_key)];
+    let ours = Connection::server(Arc::new(server)).unwrap();
+    let ech = EchConfig::new(list.into(), provider::hpke::ALL_SUPPORTED_SUITES).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.cert.clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(rustls_provider(&[]))
+        .with_ech(EchMode::Enable(ech))
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut theirs =
+        rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+    let mut wire = Vec::new();
+    while theirs.wants_write() {
+        theirs.write_tls(&mut wire).unwrap();
+    }
+    (ours, theirs, wire)
+}
+
+/// RFC 9849: rustls's ECH client, given our ECHConfigList, sends the real name only inside the
+/// encrypted inner ClientHello; glasstls opens it, handshakes on it, confirms acceptance in its
+/// ServerHello random, and rustls reports ECH accepted. The outer hello on the wire names only
+/// the public name.
+#[test]
+fn rustls_ech_client_is_accepted() {
+    let pki = Pki::new();
+    let key = glasstls::ech::EchKey::generate("public.example", 3).unwrap();
+    let config = key.config.clone();
+    let (mut ours, mut theirs, wire) = ech_pair(&pki, key, &config);
+    assert!(
+        !wire.windows(9).any(|w| w == b"localhost"),
+        "the real name travels in clear"
+    );
+    assert!(wire.windows(14).any(|w| w == b"public.example"));
+    assert_eq!(ours.read_tls(&wire), wire.len());
+    ours.process_new_packets(UnixTime::now()).unwrap();
+    let (got, _) = pump(&mut ours, &mut theirs, b"", b"hello");
+    assert_eq!(got, b"hello");
+    assert_eq!(theirs.ech_status(), rustls::client::EchStatus::Accepted);
+    assert_eq!(ours.info().ech, glasstls::EchStatus::Accepted);
+    assert_eq!(ours.info().server_name.as_deref(), Some("localhost"));
+}
+
+/// A config whose key the server no longer holds: the server completes the handshake for the
+/// public name and sends retry_configs; rustls verifies the public name's certificate and
+/// reports the rejection with the configs to retry with.
+#[test]
+fn rustls_ech_client_with_a_stale_config_gets_retry_configs() {
+    let pki = Pki::new();
+    let stale = glasstls::ech::EchKey::generate("public.example", 3).unwrap();
+    let current = glasstls::ech::EchKey::generate("public.example", 4).unwrap();
+    let (mut ours, mut theirs, wire) = ech_pair(&pki, current, &stale.config);
+    ours.read_tls(&wire);
+    ours.process_new_packets(UnixTime::now()).unwrap();
+    assert_eq!(ours.info().ech, glasstls::EchStatus::Rejected);
+    assert_eq!(ours.info().server_name.as_deref(), Some("public.example"));
+    let out = ours.take_outgoing();
+    let mut rest = &out[..];
+    let mut refused = None;
+    while !rest.is_empty() && refused.is_none() {
+        theirs.read_tls(&mut rest).unwrap();
+        refused = theirs.process_new_packets().err();
+    }
+    match refused {
+        Some(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::ServerRejectedEncryptedClientHello(Some(retry)),
+        )) => assert!(!retry.is_empty()),
+        other => panic!("expected a rejection with retry configs, got {other:?}"),
+    }
+}

@@ -74,6 +74,22 @@ pub struct HandshakeInfo {
     pub hello_retry_request: bool,
     /// The session ID the server gave (or echoed); empty if none.
     pub session_id: Vec<u8>,
+    /// Encrypted Client Hello (RFC 9849): whether it was offered and how it ended.
+    pub ech: EchStatus,
+}
+
+/// How an Encrypted Client Hello offer ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EchStatus {
+    /// No ECH (or, on a server without ECH keys, an offer it cannot read: GREASE).
+    #[default]
+    NotOffered,
+    /// The server opened the inner ClientHello and the handshake ran on it.
+    Accepted,
+    /// The server could not open it: the handshake ran on the outer ClientHello (its public
+    /// name) and the server sent retry_configs.
+    Rejected,
 }
 
 /// One TLS connection, client or server.

@@ -9,6 +9,7 @@
 //! ```
 
 mod auth;
+mod ech;
 mod hello;
 mod tls12;
 mod tls13;
@@ -43,9 +44,18 @@ impl State for ExpectClientHello {
     }
 
     fn handle(self: Box<Self>, core: &mut Core, input: Input<'_>) -> Result<Box<dyn State>, Error> {
-        let (P::ClientHello(client_hello), raw) = input.expect(HandshakeType::ClientHello)? else {
+        let (P::ClientHello(outer), raw) = input.expect(HandshakeType::ClientHello)? else {
             return Err(InternalError::StateInvariant.into());
         };
+        // RFC 9849 §7.1: with ECH accepted the handshake runs on the inner ClientHello, and its
+        // bytes are what the transcript holds.
+        let opened = ech::open(&self.config, &outer, raw)?;
+        core.info.ech = ech::status(&opened);
+        let (client_hello, inner_raw) = match opened {
+            ech::Opened::Accepted(inner, bytes) => (inner, Some(bytes)),
+            _ => (outer, None),
+        };
+        let raw = inner_raw.as_deref().unwrap_or(raw);
         let version = hello::choose_version(&self.config.common, &client_hello)?;
         record_offer(core, &client_hello);
         match version {

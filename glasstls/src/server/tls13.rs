@@ -21,8 +21,8 @@ use crate::tls13::{self, EarlySecret, HandshakeStage, PeerFinished, Traffic13, T
 use crate::trace::{Decision, RefusalReason};
 use crate::version::Version;
 use crate::wire::{
-    Certificate13, CertificateEntry, CertificateRequest13, ClientHello, DigitallySigned, Extension,
-    ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeMessage, HandshakePayload as P,
+    Certificate13, CertificateEntry, CertificateRequest13, ClientHello, Codec, DigitallySigned,
+    Extension, ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeMessage, HandshakePayload as P,
     HandshakeType, KeyShareEntry, NamedGroup, NewSessionTicket13, OfferedPsks, ProtocolVersion,
     ServerHello, SignatureScheme,
 };
@@ -170,6 +170,7 @@ pub(super) fn client_hello(
         alpn,
         name_used,
         client_auth,
+        config: &config,
     };
     let (transcript, keys, traffic) = flight.send(core, transcript, auth)?;
     if skips_early_data {
@@ -248,6 +249,8 @@ struct Flight<'a> {
     name_used: bool,
     /// Set when a CertificateRequest goes before our Certificate.
     client_auth: Option<&'a ClientAuth>,
+    /// For retry_configs.
+    config: &'a ServerConfig,
 }
 
 impl Flight<'_> {
@@ -286,6 +289,10 @@ impl Flight<'_> {
         // session binding), so it is acknowledged, in full handshakes.
         if core.info.server_name.is_some() && !resumed {
             extensions.push(Extension::ServerNameAck);
+        }
+        // RFC 9849 §7.1: a rejected offer gets the configs to retry with.
+        if core.info.ech == crate::conn::EchStatus::Rejected {
+            extensions.push(super::ech::retry_configs(self.config));
         }
         core.send_handshake(
             &HandshakeMessage::new(P::EncryptedExtensions(extensions)),
@@ -343,7 +350,7 @@ impl Flight<'_> {
         if matches!(auth, Authentication::Resumed(..)) {
             extensions.push(Extension::PreSharedKeySelected(0));
         }
-        let server_hello = ServerHello {
+        let mut server_hello = ServerHello {
             server_version: ProtocolVersion::TLSv1_2,
             random: crypto::random_bytes::<32>()?,
             session_id: self.hello.session_id.clone(),
@@ -351,6 +358,23 @@ impl Flight<'_> {
             compression_method: 0,
             extensions,
         };
+        // RFC 9849 §7.2: acceptance is signalled in the last 8 bytes of the random, computed
+        // over the transcript with those bytes zero.
+        if core.info.ech == crate::conn::EchStatus::Accepted {
+            if let Some(tail) = server_hello.random.get_mut(24..) {
+                tail.fill(0);
+            }
+            let mut conf = transcript.clone();
+            conf.add(&HandshakeMessage::new(P::ServerHello(server_hello.clone())).to_bytes());
+            let confirmation = super::ech::accept_confirmation(
+                suite.hash,
+                &self.hello.random,
+                conf.current_hash()?.as_ref(),
+            );
+            if let Some(tail) = server_hello.random.get_mut(24..) {
+                tail.copy_from_slice(&confirmation);
+            }
+        }
         core.info.version = Some(Version::Tls13);
         core.info.cipher_suite = Some(suite.suite);
         core.info.group = Some(group);

@@ -7,3 +7,9 @@ pub mod messages;
 pub use codec::{Codec, InvalidMessage};
 pub use enums::*;
 pub use messages::*;
+
+/// RFC 8701 §2: GREASE code points are 0x0A0A, 0x1A1A, …, 0xFAFA.
+pub fn is_grease(value: u16) -> bool {
+    let [hi, lo] = value.to_be_bytes();
+    hi == lo && hi & 0x0f == 0x0a
+}

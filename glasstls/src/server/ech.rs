@@ -1,0 +1,256 @@
+//! Encrypted Client Hello, server side (RFC 9849 §7.1): open the inner ClientHello the client
+//! encrypted under one of our ECH keys, rebuild it (its session ID and the outer extensions it
+//! compressed away), and hand it on as the ClientHello; or, when it does not open, go on with
+//! the outer one and send retry_configs.
+
+use crate::config::ServerConfig;
+use crate::conn::EchStatus;
+use crate::ech::EchKey;
+use crate::error::{Error, PeerMisbehaved};
+use crate::hpke::{self, Context};
+use crate::wire::codec::{LengthPrefix, Reader};
+use crate::wire::{
+    ClientHello, Codec, Extension, ExtensionType, HandshakeMessage, HandshakePayload as P,
+    InvalidMessage,
+};
+
+/// RFC 9849 §5: encrypted_client_hello.
+pub(crate) const ENCRYPTED_CLIENT_HELLO: ExtensionType = ExtensionType(0xfe0d);
+/// RFC 9849 §5.1: ech_outer_extensions.
+const ECH_OUTER_EXTENSIONS: ExtensionType = ExtensionType(0xfd00);
+
+/// What the ClientHello's ECH offer came to.
+pub(super) enum Opened {
+    /// No ECH extension, or we hold no ECH key (the extension is then ignored: GREASE).
+    NotOffered,
+    /// The inner ClientHello, and its bytes as the transcript takes them.
+    Accepted(ClientHello, Vec<u8>),
+    /// An offer we cannot open (another key, GREASE, a config we rotated out): the handshake
+    /// goes on with the outer ClientHello and EncryptedExtensions carries retry_configs.
+    Rejected,
+}
+
+/// RFC 9849 §5 ECHClientHello of type outer.
+struct Offer<'a> {
+    kdf: u16,
+    aead: u16,
+    config_id: u8,
+    enc: &'a [u8],
+    payload: &'a [u8],
+}
+
+fn read_offer(data: &[u8]) -> Result<Offer<'_>, Error> {
+    let mut r = Reader::new(data);
+    match r.u8("ECHClientHelloType")? {
+        0 => {}
+        // "inner" in an outer ClientHello.
+        1 => return Err(PeerMisbehaved::EchInnerInOuter.into()),
+        _ => return Err(InvalidMessage::IllegalValue("ECHClientHelloType").into()),
+    }
+    let kdf = r.u16("kdf_id")?;
+    let aead = r.u16("aead_id")?;
+    let config_id = r.u8("config_id")?;
+    let enc_len = usize::from(r.u16("enc")?);
+    let enc = r.take(enc_len, "enc")?;
+    let payload_len = usize::from(r.u16("payload")?);
+    if payload_len == 0 {
+        return Err(InvalidMessage::BadLength("payload").into());
+    }
+    let payload = r.take(payload_len, "payload")?;
+    r.expect_empty("ECHClientHello")?;
+    Ok(Offer {
+        kdf,
+        aead,
+        config_id,
+        enc,
+        payload,
+    })
+}
+
+/// RFC 9849 §7.1: the ClientHello the server should handshake on.
+pub(super) fn open(
+    config: &ServerConfig,
+    outer: &ClientHello,
+    raw: &[u8],
+) -> Result<Opened, Error> {
+    let Some(Extension::Unknown { data, .. }) = outer.find(ENCRYPTED_CLIENT_HELLO) else {
+        return Ok(Opened::NotOffered);
+    };
+    if config.ech_keys.is_empty() {
+        return Ok(Opened::NotOffered);
+    }
+    let offer = read_offer(data)?;
+    let (Some(kdf), Some(aead)) = (
+        hpke::Kdf::from_id(offer.kdf),
+        hpke::Aead::from_id(offer.aead),
+    ) else {
+        return Ok(Opened::Rejected);
+    };
+    // "The server ... MUST NOT assume config_id is unique": try each key with that number.
+    let candidates = config.ech_keys.iter().filter(|k| {
+        k.config.config_id == offer.config_id
+            && k.config.cipher_suites.contains(&(offer.kdf, offer.aead))
+    });
+    let aad = outer_aad(raw, data, offer.payload.len())?;
+    for key in candidates {
+        if let Some(encoded) = decrypt(key, &offer, kdf, aead, &aad) {
+            let inner = rebuild(outer, &encoded)?;
+            let bytes = HandshakeMessage::new(P::ClientHello(inner.clone())).to_bytes();
+            return Ok(Opened::Accepted(inner, bytes));
+        }
+    }
+    Ok(Opened::Rejected)
+}
+
+/// RFC 9849 §6.1: SetupBaseR with info = "tls ech" || 0x00 || ECHConfig, then Open.
+fn decrypt(
+    key: &EchKey,
+    offer: &Offer<'_>,
+    kdf: hpke::Kdf,
+    aead: hpke::Aead,
+    aad: &[u8],
+) -> Option<Vec<u8>> {
+    let mut info = b"tls ech\0".to_vec();
+    info.extend_from_slice(&key.config.to_bytes());
+    let mut context = Context::receiver(offer.enc, &key.key, &info, kdf, aead).ok()?;
+    context.open(aad, offer.payload).ok()
+}
+
+/// RFC 9849 §5.2 ClientHelloOuterAAD: the outer ClientHello (without its handshake header)
+/// with the payload replaced by as many zeros.
+fn outer_aad(raw: &[u8], extension: &[u8], payload_len: usize) -> Result<Vec<u8>, Error> {
+    let body = raw
+        .get(4..)
+        .ok_or(InvalidMessage::Truncated("ClientHello"))?;
+    // The extension's bytes appear once: its enc and payload are fresh randomness.
+    let at = body
+        .windows(extension.len())
+        .position(|w| w == extension)
+        .ok_or(InvalidMessage::IllegalValue("encrypted_client_hello"))?;
+    let end = at + extension.len();
+    let mut aad = body.to_vec();
+    if let Some(payload) = aad.get_mut(end - payload_len..end) {
+        payload.fill(0);
+    }
+    Ok(aad)
+}
+
+/// RFC 9849 §5.1: EncodedClientHelloInner is a ClientHello body with an empty session ID,
+/// extensions possibly compressed into ech_outer_extensions, and zero padding. The inner
+/// ClientHello gets the outer's session ID and the outer extensions named, in order.
+fn rebuild(outer: &ClientHello, encoded: &[u8]) -> Result<ClientHello, Error> {
+    let len = client_hello_len(encoded).ok_or(InvalidMessage::Truncated("ClientHelloInner"))?;
+    let (body, padding) = encoded.split_at(len.min(encoded.len()));
+    // §7.1: "the server MUST ... abort with illegal_parameter" unless the padding is zeros.
+    if padding.iter().any(|b| *b != 0) {
+        return Err(PeerMisbehaved::EchInnerMalformed.into());
+    }
+    let mut framed = vec![1u8];
+    framed.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    framed.extend_from_slice(body);
+    let P::ClientHello(mut inner) = HandshakeMessage::from_bytes(&framed)?.payload else {
+        return Err(InvalidMessage::IllegalValue("ClientHelloInner").into());
+    };
+    if !inner.session_id.is_empty() {
+        return Err(PeerMisbehaved::EchInnerMalformed.into());
+    }
+    inner.session_id = outer.session_id.clone();
+    let mut extensions = Vec::with_capacity(inner.extensions.len());
+    let mut last_used = None;
+    for ext in inner.extensions {
+        match ext {
+            Extension::Unknown { typ, data } if typ == ECH_OUTER_EXTENSIONS => {
+                let mut r = Reader::new(&data);
+                let mut list = r.sub(LengthPrefix::U8, "OuterExtensions")?;
+                r.expect_empty("ech_outer_extensions")?;
+                if list.is_empty() {
+                    return Err(PeerMisbehaved::EchInnerMalformed.into());
+                }
+                while !list.is_empty() {
+                    let wanted = ExtensionType(list.u16("ExtensionType")?);
+                    if wanted == ENCRYPTED_CLIENT_HELLO {
+                        return Err(PeerMisbehaved::EchInnerMalformed.into());
+                    }
+                    // In the outer hello's order, each once.
+                    let from = last_used.map_or(0, |i| i + 1);
+                    let found = outer
+                        .extensions
+                        .iter()
+                        .enumerate()
+                        .skip(from)
+                        .find(|(_, e)| e.typ() == wanted)
+                        .ok_or(PeerMisbehaved::EchInnerMalformed)?;
+                    last_used = Some(found.0);
+                    extensions.push(found.1.clone());
+                }
+            }
+            other => extensions.push(other),
+        }
+    }
+    inner.extensions = extensions;
+    // §7.1: the inner hello carries ECH of type inner, and offers TLS 1.3 or later only.
+    let inner_marker = matches!(
+        inner.find(ENCRYPTED_CLIENT_HELLO),
+        Some(Extension::Unknown { data, .. }) if data == &[1]
+    );
+    let tls13_only = match inner.find(ExtensionType::SupportedVersions) {
+        Some(Extension::SupportedVersions(versions)) => versions
+            .iter()
+            .filter(|v| !crate::wire::is_grease(v.0))
+            .all(|v| v.0 >= 0x0304),
+        _ => false,
+    };
+    if !inner_marker || !tls13_only {
+        return Err(PeerMisbehaved::EchInnerMalformed.into());
+    }
+    Ok(inner)
+}
+
+/// Where a ClientHello body ends (its fields are length-prefixed; what follows is padding).
+fn client_hello_len(body: &[u8]) -> Option<usize> {
+    let byte = |at: usize| body.get(at).copied().map(usize::from);
+    let mut at = 2 + 32;
+    at += 1 + byte(at)?;
+    at += 2 + ((byte(at)? << 8) | byte(at + 1)?);
+    at += 1 + byte(at)?;
+    at += 2 + ((byte(at)? << 8) | byte(at + 1)?);
+    (at <= body.len()).then_some(at)
+}
+
+/// RFC 9849 §7.2: the last 8 bytes of the ServerHello's random when ECH is accepted:
+/// HKDF-Expand-Label(HKDF-Extract(0, ClientHelloInner.random), "ech accept confirmation",
+/// transcript_ech_conf, 8).
+pub(super) fn accept_confirmation(
+    hash: crate::crypto::Hash,
+    inner_random: &[u8; 32],
+    transcript_hash: &[u8],
+) -> [u8; 8] {
+    use crate::tls13::key_schedule::{Expander, extract};
+    let zeros = [0u8; 48];
+    let salt = zeros.get(..hash.digest().output_len).unwrap_or(&zeros);
+    let secret = extract(hash, salt, inner_random);
+    let okm =
+        Expander::new(hash, &secret).expand_label(b"ech accept confirmation", transcript_hash, 8);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(okm.get(..8).unwrap_or(&[0; 8]));
+    out
+}
+
+/// What EncryptedExtensions carries for a client whose offer we rejected (§7.1): every config
+/// we hold, so it can retry.
+pub(super) fn retry_configs(config: &ServerConfig) -> Extension {
+    let configs: Vec<_> = config.ech_keys.iter().map(|k| k.config.clone()).collect();
+    Extension::Unknown {
+        typ: ENCRYPTED_CLIENT_HELLO,
+        data: crate::ech::config_list(&configs),
+    }
+}
+
+/// The status a server reports for a ClientHello's offer.
+pub(super) fn status(opened: &Opened) -> EchStatus {
+    match opened {
+        Opened::NotOffered => EchStatus::NotOffered,
+        Opened::Accepted(..) => EchStatus::Accepted,
+        Opened::Rejected => EchStatus::Rejected,
+    }
+}
