@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (real peers: the openssl binary, GnuTLS, curl, headless Chromium and a
+# Installs what the tests need (real peers: the openssl binary, GnuTLS, NSS's tstclnt, curl, headless Chromium and a
 # Korean font for its screenshots; libssl-dev
 # for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, runs every test, and runs
 # BoringSSL's BoGo conformance suite.
@@ -11,6 +11,11 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v gnutls-serv >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# NSS's tstclnt, an Encrypted Client Hello client (glasstls-cli/tests/ech.rs).
+command -v tstclnt >/dev/null 2>&1 || missing+=(libnss3-tools)
+# Python's venv, for curl_cffi (a BoringSSL client) below.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 # Korean glyphs for the screenshots of the HTML trace (glasstls-cli/tests/trace_html.rs).
 dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
@@ -20,6 +25,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# A BoringSSL client with ECH: curl_cffi from PyPI, in a virtual environment of its own
+# (glasstls-cli/tests/ech.rs).
+if ! target/pyenv/bin/python -c "import curl_cffi" >/dev/null 2>&1; then
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install -q curl_cffi
 fi
 
 # The benchmark harness, quickly and unoptimised: it checks that every library resumes when it
