@@ -73,6 +73,10 @@ pub fn boringssl_name(e: &Error) -> String {
             M::MisplacedEncryptedExtension => "UNEXPECTED_EXTENSION",
             M::PointFormatsWithoutUncompressed => "ERROR_PARSING_EXTENSION",
             M::SecondHelloLacksShare => "MISSING_KEY_SHARE",
+            M::EchInnerMalformed => "INVALID_CLIENT_HELLO_INNER",
+            M::EchOuterExtensions => "INVALID_OUTER_EXTENSION",
+            M::EchPadding => "DECODE_ERROR",
+            M::EchInnerNotEmpty => "ERROR_PARSING_EXTENSION",
             M::RetrySelectedOtherVersion | M::Tls12AfterRetry => {
                 "SECOND_SERVERHELLO_VERSION_MISMATCH"
             }

@@ -280,6 +280,15 @@ fn identities(s: &Settings) -> Result<Vec<Identity>, Failure> {
 fn server_config(s: &Settings, shared: &Shared) -> Result<ServerConfig, Failure> {
     let mut config = ServerConfig::new(identities(s)?);
     common(s, &mut config.common)?;
+    for (ech_config, private, retry) in &s.ech_keys {
+        let bad = |e: String| Failure::Config(format!("-ech-server-config: {e}"));
+        let parsed =
+            glasstls::ech::EchKey::parse_config(ech_config).map_err(|e| bad(e.to_string()))?;
+        let mut key =
+            glasstls::ech::EchKey::from_raw(private, parsed).map_err(|e| bad(e.to_string()))?;
+        key.retry = *retry;
+        config.ech_keys.push(Arc::new(key));
+    }
     // BoringSSL's SSL_VERIFY_PEER asks for a certificate; FAIL_IF_NO_PEER_CERT requires one.
     if s.verify_peer || s.require_client_certificate {
         let mut auth = ClientAuth::new(RootStore::empty(), s.require_client_certificate);
@@ -481,6 +490,9 @@ fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
     // A server that got no certificate (where one is optional) has nothing that failed.
     if e.verify_result && s.verify_peer && !s.server && info.peer_certificates.is_empty() {
         return fail("no verified peer certificate".into());
+    }
+    if e.ech_accept && info.ech != glasstls::EchStatus::Accepted {
+        return fail(format!("ECH {:?}, expected accepted", info.ech));
     }
     if let Some(want) = e.version {
         if version_wire != Some(want) {

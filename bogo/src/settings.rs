@@ -93,6 +93,9 @@ pub struct Settings {
     pub verify_prefs: Option<Vec<SignatureScheme>>,
     pub cipher: Option<Vec<CipherSuite>>,
     pub policy: Option<Policy>,
+    /// `-ech-server-config`, `-ech-server-key`, `-ech-is-retry-config`, in order: (config,
+    /// raw private key, retry).
+    pub ech_keys: Vec<(Vec<u8>, Vec<u8>, bool)>,
     pub advertise_alpn: Vec<Vec<u8>>,
     pub select_alpn: Option<Vec<u8>>,
     pub decline_alpn: bool,
@@ -132,6 +135,7 @@ pub struct Expectations {
     pub extended_master_secret: bool,
     pub peer_cert_file: Option<String>,
     pub verify_result: bool,
+    pub ech_accept: bool,
 }
 
 impl Settings {
@@ -156,6 +160,7 @@ impl Settings {
             verify_prefs: None,
             cipher: None,
             policy: None,
+            ech_keys: Vec::new(),
             advertise_alpn: Vec::new(),
             select_alpn: None,
             decline_alpn: false,
@@ -222,6 +227,18 @@ impl Settings {
                 .signing_prefs
                 .get_or_insert_with(Vec::new)
                 .push(SignatureScheme(number(name, value)?)),
+            "-ech-server-config" => self.ech_keys.push((base64(name, value)?, Vec::new(), true)),
+            "-ech-server-key" => {
+                if let Some(last) = self.ech_keys.last_mut() {
+                    last.1 = base64(name, value)?;
+                }
+            }
+            "-ech-is-retry-config" => {
+                if let Some(last) = self.ech_keys.last_mut() {
+                    last.2 = value == Some("1");
+                }
+            }
+            "-expect-ech-accept" => e.ech_accept = true,
             "-fips-202205" => self.policy = Some(Policy::Fips202205),
             "-wpa-202304" => self.policy = Some(Policy::Wpa202304),
             "-advertise-alpn" => self.advertise_alpn = alpn_list(name, &text())?,
@@ -269,6 +286,12 @@ impl Settings {
         let last = self.credentials.len() - 1;
         &mut self.credentials[last]
     }
+}
+
+fn base64(flag: &str, value: Option<&str>) -> Result<Vec<u8>, Refusal> {
+    value
+        .and_then(glasstls::ech::unbase64)
+        .ok_or_else(|| Refusal::BadValue(format!("{flag}: not base64")))
 }
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<&str>) -> Result<T, Refusal> {

@@ -148,6 +148,9 @@ pub struct EchKey {
     /// What clients get (in DNS, or in retry_configs).
     pub config: EchConfig,
     pub(crate) key: KemKeyPair,
+    /// Whether rejected clients are sent this config to retry with (a key kept only to open
+    /// what clients still send under it, while it is rotated out, is not).
+    pub retry: bool,
 }
 
 /// The suites a config of ours offers: every AEAD we have, with HKDF-SHA256.
@@ -181,7 +184,11 @@ impl EchKey {
             public_name: public_name.to_string(),
             extensions: Vec::new(),
         };
-        Ok(Self { config, key })
+        Ok(Self {
+            config,
+            key,
+            retry: true,
+        })
     }
 
     /// The private key as PKCS #8 DER (RFC 8410).
@@ -199,11 +206,33 @@ impl EchKey {
             .strip_prefix(&X25519_PKCS8_PREFIX[..])
             .filter(|k| k.len() == 32)
             .ok_or_else(bad)?;
-        let key = KemKeyPair::from_private_bytes(raw).map_err(|_| bad())?;
+        Self::from_raw(raw, config)
+    }
+
+    /// The key from its 32 raw X25519 bytes and its ECHConfig.
+    pub fn from_raw(private: &[u8], config: EchConfig) -> Result<Self, Error> {
+        let bad = || Error::Config(crate::error::ConfigError::EchKey);
+        let key = KemKeyPair::from_private_bytes(private).map_err(|_| bad())?;
         if key.public != config.public_key || config.kem_id != hpke::KEM_X25519_SHA256 {
             return Err(bad());
         }
-        Ok(Self { config, key })
+        Ok(Self {
+            config,
+            key,
+            retry: true,
+        })
+    }
+
+    /// One ECHConfig (version, length, contents), as a server is given it.
+    pub fn parse_config(bytes: &[u8]) -> Result<EchConfig, InvalidMessage> {
+        let mut list = Vec::with_capacity(bytes.len() + 2);
+        let len = u16::try_from(bytes.len()).map_err(|_| InvalidMessage::BadLength("ECHConfig"))?;
+        list.extend_from_slice(&len.to_be_bytes());
+        list.extend_from_slice(bytes);
+        parse_config_list(&list)?
+            .into_iter()
+            .next()
+            .ok_or(InvalidMessage::IllegalValue("ECHConfig.version"))
     }
 
     /// The key and config in the PEM form ECH tools share (a PRIVATE KEY block, then an

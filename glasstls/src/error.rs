@@ -66,6 +66,7 @@ impl Error {
                 | InvalidMessage::DuplicateExtension(_),
             ) => A::DecodeError,
             Self::UnexpectedMessage(_) => A::UnexpectedMessage,
+            Self::PeerMisbehaved(M::EchInnerNotEmpty) => A::DecodeError,
             // RFC 5746 §3.4 and RFC 7627 §5.3 ask for handshake_failure.
             Self::PeerMisbehaved(
                 M::NonEmptyRenegotiationInfo | M::ResumedWithOtherEms | M::EmsDroppedOnResumption,
@@ -92,8 +93,9 @@ impl Error {
                 | M::SupportedVersionsNotTls13
                 | M::MisplacedEncryptedExtension
                 | M::NonEmptyCertificateContext
-                | M::EchInnerInOuter
                 | M::EchInnerMalformed
+                | M::EchOuterExtensions
+                | M::EchPadding
                 | M::PointFormatsWithoutUncompressed
                 | M::Tls13CompressionNotNull
                 | M::NoNullCompression
@@ -265,11 +267,16 @@ pub enum PeerMisbehaved {
     MisplacedEncryptedExtension,
     /// RFC 8446 §4.4.2: the server's certificate_request_context is not empty.
     NonEmptyCertificateContext,
-    /// RFC 9849 §7.1: an outer ClientHello whose encrypted_client_hello is of type inner.
-    EchInnerInOuter,
-    /// RFC 9849 §7.1: an inner ClientHello that is malformed (padding, outer extensions, no
-    /// inner marker, or a version below TLS 1.3).
+    /// RFC 9849 §7.1: an inner ClientHello without the inner marker, or offering a version
+    /// below TLS 1.3.
     EchInnerMalformed,
+    /// RFC 9849 §5.1: ech_outer_extensions naming an extension the outer hello lacks, or out of
+    /// order, twice, or encrypted_client_hello itself.
+    EchOuterExtensions,
+    /// RFC 9849 §7.1: EncodedClientHelloInner padding that is not zeros.
+    EchPadding,
+    /// RFC 9849 §5: an encrypted_client_hello of type inner with a body.
+    EchInnerNotEmpty,
     /// RFC 8422 §5.2: ec_point_formats without the uncompressed format.
     PointFormatsWithoutUncompressed,
     /// RFC 5746 §3.4: a non-empty renegotiation_info on the initial handshake.
@@ -767,12 +774,14 @@ impl fmt::Display for PeerMisbehaved {
             Self::MisplacedEncryptedExtension => {
                 "an extension that does not belong in EncryptedExtensions"
             }
-            Self::EchInnerInOuter => {
-                "an outer ClientHello whose encrypted_client_hello is of type inner"
-            }
             Self::EchInnerMalformed => {
-                "an Encrypted Client Hello inner ClientHello that breaks RFC 9849 §7.1"
+                "an Encrypted Client Hello inner ClientHello without its marker, or below TLS 1.3"
             }
+            Self::EchOuterExtensions => {
+                "ech_outer_extensions naming a missing, repeated, misordered or ECH extension"
+            }
+            Self::EchPadding => "Encrypted Client Hello padding that is not zeros",
+            Self::EchInnerNotEmpty => "an encrypted_client_hello of type inner with a body",
             Self::NonEmptyCertificateContext => {
                 "a certificate_request_context other than the (empty) one of the handshake"
             }

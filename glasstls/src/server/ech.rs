@@ -23,6 +23,9 @@ const ECH_OUTER_EXTENSIONS: ExtensionType = ExtensionType(0xfd00);
 pub(super) enum Opened {
     /// No ECH extension, or we hold no ECH key (the extension is then ignored: GREASE).
     NotOffered,
+    /// §7.2 "Backend server": a ClientHello that is itself an inner one (a client-facing
+    /// server decrypted it for us, or a client tells us it offers ECH); we confirm acceptance.
+    Backend,
     /// The inner ClientHello, and its bytes as the transcript takes them.
     Accepted(ClientHello, Vec<u8>),
     /// An offer we cannot open (another key, GREASE, a config we rotated out): the handshake
@@ -43,8 +46,6 @@ fn read_offer(data: &[u8]) -> Result<Offer<'_>, Error> {
     let mut r = Reader::new(data);
     match r.u8("ECHClientHelloType")? {
         0 => {}
-        // "inner" in an outer ClientHello.
-        1 => return Err(PeerMisbehaved::EchInnerInOuter.into()),
         _ => return Err(InvalidMessage::IllegalValue("ECHClientHelloType").into()),
     }
     let kdf = r.u16("kdf_id")?;
@@ -76,6 +77,14 @@ pub(super) fn open(
     let Some(Extension::Unknown { data, .. }) = outer.find(ENCRYPTED_CLIENT_HELLO) else {
         return Ok(Opened::NotOffered);
     };
+    // RFC 9849 §7.2: "Upon receipt of an "encrypted_client_hello" extension of type inner in a
+    // ClientHello, if the backend server negotiates TLS 1.3 or higher, then it MUST confirm
+    // ECH acceptance"; the extension of type inner is empty (§5).
+    match data.first() {
+        Some(1) if data.len() == 1 => return Ok(Opened::Backend),
+        Some(1) => return Err(PeerMisbehaved::EchInnerNotEmpty.into()),
+        _ => {}
+    }
     if config.ech_keys.is_empty() {
         return Ok(Opened::NotOffered);
     }
@@ -143,7 +152,7 @@ fn rebuild(outer: &ClientHello, encoded: &[u8]) -> Result<ClientHello, Error> {
     let (body, padding) = encoded.split_at(len.min(encoded.len()));
     // §7.1: "the server MUST ... abort with illegal_parameter" unless the padding is zeros.
     if padding.iter().any(|b| *b != 0) {
-        return Err(PeerMisbehaved::EchInnerMalformed.into());
+        return Err(PeerMisbehaved::EchPadding.into());
     }
     let mut framed = vec![1u8];
     framed.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
@@ -164,12 +173,12 @@ fn rebuild(outer: &ClientHello, encoded: &[u8]) -> Result<ClientHello, Error> {
                 let mut list = r.sub(LengthPrefix::U8, "OuterExtensions")?;
                 r.expect_empty("ech_outer_extensions")?;
                 if list.is_empty() {
-                    return Err(PeerMisbehaved::EchInnerMalformed.into());
+                    return Err(PeerMisbehaved::EchOuterExtensions.into());
                 }
                 while !list.is_empty() {
                     let wanted = ExtensionType(list.u16("ExtensionType")?);
                     if wanted == ENCRYPTED_CLIENT_HELLO {
-                        return Err(PeerMisbehaved::EchInnerMalformed.into());
+                        return Err(PeerMisbehaved::EchOuterExtensions.into());
                     }
                     // In the outer hello's order, each once.
                     let from = last_used.map_or(0, |i| i + 1);
@@ -179,12 +188,18 @@ fn rebuild(outer: &ClientHello, encoded: &[u8]) -> Result<ClientHello, Error> {
                         .enumerate()
                         .skip(from)
                         .find(|(_, e)| e.typ() == wanted)
-                        .ok_or(PeerMisbehaved::EchInnerMalformed)?;
+                        .ok_or(PeerMisbehaved::EchOuterExtensions)?;
                     last_used = Some(found.0);
                     extensions.push(found.1.clone());
                 }
             }
             other => extensions.push(other),
+        }
+    }
+    // The rebuilt hello is a ClientHello like any: no extension twice (RFC 8446 §4.2).
+    for (i, ext) in extensions.iter().enumerate() {
+        if extensions.iter().skip(i + 1).any(|e| e.typ() == ext.typ()) {
+            return Err(PeerMisbehaved::EchOuterExtensions.into());
         }
     }
     inner.extensions = extensions;
@@ -239,7 +254,12 @@ pub(super) fn accept_confirmation(
 /// What EncryptedExtensions carries for a client whose offer we rejected (§7.1): every config
 /// we hold, so it can retry.
 pub(super) fn retry_configs(config: &ServerConfig) -> Extension {
-    let configs: Vec<_> = config.ech_keys.iter().map(|k| k.config.clone()).collect();
+    let configs: Vec<_> = config
+        .ech_keys
+        .iter()
+        .filter(|k| k.retry)
+        .map(|k| k.config.clone())
+        .collect();
     Extension::Unknown {
         typ: ENCRYPTED_CLIENT_HELLO,
         data: crate::ech::config_list(&configs),
@@ -250,7 +270,7 @@ pub(super) fn retry_configs(config: &ServerConfig) -> Extension {
 pub(super) fn status(opened: &Opened) -> EchStatus {
     match opened {
         Opened::NotOffered => EchStatus::NotOffered,
-        Opened::Accepted(..) => EchStatus::Accepted,
+        Opened::Accepted(..) | Opened::Backend => EchStatus::Accepted,
         Opened::Rejected => EchStatus::Rejected,
     }
 }

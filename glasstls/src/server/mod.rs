@@ -57,6 +57,10 @@ impl State for ExpectClientHello {
         };
         let raw = inner_raw.as_deref().unwrap_or(raw);
         let version = hello::choose_version(&self.config.common, &client_hello)?;
+        // §7.2: a backend server confirms ECH only when it negotiates TLS 1.3.
+        if version == Version::Tls12 {
+            core.info.ech = crate::conn::EchStatus::NotOffered;
+        }
         record_offer(core, &client_hello);
         match version {
             Version::Tls13 => tls13::client_hello(self.config, core, client_hello, raw, None),
