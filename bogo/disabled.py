@@ -21,7 +21,6 @@ RULES = [
     (r"RSA_PKCS1_SHA256_LEGACY", "draft-ietf-tls-tls13-pkcs1: not implemented"),
     (r"Renegotiat|Renego|HelloRequest", "renegotiation: glasstls never renegotiates (it signals RFC 5746 and refuses), and ignores HelloRequest while negotiating (RFC 5246 §7.4.1.1)"),
     (r"^CertificateSelection-Client-(SignatureAlgorithm|ClientCertificateTypes)[^ ]*-MatchNone-|^NoCommonAlgorithms|^CheckClientCertificateTypes$|^Client-Sign(Default)?-RSA_PKCS1_SHA(256|384|512)-TLS13$", "a client whose certificate fits none of the server's signature schemes or certificate types sends an empty Certificate, as RFC 8446 §4.4.2 and RFC 5246 §7.4.6 require (\"If no suitable certificate is available, the client MUST send a certificate message containing no certificates\"); BoringSSL aborts with handshake_failure"),
-    (r"^TLS-ECH-Server.*HelloRetryRequest|^TLS-ECH-Server-(Corrupt|Omit|DifferentConfigID)\w*Second", "ECH with a HelloRetryRequest (its confirmation, the second encrypted ClientHello): not implemented yet (issue 14)"),
     (r"^TLS-ECH-", "the ECH client: not implemented yet (issue 14)"),
     (r"JDK11", "BoringSSL's workaround for JDK 11's broken TLS 1.3 downgrade"),
     (r"KeyUsage-", "key usage bits: rustls-webpki does not expose them, and glasstls parses no X.509 itself (x509-parser is for display only)"),

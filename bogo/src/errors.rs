@@ -77,6 +77,7 @@ pub fn boringssl_name(e: &Error) -> String {
             M::EchOuterExtensions => "INVALID_OUTER_EXTENSION",
             M::EchPadding => "DECODE_ERROR",
             M::EchInnerNotEmpty => "ERROR_PARSING_EXTENSION",
+            M::EchSecondHelloChanged => "DECODE_ERROR",
             M::RetrySelectedOtherVersion | M::Tls12AfterRetry => {
                 "SECOND_SERVERHELLO_VERSION_MISMATCH"
             }
@@ -105,6 +106,7 @@ pub fn boringssl_name(e: &Error) -> String {
         Error::BadRecordMac => "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
         Error::RecordOverflow => "ENCRYPTED_LENGTH_TOO_LONG",
         Error::DecryptError(DecryptError::Finished | DecryptError::Binder) => "DIGEST_CHECK_FAILED",
+        Error::DecryptError(DecryptError::EchSecondClientHello) => "DECRYPTION_FAILED",
         Error::DecryptError(_) => "BAD_SIGNATURE",
         Error::Certificate(_) => "CERTIFICATE_VERIFY_FAILED",
         Error::AlertReceived(alert) => return alert_name(*alert),

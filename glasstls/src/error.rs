@@ -96,6 +96,7 @@ impl Error {
                 | M::EchInnerMalformed
                 | M::EchOuterExtensions
                 | M::EchPadding
+                | M::EchSecondHelloChanged
                 | M::PointFormatsWithoutUncompressed
                 | M::Tls13CompressionNotNull
                 | M::NoNullCompression
@@ -277,6 +278,9 @@ pub enum PeerMisbehaved {
     EchPadding,
     /// RFC 9849 §5: an encrypted_client_hello of type inner with a body.
     EchInnerNotEmpty,
+    /// RFC 9849 §7.1.1: a second ClientHelloOuter with another config, suite, or a non-empty
+    /// enc than the first.
+    EchSecondHelloChanged,
     /// RFC 8422 §5.2: ec_point_formats without the uncompressed format.
     PointFormatsWithoutUncompressed,
     /// RFC 5746 §3.4: a non-empty renegotiation_info on the initial handshake.
@@ -353,6 +357,9 @@ pub enum DecryptError {
     CertificateVerifySignature,
     /// The client's CertificateVerify signature does not verify with its certificate's key.
     ClientCertificateVerifySignature,
+    /// RFC 9849 §7.1.1: the second ClientHelloOuter's payload does not open under the first
+    /// one's HPKE context.
+    EchSecondClientHello,
 }
 
 /// A configuration that cannot work.
@@ -782,6 +789,9 @@ impl fmt::Display for PeerMisbehaved {
             }
             Self::EchPadding => "Encrypted Client Hello padding that is not zeros",
             Self::EchInnerNotEmpty => "an encrypted_client_hello of type inner with a body",
+            Self::EchSecondHelloChanged => {
+                "a second ClientHello whose Encrypted Client Hello changed its config or suite"
+            }
             Self::NonEmptyCertificateContext => {
                 "a certificate_request_context other than the (empty) one of the handshake"
             }
@@ -876,6 +886,9 @@ impl fmt::Display for DecryptError {
             }
             Self::CertificateVerifySignature => {
                 "the CertificateVerify signature does not verify with the certificate's key"
+            }
+            Self::EchSecondClientHello => {
+                "the second ClientHello's Encrypted Client Hello does not open under the first one's key"
             }
             Self::ClientCertificateVerifySignature => {
                 "the client's CertificateVerify signature does not verify with its certificate's key"

@@ -26,11 +26,58 @@ pub(super) enum Opened {
     /// §7.2 "Backend server": a ClientHello that is itself an inner one (a client-facing
     /// server decrypted it for us, or a client tells us it offers ECH); we confirm acceptance.
     Backend,
-    /// The inner ClientHello, and its bytes as the transcript takes them.
-    Accepted(ClientHello, Vec<u8>),
+    /// The inner ClientHello (boxed: it is large).
+    Accepted(Box<Inner>),
     /// An offer we cannot open (another key, GREASE, a config we rotated out): the handshake
     /// goes on with the outer ClientHello and EncryptedExtensions carries retry_configs.
     Rejected,
+}
+
+/// An opened inner ClientHello, its bytes as the transcript takes them, and what opens the
+/// second ClientHello if a HelloRetryRequest asks for one.
+pub(super) struct Inner {
+    pub hello: ClientHello,
+    pub bytes: Vec<u8>,
+    pub retry: Retry,
+}
+
+/// RFC 9849 §6.1.5: the HPKE context of the first ClientHelloOuter opens the second, under
+/// the same config and suite.
+pub(super) struct Retry {
+    context: Context,
+    config_id: u8,
+    kdf: u16,
+    aead: u16,
+}
+
+/// RFC 9849 §7.1.1: the second ClientHelloOuter, after a HelloRetryRequest that confirmed ECH,
+/// must carry ECH under the same config and suite, with an empty enc; its inner hello is opened
+/// with the first one's context.
+pub(super) fn open_second(
+    retry: &mut Retry,
+    outer: &ClientHello,
+    raw: &[u8],
+) -> Result<(ClientHello, Vec<u8>), Error> {
+    let Some(Extension::Unknown { data, .. }) = outer.find(ENCRYPTED_CLIENT_HELLO) else {
+        return Err(
+            crate::error::PeerIncompatible::MissingExtension(ENCRYPTED_CLIENT_HELLO).into(),
+        );
+    };
+    let offer = read_offer(data)?;
+    if offer.config_id != retry.config_id
+        || (offer.kdf, offer.aead) != (retry.kdf, retry.aead)
+        || !offer.enc.is_empty()
+    {
+        return Err(PeerMisbehaved::EchSecondHelloChanged.into());
+    }
+    let aad = outer_aad(raw, data, offer.payload.len())?;
+    let encoded = retry
+        .context
+        .open(&aad, offer.payload)
+        .map_err(|_| crate::error::DecryptError::EchSecondClientHello)?;
+    let inner = rebuild(outer, &encoded)?;
+    let bytes = HandshakeMessage::new(P::ClientHello(inner.clone())).to_bytes();
+    Ok((inner, bytes))
 }
 
 /// RFC 9849 §5 ECHClientHello of type outer.
@@ -102,10 +149,20 @@ pub(super) fn open(
     });
     let aad = outer_aad(raw, data, offer.payload.len())?;
     for key in candidates {
-        if let Some(encoded) = decrypt(key, &offer, kdf, aead, &aad) {
+        if let Some((encoded, context)) = decrypt(key, &offer, kdf, aead, &aad) {
             let inner = rebuild(outer, &encoded)?;
             let bytes = HandshakeMessage::new(P::ClientHello(inner.clone())).to_bytes();
-            return Ok(Opened::Accepted(inner, bytes));
+            let retry = Retry {
+                context,
+                config_id: offer.config_id,
+                kdf: offer.kdf,
+                aead: offer.aead,
+            };
+            return Ok(Opened::Accepted(Box::new(Inner {
+                hello: inner,
+                bytes,
+                retry,
+            })));
         }
     }
     Ok(Opened::Rejected)
@@ -118,11 +175,12 @@ fn decrypt(
     kdf: hpke::Kdf,
     aead: hpke::Aead,
     aad: &[u8],
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, Context)> {
     let mut info = b"tls ech\0".to_vec();
     info.extend_from_slice(&key.config.to_bytes());
     let mut context = Context::receiver(offer.enc, &key.key, &info, kdf, aead).ok()?;
-    context.open(aad, offer.payload).ok()
+    let plaintext = context.open(aad, offer.payload).ok()?;
+    Some((plaintext, context))
 }
 
 /// RFC 9849 §5.2 ClientHelloOuterAAD: the outer ClientHello (without its handshake header)
@@ -232,11 +290,33 @@ fn client_hello_len(body: &[u8]) -> Option<usize> {
     (at <= body.len()).then_some(at)
 }
 
-/// RFC 9849 §7.2: the last 8 bytes of the ServerHello's random when ECH is accepted:
-/// HKDF-Expand-Label(HKDF-Extract(0, ClientHelloInner.random), "ech accept confirmation",
-/// transcript_ech_conf, 8).
-pub(super) fn accept_confirmation(
+/// Which message confirms ECH acceptance.
+pub(super) enum Confirming {
+    /// RFC 9849 §7.2: the last 8 bytes of ServerHello.random.
+    ServerHello,
+    /// RFC 9849 §7.2.1: the HelloRetryRequest's encrypted_client_hello payload.
+    HelloRetryRequest,
+}
+
+/// RFC 9849 §7.2: accept_confirmation = HKDF-Expand-Label(HKDF-Extract(0,
+/// ClientHelloInner.random), "ech accept confirmation" (or "hrr ech accept confirmation"),
+/// Transcript-Hash(… the confirming message with those 8 bytes zero), 8).
+pub(super) fn confirmation(
     hash: crate::crypto::Hash,
+    which: Confirming,
+    inner_random: &[u8; 32],
+    transcript_hash: &[u8],
+) -> [u8; 8] {
+    let label: &[u8] = match which {
+        Confirming::ServerHello => b"ech accept confirmation",
+        Confirming::HelloRetryRequest => b"hrr ech accept confirmation",
+    };
+    derive_confirmation(hash, label, inner_random, transcript_hash)
+}
+
+fn derive_confirmation(
+    hash: crate::crypto::Hash,
+    label: &[u8],
     inner_random: &[u8; 32],
     transcript_hash: &[u8],
 ) -> [u8; 8] {
@@ -244,8 +324,7 @@ pub(super) fn accept_confirmation(
     let zeros = [0u8; 48];
     let salt = zeros.get(..hash.digest().output_len).unwrap_or(&zeros);
     let secret = extract(hash, salt, inner_random);
-    let okm =
-        Expander::new(hash, &secret).expand_label(b"ech accept confirmation", transcript_hash, 8);
+    let okm = Expander::new(hash, &secret).expand_label(label, transcript_hash, 8);
     let mut out = [0u8; 8];
     out.copy_from_slice(okm.get(..8).unwrap_or(&[0; 8]));
     out

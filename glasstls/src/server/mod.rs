@@ -51,9 +51,16 @@ impl State for ExpectClientHello {
         // bytes are what the transcript holds.
         let opened = ech::open(&self.config, &outer, raw)?;
         core.info.ech = ech::status(&opened);
-        let (client_hello, inner_raw) = match opened {
-            ech::Opened::Accepted(inner, bytes) => (inner, Some(bytes)),
-            _ => (outer, None),
+        let (client_hello, inner_raw, retry) = match opened {
+            ech::Opened::Accepted(inner) => {
+                let ech::Inner {
+                    hello,
+                    bytes,
+                    retry,
+                } = *inner;
+                (hello, Some(bytes), Some(retry))
+            }
+            _ => (outer, None, None),
         };
         let raw = inner_raw.as_deref().unwrap_or(raw);
         let version = hello::choose_version(&self.config.common, &client_hello)?;
@@ -63,7 +70,9 @@ impl State for ExpectClientHello {
         }
         record_offer(core, &client_hello);
         match version {
-            Version::Tls13 => tls13::client_hello(self.config, core, client_hello, raw, None),
+            Version::Tls13 => {
+                tls13::client_hello(self.config, core, client_hello, raw, None, retry)
+            }
             Version::Tls12 => tls12::client_hello(self.config, core, client_hello, raw),
         }
     }

@@ -42,6 +42,8 @@ pub(super) struct AfterRetry {
 struct ExpectSecondClientHello {
     config: Arc<ServerConfig>,
     after: AfterRetry,
+    /// When the first ClientHello's ECH was accepted: what opens the second.
+    ech: Option<super::ech::Retry>,
 }
 
 impl State for ExpectSecondClientHello {
@@ -53,7 +55,13 @@ impl State for ExpectSecondClientHello {
         let (P::ClientHello(hello), raw) = input.expect(HandshakeType::ClientHello)? else {
             return Err(InternalError::StateInvariant.into());
         };
-        client_hello(self.config, core, hello, raw, Some(self.after))
+        match self.ech {
+            Some(mut retry) => {
+                let (inner, bytes) = super::ech::open_second(&mut retry, &hello, raw)?;
+                client_hello(self.config, core, inner, &bytes, Some(self.after), None)
+            }
+            None => client_hello(self.config, core, hello, raw, Some(self.after), None),
+        }
     }
 }
 
@@ -102,6 +110,7 @@ pub(super) fn client_hello(
     hello: ClientHello,
     raw: &[u8],
     after_retry: Option<AfterRetry>,
+    ech: Option<super::ech::Retry>,
 ) -> Result<Box<dyn State>, Error> {
     core.version = Some(Version::Tls13);
     // RFC 8446 §4.2.10: we never accept early data, so a client that offers it is answered as
@@ -143,7 +152,7 @@ pub(super) fn client_hello(
             if skips_early_data {
                 core.skip_early_data(Some(EarlyDataSkip::AllEncrypted));
             }
-            return hello_retry_request(config, core, &hello, raw, suite, group);
+            return hello_retry_request(config, core, &hello, raw, suite, group, ech);
         }
     };
     let alpn = hello::choose_alpn(&config, &hello)?;
@@ -366,8 +375,9 @@ impl Flight<'_> {
             }
             let mut conf = transcript.clone();
             conf.add(&HandshakeMessage::new(P::ServerHello(server_hello.clone())).to_bytes());
-            let confirmation = super::ech::accept_confirmation(
+            let confirmation = super::ech::confirmation(
                 suite.hash,
+                super::ech::Confirming::ServerHello,
                 &self.hello.random,
                 conf.current_hash()?.as_ref(),
             );
@@ -449,11 +459,12 @@ fn hello_retry_request(
     raw: &[u8],
     suite: &'static Suite13,
     group: NamedGroup,
+    ech: Option<super::ech::Retry>,
 ) -> Result<Box<dyn State>, Error> {
     let mut first = Transcript::new();
     first.add(raw);
     let mut transcript = tls13::transcript_after_retry(first, suite.hash)?;
-    let retry = ServerHello {
+    let mut retry = ServerHello {
         server_version: ProtocolVersion::TLSv1_2,
         random: HELLO_RETRY_REQUEST_RANDOM,
         session_id: hello.session_id.clone(),
@@ -464,6 +475,25 @@ fn hello_retry_request(
             Extension::KeyShareRetry(group),
         ],
     };
+    // RFC 9849 §7.2.1: with ECH accepted, the HelloRetryRequest confirms it in an
+    // encrypted_client_hello extension, computed with that payload zero.
+    if core.info.ech == crate::conn::EchStatus::Accepted {
+        retry.extensions.push(Extension::Unknown {
+            typ: super::ech::ENCRYPTED_CLIENT_HELLO,
+            data: vec![0; 8],
+        });
+        let mut conf = transcript.clone();
+        conf.add(&HandshakeMessage::new(P::ServerHello(retry.clone())).to_bytes());
+        let confirmation = super::ech::confirmation(
+            suite.hash,
+            super::ech::Confirming::HelloRetryRequest,
+            &hello.random,
+            conf.current_hash()?.as_ref(),
+        );
+        if let Some(Extension::Unknown { data, .. }) = retry.extensions.last_mut() {
+            *data = confirmation.to_vec();
+        }
+    }
     core.info.hello_retry_request = true;
     core.decide(|| Decision::HelloRetryRequestSent { group });
     core.send_handshake(
@@ -479,6 +509,7 @@ fn hello_retry_request(
             group,
             session_id: hello.session_id.clone(),
         },
+        ech,
     }))
 }
 
