@@ -40,6 +40,7 @@ fn ech_server(pki: &Pki) -> (Peer, String, String) {
         &format!("public.example={},{}", cert.display(), key.display()),
         "--ech-key",
         key_file.to_str().unwrap(),
+        "--trace=json",
     ]);
     (server, addr, config)
 }
@@ -47,7 +48,7 @@ fn ech_server(pki: &Pki) -> (Peer, String, String) {
 #[test]
 fn serve_with_an_ech_key_accepts_rustls_ech() {
     let pki = Pki::new();
-    let (_server, addr, config) = ech_server(&pki);
+    let (server, addr, config) = ech_server(&pki);
     let list = glasstls::ech::unbase64(&config).expect("keygen prints base64");
     let ech = EchConfig::new(list.into(), provider::hpke::ALL_SUPPORTED_SUITES).unwrap();
     let mut roots = rustls::RootCertStore::empty();
@@ -70,6 +71,18 @@ fn serve_with_an_ech_key_accepts_rustls_ech() {
     assert_eq!(tls.conn.ech_status(), EchStatus::Accepted);
     assert!(page.contains("server name (SNI): localhost"), "{page}");
     assert!(page.contains("encrypted client hello: accepted"), "{page}");
+    // The trace says what the wire showed and what the server read.
+    let accepted = |t: &str| {
+        decided(
+            &events(t),
+            "ech_accepted",
+            &[
+                ("public_name", "public.example"),
+                ("server_name", "localhost"),
+            ],
+        )
+    };
+    assert!(accepted(&server.stderr_when(accepted)));
 }
 
 /// NSS's `tstclnt -N` (Debian's libnss3-tools, installed by scripts/test.sh) sends ECH with our

@@ -18,6 +18,7 @@ use crate::config::ServerConfig;
 use crate::conn::{Connection, Core, Input, State};
 use crate::error::{ConfigError, Error, Expected, InternalError};
 use crate::side::Side;
+use crate::trace::Decision;
 use crate::version::Version;
 use crate::wire::{ClientHello, Extension, HandshakePayload as P, HandshakeType};
 use std::sync::Arc;
@@ -51,6 +52,22 @@ impl State for ExpectClientHello {
         // bytes are what the transcript holds.
         let opened = ech::open(&self.config, &outer, raw)?;
         core.info.ech = ech::status(&opened);
+        let name = |hello: &ClientHello| {
+            hello
+                .server_name()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default()
+        };
+        match &opened {
+            ech::Opened::Accepted(inner) => core.decide(|| Decision::EchAccepted {
+                public_name: name(&outer),
+                server_name: name(&inner.hello),
+            }),
+            ech::Opened::Rejected => core.decide(|| Decision::EchRejected {
+                public_name: name(&outer),
+            }),
+            _ => {}
+        }
         let (client_hello, inner_raw, retry) = match opened {
             ech::Opened::Accepted(inner) => {
                 let ech::Inner {

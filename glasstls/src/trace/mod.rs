@@ -636,6 +636,20 @@ pub enum Decision {
         /// The signature's scheme.
         scheme: SignatureScheme,
     },
+    /// Server: Encrypted Client Hello accepted: the wire showed only the outer hello's name; the
+    /// inner hello, which the handshake runs on, asks for another.
+    EchAccepted {
+        /// The outer ClientHello's SNI (the config's public name), what an eavesdropper saw.
+        public_name: String,
+        /// The inner ClientHello's SNI, which crossed the wire encrypted.
+        server_name: String,
+    },
+    /// Server: an Encrypted Client Hello we cannot open (another key, GREASE): the handshake
+    /// runs on the outer hello and retry_configs go back.
+    EchRejected {
+        /// The outer ClientHello's SNI.
+        public_name: String,
+    },
     /// Client: our ECDHE share; the pre-master secret is the shared secret.
     ClientKeyShareSent {
         /// Our public key share.
@@ -899,6 +913,14 @@ impl Decision {
                 vec![("required", Value::Flag(*required))]
             }
             Self::ClientChainVerified { subject } => vec![("subject", text(subject))],
+            Self::EchAccepted {
+                public_name,
+                server_name,
+            } => vec![
+                ("public_name", text(public_name)),
+                ("server_name", text(server_name)),
+            ],
+            Self::EchRejected { public_name } => vec![("public_name", text(public_name))],
             Self::ClientCertificateVerifyVerified { scheme: s } => vec![scheme(s)],
             Self::ServerKeyExchangeVerified {
                 group: g,
@@ -1004,6 +1026,8 @@ impl Decision {
         "client_chain_verified",
         "client_chain_rejected",
         "client_certificate_verify_verified",
+        "ech_accepted",
+        "ech_rejected",
         "client_key_share_sent",
         "pre_master_secret_encrypted",
         "hello_retry_requested",
@@ -1048,6 +1072,8 @@ impl Decision {
             Self::ClientChainVerified { .. } => "client_chain_verified",
             Self::ClientChainRejected(_) => "client_chain_rejected",
             Self::ClientCertificateVerifyVerified { .. } => "client_certificate_verify_verified",
+            Self::EchAccepted { .. } => "ech_accepted",
+            Self::EchRejected { .. } => "ech_rejected",
             Self::ClientKeyShareSent { .. } => "client_key_share_sent",
             Self::PreMasterSecretEncrypted { .. } => "pre_master_secret_encrypted",
             Self::HelloRetryRequested { .. } => "hello_retry_requested",

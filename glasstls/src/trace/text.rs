@@ -541,6 +541,19 @@ impl Decision {
                  trusted root for client authentication"
             ),
             Self::ClientChainRejected(e) => write!(f, "client certificate chain rejected: {e}"),
+            Self::EchAccepted {
+                public_name,
+                server_name,
+            } => write!(
+                f,
+                "Encrypted Client Hello accepted: the wire showed {public_name}; the inner \
+                 ClientHello asks for {server_name}, and the handshake runs on it"
+            ),
+            Self::EchRejected { public_name } => write!(
+                f,
+                "Encrypted Client Hello not opened (another key, or GREASE): handshake for \
+                 {public_name}, retry_configs sent"
+            ),
             Self::ClientCertificateVerifyVerified { scheme } => write!(
                 f,
                 "CertificateVerify: the client proved it holds its certificate's key ({scheme})"
@@ -940,6 +953,19 @@ mod tests {
                 "CertificateVerify: the client proved it holds its certificate's key (rsa_pss_rsae_sha256)",
             ),
             (
+                Decision::EchAccepted {
+                    public_name: "public.example".into(),
+                    server_name: "a.test".into(),
+                },
+                "Encrypted Client Hello accepted: the wire showed public.example; the inner ClientHello asks for a.test, and the handshake runs on it",
+            ),
+            (
+                Decision::EchRejected {
+                    public_name: "public.example".into(),
+                },
+                "Encrypted Client Hello not opened (another key, or GREASE): handshake for public.example, retry_configs sent",
+            ),
+            (
                 Decision::EarlyDataSkipped,
                 "the client sent early data (0-RTT), which we do not accept: its early records are skipped, and it sends the data again after the handshake",
             ),
@@ -947,7 +973,7 @@ mod tests {
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 39, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 41, "a decision without a case: {kinds:?}");
         let listed: std::collections::BTreeSet<_> = Decision::KINDS.iter().copied().collect();
         assert_eq!(kinds, listed, "Decision::KINDS names every kind, once");
         assert_eq!(Decision::KINDS.len(), listed.len());
