@@ -87,8 +87,15 @@ pub fn index(title: &str, pages: &[(String, String, String)]) -> String {
 }
 
 fn fill(template: &str, title: &str, data: &Json) -> String {
-    // Inside <script>, "</" would end the element: JSON allows "<\/" for it.
-    let data = data.to_string().replace("</", "<\\/");
+    // The data holds what peers sent (host names, ALPN, certificate subjects). Inside
+    // <script>, "</script", "<!--" or "<script" would change how the page parses: so no "<",
+    // ">" or "&" is left in it. They can only be inside JSON strings, where "\u003c" means the
+    // same to JSON.parse.
+    let data = data
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     template
         .replace("__TITLE__", &escape(title))
         .replace("__DATA__", &data)
@@ -134,5 +141,29 @@ fn shown(v: &glasstls::trace::Value) -> String {
         Value::List(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
         Value::Empty => "(empty)".into(),
         other => crate::explain::plain(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glasstls::trace::Decision;
+
+    /// What a peer names (a host name, a certificate's subject) cannot end the data's
+    /// <script> element or open a comment in it: the page has its own two scripts, no more.
+    #[test]
+    fn peer_text_cannot_break_out_of_the_page_data() {
+        let hostile = "</script><script>alert(1)</script><!--<script>&amp;";
+        let events = vec![(
+            0,
+            Event::Decision(Decision::ChainVerified {
+                server_name: hostile.into(),
+            }),
+        )];
+        let page = page(hostile, Side::Client, &events, Lang::En);
+        assert_eq!(page.matches("<script").count(), 2, "{page}");
+        assert!(!page.contains("<!--"));
+        assert!(page.contains("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"));
+        assert!(page.contains("<title>&lt;/script&gt;"));
     }
 }

@@ -70,7 +70,7 @@ pub(super) fn open_second(
     {
         return Err(PeerMisbehaved::EchSecondHelloChanged.into());
     }
-    let aad = outer_aad(raw, data, offer.payload.len())?;
+    let aad = outer_aad(raw, offer.payload.len())?;
     let encoded = retry
         .context
         .open(&aad, offer.payload)
@@ -147,7 +147,7 @@ pub(super) fn open(
         k.config.config_id == offer.config_id
             && k.config.cipher_suites.contains(&(offer.kdf, offer.aead))
     });
-    let aad = outer_aad(raw, data, offer.payload.len())?;
+    let aad = outer_aad(raw, offer.payload.len())?;
     for key in candidates {
         if let Some((encoded, context)) = decrypt(key, &offer, kdf, aead, &aad) {
             let inner = rebuild(outer, &encoded)?;
@@ -184,19 +184,20 @@ fn decrypt(
 }
 
 /// RFC 9849 §5.2 ClientHelloOuterAAD: the outer ClientHello (without its handshake header)
-/// with the payload replaced by as many zeros.
-fn outer_aad(raw: &[u8], extension: &[u8], payload_len: usize) -> Result<Vec<u8>, Error> {
-    let body = raw
-        .get(4..)
-        .ok_or(InvalidMessage::Truncated("ClientHello"))?;
-    // The extension's bytes appear once: its enc and payload are fresh randomness.
-    let at = body
-        .windows(extension.len())
-        .position(|w| w == extension)
+/// with the payload replaced by as many zeros. The payload ends the extension, which is found
+/// by walking the hello's layout (linear in its length, whatever its bytes).
+fn outer_aad(raw: &[u8], payload_len: usize) -> Result<Vec<u8>, Error> {
+    let id = crate::trace::FieldId::Extension(ENCRYPTED_CLIENT_HELLO).id();
+    let span = crate::trace::field_spans(crate::wire::HandshakeType::ClientHello, raw)
+        .into_iter()
+        .find(|s| s.id == id)
         .ok_or(InvalidMessage::IllegalValue("encrypted_client_hello"))?;
-    let end = at + extension.len();
-    let mut aad = body.to_vec();
-    if let Some(payload) = aad.get_mut(end - payload_len..end) {
+    let mut aad = raw
+        .get(4..)
+        .ok_or(InvalidMessage::Truncated("ClientHello"))?
+        .to_vec();
+    let end = span.end.saturating_sub(4);
+    if let Some(payload) = aad.get_mut(end.saturating_sub(payload_len)..end) {
         payload.fill(0);
     }
     Ok(aad)
