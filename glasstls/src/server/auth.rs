@@ -1,7 +1,7 @@
 //! The server's side of client authentication (RFC 5246 §7.4.4–§7.4.8, RFC 8446 §4.3.2,
 //! §4.4.2–§4.4.3), shared by both versions: the client's chain, and its CertificateVerify.
 
-use crate::config::ClientAuth;
+use crate::config::{ClientAuth, ServerConfig};
 use crate::conn::Core;
 use crate::error::{DecryptError, Error, PeerIncompatible};
 use crate::trace::Decision;
@@ -10,6 +10,15 @@ use crate::version::Version;
 use crate::wire::DigitallySigned;
 use crate::x509::CertificateSummary;
 use rustls_pki_types::CertificateDer;
+
+/// The client-auth settings of a server that asked for a certificate (the states that wait for
+/// the client's Certificate and CertificateVerify exist only then).
+pub(super) fn settings(config: &ServerConfig) -> Result<&ClientAuth, Error> {
+    config
+        .client_auth
+        .as_ref()
+        .ok_or(Error::Internal(crate::error::InternalError::StateInvariant))
+}
 
 /// The client's verified end-entity certificate, whose key must sign CertificateVerify.
 pub(super) struct ClientChain {

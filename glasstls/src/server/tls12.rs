@@ -521,12 +521,7 @@ impl State for ExpectCertificate {
         };
         let mut next = self.next;
         next.hs.transcript.add(raw);
-        let auth = next
-            .hs
-            .config
-            .client_auth
-            .as_ref()
-            .ok_or(InternalError::StateInvariant)?;
+        let auth = auth::settings(&next.hs.config)?;
         next.client_chain = auth::client_chain(core, auth, chain, Version::Tls12)?;
         Ok(Box::new(next))
     }
@@ -623,11 +618,7 @@ impl State for ExpectCertificateVerify {
             return Err(InternalError::StateInvariant.into());
         };
         let mut hs = self.hs;
-        let auth = hs
-            .config
-            .client_auth
-            .as_ref()
-            .ok_or(InternalError::StateInvariant)?;
+        let auth = auth::settings(&hs.config)?;
         let messages = hs
             .transcript
             .messages()

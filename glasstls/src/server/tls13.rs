@@ -670,11 +670,7 @@ impl State for ExpectCertificate {
         if let Some(typ) = certificate.entry_extension()? {
             return Err(Error::UnsupportedExtension(typ));
         }
-        let auth = finished
-            .config
-            .client_auth
-            .as_ref()
-            .ok_or(InternalError::StateInvariant)?;
+        let auth = auth::settings(&finished.config)?;
         let chain = certificate.entries.into_iter().map(|e| e.cert).collect();
         Ok(
             match auth::client_chain(core, auth, chain, Version::Tls13)? {
@@ -705,11 +701,7 @@ impl State for ExpectCertificateVerify {
             return Err(InternalError::StateInvariant.into());
         };
         let mut finished = self.finished;
-        let auth = finished
-            .config
-            .client_auth
-            .as_ref()
-            .ok_or(InternalError::StateInvariant)?;
+        let auth = auth::settings(&finished.config)?;
         let content = tls13::certificate_verify_content(Side::Client, &finished.transcript)?;
         let proof =
             auth::client_signature(core, auth, &self.chain, Version::Tls13, &signed, &content)?;
