@@ -461,7 +461,12 @@ fn find_in<'a>(value: &'a Value, id: &str) -> Option<&'a Value> {
 
 /// The host name in a ClientHello's server_name.
 pub fn sni(fields: &[Field]) -> Option<String> {
-    match find(fields, "server_name")? {
+    host_name(find(fields, "server_name")?)
+}
+
+/// The host name in a server_name extension's value (its list of entries).
+pub fn host_name(server_name: &Value) -> Option<String> {
+    match server_name {
         Value::List(entries) => entries
             .iter()
             .find_map(|e| find_in(e, "host_name"))

@@ -11,15 +11,9 @@
 //! GREASE removed.
 
 use glasstls::trace::{Event, FieldId, Message, Value};
-use glasstls::{ExtensionType, HandshakeType};
+use glasstls::{ExtensionType, HandshakeType, is_grease};
 use md5::{Digest, Md5};
 use serde_json::{Value as Json, json};
-
-/// RFC 8701 §2: GREASE values are 0x0A0A, 0x1A1A, …, 0xFAFA.
-pub fn is_grease(value: u16) -> bool {
-    let [hi, lo] = value.to_be_bytes();
-    hi == lo && hi & 0x0f == 0x0a
-}
 
 /// The parts of a ClientHello the fingerprints and the page use, in wire order, GREASE kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,12 +80,7 @@ impl Hello {
             ExtensionType::EcPointFormats => self.point_formats = codes(value),
             ExtensionType::SignatureAlgorithms => self.signature_algorithms = codes(value),
             ExtensionType::SupportedVersions => self.supported_versions = codes(value),
-            ExtensionType::ServerName => {
-                self.sni = crate::explain::sni(&[glasstls::trace::Field {
-                    id: FieldId::Extension(typ),
-                    value: value.clone(),
-                }])
-            }
+            ExtensionType::ServerName => self.sni = crate::explain::host_name(value),
             ExtensionType::Alpn => {
                 if let Value::List(items) = value {
                     self.alpn = items
@@ -444,11 +433,5 @@ mod tests {
             "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,45-51-16-65037-23-17613-0-11-10-43-65281-35-18-5-13-27,4588-29-23-24,0"
         );
         assert_eq!(hash, "98487aa16281980e7d1120d399efb6a4");
-    }
-
-    #[test]
-    fn grease_values_are_recognised() {
-        assert!(is_grease(0x0a0a) && is_grease(0xfafa) && is_grease(0x3a3a));
-        assert!(!is_grease(0x0a1a) && !is_grease(0x1301) && !is_grease(0x0000));
     }
 }

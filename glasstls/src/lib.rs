@@ -214,7 +214,7 @@ pub use verify::{CertificateError, ClientCertVerifier, RootStore, ServerCertVeri
 pub use version::Version;
 pub use wire::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, ExtensionType, HandshakeType,
-    InvalidMessage, NamedGroup, ProtocolVersion, SignatureScheme,
+    InvalidMessage, NamedGroup, ProtocolVersion, SignatureScheme, is_grease,
 };
 
 /// Internals that glasstls's own benchmark, fuzz targets and tests reach into. Not part of the

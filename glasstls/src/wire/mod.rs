@@ -13,3 +13,13 @@ pub fn is_grease(value: u16) -> bool {
     let [hi, lo] = value.to_be_bytes();
     hi == lo && hi & 0x0f == 0x0a
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn grease_values_are_recognised() {
+        use super::is_grease;
+        assert!(is_grease(0x0a0a) && is_grease(0xfafa) && is_grease(0x3a3a));
+        assert!(!is_grease(0x0a1a) && !is_grease(0x1301) && !is_grease(0x0000));
+    }
+}
