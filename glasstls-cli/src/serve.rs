@@ -248,18 +248,13 @@ fn serve_one(
     let result = match mode {
         Mode::Echo => echo(&mut tls),
         Mode::Page => page(&mut tls, None),
-        Mode::Inspect => {
-            let events = tracer.recorded();
-            let report = crate::inspect::report(&events, handshake_us);
-            let html = crate::html::page_with(
-                "glasstls inspect: the handshake your client just made",
-                glasstls::Side::Server,
-                &events,
-                tracer.lang(),
-                Some(&report),
-            );
-            page(&mut tls, Some((&report, &html)))
-        }
+        Mode::Inspect => page(
+            &mut tls,
+            Some(&Inspection {
+                tracer,
+                handshake_us,
+            }),
+        ),
     };
     tracer.print(&mut stderr, tls.conn_mut());
     result
@@ -281,7 +276,31 @@ const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
 
 /// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
 /// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
-fn page(tls: &mut Stream<TcpStream>, inspect: Option<(&Json, &str)>) -> Result<(), String> {
+/// What `--inspect` shows a connection, rendered only for the path asked for.
+struct Inspection<'a> {
+    tracer: &'a Tracer,
+    handshake_us: u128,
+}
+
+impl Inspection<'_> {
+    fn report(&self) -> Json {
+        crate::inspect::report(&self.tracer.recorded(), self.handshake_us)
+    }
+
+    fn html(&self) -> String {
+        let events = self.tracer.recorded();
+        let report = crate::inspect::report(&events, self.handshake_us);
+        crate::html::page_with(
+            "glasstls inspect: the handshake your client just made",
+            glasstls::Side::Server,
+            &events,
+            self.tracer.lang(),
+            Some(&report),
+        )
+    }
+}
+
+fn page(tls: &mut Stream<TcpStream>, inspect: Option<&Inspection<'_>>) -> Result<(), String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {
@@ -325,14 +344,14 @@ fn page(tls: &mut Stream<TcpStream>, inspect: Option<(&Json, &str)>) -> Result<(
         (_, "/json") if inspect.is_some() => (
             "application/json",
             inspect
-                .map(|(report, _)| report.to_string())
+                .map(|i| i.report().to_string())
                 .unwrap_or_default()
                 .into_bytes(),
         ),
         (_, "/") if inspect.is_some() => (
             "text/html; charset=utf-8",
             inspect
-                .map(|(_, html)| html.to_string())
+                .map(Inspection::html)
                 .unwrap_or_default()
                 .into_bytes(),
         ),
