@@ -160,6 +160,16 @@ pub struct ConnectArgs {
     /// diagram, each message's fields and bytes, the key schedule.
     #[arg(long, value_name = "FILE")]
     pub trace_html: Option<PathBuf>,
+    /// Encrypted Client Hello: the server's ECHConfigList in base64 (the `ech=` value of its
+    /// DNS HTTPS record, or what `glasstls ech keygen` prints), or a file holding it. The name
+    /// then travels encrypted; the wire shows only the config's public name. If the server
+    /// rejects the config and sends new ones, the connection is retried once with them.
+    #[arg(long, value_name = "BASE64|FILE")]
+    pub ech_config: Option<String>,
+    /// Send no GREASE encrypted_client_hello (sent by default without --ech-config, as browsers
+    /// do, so that hellos which hide their name do not stand out).
+    #[arg(long, conflicts_with = "ech_config")]
+    pub no_ech_grease: bool,
     #[command(flatten)]
     pub common: CommonOpts,
 }

@@ -4,6 +4,7 @@
 use crate::cli::ConnectArgs;
 use crate::trace::Tracer;
 use crate::{apply_common, names_rsa_key_exchange};
+use glasstls::ech::{EchConfig, EchMode, EchRejection};
 use glasstls::session::Session;
 use glasstls::{ClientConfig, Connection, RootStore, ServerName, UnixTime};
 use std::io::{Read, Write};
@@ -27,6 +28,11 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
     config.common.rsa_key_exchange =
         !args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common);
     config.tickets = !args.no_tickets;
+    config.ech = match (&args.ech_config, args.no_ech_grease) {
+        (Some(value), _) => EchMode::Offer(ech_configs(value)?),
+        (None, true) => EchMode::Off,
+        (None, false) => EchMode::Grease,
+    };
     if let (Some(path), Some(cache)) = (&args.sess_in, &config.session_cache) {
         let session = load_session(path)?;
         cache.put(
@@ -34,7 +40,7 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
             session.encode().to_vec(),
         );
     }
-    let config = Arc::new(config);
+    let mut config = Arc::new(config);
 
     let connections = args.reconnect.saturating_add(1);
     for number in 1..=connections {
@@ -43,13 +49,30 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
             .trace_settings(args.trace_html.is_some())
             .tracer()
             .numbered(u64::from(number), "");
-        let (conn, tcp, plaintext) = match handshake(args, &config, &server_name, &tracer) {
-            Ok(done) => done,
-            Err(e) => {
-                write_page(args, &tracer, &name)?;
-                return Err(e);
+        let (conn, tcp, plaintext) = loop {
+            match handshake(args, &config, &server_name, &tracer) {
+                Ok(done) => break done,
+                // RFC 9849 §6.1.6: the server proved it is the public name and sent the
+                // configs it holds now: retry once with them ("SHOULD retry the handshake with
+                // a new transport connection using the retry configurations").
+                Err(Failed::EchRejected(rejected))
+                    if !rejected.after_retry && !rejected.retry_configs.is_empty() =>
+                {
+                    if !args.quiet {
+                        eprintln!("{rejected}; retrying once with them");
+                    }
+                    config = with_ech(&config, EchMode::Retry(rejected.retry_configs));
+                }
+                Err(e) => {
+                    write_page(args, &tracer, &name)?;
+                    return Err(e.to_string());
+                }
             }
         };
+        // §6.1.8: later connections may start from what the retry learned, as fresh ones.
+        if let EchMode::Retry(configs) = &config.ech {
+            config = with_ech(&config, EchMode::Offer(configs.clone()));
+        }
         if !args.quiet {
             eprintln!("{}", describe_connection(number, &conn));
         }
@@ -66,6 +89,61 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         return result;
     }
     Ok(())
+}
+
+/// Why a handshake failed: an Encrypted Client Hello rejection is kept whole, for the retry.
+enum Failed {
+    EchRejected(Box<EchRejection>),
+    Other(String),
+}
+
+impl From<String> for Failed {
+    fn from(e: String) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(e: &str) -> Self {
+        Self::Other(e.to_string())
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EchRejected(r) => r.fmt(f),
+            Self::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The same client config with another ECH mode.
+fn with_ech(config: &Arc<ClientConfig>, ech: EchMode) -> Arc<ClientConfig> {
+    let mut changed = ClientConfig::clone(config);
+    changed.ech = ech;
+    Arc::new(changed)
+}
+
+/// `--ech-config`: an ECHConfigList in base64, or a file holding one in base64.
+fn ech_configs(value: &str) -> Result<Vec<EchConfig>, String> {
+    let path = std::path::Path::new(value);
+    let text = match path.is_file() {
+        true => std::fs::read_to_string(path).map_err(|e| format!("{value}: {e}"))?,
+        false => value.to_string(),
+    };
+    let bytes = glasstls::ech::unbase64(text.trim()).ok_or_else(|| {
+        format!(
+            "--ech-config {value}: neither base64 (an ECHConfigList, as DNS publishes it) nor a \
+             file holding it"
+        )
+    })?;
+    let configs = glasstls::ech::parse_config_list(&bytes)
+        .map_err(|e| format!("--ech-config: not an ECHConfigList: {e}"))?;
+    if configs.is_empty() {
+        return Err("--ech-config: the list holds no config of a version we know (0xfe0d)".into());
+    }
+    Ok(configs)
 }
 
 /// `--trace-html FILE`: the connection's page.
@@ -101,8 +179,12 @@ fn describe_connection(number: u32, conn: &Connection) -> String {
             info.group.map(|g| format!(" ({g})")).unwrap_or_default()
         ),
     };
+    let ech = match info.ech {
+        glasstls::EchStatus::Accepted => ", encrypted client hello accepted",
+        _ => "",
+    };
     format!(
-        "connection {number}: {} {} {how}",
+        "connection {number}: {} {} {how}{ech}",
         info.version.map(|v| v.to_string()).unwrap_or_default(),
         info.cipher_suite.map(|s| s.to_string()).unwrap_or_default(),
     )
@@ -137,7 +219,7 @@ fn handshake(
     config: &Arc<ClientConfig>,
     server_name: &ServerName<'static>,
     tracer: &Tracer,
-) -> Result<(Connection, TcpStream, Vec<u8>), String> {
+) -> Result<(Connection, TcpStream, Vec<u8>), Failed> {
     let deadline = match args.timeout {
         None => None,
         Some(secs) => {
@@ -164,7 +246,7 @@ fn handshake(
         if let Some(at) = deadline {
             let left = at.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(too_long());
+                return Err(too_long().into());
             }
             let _ = tcp.set_read_timeout(Some(left));
         }
@@ -179,7 +261,12 @@ fn handshake(
         let result = feed(&mut conn, &buf[..n], &mut plaintext);
         tracer.print(&mut stderr, &mut conn);
         let _ = write_out(&mut conn, &mut tcp);
-        result?;
+        if let Err(e) = result {
+            return Err(match conn.error() {
+                Some(glasstls::Error::EchRejected(r)) => Failed::EchRejected(r.clone()),
+                _ => Failed::Other(e),
+            });
+        }
     }
     write_out(&mut conn, &mut tcp)?;
     // The data phase is bounded by the user, not by --timeout.

@@ -1,16 +1,18 @@
 //! `glasstls demo`: the note's handshake (RSA key exchange), an ECDHE one, TLS 1.2 resumption by
 //! session ID and by ticket, TLS 1.3 with X25519MLKEM768, a HelloRetryRequest, its resumption,
-//! and two names on one address, against throw-away servers on loopback, with their traces
+//! two names on one address, and Encrypted Client Hello hiding the name that SNI shows,
+//! against throw-away servers on loopback, with their traces
 //! (text, JSON or explained, in English or Korean) and, with `--html DIR`, a page for each
 //! connection and an index. No network needed.
 
 use crate::cli::DemoArgs;
 use crate::serve::{Limits, Mode, Pages, accept_loop};
 use crate::trace::TraceSettings;
+use glasstls::ech::{EchConfig, EchKey, EchMode};
 use glasstls::trace::CertificateSummary;
 use glasstls::{
-    CipherSuite, ClientConfig, Connection, Identity, NamedGroup, RootStore, ServerConfig, Stream,
-    Version,
+    CipherSuite, ClientConfig, Connection, Identity, NamedGroup, RootStore, ServerConfig,
+    ServerName, Stream, Version,
 };
 use glasstls_test::pki::{Ca, KeyKind};
 use std::cell::RefCell;
@@ -33,12 +35,14 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
     }
     let addr = demo.addr;
     println!("glasstls demo: a throw-away CA issued certificates for localhost (RSA and ECDSA),");
-    println!("shop.example and blog.example; one glasstls server holding all of them listens on");
+    println!("shop.example, blog.example and public.example; one glasstls server holding all of");
+    println!("them, and an Encrypted Client Hello key, listens on");
     println!("{addr}. Each handshake is traced from the client's side: → is what it sends,");
     println!("← what it receives, • what it works out.\n");
 
     demo.tls12()?;
     demo.tls13_and_sni()?;
+    demo.ech()?;
     if let Some(dir) = &demo.html {
         let pages = demo.pages.borrow();
         let index = crate::html::index(&args.lang.catalogue().text("ui.index_title"), &pages);
@@ -73,6 +77,8 @@ struct Demo {
     /// A server that takes only secp384r1 shares: TLS 1.3 clients get a HelloRetryRequest.
     retry_addr: SocketAddr,
     roots: RootStore,
+    /// The ECHConfig the server publishes (its key is in the server's config).
+    ech_config: EchConfig,
     reveal_secrets: bool,
     trace: TraceSettings,
     html: Option<PathBuf>,
@@ -116,6 +122,15 @@ impl Demo {
                 identity(&["blog.example"], KeyKind::EcdsaP256)?,
             ),
         ];
+        // Encrypted Client Hello: one key, whose config names public.example, the name every
+        // site on this server shares on the wire.
+        server.named_identities.push((
+            "public.example".into(),
+            identity(&["public.example"], KeyKind::EcdsaP256)?,
+        ));
+        let ech_key = EchKey::generate("public.example", 1).map_err(|e| e.to_string())?;
+        let ech_config = ech_key.config.clone();
+        server.ech_keys = vec![Arc::new(ech_key)];
         server.common.rsa_key_exchange = true;
         let mut retry = server.clone();
         retry.common.groups = vec![NamedGroup::secp384r1];
@@ -128,6 +143,7 @@ impl Demo {
             addr,
             retry_addr,
             roots,
+            ech_config,
             reveal_secrets,
             trace: TraceSettings::default(),
             html: None,
@@ -233,6 +249,74 @@ impl Demo {
         Ok(())
     }
 
+    /// Section 9: the same connection with plain SNI and with Encrypted Client Hello, the
+    /// wire recorded each time; then a stale config, rejected and retried.
+    fn ech(&self) -> Result<(), String> {
+        self.section(
+            "9. Encrypted Client Hello: the name the note worried about stops travelling in clear",
+            "In section 8 anyone on the path could read shop.example in the ClientHello. This server\n\
+             publishes an ECH config (HPKE key, public name public.example). With it the client seals\n\
+             its real ClientHello, the one naming shop.example, and sends it inside an outer ClientHello\n\
+             that names only public.example. Each connection here is recorded byte for byte, as an\n\
+             eavesdropper would, and the recording is searched for the name.",
+        );
+        let mut plain = self.client13();
+        plain.ech = EchMode::Off;
+        let wire = self.connect_recorded(&Arc::new(plain), "shop.example", false)?;
+        println!(
+            "plain SNI: the recording ({} bytes) shows \"shop.example\" {}\n",
+            wire.len(),
+            found(&wire, "shop.example")
+        );
+        let mut hidden = self.client13();
+        hidden.ech = EchMode::Offer(vec![self.ech_config.clone()]);
+        let hidden = Arc::new(hidden);
+        let wire = self.connect_recorded(&hidden, "shop.example", true)?;
+        println!(
+            "with ECH: the recording ({} bytes) shows \"shop.example\" {}; \"public.example\" {}\n",
+            wire.len(),
+            found(&wire, "shop.example"),
+            found(&wire, "public.example")
+        );
+
+        // A config the server no longer holds (it rotated its key).
+        let stale = EchKey::generate("public.example", 7).map_err(|e| e.to_string())?;
+        let mut config = self.client13();
+        config.ech = EchMode::Offer(vec![stale.config]);
+        let server_name = ServerName::try_from("shop.example").map_err(|e| e.to_string())?;
+        let conn = Connection::client(Arc::new(config), server_name).map_err(|e| e.to_string())?;
+        let tcp = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        let mut tls = Stream::new(conn, tcp);
+        let _ = tls.handshake();
+        let Some(glasstls::Error::EchRejected(rejected)) = tls.conn().error().cloned() else {
+            return Err("the stale ECH config was not rejected".into());
+        };
+        println!(
+            "a stale config (the server rotated its key):\n    {rejected}.\n\
+             The client checked public.example's certificate, ended that connection with\n\
+             ech_required, and retries once with the new config:"
+        );
+        let mut retry = self.client13();
+        retry.ech = EchMode::Retry(rejected.retry_configs);
+        self.connect(&Arc::new(retry), "shop.example", false)
+    }
+
+    /// A connection over a transport that records every byte both ways; returns them.
+    fn connect_recorded(
+        &self,
+        config: &Arc<ClientConfig>,
+        name: &str,
+        traced: bool,
+    ) -> Result<Vec<u8>, String> {
+        let tcp = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        let recording = Recording {
+            tcp,
+            wire: Vec::new(),
+        };
+        let tls = self.connect_over(recording, config, name, traced)?;
+        Ok(tls.into_inner().1.wire)
+    }
+
     /// `--html DIR`: this connection's page, named by its section.
     fn page(
         &self,
@@ -295,14 +379,24 @@ impl Demo {
         name: &str,
         traced: bool,
     ) -> Result<(), String> {
+        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        self.connect_over(tcp, config, name, traced).map(drop)
+    }
+
+    fn connect_over<T: Read + Write>(
+        &self,
+        transport: T,
+        config: &Arc<ClientConfig>,
+        name: &str,
+        traced: bool,
+    ) -> Result<Stream<T>, String> {
         let server_name = name
             .to_string()
             .try_into()
             .map_err(|_| "bad name".to_string())?;
         let conn =
             Connection::client(Arc::clone(config), server_name).map_err(|e| e.to_string())?;
-        let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-        let mut tls = Stream::new(conn, tcp);
+        let mut tls = Stream::new(conn, transport);
         let mut stdout = std::io::stdout();
         let tracer = self.trace.tracer();
         // Untraced connections print one line; their events are still kept for a page.
@@ -327,14 +421,17 @@ impl Demo {
             .first()
             .map(|c| CertificateSummary::of(c).subject)
             .unwrap_or_default();
-        let how = match info.resumed {
+        let mut how = match info.resumed {
             Some(by) => format!("resumed by {by}"),
             None => "full handshake".into(),
         };
+        if info.ech == glasstls::EchStatus::Accepted {
+            how.push_str(", Encrypted Client Hello accepted");
+        }
         self.page(&tracer.recorded(), name, &how)?;
         if !traced {
             println!("connected to {name}: {how}, certificate {subject}\n");
-            return Ok(());
+            return Ok(tls);
         }
         let response = String::from_utf8_lossy(&response);
         let body = response
@@ -347,6 +444,43 @@ impl Demo {
             println!("    {line}");
         }
         println!();
-        Ok(())
+        Ok(tls)
+    }
+}
+
+/// Where `name` is in a recording of the wire, as the demo says it.
+fn found(wire: &[u8], name: &str) -> String {
+    match wire.windows(name.len()).position(|w| w == name.as_bytes()) {
+        Some(at) => format!("in clear at byte {at}"),
+        None => "nowhere".into(),
+    }
+}
+
+/// A TCP connection that keeps a copy of every byte it carries, both ways: what an
+/// eavesdropper on the path records.
+struct Recording {
+    tcp: TcpStream,
+    wire: Vec<u8>,
+}
+
+impl Read for Recording {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.tcp.read(buf)?;
+        self.wire
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+impl Write for Recording {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.tcp.write(buf)?;
+        self.wire
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
     }
 }

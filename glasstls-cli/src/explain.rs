@@ -114,6 +114,7 @@ pub const MESSAGES: &[HandshakeType] = &[
 /// The keys the explanations use besides one per message, decision, secret and refusal.
 const OTHER_KEYS: &[&str] = &[
     "message.ServerHello_tls13",
+    "message.ClientHello_inner",
     "field.random_client",
     "field.random_server",
     "field.session_id_empty",
@@ -134,6 +135,8 @@ const OTHER_KEYS: &[&str] = &[
     "field.certificate_list",
     "wire.plaintext",
     "wire.plaintext_sni",
+    "wire.plaintext_sni_ech",
+    "wire.ech_inner",
     "wire.plaintext_certificate",
     "wire.encrypted",
     "event.change_cipher_spec",
@@ -153,6 +156,7 @@ const OTHER_KEYS: &[&str] = &[
     "ui.server",
     "ui.encrypted",
     "ui.plaintext",
+    "ui.ech_inner",
     "ui.fields",
     "ui.bytes",
     "ui.explanation",
@@ -189,6 +193,8 @@ pub struct Explainer {
     tls13: bool,
     offered_session_id: Vec<u8>,
     resumption_by_id: bool,
+    /// The public name of our Encrypted Client Hello offer, until the outer hello is shown.
+    ech_public_name: Option<String>,
 }
 
 impl Explainer {
@@ -198,6 +204,7 @@ impl Explainer {
             tls13: false,
             offered_session_id: Vec::new(),
             resumption_by_id: false,
+            ech_public_name: None,
         }
     }
 
@@ -263,6 +270,9 @@ impl Explainer {
             self.tls13 = true;
         }
         let params = d.params();
+        if let Decision::EchOffered { public_name, .. } = d {
+            self.ech_public_name = Some(public_name.clone());
+        }
         if kind == "resumption_offered" {
             self.resumption_by_id = params
                 .iter()
@@ -304,9 +314,10 @@ impl Explainer {
         if is_13_hello {
             self.tls13 = true;
         }
-        let key = match is_13_hello {
-            true => "message.ServerHello_tls13".to_string(),
-            false => format!("message.{}", m.typ),
+        let key = match (is_13_hello, m.ech_inner) {
+            (_, true) => "message.ClientHello_inner".to_string(),
+            (true, false) => "message.ServerHello_tls13".to_string(),
+            (false, false) => format!("message.{}", m.typ),
         };
         let mut out = vec![cat.text(&key)];
         match m.typ {
@@ -420,6 +431,9 @@ impl Explainer {
     /// What someone on the path reads of this message.
     fn wire(&self, m: &Message) -> String {
         let cat = self.cat();
+        if m.ech_inner {
+            return cat.text("wire.ech_inner");
+        }
         if m.record.encrypted {
             return cat
                 .fill("wire.encrypted", &[("length", m.record.length.to_string())])
@@ -429,9 +443,11 @@ impl Explainer {
             .then(|| sni(&m.fields))
             .flatten();
         if let Some(name) = sni_name {
-            return cat
-                .fill("wire.plaintext_sni", &[("name", name)])
-                .unwrap_or_default();
+            let key = match &self.ech_public_name {
+                Some(public) if *public == name => "wire.plaintext_sni_ech",
+                _ => "wire.plaintext_sni",
+            };
+            return cat.fill(key, &[("name", name)]).unwrap_or_default();
         }
         if m.typ == HandshakeType::Certificate {
             if let Some(Value::List(certs)) = find(&m.fields, "certificate_list") {

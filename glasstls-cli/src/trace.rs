@@ -182,13 +182,20 @@ pub fn event_json(event: &Event, t_us: u64, connection: Option<u64>) -> Json {
         object.insert("connection".into(), json!(c));
     }
     let members = match event {
-        Event::Message(m) => json!({
-            "direction": direction(m.direction),
-            "message": m.typ.to_string(),
-            "record": record(&m.record),
-            "fields": m.fields.iter().map(field).collect::<Vec<_>>(),
-            "raw": hex(&m.raw),
-        }),
+        Event::Message(m) => {
+            let mut message = json!({
+                "direction": direction(m.direction),
+                "message": m.typ.to_string(),
+                "record": record(&m.record),
+                "fields": m.fields.iter().map(field).collect::<Vec<_>>(),
+                "raw": hex(&m.raw),
+            });
+            // RFC 9849: the inner ClientHello, which crossed the wire inside the outer one.
+            if let (true, Json::Object(object)) = (m.ech_inner, &mut message) {
+                object.insert("ech_inner".into(), json!(true));
+            }
+            message
+        }
         Event::ChangeCipherSpec {
             direction: d,
             record: r,

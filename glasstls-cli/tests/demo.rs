@@ -65,12 +65,16 @@ fn demo_reveals_secret_values_only_when_asked() {
     );
 }
 
-/// What varies from run to run: random values, times, the port, and sizes that depend on them
-/// (an ECDSA signature's length, a sealed ticket's).
+/// What varies from run to run: random values, times, the port, sizes that depend on them (an
+/// ECDSA signature's length, a sealed ticket's, a GREASE ECH payload's) and a GREASE ECH's
+/// random config number.
 fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut words = text.split_inclusive([' ', '\n', ',', '(', ')']).peekable();
+    let mut previous = "";
     while let Some(word) = words.next() {
+        let after_config = previous == "config ";
+        previous = word;
         let (body, end) = word.split_at(word.trim_end_matches([' ', '\n', ',', '(', ')']).len());
         let is_hex = body.len() >= 16 && body.bytes().all(|b| b.is_ascii_hexdigit());
         let is_number = !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit());
@@ -78,7 +82,9 @@ fn normalise(text: &str) -> String {
         let is_time = body.len() == 8 && body.as_bytes().get(2) == Some(&b':');
         let replaced = if is_hex {
             "<hex>"
-        } else if is_number && words.peek().is_some_and(|next| next.starts_with("bytes")) {
+        } else if is_number
+            && (after_config || words.peek().is_some_and(|next| next.starts_with("bytes")))
+        {
             "<n>"
         } else if is_date || is_time {
             "<time>"

@@ -140,8 +140,8 @@ fn every_demo_scenario_renders_as_a_page_chromium_loads() {
         let index = std::fs::read_to_string(out.join("index.html")).unwrap();
         let pages = page_data(&index)["pages"].as_array().unwrap().clone();
         // RSA, ECDHE, session ID (2), ticket (2), TLS 1.3, HelloRetryRequest, TLS 1.3 ticket
-        // (2), SNI (2).
-        assert_eq!(pages.len(), 12, "{index}");
+        // (2), SNI (2), ECH (plain SNI, ECH, the retry after a stale config).
+        assert_eq!(pages.len(), 15, "{index}");
         let profile = pki.dir.join(format!("chromium-{lang}"));
         for page in &pages {
             let file = out.join(page["file"].as_str().unwrap());
@@ -149,7 +149,17 @@ fn every_demo_scenario_renders_as_a_page_chromium_loads() {
             assert!(dom.contains("<svg"), "{}: no diagram", file.display());
         }
         let index_dom = load(&out.join("index.html"), &profile);
-        assert_eq!(index_dom.matches("<li>").count(), 12, "{index_dom}");
+        assert_eq!(index_dom.matches("<li>").count(), 15, "{index_dom}");
+        // The ECH connection's diagram shows the inner hello beside the outer one, marked.
+        let ech_dom = load(&out.join("9-2.html"), &profile);
+        let inner = match lang {
+            "en" => "ClientHello (inner, sealed in the outer hello)",
+            _ => "ClientHello (내부, 외부 Client Hello 안에 암호화됨)",
+        };
+        assert!(
+            ech_dom.contains(inner),
+            "{lang}: no inner hello in the diagram"
+        );
         // The key schedule shows the revealed values.
         let html = std::fs::read_to_string(out.join("1-1.html")).unwrap();
         let data = page_data(&html);
@@ -168,6 +178,7 @@ fn every_demo_scenario_renders_as_a_page_chromium_loads() {
             ("1-1.html", "rsa"),
             ("6-1.html", "hrr"),
             ("7-2.html", "psk"),
+            ("9-2.html", "ech"),
         ] {
             screenshot(
                 &out.join(file),

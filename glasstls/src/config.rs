@@ -166,6 +166,10 @@ pub struct ClientConfig {
     /// of a certificate type the server names); otherwise the answer is an empty Certificate,
     /// as RFC 5246 §7.4.6 and RFC 8446 §4.4.2 require.
     pub identity: Option<Identity>,
+    /// Encrypted Client Hello (RFC 9849 §6): GREASE by default; [`crate::ech::EchMode::Offer`]
+    /// with the server's ECHConfigList hides the name asked for. A config is per server, so a
+    /// `ClientConfig` that offers one is for that server's connections.
+    pub ech: crate::ech::EchMode,
 }
 
 /// How many servers' sessions a client keeps by default.
@@ -182,6 +186,7 @@ impl ClientConfig {
             session_cache: Some(Arc::new(MemoryStore::new(DEFAULT_CLIENT_SESSIONS))),
             tickets: true,
             identity: None,
+            ech: crate::ech::EchMode::default(),
         }
     }
 }

@@ -15,13 +15,19 @@
 
 use crate::error::Error;
 use crate::hpke::{self, KemKeyPair};
-use crate::wire::InvalidMessage;
 use crate::wire::codec::{LengthPrefix, Reader, put_prefixed, put_vec};
+use crate::wire::{ExtensionType, InvalidMessage};
 use zeroize::Zeroizing;
 
 /// RFC 9849 §4: the version of ECHConfig this specification defines (the extension's code
 /// point).
 pub const ECH_VERSION: u16 = 0xfe0d;
+
+/// RFC 9849 §5: the encrypted_client_hello extension.
+pub(crate) const ENCRYPTED_CLIENT_HELLO: ExtensionType = ExtensionType::EncryptedClientHello;
+/// RFC 9849 §5.1: ech_outer_extensions, which names the outer hello's extensions an inner one
+/// reuses.
+pub(crate) const ECH_OUTER_EXTENSIONS: ExtensionType = ExtensionType::EchOuterExtensions;
 
 /// One ECHConfig (version 0xfe0d).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,6 +147,117 @@ pub fn config_list(configs: &[EchConfig]) -> Vec<u8> {
         }
     });
     out
+}
+
+/// Which message confirms ECH acceptance.
+pub(crate) enum Confirming {
+    /// RFC 9849 §7.2: the last 8 bytes of ServerHello.random.
+    ServerHello,
+    /// RFC 9849 §7.2.1: the HelloRetryRequest's encrypted_client_hello payload.
+    HelloRetryRequest,
+}
+
+/// RFC 9849 §7.2: accept_confirmation = HKDF-Expand-Label(HKDF-Extract(0,
+/// ClientHelloInner.random), "ech accept confirmation" (or "hrr ech accept confirmation"),
+/// Transcript-Hash(… the confirming message with those 8 bytes zero), 8).
+pub(crate) fn confirmation(
+    hash: crate::crypto::Hash,
+    which: Confirming,
+    inner_random: &[u8; 32],
+    transcript_hash: &[u8],
+) -> [u8; 8] {
+    let label: &[u8] = match which {
+        Confirming::ServerHello => b"ech accept confirmation",
+        Confirming::HelloRetryRequest => b"hrr ech accept confirmation",
+    };
+    derive_confirmation(hash, label, inner_random, transcript_hash)
+}
+
+fn derive_confirmation(
+    hash: crate::crypto::Hash,
+    label: &[u8],
+    inner_random: &[u8; 32],
+    transcript_hash: &[u8],
+) -> [u8; 8] {
+    use crate::tls13::key_schedule::{Expander, extract};
+    let zeros = [0u8; 48];
+    let salt = zeros.get(..hash.digest().output_len).unwrap_or(&zeros);
+    let secret = extract(hash, salt, inner_random);
+    let okm = Expander::new(hash, &secret).expand_label(label, transcript_hash, 8);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(okm.get(..8).unwrap_or(&[0; 8]));
+    out
+}
+
+/// How a client uses Encrypted Client Hello (RFC 9849 §6).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EchMode {
+    /// No encrypted_client_hello extension at all.
+    Off,
+    /// §6.2.1: a GREASE encrypted_client_hello (random bytes shaped like a real offer), so
+    /// that hellos which hide their name do not stand out, as browsers send. The default.
+    #[default]
+    Grease,
+    /// Offer ECH with the first usable config of this list (the ECHConfigList of the server's
+    /// DNS HTTPS record); GREASE when none is usable.
+    Offer(Vec<EchConfig>),
+    /// Offer ECH with the retry_configs a rejection returned ([`EchRejection`]): a second
+    /// rejection that sends retry configs again is reported, not retried (§6.1.6: "Clients
+    /// SHOULD NOT accept "retry_config" in response to a connection initiated in response to
+    /// a "retry_config"").
+    Retry(Vec<EchConfig>),
+}
+
+impl EchMode {
+    /// [`EchMode::Offer`] from an ECHConfigList's bytes (base64-decoded from DNS).
+    pub fn from_config_list(bytes: &[u8]) -> Result<Self, InvalidMessage> {
+        Ok(Self::Offer(parse_config_list(bytes)?))
+    }
+}
+
+/// A server that did not accept our Encrypted Client Hello, and proved it is the config's
+/// public name (RFC 9849 §6.1.6): the connection is not used (it authenticated only the public
+/// name) and ended with an ech_required alert.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchRejection {
+    /// The name the server's certificate was verified for.
+    pub public_name: String,
+    /// The configs it sent to retry with, versions we know only. Empty: the server has turned
+    /// ECH off ("securely disabled"); connecting again without ECH would send the name in
+    /// clear, so that is the caller's decision.
+    pub retry_configs: Vec<EchConfig>,
+    /// This connection was itself the retry ([`EchMode::Retry`]): do not retry again.
+    pub after_retry: bool,
+}
+
+impl std::fmt::Display for EchRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            public_name,
+            retry_configs,
+            after_retry,
+        } = self;
+        match (retry_configs.len(), after_retry) {
+            (0, _) => write!(
+                f,
+                "the server ({public_name}) did not accept Encrypted Client Hello and sent no \
+                 retry configs: it has turned ECH off (connecting without it would send the name \
+                 in clear)"
+            ),
+            (_, true) => write!(
+                f,
+                "the server ({public_name}) rejected Encrypted Client Hello again, with the \
+                 configs it had just sent: it is misconfigured (not retried)"
+            ),
+            (n, false) => write!(
+                f,
+                "the server did not accept Encrypted Client Hello: it proved it is {public_name} \
+                 and sent {n} new config{} to retry with",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    }
 }
 
 /// A server's ECH key: the config it publishes and the private key that opens it.

@@ -41,6 +41,9 @@ pub enum Error {
     Misuse(Misuse),
     /// A failure on our side that the peer did not cause.
     Internal(InternalError),
+    /// Client: the server did not accept our Encrypted Client Hello (RFC 9849 §6.1.6); what
+    /// it sent to retry with is inside.
+    EchRejected(Box<crate::ech::EchRejection>),
 }
 
 impl Error {
@@ -97,6 +100,8 @@ impl Error {
                 | M::EchOuterExtensions
                 | M::EchPadding
                 | M::EchSecondHelloChanged
+                | M::EchAcceptanceLost
+                | M::EchRejectedButResumed
                 | M::PointFormatsWithoutUncompressed
                 | M::Tls13CompressionNotNull
                 | M::NoNullCompression
@@ -135,6 +140,8 @@ impl Error {
             Self::DecryptError(_) => A::DecryptError,
             Self::Certificate(e) => e.alert(),
             Self::Internal(_) => A::InternalError,
+            // RFC 9849 §6.1.6: "abort the connection with an "ech_required" alert".
+            Self::EchRejected(_) => A::EchRequired,
             Self::AlertReceived(_) | Self::ConnectionClosed | Self::Config(_) | Self::Misuse(_) => {
                 return None;
             }
@@ -281,6 +288,12 @@ pub enum PeerMisbehaved {
     /// RFC 9849 §7.1.1: a second ClientHelloOuter with another config, suite, or a non-empty
     /// enc than the first.
     EchSecondHelloChanged,
+    /// RFC 9849 §6.1.5: a ServerHello that does not confirm the ECH acceptance its
+    /// HelloRetryRequest confirmed.
+    EchAcceptanceLost,
+    /// RFC 9849 §6.1.2: a server that rejected ECH and resumes anyway (the outer hello offered
+    /// no session).
+    EchRejectedButResumed,
     /// RFC 8422 §5.2: ec_point_formats without the uncompressed format.
     PointFormatsWithoutUncompressed,
     /// RFC 5746 §3.4: a non-empty renegotiation_info on the initial handshake.
@@ -626,6 +639,7 @@ impl fmt::Display for Error {
             Self::Config(e) => e.fmt(f),
             Self::Misuse(e) => e.fmt(f),
             Self::Internal(e) => write!(f, "internal error: {e}"),
+            Self::EchRejected(e) => e.fmt(f),
         }
     }
 }
@@ -791,6 +805,13 @@ impl fmt::Display for PeerMisbehaved {
             Self::EchInnerNotEmpty => "an encrypted_client_hello of type inner with a body",
             Self::EchSecondHelloChanged => {
                 "a second ClientHello whose Encrypted Client Hello changed its config or suite"
+            }
+            Self::EchAcceptanceLost => {
+                "a ServerHello that drops the Encrypted Client Hello its HelloRetryRequest accepted"
+            }
+            Self::EchRejectedButResumed => {
+                "a server that rejected Encrypted Client Hello resumed a session (none was offered \
+                 in the clear)"
             }
             Self::NonEmptyCertificateContext => {
                 "a certificate_request_context other than the (empty) one of the handshake"

@@ -30,6 +30,27 @@ pub enum Aead {
     ChaCha20Poly1305 = 0x0003,
 }
 
+/// The name RFC 9180 §7.2 gives a kdf_id, for display.
+pub fn kdf_name(id: u16) -> Option<&'static str> {
+    Some(match id {
+        0x0001 => "HKDF-SHA256",
+        0x0002 => "HKDF-SHA384",
+        0x0003 => "HKDF-SHA512",
+        _ => return None,
+    })
+}
+
+/// The name RFC 9180 §7.3 gives an aead_id, for display.
+pub fn aead_name(id: u16) -> Option<&'static str> {
+    Some(match id {
+        0x0001 => "AES-128-GCM",
+        0x0002 => "AES-256-GCM",
+        0x0003 => "ChaCha20Poly1305",
+        0xffff => "Export-only",
+        _ => return None,
+    })
+}
+
 impl Kdf {
     /// The KDF of an HPKE kdf_id, if we implement it.
     pub fn from_id(id: u16) -> Option<Self> {

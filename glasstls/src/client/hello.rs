@@ -3,9 +3,11 @@
 //! writes the hello and sends it. What was sent ([`HelloSent`]) is what the ServerHello is
 //! checked against, in both versions.
 
+use super::ech::{self, EchOffer};
 use crate::config::ClientConfig;
 use crate::conn::{Core, Transcript};
 use crate::crypto::{self, KeyExchange, KeyShare};
+use crate::ech::EchMode;
 use crate::error::{ConfigError, Error, InternalError, PeerMisbehaved};
 use crate::session::{Resumption, Session, SessionSecrets};
 use crate::tls13::{EarlySecret, psk_binder};
@@ -50,9 +52,18 @@ pub(crate) enum Resume {
     Tls13,
 }
 
-/// Decides what to offer, from the configuration and the session cached for this server.
-pub(crate) fn plan(config: &ClientConfig, cached: Option<&Session>) -> Result<Plan, Error> {
-    let suites12 = config.common.tls12_suites();
+/// Decides what to offer, from the configuration and the session cached for this server;
+/// `tls13_only` for an Encrypted Client Hello offer (RFC 9849 §6.1: the inner hello "MUST NOT
+/// offer to negotiate TLS 1.2 or below"; the outer one offers what the inner one does).
+pub(crate) fn plan(
+    config: &ClientConfig,
+    cached: Option<&Session>,
+    tls13_only: bool,
+) -> Result<Plan, Error> {
+    let suites12 = match tls13_only {
+        true => Vec::new(),
+        false => config.common.tls12_suites(),
+    };
     let suites13 = config.common.tls13_suites();
     if suites12.is_empty() && suites13.is_empty() {
         return Err(ConfigError::NoCipherSuite.into());
@@ -146,6 +157,16 @@ pub(crate) struct ExpectServerHello {
     pub psk_offer: Option<PskOffer>,
     /// Set after a HelloRetryRequest: the suite it chose.
     pub retry_suite: Option<CipherSuite>,
+    /// Whether TLS 1.2 was offered (not with Encrypted Client Hello).
+    pub offered12: bool,
+    /// An Encrypted Client Hello offer: `hello` is then the inner ClientHello, the one the
+    /// handshake runs on if the server accepts, and this holds the outer one.
+    pub ech: Option<Box<EchOffer>>,
+    /// Whether an encrypted_client_hello went out, real or GREASE: the server may then answer
+    /// with one (in a HelloRetryRequest or EncryptedExtensions).
+    pub ech_sent: bool,
+    /// Set when the server did not accept our offer: `hello` is then the outer one.
+    pub ech_rejected: Option<ech::Rejected>,
 }
 
 /// Sessions are kept per server name (a DNS name, or an IP address written out).
@@ -178,7 +199,14 @@ pub(crate) fn send_client_hello(
         }
         other => other,
     };
-    let plan = plan(&config, cached.as_ref())?;
+    // RFC 9849 §6.1: offer ECH with the first usable config, when TLS 1.3 is on.
+    let (configs, is_retry) = match &config.ech {
+        EchMode::Offer(configs) => (configs.as_slice(), false),
+        EchMode::Retry(configs) => (configs.as_slice(), true),
+        _ => (&[][..], false),
+    };
+    let chosen = ech::choose(configs).filter(|_| !config.common.tls13_suites().is_empty());
+    let plan = plan(&config, cached.as_ref(), chosen.is_some())?;
     let offered12 = plan.versions.contains(&Version::Tls12);
     let offered13 = plan.versions.contains(&Version::Tls13);
 
@@ -204,7 +232,7 @@ pub(crate) fn send_client_hello(
         session_offer.as_ref(),
         psk_offer.is_some(),
     );
-    let extensions = Offered {
+    let offered = Offered {
         config: &config,
         server_name: &server_name,
         plan: &plan,
@@ -213,8 +241,25 @@ pub(crate) fn send_client_hello(
         session_offer: session_offer.as_ref(),
         psk_offer: psk_offer.as_ref(),
         now: core.now,
+    };
+    let mut extensions = offered.extensions();
+    // RFC 9849 §5: the inner hello carries ECH of type inner; without a config, GREASE
+    // (§6.2.1), if TLS 1.3 is offered and GREASE is not turned off. Before pre_shared_key,
+    // which stays last.
+    let ech_extension = match (&chosen, &config.ech) {
+        (Some(_), _) => Some(ech::inner_extension()),
+        (None, EchMode::Off) => None,
+        (None, _) if offered13 => Some(ech::grease()?),
+        (None, _) => None,
+    };
+    let ech_sent = ech_extension.is_some();
+    if let Some(ext) = ech_extension {
+        let at = extensions
+            .iter()
+            .position(|e| e.typ() == crate::wire::ExtensionType::PreSharedKey)
+            .unwrap_or(extensions.len());
+        extensions.insert(at, ext);
     }
-    .extensions();
     let mut hello = ClientHello {
         client_version: crate::wire::ProtocolVersion::TLSv1_2,
         random: client_random,
@@ -227,17 +272,54 @@ pub(crate) fn send_client_hello(
         fill_binder(&mut hello, offer, None)?;
     }
     core.info.offered_suites = hello.cipher_suites.clone();
-    core.info.offered_groups = plan.groups;
+    core.info.offered_groups = plan.groups.clone();
     core.info.offered_alpn = config.common.alpn_protocols.clone();
     let mut transcript = Transcript::new();
     // A TLS 1.2 CertificateVerify signs the messages themselves (RFC 5246 §7.4.8).
     if config.identity.is_some() {
         transcript.keep_messages();
     }
-    core.send_handshake(
-        &HandshakeMessage::new(P::ClientHello(hello.clone())),
-        &mut transcript,
-    )?;
+    let message = HandshakeMessage::new(P::ClientHello(hello.clone()));
+    let ech = match chosen {
+        Some(chosen) => {
+            // RFC 9849 §6.1: the outer hello has the public name, a fresh random, the same
+            // session ID, suites and key shares, and no PSK (§6.1.2).
+            let public_name = ServerName::try_from(chosen.config.public_name.clone())
+                .map_err(|_| InternalError::StateInvariant)?;
+            let outer = ClientHello {
+                random: crypto::random_bytes::<32>()?,
+                extensions: Offered {
+                    server_name: &public_name,
+                    session_offer: None,
+                    psk_offer: None,
+                    ..offered
+                }
+                .extensions(),
+                ..hello.clone()
+            };
+            let mut offer = ech::offer(&chosen, &hello, outer, is_retry)?;
+            core.info.ech = crate::conn::EchStatus::Rejected;
+            core.decide(|| Decision::EchOffered {
+                public_name: chosen.config.public_name.clone(),
+                server_name: match &server_name {
+                    ServerName::DnsName(dns) => dns.as_ref().to_string(),
+                    _ => String::new(),
+                },
+                config_id: chosen.config.config_id,
+                encoded_len: offer.encoded_len,
+            });
+            ech::send(core, &mut offer, &hello, &mut transcript)?;
+            Some(Box::new(offer))
+        }
+        None => {
+            if ech_sent {
+                core.info.ech = crate::conn::EchStatus::Grease;
+                core.decide(|| Decision::EchGreaseSent);
+            }
+            core.send_handshake(&message, &mut transcript)?;
+            None
+        }
+    };
     Ok(ExpectServerHello {
         config,
         server_name,
@@ -249,6 +331,10 @@ pub(crate) fn send_client_hello(
         session_offer,
         psk_offer,
         retry_suite: None,
+        offered12,
+        ech,
+        ech_sent,
+        ech_rejected: None,
     })
 }
 
@@ -310,6 +396,7 @@ fn offers(
 }
 
 /// Everything the extensions are made from.
+#[derive(Clone, Copy)]
 struct Offered<'a> {
     config: &'a ClientConfig,
     server_name: &'a ServerName<'a>,
@@ -609,7 +696,7 @@ mod tests {
         for (i, case) in cases.into_iter().enumerate() {
             let config = config(case.versions, case.groups, case.tickets);
             let cached = case.cached.map(|(v, t, id)| session(v, t, id));
-            let plan = plan(&config, cached.as_ref()).unwrap();
+            let plan = plan(&config, cached.as_ref(), false).unwrap();
             assert_eq!(plan.versions, case.offers, "case {i}");
             assert_eq!(plan.shares, case.shares, "case {i}");
             assert_eq!(plan.resume, case.resume, "case {i}");
@@ -624,7 +711,7 @@ mod tests {
     fn a_session_whose_suite_is_no_longer_enabled_is_not_offered() {
         let mut config = config(&[Tls12], &[G::X25519], true);
         config.common.cipher_suites = vec![CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384];
-        let plan = plan(&config, Some(&session(Tls12, true, true))).unwrap();
+        let plan = plan(&config, Some(&session(Tls12, true, true)), false).unwrap();
         assert_eq!(plan.resume, Resume::Nothing);
     }
 
@@ -633,7 +720,7 @@ mod tests {
         let mut config = config(&[Tls12], &[G::X25519], true);
         config.common.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
         assert_eq!(
-            plan(&config, None).unwrap_err(),
+            plan(&config, None, false).unwrap_err(),
             Error::Config(ConfigError::NoCipherSuite)
         );
     }

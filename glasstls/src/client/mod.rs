@@ -10,6 +10,7 @@
 
 mod auth;
 mod chain;
+mod ech;
 mod hello;
 mod tls12;
 mod tls13;
@@ -121,10 +122,9 @@ impl State for ExpectServerHello {
         let (P::ServerHello(hello), raw) = input.expect(HandshakeType::ServerHello)? else {
             return Err(InternalError::StateInvariant.into());
         };
-        let offered12 = self.config.common.enables(crate::version::Version::Tls12);
         match answer(
             self.offered13,
-            offered12,
+            self.offered12,
             self.retry_suite.is_some(),
             &hello,
         )? {

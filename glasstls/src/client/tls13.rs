@@ -10,10 +10,14 @@
 
 use super::auth;
 use super::chain::verify_chain;
+use super::ech;
 use super::hello::{ExpectServerHello, PskOffer, accept_alpn, cache_key, fill_binder};
 use crate::config::ClientConfig;
-use crate::conn::{Core, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected};
+use crate::conn::{
+    Core, EchStatus, Input, KeyPossession, PeerAuthenticated, State, Transcript, unexpected,
+};
 use crate::crypto::{self, KeyShare, Suite13};
+use crate::ech::ENCRYPTED_CLIENT_HELLO;
 use crate::error::{
     DecryptError, Error, Expected, InternalError, PeerIncompatible, PeerMisbehaved,
     UnexpectedMessage,
@@ -25,9 +29,9 @@ use crate::trace::Decision;
 use crate::verify::{self, ServerCertVerified};
 use crate::version::Version;
 use crate::wire::{
-    Certificate13, CertificateEntry, DigitallySigned, Extension, ExtensionType, HandshakeMessage,
-    HandshakePayload as P, HandshakeType, KeyShareEntry, NewSessionTicket13, ProtocolVersion,
-    ServerHello, SignatureScheme,
+    Certificate13, CertificateEntry, ClientHello, DigitallySigned, Extension, ExtensionType,
+    HandshakeMessage, HandshakePayload as P, HandshakeType, InvalidMessage, KeyShareEntry,
+    NewSessionTicket13, ProtocolVersion, ServerHello, SignatureScheme,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
@@ -78,35 +82,37 @@ pub(super) fn hello_retry(
         group,
         cookie: cookie.is_some(),
     });
+    // RFC 9849 §6.1.4: the HelloRetryRequest says whether ECH was accepted; if not, the
+    // handshake goes on with the outer hello.
+    if sent.ech.is_some() {
+        let inner = tls13::transcript_after_retry(sent.transcript.clone(), suite.hash)?;
+        if ech::retry_request_accepts(suite.hash, &inner, &sent.hello.random, raw)? {
+            if let Some(offer) = sent.ech.as_mut() {
+                offer.accepted_by_retry = true;
+            }
+        } else {
+            reject_ech(&mut sent, core)?;
+        }
+    }
     let mut transcript = tls13::transcript_after_retry(
         std::mem::replace(&mut sent.transcript, Transcript::new()),
         suite.hash,
     )?;
     transcript.add(raw);
-    let mut hello = sent.hello.clone();
-    if let Some(g) = group {
-        let share = KeyShare::generate(g)?;
-        let entry = KeyShareEntry {
-            group: g,
-            key_exchange: share.public.clone(),
-        };
-        for ext in &mut hello.extensions {
-            if let Extension::KeyShares(shares) = ext {
-                *shares = vec![entry.clone()];
-            }
+    let entry = match group {
+        Some(g) => {
+            let share = KeyShare::generate(g)?;
+            let entry = KeyShareEntry {
+                group: g,
+                key_exchange: share.public.clone(),
+            };
+            sent.shares = vec![share];
+            Some(entry)
         }
-        sent.shares = vec![share];
-    }
-    if let Some(cookie) = cookie {
-        // RFC 8446 §4.2.2: the client echoes the cookie in its second ClientHello (before
-        // pre_shared_key, which stays last).
-        let at = hello
-            .extensions
-            .iter()
-            .position(|e| e.typ() == ExtensionType::PreSharedKey)
-            .unwrap_or(hello.extensions.len());
-        hello.extensions.insert(at, Extension::Cookie(cookie));
-    }
+        None => None,
+    };
+    let hello = second_hello(&sent.hello, entry.as_ref(), cookie.as_ref());
+    let mut hello = hello;
     // RFC 8446 §4.1.4: a PSK stays only if its hash fits the suite the server chose; its
     // binder now covers the transcript so far.
     match sent.psk_offer.take() {
@@ -128,14 +134,75 @@ pub(super) fn hello_retry(
     if !hello.session_id.is_empty() {
         core.send_compatibility_ccs()?;
     }
-    core.send_handshake(
-        &HandshakeMessage::new(P::ClientHello(hello.clone())),
-        &mut transcript,
-    )?;
+    let message = HandshakeMessage::new(P::ClientHello(hello.clone()));
+    match sent.ech.as_mut() {
+        // RFC 9849 §6.1.5: the second inner hello goes sealed in a second outer one, changed
+        // as the inner one was; both inner hellos make the transcript.
+        Some(offer) => {
+            let outer = second_hello(&offer.outer, entry.as_ref(), cookie.as_ref());
+            offer.outer = ech::reseal(offer, &hello, outer)?;
+            ech::send(core, offer, &hello, &mut transcript)?;
+        }
+        None => core.send_handshake(&message, &mut transcript)?,
+    }
     sent.hello = hello;
     sent.transcript = transcript;
     sent.retry_suite = Some(suite.suite);
     Ok(sent)
+}
+
+/// RFC 8446 §4.1.4: the second ClientHello is the first with the share the server asked for
+/// and its cookie (echoed before pre_shared_key, which stays last, §4.2.2).
+fn second_hello(
+    first: &ClientHello,
+    share: Option<&KeyShareEntry>,
+    cookie: Option<&Vec<u8>>,
+) -> ClientHello {
+    let mut hello = first.clone();
+    if let Some(entry) = share {
+        for ext in &mut hello.extensions {
+            if let Extension::KeyShares(shares) = ext {
+                *shares = vec![entry.clone()];
+            }
+        }
+    }
+    if let Some(cookie) = cookie {
+        let at = hello
+            .extensions
+            .iter()
+            .position(|e| e.typ() == ExtensionType::PreSharedKey)
+            .unwrap_or(hello.extensions.len());
+        hello
+            .extensions
+            .insert(at, Extension::Cookie(cookie.clone()));
+    }
+    hello
+}
+
+/// RFC 9849 §6.1.6: the server did not accept our Encrypted Client Hello: the handshake goes
+/// on with the outer hello (its random, its transcript, no PSK), authenticating the public
+/// name.
+fn reject_ech(sent: &mut ExpectServerHello, core: &mut Core) -> Result<(), Error> {
+    let Some(offer) = sent.ech.take() else {
+        return Ok(());
+    };
+    let public_name = offer.config.public_name.clone();
+    sent.server_name =
+        ServerName::try_from(public_name.clone()).map_err(|_| InternalError::StateInvariant)?;
+    sent.client_random = offer.outer.random;
+    sent.hello = offer.outer;
+    sent.transcript = offer.outer_transcript;
+    sent.psk_offer = None;
+    core.info.ech = EchStatus::Rejected;
+    core.decide(|| Decision::EchNotAccepted {
+        public_name: public_name.clone(),
+    });
+    sent.ech_rejected = Some(ech::Rejected {
+        public_name,
+        is_retry: offer.is_retry,
+        retry_configs: Vec::new(),
+    });
+    Ok(())
 }
 
 /// What a HelloRetryRequest asks for: a share for a group, a cookie echoed, or both.
@@ -153,6 +220,13 @@ fn retry_request(
             }
             Extension::KeyShareRetry(g) => group = Some(*g),
             Extension::Cookie(c) => cookie = Some(c.clone()),
+            // RFC 9849 §6.1.4 and §6.2.1: checked where acceptance is decided (GREASE: only
+            // its length).
+            Extension::Unknown { typ, data } if *typ == ENCRYPTED_CLIENT_HELLO && sent.ech_sent => {
+                if data.len() != 8 {
+                    return Err(InvalidMessage::BadLength("encrypted_client_hello").into());
+                }
+            }
             other => return Err(Error::UnsupportedExtension(other.typ())),
         }
     }
@@ -182,6 +256,32 @@ pub(super) fn server_hello(
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
     let suite = common_checks(&sent, &hello)?;
+    // RFC 9849 §6.1.4: the ServerHello's random says whether the server took the inner hello.
+    if let Some(offer) = &sent.ech {
+        let mut inner = sent.transcript.clone();
+        if sent.retry_suite.is_none() {
+            inner.start_hash(suite.hash);
+        }
+        if ech::server_hello_accepts(suite.hash, &inner, &sent.hello.random, raw)? {
+            core.info.ech = EchStatus::Accepted;
+            let public_name = offer.config.public_name.clone();
+            core.decide(|| Decision::EchAccepted {
+                public_name,
+                server_name: sent.server_name.to_str().into_owned(),
+            });
+            sent.ech = None;
+        } else if offer.accepted_by_retry {
+            return Err(PeerMisbehaved::EchAcceptanceLost.into());
+        } else {
+            reject_ech(&mut sent, core)?;
+        }
+    }
+    // RFC 9849 §6.1.2: "If ECH is rejected and the client-facing server replies with a
+    // "pre_shared_key" extension in its ServerHello, then the client MUST abort the handshake
+    // with an "illegal_parameter" alert."
+    if sent.ech_rejected.is_some() && hello.find(ExtensionType::PreSharedKey).is_some() {
+        return Err(PeerMisbehaved::EchRejectedButResumed.into());
+    }
     let (server_share, resumed) = server_hello_extensions(&mut sent, &hello, suite)?;
     let index = sent
         .shares
@@ -238,6 +338,8 @@ pub(super) fn server_hello(
     let ExpectServerHello {
         config,
         server_name,
+        ech_sent,
+        ech_rejected,
         ..
     } = *sent;
     Ok(Box::new(ExpectEncryptedExtensions {
@@ -249,6 +351,8 @@ pub(super) fn server_hello(
             keys,
             certificate_request: None,
             resumed,
+            ech_sent,
+            ech_rejected,
         },
     }))
 }
@@ -303,6 +407,11 @@ struct Handshake {
     certificate_request: Option<(Vec<u8>, Vec<SignatureScheme>)>,
     /// The session this handshake resumes: no certificate comes.
     resumed: Option<Session>,
+    /// We sent an encrypted_client_hello (real or GREASE).
+    ech_sent: bool,
+    /// The server did not accept our Encrypted Client Hello: this handshake authenticates the
+    /// public name, and ends in ech_required.
+    ech_rejected: Option<ech::Rejected>,
 }
 
 struct ExpectEncryptedExtensions {
@@ -339,6 +448,20 @@ impl State for ExpectEncryptedExtensions {
                 | Extension::Cookie(_)
                 | Extension::ExtendedMasterSecret => {
                     return Err(PeerMisbehaved::MisplacedEncryptedExtension.into());
+                }
+                // RFC 9849 §5: retry_configs, "valid only when the server used the
+                // ClientHelloOuter. If the server sent this extension in response to the inner
+                // variant, then the client MUST abort with an "unsupported_extension" alert."
+                // After GREASE it is checked and dropped (§6.2.1).
+                Extension::Unknown { typ, data }
+                    if *typ == ENCRYPTED_CLIENT_HELLO
+                        && self.hs.ech_sent
+                        && core.info.ech != EchStatus::Accepted =>
+                {
+                    let configs = ech::retry_configs(data)?;
+                    if let Some(rejected) = &mut self.hs.ech_rejected {
+                        rejected.retry_configs = configs;
+                    }
                 }
                 other => return Err(Error::UnsupportedExtension(other.typ())),
             }
@@ -514,7 +637,12 @@ impl State for ExpectFinished {
         // MUST send a Certificate message containing no certificates") and its
         // CertificateVerify; then Finished.
         if let Some((context, schemes)) = hs.certificate_request.take() {
-            let chosen = auth::choose(&hs.config, Version::Tls13, &schemes, None);
+            // RFC 9849 §6.1.7: "If the server requests a client certificate, the client MUST
+            // respond with an empty Certificate message" when ECH was rejected.
+            let chosen = match hs.ech_rejected {
+                Some(_) => None,
+                None => auth::choose(&hs.config, Version::Tls13, &schemes, None),
+            };
             core.decide(|| Decision::ClientCertificateRequested {
                 scheme: chosen.map(|(_, scheme)| scheme),
             });
@@ -551,6 +679,13 @@ impl State for ExpectFinished {
         )?;
         traffic.install_write(core)?;
         traffic.install_read(core)?;
+        // RFC 9849 §6.1.6: the public name is authenticated and the handshake complete: "abort
+        // the connection with an "ech_required" alert before sending any application data"
+        // (under the application keys, which the server now reads with), ignoring tickets
+        // (§6.1.7).
+        if let Some(rejected) = hs.ech_rejected.take() {
+            return Err(rejected.into_error());
+        }
         core.decide(|| Decision::ApplicationKeysInstalled);
         core.start_traffic()?;
         let saver = TicketSaver {

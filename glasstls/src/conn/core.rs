@@ -12,7 +12,9 @@ use crate::session::Session;
 use crate::side::Side;
 use crate::trace::{Decision, Direction, Event, Message, RecordInfo, SecretDerived, SecretName};
 use crate::version::Version;
-use crate::wire::{AlertDescription, AlertLevel, Codec, ContentType, HandshakeMessage};
+use crate::wire::{
+    AlertDescription, AlertLevel, Codec, ContentType, HandshakeMessage, HandshakeType,
+};
 use rustls_pki_types::UnixTime;
 use std::sync::Arc;
 
@@ -146,6 +148,34 @@ impl Core {
         }
     }
 
+    /// Records an Encrypted Client Hello's inner ClientHello (sent sealed by a client, opened by
+    /// a server), in the record of the outer hello traced just before it.
+    pub fn trace_ech_inner(
+        &mut self,
+        direction: Direction,
+        hello: &crate::wire::ClientHello,
+        raw: &[u8],
+    ) {
+        if let Some(events) = &mut self.events {
+            let msg =
+                HandshakeMessage::new(crate::wire::HandshakePayload::ClientHello(hello.clone()));
+            let record = events.iter().rev().find_map(|e| match e {
+                Event::Message(m) if m.typ == HandshakeType::ClientHello => Some(m.record),
+                _ => None,
+            });
+            if let Some(record) = record {
+                events.push(Event::Message(Message {
+                    direction,
+                    typ: msg.typ(),
+                    record,
+                    fields: crate::trace::message_fields(&msg),
+                    raw: raw.to_vec(),
+                    ech_inner: true,
+                }));
+            }
+        }
+    }
+
     /// Records a decision; `make` runs only when tracing is on.
     pub fn decide(&mut self, make: impl FnOnce() -> Decision) {
         self.trace(|| Event::Decision(make()));
@@ -256,6 +286,7 @@ impl Core {
                     record,
                     fields: crate::trace::message_fields(msg),
                     raw: bytes,
+                    ech_inner: false,
                 })
             });
         }

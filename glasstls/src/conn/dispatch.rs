@@ -181,6 +181,7 @@ impl Core {
                 record,
                 fields: crate::trace::message_fields(&msg),
                 raw: raw.to_vec(),
+                ech_inner: false,
             })
         });
         // RFC 5246 §7.4.1.1: HelloRequest "will be ignored by the client if the client is

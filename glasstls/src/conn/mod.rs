@@ -90,6 +90,8 @@ pub enum EchStatus {
     /// The server could not open it: the handshake ran on the outer ClientHello (its public
     /// name) and the server sent retry_configs.
     Rejected,
+    /// Client: a GREASE encrypted_client_hello was sent (RFC 9849 §6.2), no real offer.
+    Grease,
 }
 
 /// One TLS connection, client or server.

@@ -10,7 +10,7 @@ mod sign;
 pub use kx::KeyShare;
 #[cfg(fuzzing)]
 pub use rand::fuzzing;
-pub use rand::random_bytes;
+pub use rand::{fill_random, random_bytes};
 pub use secret::{MAX_SECRET, MasterSecret, Secret};
 pub use sign::{
     CHAIN_ALGORITHMS, SigningKey, VERIFY_SCHEMES, rsa_encrypt_pre_master_secret, scheme_key,

@@ -7,16 +7,22 @@ use crate::error::InternalError;
 /// `N` bytes from the system's random source (in fuzz builds, the deterministic stream).
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
+    fill_random(&mut out)?;
+    Ok(out)
+}
+
+/// Fills `out` from the system's random source (in fuzz builds, the deterministic stream).
+pub fn fill_random(out: &mut [u8]) -> Result<(), Error> {
     #[cfg(not(fuzzing))]
     {
         use aws_lc_rs::rand::SecureRandom;
         aws_lc_rs::rand::SystemRandom::new()
-            .fill(&mut out)
+            .fill(out)
             .map_err(|_| Error::Internal(InternalError::RandomSource))?;
     }
     #[cfg(fuzzing)]
-    fuzzing::fill(&mut out);
-    Ok(out)
+    fuzzing::fill(out);
+    Ok(())
 }
 
 /// Deterministic randomness for fuzz builds only (`--cfg fuzzing`, which cargo-fuzz sets), so

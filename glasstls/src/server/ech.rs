@@ -14,10 +14,8 @@ use crate::wire::{
     InvalidMessage,
 };
 
-/// RFC 9849 §5: encrypted_client_hello.
-pub(crate) const ENCRYPTED_CLIENT_HELLO: ExtensionType = ExtensionType(0xfe0d);
-/// RFC 9849 §5.1: ech_outer_extensions.
-const ECH_OUTER_EXTENSIONS: ExtensionType = ExtensionType(0xfd00);
+use crate::ech::ECH_OUTER_EXTENSIONS;
+pub(super) use crate::ech::{Confirming, ENCRYPTED_CLIENT_HELLO, confirmation};
 
 /// What the ClientHello's ECH offer came to.
 pub(super) enum Opened {
@@ -289,46 +287,6 @@ fn client_hello_len(body: &[u8]) -> Option<usize> {
     at += 1 + byte(at)?;
     at += 2 + ((byte(at)? << 8) | byte(at + 1)?);
     (at <= body.len()).then_some(at)
-}
-
-/// Which message confirms ECH acceptance.
-pub(super) enum Confirming {
-    /// RFC 9849 §7.2: the last 8 bytes of ServerHello.random.
-    ServerHello,
-    /// RFC 9849 §7.2.1: the HelloRetryRequest's encrypted_client_hello payload.
-    HelloRetryRequest,
-}
-
-/// RFC 9849 §7.2: accept_confirmation = HKDF-Expand-Label(HKDF-Extract(0,
-/// ClientHelloInner.random), "ech accept confirmation" (or "hrr ech accept confirmation"),
-/// Transcript-Hash(… the confirming message with those 8 bytes zero), 8).
-pub(super) fn confirmation(
-    hash: crate::crypto::Hash,
-    which: Confirming,
-    inner_random: &[u8; 32],
-    transcript_hash: &[u8],
-) -> [u8; 8] {
-    let label: &[u8] = match which {
-        Confirming::ServerHello => b"ech accept confirmation",
-        Confirming::HelloRetryRequest => b"hrr ech accept confirmation",
-    };
-    derive_confirmation(hash, label, inner_random, transcript_hash)
-}
-
-fn derive_confirmation(
-    hash: crate::crypto::Hash,
-    label: &[u8],
-    inner_random: &[u8; 32],
-    transcript_hash: &[u8],
-) -> [u8; 8] {
-    use crate::tls13::key_schedule::{Expander, extract};
-    let zeros = [0u8; 48];
-    let salt = zeros.get(..hash.digest().output_len).unwrap_or(&zeros);
-    let secret = extract(hash, salt, inner_random);
-    let okm = Expander::new(hash, &secret).expand_label(label, transcript_hash, 8);
-    let mut out = [0u8; 8];
-    out.copy_from_slice(okm.get(..8).unwrap_or(&[0; 8]));
-    out
 }
 
 /// What EncryptedExtensions carries for a client whose offer we rejected (§7.1): every config

@@ -75,6 +75,7 @@ impl State for ExpectClientHello {
                     bytes,
                     retry,
                 } = *inner;
+                core.trace_ech_inner(crate::trace::Direction::Received, &hello, &bytes);
                 (hello, Some(bytes), Some(retry))
             }
             _ => (outer, None, None),

@@ -58,6 +58,7 @@ impl State for ExpectSecondClientHello {
         match self.ech {
             Some(mut retry) => {
                 let (inner, bytes) = super::ech::open_second(&mut retry, &hello, raw)?;
+                core.trace_ech_inner(crate::trace::Direction::Received, &inner, &bytes);
                 client_hello(self.config, core, inner, &bytes, Some(self.after), None)
             }
             None => client_hello(self.config, core, hello, raw, Some(self.after), None),

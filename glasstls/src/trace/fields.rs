@@ -3,7 +3,8 @@
 
 use super::{Field, FieldId as F, Name, Value};
 use crate::wire::{
-    ClientHello, Extension, HandshakeMessage, HandshakePayload as P, KeyShareEntry, ServerHello,
+    ClientHello, Extension, ExtensionType, HandshakeMessage, HandshakePayload as P, KeyShareEntry,
+    ServerHello,
 };
 use crate::x509::CertificateSummary;
 use rustls_pki_types::CertificateDer;
@@ -41,7 +42,15 @@ pub(crate) fn message_fields(msg: &HandshakeMessage) -> Vec<Field> {
                 ),
             ),
         ],
-        P::EncryptedExtensions(exts) => exts.iter().map(extension).collect(),
+        P::EncryptedExtensions(exts) => exts
+            .iter()
+            .map(|e| match e {
+                Extension::Unknown { typ, data } if *typ == ExtensionType::EncryptedClientHello => {
+                    field(F::Extension(*typ), retry_configs(data))
+                }
+                other => extension(other),
+            })
+            .collect(),
         P::CertificateRequest13(cr) => {
             let mut out = vec![field(F::CertificateRequestContext, bytes(&cr.context))];
             out.extend(cr.extensions.iter().map(extension));
@@ -111,8 +120,70 @@ fn client_hello(ch: &ClientHello) -> Vec<Field> {
             names(&ch.compression_methods, Name::Compression),
         ),
     ];
-    out.extend(ch.extensions.iter().map(extension));
+    out.extend(ch.extensions.iter().map(|e| match e {
+        Extension::Unknown { typ, data } if *typ == ExtensionType::EncryptedClientHello => {
+            field(F::Extension(*typ), ech_client_hello(data))
+        }
+        other => extension(other),
+    }));
     out
+}
+
+/// RFC 9849 §5 ECHClientHello: outer (what it was sealed to, and the sealed inner hello) or
+/// inner (a marker); bytes that parse as neither (GREASE looks like outer) stay bytes.
+fn ech_client_hello(data: &[u8]) -> Value {
+    use crate::wire::codec::Reader;
+    if data == [1] {
+        return Value::Struct(vec![field(F::EchType, Value::Text("inner".into()))]);
+    }
+    let outer = || -> Option<Value> {
+        let mut r = Reader::new(data);
+        (r.u8("type").ok()? == 0).then_some(())?;
+        let (kdf, aead) = (r.u16("kdf_id").ok()?, r.u16("aead_id").ok()?);
+        let config_id = r.u8("config_id").ok()?;
+        let enc_len = usize::from(r.u16("enc").ok()?);
+        let enc = r.take(enc_len, "enc").ok()?;
+        let payload_len = usize::from(r.u16("payload").ok()?);
+        let payload = r.take(payload_len, "payload").ok()?;
+        r.is_empty().then_some(())?;
+        let name = |n: Option<&str>, id: u16| n.map_or_else(|| format!("0x{id:04x}"), Into::into);
+        Some(Value::Struct(vec![
+            field(F::EchType, Value::Text("outer".into())),
+            field(F::ConfigId, Value::Number(u64::from(config_id))),
+            field(
+                F::HpkeSuite,
+                Value::Text(format!(
+                    "{}, {}",
+                    name(crate::hpke::kdf_name(kdf), kdf),
+                    name(crate::hpke::aead_name(aead), aead)
+                )),
+            ),
+            field(F::Enc, bytes(enc)),
+            field(F::Payload, bytes(payload)),
+        ]))
+    };
+    outer().unwrap_or_else(|| bytes(data))
+}
+
+/// RFC 9849 §5 ECHEncryptedExtensions: the configs a server sends to retry with.
+fn retry_configs(data: &[u8]) -> Value {
+    match crate::ech::parse_config_list(data) {
+        Ok(configs) => Value::Struct(vec![field(
+            F::RetryConfigs,
+            Value::List(
+                configs
+                    .iter()
+                    .map(|c| {
+                        Value::Struct(vec![
+                            field(F::ConfigId, Value::Number(u64::from(c.config_id))),
+                            field(F::PublicName, Value::Text(c.public_name.clone())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        )]),
+        Err(_) => bytes(data),
+    }
 }
 
 fn server_hello(sh: &ServerHello) -> Vec<Field> {
@@ -132,7 +203,14 @@ fn server_hello(sh: &ServerHello) -> Vec<Field> {
             Value::Name(Name::Compression(sh.compression_method)),
         ),
     ];
-    out.extend(sh.extensions.iter().map(extension));
+    out.extend(sh.extensions.iter().map(|e| match e {
+        // RFC 9849 §7.2.1: in a HelloRetryRequest, the acceptance confirmation.
+        Extension::Unknown { typ, data } if *typ == ExtensionType::EncryptedClientHello => field(
+            F::Extension(*typ),
+            Value::Struct(vec![field(F::Confirmation, bytes(data))]),
+        ),
+        other => extension(other),
+    }));
     out
 }
 

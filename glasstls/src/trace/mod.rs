@@ -66,6 +66,10 @@ pub struct Message {
     pub fields: Vec<Field>,
     /// The whole message (4-byte header and body) as sent or received.
     pub raw: Vec<u8>,
+    /// An Encrypted Client Hello's inner ClientHello (RFC 9849): it crossed the wire sealed
+    /// inside the outer hello's encrypted_client_hello, not in a record of its own (`record`
+    /// is the outer hello's), and `raw` is the hello the handshake ran on.
+    pub ech_inner: bool,
 }
 
 /// One field of a message, or of a structure inside one.
@@ -263,6 +267,22 @@ pub enum FieldId {
     Ticket,
     /// KeyUpdate.request_update.
     RequestUpdate,
+    /// RFC 9849 §5: ECHClientHello.type, `outer` or `inner`.
+    EchType,
+    /// RFC 9849: the ECHConfig's config_id.
+    ConfigId,
+    /// RFC 9849: the HPKE suite (KDF and AEAD) the inner hello was sealed with.
+    HpkeSuite,
+    /// RFC 9849 §5: the HPKE encapsulated key.
+    Enc,
+    /// RFC 9849 §5: the sealed EncodedClientHelloInner.
+    Payload,
+    /// RFC 9849 §5: the server's retry_configs (its ECHConfigs).
+    RetryConfigs,
+    /// An ECHConfig's public_name.
+    PublicName,
+    /// RFC 9849 §7.2.1: a HelloRetryRequest's ECH acceptance confirmation.
+    Confirmation,
     /// The body of a message glasstls does not decode.
     Body,
 }
@@ -314,6 +334,14 @@ impl FieldId {
             Self::TicketNonce => "ticket_nonce",
             Self::Ticket => "ticket",
             Self::RequestUpdate => "request_update",
+            Self::EchType => "type",
+            Self::ConfigId => "config_id",
+            Self::HpkeSuite => "cipher_suite",
+            Self::Enc => "enc",
+            Self::Payload => "payload",
+            Self::RetryConfigs => "retry_configs",
+            Self::PublicName => "public_name",
+            Self::Confirmation => "confirmation",
             Self::Body => "body",
         })
     }
@@ -650,6 +678,29 @@ pub enum Decision {
         /// The outer ClientHello's SNI.
         public_name: String,
     },
+    /// Client: an Encrypted Client Hello offer: the wire shows the public name, the real one
+    /// travels in the inner ClientHello, sealed to the server's config.
+    EchOffered {
+        /// The outer ClientHello's SNI, what an eavesdropper sees.
+        public_name: String,
+        /// The inner ClientHello's SNI (empty for an IP address).
+        server_name: String,
+        /// The config the inner hello was sealed to.
+        config_id: u8,
+        /// EncodedClientHelloInner's length with its padding (a multiple of 32, RFC 9849
+        /// §6.1.3, so the length does not tell the name).
+        encoded_len: usize,
+    },
+    /// Client: a GREASE encrypted_client_hello (RFC 9849 §6.2): no config for this server, so
+    /// random bytes shaped like an offer keep this hello from standing out.
+    EchGreaseSent,
+    /// Client: the server's answer does not confirm our Encrypted Client Hello: the handshake
+    /// goes on with the outer hello, for the public name, only to authenticate the server's
+    /// retry configs; it ends with ech_required.
+    EchNotAccepted {
+        /// The name the server's certificate must now be valid for.
+        public_name: String,
+    },
     /// Client: our ECDHE share; the pre-master secret is the shared secret.
     ClientKeyShareSent {
         /// Our public key share.
@@ -920,7 +971,20 @@ impl Decision {
                 ("public_name", text(public_name)),
                 ("server_name", text(server_name)),
             ],
-            Self::EchRejected { public_name } => vec![("public_name", text(public_name))],
+            Self::EchRejected { public_name } | Self::EchNotAccepted { public_name } => {
+                vec![("public_name", text(public_name))]
+            }
+            Self::EchOffered {
+                public_name,
+                server_name,
+                config_id,
+                encoded_len,
+            } => vec![
+                ("public_name", text(public_name)),
+                ("server_name", text(server_name)),
+                ("config_id", Number(u64::from(*config_id))),
+                ("encoded_len", Number(*encoded_len as u64)),
+            ],
             Self::ClientCertificateVerifyVerified { scheme: s } => vec![scheme(s)],
             Self::ServerKeyExchangeVerified {
                 group: g,
@@ -1003,7 +1067,8 @@ impl Decision {
             | Self::RsaKeyExchange
             | Self::PreMasterSecretDecrypted
             | Self::SessionStored
-            | Self::EarlyDataSkipped => Vec::new(),
+            | Self::EarlyDataSkipped
+            | Self::EchGreaseSent => Vec::new(),
         }
     }
 
@@ -1028,6 +1093,9 @@ impl Decision {
         "client_certificate_verify_verified",
         "ech_accepted",
         "ech_rejected",
+        "ech_offered",
+        "ech_grease_sent",
+        "ech_not_accepted",
         "client_key_share_sent",
         "pre_master_secret_encrypted",
         "hello_retry_requested",
@@ -1074,6 +1142,9 @@ impl Decision {
             Self::ClientCertificateVerifyVerified { .. } => "client_certificate_verify_verified",
             Self::EchAccepted { .. } => "ech_accepted",
             Self::EchRejected { .. } => "ech_rejected",
+            Self::EchOffered { .. } => "ech_offered",
+            Self::EchGreaseSent => "ech_grease_sent",
+            Self::EchNotAccepted { .. } => "ech_not_accepted",
             Self::ClientKeyShareSent { .. } => "client_key_share_sent",
             Self::PreMasterSecretEncrypted { .. } => "pre_master_secret_encrypted",
             Self::HelloRetryRequested { .. } => "hello_retry_requested",

@@ -24,17 +24,12 @@ impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Message(message) => {
-                write!(
-                    f,
-                    "{} {}{}",
-                    arrow(message.direction),
-                    message.typ,
-                    if message.record.encrypted {
-                        " (encrypted)"
-                    } else {
-                        ""
-                    }
-                )?;
+                let how = match (message.ech_inner, message.record.encrypted) {
+                    (true, _) => " (inner: sealed inside the outer hello's encrypted_client_hello)",
+                    (false, true) => " (encrypted)",
+                    (false, false) => "",
+                };
+                write!(f, "{} {}{how}", arrow(message.direction), message.typ)?;
                 write_rows(f, &message_rows(message))
             }
             Self::ChangeCipherSpec { direction, .. } => {
@@ -302,8 +297,43 @@ fn extension_row(typ: ExtensionType, value: &Value) -> Option<(String, String)> 
         (T::PreSharedKey, Value::Number(i)) => {
             row("pre_shared_key", format!("the server takes ticket {i}"))
         }
+        (T::EncryptedClientHello, Value::Struct(parts)) => {
+            row("encrypted_client_hello", ech(parts))
+        }
         (_, other) => row(&typ.to_string(), format!("{} bytes", len(other))),
     })
+}
+
+/// RFC 9849: an encrypted_client_hello in one line.
+fn ech(parts: &[Field]) -> String {
+    let text = |id| find(parts, id).map(plain).unwrap_or_default();
+    if let Some(Value::List(configs)) = find(parts, FieldId::RetryConfigs) {
+        let listed: Vec<String> = configs
+            .iter()
+            .filter_map(|c| match c {
+                Value::Struct(c) => Some(format!(
+                    "config {} for {}",
+                    find(c, FieldId::ConfigId).map(plain).unwrap_or_default(),
+                    find(c, FieldId::PublicName).map(plain).unwrap_or_default()
+                )),
+                _ => None,
+            })
+            .collect();
+        return format!("retry_configs: {}", listed.join(", "));
+    }
+    if let Some(confirmation) = find(parts, FieldId::Confirmation) {
+        return format!("accepted, confirmation {}", plain(confirmation));
+    }
+    match text(FieldId::EchType).as_str() {
+        "inner" => "inner (this is the hello the outer one carries)".into(),
+        _ => format!(
+            "outer: config {}, {}, enc {} bytes, payload {} bytes (the sealed inner hello)",
+            text(FieldId::ConfigId),
+            text(FieldId::HpkeSuite),
+            find(parts, FieldId::Enc).map(len).unwrap_or_default(),
+            find(parts, FieldId::Payload).map(len).unwrap_or_default()
+        ),
+    }
 }
 
 /// The detail rows under a decision, where it has values worth showing.
@@ -553,6 +583,31 @@ impl Decision {
                 f,
                 "Encrypted Client Hello not opened (another key, or GREASE): handshake for \
                  {public_name}, retry_configs sent"
+            ),
+            Self::EchOffered {
+                public_name,
+                server_name,
+                config_id,
+                encoded_len,
+            } => write!(
+                f,
+                "Encrypted Client Hello offered: the wire shows {public_name}; {} travels in the \
+                 inner ClientHello, sealed to config {config_id} ({encoded_len} bytes with padding)",
+                if server_name.is_empty() {
+                    "no name"
+                } else {
+                    server_name
+                }
+            ),
+            Self::EchGreaseSent => f.write_str(
+                "GREASE Encrypted Client Hello sent: no config for this server, so random bytes \
+                 shaped like an offer keep the hello from standing out",
+            ),
+            Self::EchNotAccepted { public_name } => write!(
+                f,
+                "the server did not accept our Encrypted Client Hello: the handshake goes on with \
+                 the outer hello, for {public_name}, only to authenticate its retry configs, and \
+                 ends with ech_required"
             ),
             Self::ClientCertificateVerifyVerified { scheme } => write!(
                 f,
@@ -966,6 +1021,25 @@ mod tests {
                 "Encrypted Client Hello not opened (another key, or GREASE): handshake for public.example, retry_configs sent",
             ),
             (
+                Decision::EchOffered {
+                    public_name: "public.example".into(),
+                    server_name: "a.test".into(),
+                    config_id: 7,
+                    encoded_len: 224,
+                },
+                "Encrypted Client Hello offered: the wire shows public.example; a.test travels in the inner ClientHello, sealed to config 7 (224 bytes with padding)",
+            ),
+            (
+                Decision::EchGreaseSent,
+                "GREASE Encrypted Client Hello sent: no config for this server, so random bytes shaped like an offer keep the hello from standing out",
+            ),
+            (
+                Decision::EchNotAccepted {
+                    public_name: "public.example".into(),
+                },
+                "the server did not accept our Encrypted Client Hello: the handshake goes on with the outer hello, for public.example, only to authenticate its retry configs, and ends with ech_required",
+            ),
+            (
                 Decision::EarlyDataSkipped,
                 "the client sent early data (0-RTT), which we do not accept: its early records are skipped, and it sends the data again after the handshake",
             ),
@@ -973,7 +1047,7 @@ mod tests {
         // `Decision::kind` names every variant (an exhaustive match): a new decision needs a
         // case here, with its sentence.
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|(d, _)| d.kind()).collect();
-        assert_eq!(kinds.len(), 41, "a decision without a case: {kinds:?}");
+        assert_eq!(kinds.len(), 44, "a decision without a case: {kinds:?}");
         let listed: std::collections::BTreeSet<_> = Decision::KINDS.iter().copied().collect();
         assert_eq!(kinds, listed, "Decision::KINDS names every kind, once");
         assert_eq!(Decision::KINDS.len(), listed.len());
@@ -1009,6 +1083,7 @@ mod tests {
             record: record(),
             fields: crate::trace::message_fields(&hello),
             raw: Vec::new(),
+            ech_inner: false,
         });
         let random = "ab".repeat(32);
         assert_eq!(

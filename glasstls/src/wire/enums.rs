@@ -175,6 +175,8 @@ wire_enum! {
         PostHandshakeAuth = 49 => "post_handshake_auth",
         SignatureAlgorithmsCert = 50 => "signature_algorithms_cert",
         KeyShare = 51 => "key_share",
+        EchOuterExtensions = 0xfd00 => "ech_outer_extensions",
+        EncryptedClientHello = 0xfe0d => "encrypted_client_hello",
         RenegotiationInfo = 0xff01 => "renegotiation_info",
     }
 }
@@ -224,6 +226,7 @@ wire_enum! {
         UnknownPskIdentity = 115 => "unknown_psk_identity",
         CertificateRequired = 116 => "certificate_required",
         NoApplicationProtocol = 120 => "no_application_protocol",
+        EchRequired = 121 => "ech_required", // RFC 9849 §11.2
     }
 }
 
