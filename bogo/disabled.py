@@ -21,7 +21,6 @@ RULES = [
     (r"RSA_PKCS1_SHA256_LEGACY", "draft-ietf-tls-tls13-pkcs1: not implemented"),
     (r"Renegotiat|Renego|HelloRequest", "renegotiation: glasstls never renegotiates (it signals RFC 5746 and refuses), and ignores HelloRequest while negotiating (RFC 5246 §7.4.1.1)"),
     (r"^CertificateSelection-Client-(SignatureAlgorithm|ClientCertificateTypes)[^ ]*-MatchNone-|^NoCommonAlgorithms|^CheckClientCertificateTypes$|^Client-Sign(Default)?-RSA_PKCS1_SHA(256|384|512)-TLS13$", "a client whose certificate fits none of the server's signature schemes or certificate types sends an empty Certificate, as RFC 8446 §4.4.2 and RFC 5246 §7.4.6 require (\"If no suitable certificate is available, the client MUST send a certificate message containing no certificates\"); BoringSSL aborts with handshake_failure"),
-    (r"^TLS-ECH-", "the ECH client: not implemented yet (issue 14)"),
     (r"JDK11", "BoringSSL's workaround for JDK 11's broken TLS 1.3 downgrade"),
     (r"KeyUsage-", "key usage bits: rustls-webpki does not expose them, and glasstls parses no X.509 itself (x509-parser is for display only)"),
     (r"CertCompression", "certificate compression (RFC 8879): not implemented, its extension not parsed"),
@@ -51,6 +50,9 @@ RULES = [
     (r"^SendHelloRetryRequest-2-TLS13$", "a server that supports a group the client sent a share for uses it rather than asking for its own first choice (RFC 8446 §4.2.8 lets it pick; a HelloRetryRequest costs a round trip)"),
     (r"^TLS13-HRR-InvalidCompressionMethod$", "RFC 8446 §4.1.3 names no alert for a legacy_compression_method other than 0; glasstls sends illegal_parameter (a field holding a forbidden value), BoringSSL decode_error"),
     (r"^RSA-PSS-Large$", "RSA keys below 2048 bits: aws-lc-rs refuses to load them for signing"),
+    (r"^TLS-ECH-Client-(NoSupportedConfigs|SkipInvalidPublicName)$", "with no usable ECH config glasstls sends GREASE ECH, as RFC 9849 §6.1 recommends (\"If no compatible configuration is found, then the client SHOULD proceed as described in Section 6.2\"); BoringSSL sends GREASE only when it is enabled"),
+    (r"^TLS-ECH-Client-Reject-ResumeInnerSession-TLS13$", "RFC 9849 §6.1.2: a server that rejected ECH and replies with pre_shared_key gets illegal_parameter (\"the client MUST abort the handshake with an \"illegal_parameter\" alert\"); BoringSSL sends unsupported_extension"),
+    (r"^TLS-ECH-Client-Reject-ResumeInnerSession-TLS12$", "a TLS 1.2 ServerHello that resumes the inner hello's TLS 1.3 session names a TLS 1.3 suite: glasstls refuses the suite (illegal_parameter, the alert the runner expects) before it compares the session ID echo, whose error name BoringSSL reports"),
 ]
 
 def main():

@@ -78,6 +78,7 @@ pub fn boringssl_name(e: &Error) -> String {
             M::EchPadding => "DECODE_ERROR",
             M::EchInnerNotEmpty => "ERROR_PARSING_EXTENSION",
             M::EchSecondHelloChanged => "DECODE_ERROR",
+            M::EchAcceptanceLost => "INCONSISTENT_ECH_NEGOTIATION",
             M::RetrySelectedOtherVersion | M::Tls12AfterRetry => {
                 "SECOND_SERVERHELLO_VERSION_MISMATCH"
             }
@@ -114,6 +115,7 @@ pub fn boringssl_name(e: &Error) -> String {
         Error::Config(_) => "NO_CIPHERS_AVAILABLE",
         Error::Misuse(_) => "SHOULD_NOT_HAVE_BEEN_CALLED",
         Error::Internal(_) => "INTERNAL_ERROR",
+        Error::EchRejected(_) => "ECH_REJECTED",
         _ => "UNKNOWN_ERROR",
     };
     format!(":{name}:")

@@ -22,6 +22,8 @@ pub enum Failure {
     Tls(glasstls::Error),
     /// The configuration asked for cannot be built (BoringSSL would fail before connecting).
     Config(String),
+    /// `-ech-config-list` does not parse (BoringSSL's SSL_set1_ech_config_list refuses it).
+    EchConfigList(String),
     /// A `-expect-*` check failed.
     Expectation(String),
     /// The socket failed.
@@ -36,6 +38,7 @@ impl Failure {
         match self {
             Self::Tls(e) => format!("{} {e}", boringssl_name(e)),
             Self::Config(why) => format!(":NO_CIPHERS_AVAILABLE: {why}"),
+            Self::EchConfigList(why) => format!(":INVALID_ECH_CONFIG_LIST: {why}"),
             Self::Expectation(why) => format!("expectation failed: {why}"),
             Self::Io(e) => format!(":SYSCALL: {e}"),
             Self::CloseWithoutCloseNotify => {
@@ -118,8 +121,14 @@ pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Fai
     }
     while conn.is_handshaking() {
         io.flush(&mut conn)?;
-        if !io.read(&mut conn)? {
-            return Err(glasstls::Error::ConnectionClosed.into());
+        match io.read(&mut conn) {
+            Ok(true) => {}
+            Ok(false) => return Err(glasstls::Error::ConnectionClosed.into()),
+            Err(Failure::Tls(glasstls::Error::EchRejected(rejected))) => {
+                check_rejection(s, &rejected)?;
+                return Err(glasstls::Error::EchRejected(rejected).into());
+            }
+            Err(e) => return Err(e),
         }
     }
     io.flush(&mut conn)?;
@@ -245,7 +254,12 @@ fn client_config(s: &Settings, shared: &Shared) -> Result<ClientConfig, Failure>
     config.identity = identities(s)?.into_iter().next();
     // BoringSSL sends no GREASE ECH unless asked (-enable-ech-grease), and the runner's
     // client tests expect exactly the extensions they configure.
-    config.ech = glasstls::ech::EchMode::Off;
+    config.ech = match (&s.ech_config_list, s.ech_grease) {
+        (Some(list), _) => glasstls::ech::EchMode::from_config_list(list)
+            .map_err(|e| Failure::EchConfigList(e.to_string()))?,
+        (None, true) => glasstls::ech::EchMode::Grease,
+        (None, false) => glasstls::ech::EchMode::Off,
+    };
     Ok(config)
 }
 
@@ -480,6 +494,31 @@ impl ShimVerifier {
 }
 
 /// The `-expect-*` checks, once the handshake is done.
+/// What BoringSSL's shim checks when ECH was rejected: the retry configs
+/// (`SSL_get0_ech_retry_configs`) and the name the certificate was checked for
+/// (`SSL_get0_ech_name_override`).
+fn check_rejection(s: &Settings, rejected: &glasstls::ech::EchRejection) -> Result<(), Failure> {
+    let e = &s.expect;
+    let fail = |what: String| Err(Failure::Expectation(what));
+    if let Some(want) = &e.ech_retry_configs {
+        if rejected.retry_configs.is_empty() || rejected.retry_config_list != *want {
+            return fail("other ECH retry configs".into());
+        }
+    }
+    if e.no_ech_retry_configs && !rejected.retry_configs.is_empty() {
+        return fail("ECH retry configs where none were expected".into());
+    }
+    if let Some(want) = &e.ech_name_override {
+        if *want != rejected.public_name {
+            return fail(format!("ECH name override {}", rejected.public_name));
+        }
+    }
+    if e.no_ech_name_override {
+        return fail("an ECH name override where none was expected".into());
+    }
+    Ok(())
+}
+
 fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
     let info = conn.info();
     let e = &s.expect;
@@ -496,6 +535,11 @@ fn check(s: &Settings, index: usize, conn: &Connection) -> Result<(), Failure> {
     }
     if e.ech_accept && info.ech != glasstls::EchStatus::Accepted {
         return fail(format!("ECH {:?}, expected accepted", info.ech));
+    }
+    // A handshake that completes either accepted ECH or never offered it: no retry configs,
+    // no name override.
+    if e.ech_retry_configs.is_some() || e.ech_name_override.is_some() {
+        return fail("the handshake completed; ECH rejection expected".into());
     }
     if let Some(want) = e.version {
         if version_wire != Some(want) {

@@ -96,6 +96,10 @@ pub struct Settings {
     /// `-ech-server-config`, `-ech-server-key`, `-ech-is-retry-config`, in order: (config,
     /// raw private key, retry).
     pub ech_keys: Vec<(Vec<u8>, Vec<u8>, bool)>,
+    /// `-ech-config-list`: the client offers ECH with this ECHConfigList.
+    pub ech_config_list: Option<Vec<u8>>,
+    /// `-enable-ech-grease`.
+    pub ech_grease: bool,
     pub advertise_alpn: Vec<Vec<u8>>,
     pub select_alpn: Option<Vec<u8>>,
     pub decline_alpn: bool,
@@ -136,6 +140,12 @@ pub struct Expectations {
     pub peer_cert_file: Option<String>,
     pub verify_result: bool,
     pub ech_accept: bool,
+    /// `-expect-ech-retry-configs`: the ECHConfigList a rejection must carry.
+    pub ech_retry_configs: Option<Vec<u8>>,
+    pub no_ech_retry_configs: bool,
+    /// `-expect-ech-name-override`: the public name a rejected handshake authenticated.
+    pub ech_name_override: Option<String>,
+    pub no_ech_name_override: bool,
 }
 
 impl Settings {
@@ -161,6 +171,8 @@ impl Settings {
             cipher: None,
             policy: None,
             ech_keys: Vec::new(),
+            ech_config_list: None,
+            ech_grease: false,
             advertise_alpn: Vec::new(),
             select_alpn: None,
             decline_alpn: false,
@@ -239,6 +251,12 @@ impl Settings {
                 }
             }
             "-expect-ech-accept" => e.ech_accept = true,
+            "-ech-config-list" => self.ech_config_list = Some(base64(name, value)?),
+            "-enable-ech-grease" => self.ech_grease = true,
+            "-expect-ech-retry-configs" => e.ech_retry_configs = Some(base64(name, value)?),
+            "-expect-no-ech-retry-configs" => e.no_ech_retry_configs = true,
+            "-expect-ech-name-override" => e.ech_name_override = Some(text()),
+            "-expect-no-ech-name-override" => e.no_ech_name_override = true,
             "-fips-202205" => self.policy = Some(Policy::Fips202205),
             "-wpa-202304" => self.policy = Some(Policy::Wpa202304),
             "-advertise-alpn" => self.advertise_alpn = alpn_list(name, &text())?,

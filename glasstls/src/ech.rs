@@ -227,6 +227,9 @@ pub struct EchRejection {
     /// ECH off ("securely disabled"); connecting again without ECH would send the name in
     /// clear, so that is the caller's decision.
     pub retry_configs: Vec<EchConfig>,
+    /// The ECHConfigList as the server sent it (configs of every version; empty if none), to
+    /// hand on whole where another stack will read it.
+    pub retry_config_list: Vec<u8>,
     /// This connection was itself the retry ([`EchMode::Retry`]): do not retry again.
     pub after_retry: bool,
 }
@@ -237,6 +240,7 @@ impl std::fmt::Display for EchRejection {
             public_name,
             retry_configs,
             after_retry,
+            ..
         } = self;
         match (retry_configs.len(), after_retry) {
             (0, _) => write!(

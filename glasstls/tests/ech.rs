@@ -312,3 +312,19 @@ fn a_rejection_through_a_hello_retry_request() {
         vec![current_config]
     );
 }
+
+/// RFC 9849 §6.1.4 and §6.1.6: a server that answers in TLS 1.2 has rejected ECH; the outer
+/// hello offered TLS 1.2 (the inner one does not), the handshake authenticates the public name
+/// and ends with ech_required, ECH "securely disabled" (no retry configs in TLS 1.2).
+#[test]
+fn a_tls12_answer_is_a_rejection_that_disables_ech() {
+    let pki = Pki::new();
+    let key = EchKey::generate(PUBLIC, 1).unwrap();
+    let mut server = server(&pki, Vec::new());
+    server.common.versions = vec![glasstls::Version::Tls12];
+    let (pair, _) = run(client(&pki, EchMode::Offer(vec![key.config])), server);
+    let rejected = rejection(&pair.errors.0);
+    assert!(rejected.retry_configs.is_empty() && rejected.retry_config_list.is_empty());
+    assert_eq!(pair.client.info().version, Some(glasstls::Version::Tls12));
+    assert_eq!(pair.errors.1, Some(Error::AlertReceived(A::EchRequired)));
+}

@@ -12,16 +12,19 @@
 //! The inner hello is the handshake's ClientHello from the start (`ExpectServerHello`
 //! holds it); [`EchOffer`] keeps the outer one until the server's first answer says which.
 
+use super::hello::ExpectServerHello;
 use crate::conn::{Core, Transcript};
 use crate::crypto::{self, Hash};
 use crate::ech::{Confirming, ECH_OUTER_EXTENSIONS, ENCRYPTED_CLIENT_HELLO, EchConfig};
 use crate::error::{Error, InternalError};
 use crate::hpke::{self, Context};
+use crate::trace::Decision;
 use crate::wire::codec::{LengthPrefix, put_prefixed, put_vec};
 use crate::wire::{
     ClientHello, Codec, Extension, ExtensionType, HandshakeMessage, HandshakePayload,
     InvalidMessage,
 };
+use rustls_pki_types::ServerName;
 
 /// The AEAD tag every HPKE AEAD we offer appends (AES-GCM and ChaCha20-Poly1305).
 const TAG_LEN: usize = 16;
@@ -50,8 +53,9 @@ pub(crate) struct EchOffer {
 pub(crate) struct Rejected {
     pub public_name: String,
     pub is_retry: bool,
-    /// From EncryptedExtensions, once it came.
+    /// From EncryptedExtensions, once it came: parsed, and as sent.
     pub retry_configs: Vec<EchConfig>,
+    pub retry_config_list: Vec<u8>,
 }
 
 impl Rejected {
@@ -61,9 +65,37 @@ impl Rejected {
         Error::EchRejected(Box::new(crate::ech::EchRejection {
             public_name: self.public_name,
             retry_configs: self.retry_configs,
+            retry_config_list: self.retry_config_list,
             after_retry: self.is_retry,
         }))
     }
+}
+
+/// RFC 9849 §6.1.6: the server did not accept our Encrypted Client Hello: the handshake goes
+/// on with the outer hello (its random, its transcript, no PSK), authenticating the public
+/// name, in TLS 1.3 or TLS 1.2.
+pub(crate) fn reject(sent: &mut ExpectServerHello, core: &mut Core) -> Result<(), Error> {
+    let Some(offer) = sent.ech.take() else {
+        return Ok(());
+    };
+    let public_name = offer.config.public_name.clone();
+    sent.server_name =
+        ServerName::try_from(public_name.clone()).map_err(|_| InternalError::StateInvariant)?;
+    sent.client_random = offer.outer.random;
+    sent.hello = offer.outer;
+    sent.transcript = offer.outer_transcript;
+    sent.psk_offer = None;
+    core.info.ech = crate::conn::EchStatus::Rejected;
+    core.decide(|| Decision::EchNotAccepted {
+        public_name: public_name.clone(),
+    });
+    sent.ech_rejected = Some(Rejected {
+        public_name,
+        is_retry: offer.is_retry,
+        retry_configs: Vec::new(),
+        retry_config_list: Vec::new(),
+    });
+    Ok(())
 }
 
 /// A usable config: the config, its HPKE suite, and the suite's code points.

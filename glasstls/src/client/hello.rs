@@ -207,7 +207,18 @@ pub(crate) fn send_client_hello(
     };
     let chosen = ech::choose(configs).filter(|_| !config.common.tls13_suites().is_empty());
     let plan = plan(&config, cached.as_ref(), chosen.is_some())?;
-    let offered12 = plan.versions.contains(&Version::Tls12);
+    // With ECH the outer hello offers every version we speak (a server that rejects ECH may
+    // answer in TLS 1.2, which RFC 9849 §6.1.6 treats as ECH securely disabled) and no
+    // session: what the outer hello offers, an eavesdropper reads.
+    let outer_plan = match chosen {
+        Some(_) => Some(self::plan(&config, None, false)?),
+        None => None,
+    };
+    let offered12 = outer_plan
+        .as_ref()
+        .unwrap_or(&plan)
+        .versions
+        .contains(&Version::Tls12);
     let offered13 = plan.versions.contains(&Version::Tls13);
 
     // Randomness is drawn in this order: the client random, the key shares, then a session ID.
@@ -241,6 +252,11 @@ pub(crate) fn send_client_hello(
         session_offer: session_offer.as_ref(),
         psk_offer: psk_offer.as_ref(),
         now: core.now,
+    };
+    // The inner hello (or the only one) offers TLS 1.2 only without ECH.
+    let offered = Offered {
+        offered12: offered12 && outer_plan.is_none(),
+        ..offered
     };
     let mut extensions = offered.extensions();
     // RFC 9849 §5: the inner hello carries ECH of type inner; without a config, GREASE
@@ -286,10 +302,14 @@ pub(crate) fn send_client_hello(
             // session ID, suites and key shares, and no PSK (§6.1.2).
             let public_name = ServerName::try_from(chosen.config.public_name.clone())
                 .map_err(|_| InternalError::StateInvariant)?;
+            let outer_plan = outer_plan.as_ref().unwrap_or(&plan);
             let outer = ClientHello {
                 random: crypto::random_bytes::<32>()?,
+                cipher_suites: outer_plan.suites.clone(),
                 extensions: Offered {
                     server_name: &public_name,
+                    plan: outer_plan,
+                    offered12,
                     session_offer: None,
                     psk_offer: None,
                     ..offered

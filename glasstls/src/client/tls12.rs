@@ -53,6 +53,9 @@ struct Handshake {
     ticket_expected: bool,
     /// The saved session this handshake resumes.
     resumed_from: Option<Session>,
+    /// The server answered our Encrypted Client Hello in TLS 1.2: this handshake only
+    /// authenticates the public name, and ends in ech_required (RFC 9849 §6.1.6).
+    ech_rejected: Option<super::ech::Rejected>,
 }
 
 /// A TLS 1.2 ServerHello: a full handshake, or the resumption of the session we offered.
@@ -62,6 +65,9 @@ pub(super) fn server_hello(
     hello: ServerHello,
     raw: &[u8],
 ) -> Result<Box<dyn State>, Error> {
+    // RFC 9849 §6.1.4: "If the message does not negotiate TLS 1.3 or higher, the server has
+    // rejected ECH."
+    super::ech::reject(&mut sent, core)?;
     let suite = sent
         .config
         .common
@@ -99,6 +105,7 @@ pub(super) fn server_hello(
         server_name,
         transcript,
         client_random,
+        ech_rejected,
         ..
     } = *sent;
     let hs = Handshake {
@@ -114,6 +121,7 @@ pub(super) fn server_hello(
         server_session_id: hello.session_id,
         ticket_expected,
         resumed_from: None,
+        ech_rejected,
     };
     if let Some(offer) = resumed {
         return resume(hs, core, offer);
@@ -393,12 +401,16 @@ impl ExpectServerHelloDone {
         // containing no certificates."
         let signer = match &self.certificate_request {
             Some(request) => {
-                let chosen = auth::choose(
-                    &hs.config,
-                    Version::Tls12,
-                    &request.signature_schemes,
-                    Some(&request.certificate_types),
-                );
+                // RFC 9849 §6.1.7: with ECH rejected, "an empty Certificate message".
+                let chosen = match hs.ech_rejected {
+                    Some(_) => None,
+                    None => auth::choose(
+                        &hs.config,
+                        Version::Tls12,
+                        &request.signature_schemes,
+                        Some(&request.certificate_types),
+                    ),
+                };
                 core.decide(|| Decision::ClientCertificateRequested {
                     scheme: chosen.map(|(_, scheme)| scheme),
                 });
@@ -580,6 +592,11 @@ impl State for ExpectFinished {
             hs.transcript.add(raw);
             self.secrets
                 .send_change_cipher_spec_and_finished(core, write, &mut hs.transcript)?;
+        }
+        // RFC 9849 §6.1.6 and §6.1.7: authenticated as the public name, the handshake
+        // complete: ech_required, no session kept.
+        if let Some(rejected) = hs.ech_rejected.take() {
+            return Err(rejected.into_error());
         }
         hs.save_session(core, &self.secrets, self.new_ticket);
         core.start_traffic()?;

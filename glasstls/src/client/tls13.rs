@@ -91,7 +91,7 @@ pub(super) fn hello_retry(
                 offer.accepted_by_retry = true;
             }
         } else {
-            reject_ech(&mut sent, core)?;
+            ech::reject(&mut sent, core)?;
         }
     }
     let mut transcript = tls13::transcript_after_retry(
@@ -179,32 +179,6 @@ fn second_hello(
     hello
 }
 
-/// RFC 9849 §6.1.6: the server did not accept our Encrypted Client Hello: the handshake goes
-/// on with the outer hello (its random, its transcript, no PSK), authenticating the public
-/// name.
-fn reject_ech(sent: &mut ExpectServerHello, core: &mut Core) -> Result<(), Error> {
-    let Some(offer) = sent.ech.take() else {
-        return Ok(());
-    };
-    let public_name = offer.config.public_name.clone();
-    sent.server_name =
-        ServerName::try_from(public_name.clone()).map_err(|_| InternalError::StateInvariant)?;
-    sent.client_random = offer.outer.random;
-    sent.hello = offer.outer;
-    sent.transcript = offer.outer_transcript;
-    sent.psk_offer = None;
-    core.info.ech = EchStatus::Rejected;
-    core.decide(|| Decision::EchNotAccepted {
-        public_name: public_name.clone(),
-    });
-    sent.ech_rejected = Some(ech::Rejected {
-        public_name,
-        is_retry: offer.is_retry,
-        retry_configs: Vec::new(),
-    });
-    Ok(())
-}
-
 /// What a HelloRetryRequest asks for: a share for a group, a cookie echoed, or both.
 fn retry_request(
     sent: &ExpectServerHello,
@@ -273,7 +247,7 @@ pub(super) fn server_hello(
         } else if offer.accepted_by_retry {
             return Err(PeerMisbehaved::EchAcceptanceLost.into());
         } else {
-            reject_ech(&mut sent, core)?;
+            ech::reject(&mut sent, core)?;
         }
     }
     // RFC 9849 §6.1.2: "If ECH is rejected and the client-facing server replies with a
@@ -461,6 +435,7 @@ impl State for ExpectEncryptedExtensions {
                     let configs = ech::retry_configs(data)?;
                     if let Some(rejected) = &mut self.hs.ech_rejected {
                         rejected.retry_configs = configs;
+                        rejected.retry_config_list.clone_from(data);
                     }
                 }
                 other => return Err(Error::UnsupportedExtension(other.typ())),
