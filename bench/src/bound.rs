@@ -172,6 +172,12 @@ pub fn handshake(s: &Scenario, c: &Costs) -> Option<(f64, f64)> {
         NamedGroup::X25519MLKEM768 => (c.x25519 + c.mlkem_client, c.x25519 + c.mlkem_server),
         _ => (c.x25519, c.x25519),
     };
+    // Encrypted Client Hello: HPKE's DHKEM(X25519), a key generation and an agreement on the
+    // client (Encap), an agreement on the server (Decap), counted as one X25519 exchange each.
+    let (kx_client, kx_server) = match s.ech {
+        true => (kx_client + c.x25519, kx_server + c.x25519),
+        false => (kx_client, kx_server),
+    };
     let (client, server) = match s.resume {
         Resume::SessionId => return None,
         Resume::Ticket if !s.tls13 => return None,

@@ -91,6 +91,7 @@ fn main() {
     let mut rows = Vec::new();
     for scenario in peers::HANDSHAKES
         .iter()
+        .chain(peers::ECH)
         .chain(peers::RESUMPTIONS)
         .filter(wanted)
     {
@@ -196,9 +197,11 @@ fn interleaved(
 }
 
 impl Trials {
+    /// A library's samples for one side; none where it has no figure (NaN: not its own).
     fn side(&self, lib: Lib, side: usize) -> Option<Vec<f64>> {
         let (_, samples) = self.libs.iter().find(|(l, _)| *l == lib)?;
-        Some(samples.as_ref()?.iter().map(|v| v[side]).collect())
+        let v: Vec<f64> = samples.as_ref()?.iter().map(|v| v[side]).collect();
+        (!v.iter().any(|x| x.is_nan())).then_some(v)
     }
 
     /// One row per side: medians of each library and of the bound, and the median of the
@@ -256,10 +259,12 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
         |lib| {
             let times = peers::handshakes(pki, lib, scenario, count)?;
             let n = count as f64;
-            Some([
-                n / times.client.as_secs_f64(),
-                n / times.server.as_secs_f64(),
-            ])
+            // rustls's ECH client runs against our server: its server figure is not rustls's.
+            let server = match (lib, scenario.ech) {
+                (Lib::Rustls, true) => f64::NAN,
+                _ => n / times.server.as_secs_f64(),
+            };
+            Some([n / times.client.as_secs_f64(), server])
         },
     );
     trials.rows(

@@ -40,6 +40,8 @@ pub struct Scenario {
     pub group: NamedGroup,
     pub cert: Cert,
     pub resume: Resume,
+    /// Encrypted Client Hello offered with the server's config, and accepted.
+    pub ech: bool,
     pub note: &'static str,
 }
 
@@ -63,6 +65,7 @@ const fn scenario(
         group,
         cert,
         resume,
+        ech: false,
         note,
     }
 }
@@ -142,6 +145,29 @@ pub static HANDSHAKES: &[Scenario] = &[
         "OpenSSL 3.0 has no X25519MLKEM768",
     ),
 ];
+
+/// The plain TLS 1.3 ECDSA x25519 row with Encrypted Client Hello accepted.
+const fn with_ech(mut s: Scenario, name: &'static str, note: &'static str) -> Scenario {
+    s.name = name;
+    s.ech = true;
+    s.note = note;
+    s
+}
+
+pub static ECH: &[Scenario] = &[with_ech(
+    scenario(
+        "",
+        true,
+        S::TLS_AES_128_GCM_SHA256,
+        "TLS_AES_128_GCM_SHA256",
+        G::X25519,
+        Cert::Ecdsa,
+        Resume::No,
+        "",
+    ),
+    "TLS1.3 ECDSA x25519, ECH accepted",
+    "rustls has an ECH client only: its client row runs against a glasstls server; OpenSSL 3.0 has no ECH",
+)];
 
 const NO_OPENSSL_RESUMPTION: &str =
     "OpenSSL resumption rows need SslRef::set_session, an unsafe fn our crates forbid";
@@ -522,6 +548,9 @@ enum Configs {
     Glass(Arc<glasstls::ClientConfig>, Arc<glasstls::ServerConfig>),
     Rust(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
     Ossl(SslContext, SslContext),
+    /// A rustls client against a glasstls server (where rustls has no server for the
+    /// scenario): only the client's figures are rustls's.
+    RustClient(Arc<rustls::ClientConfig>, Arc<glasstls::ServerConfig>),
 }
 
 fn glass_configs(pki: &Pki, s: &Scenario) -> Configs {
@@ -561,7 +590,22 @@ fn glass_configs(pki: &Pki, s: &Scenario) -> Configs {
         server.session_ids = false;
         server.tickets = None;
     }
+    // Like for like: rustls and OpenSSL send no GREASE ECH by default.
+    client.ech = glasstls::ech::EchMode::Off;
+    if s.ech {
+        let key = ech_key();
+        client.ech = glasstls::ech::EchMode::Offer(vec![key.config.clone()]);
+        server.ech_keys = vec![key];
+    }
     Configs::Glass(Arc::new(client), Arc::new(server))
+}
+
+/// One ECH key for every ECH row (rustls's client is given its config too).
+fn ech_key() -> Arc<glasstls::ech::EchKey> {
+    static KEY: std::sync::OnceLock<Arc<glasstls::ech::EchKey>> = std::sync::OnceLock::new();
+    Arc::clone(KEY.get_or_init(|| {
+        Arc::new(glasstls::ech::EchKey::generate("public.example", 1).expect("an ECH key"))
+    }))
 }
 
 fn rust_suite(s: &Scenario) -> Option<rustls::SupportedCipherSuite> {
@@ -597,6 +641,21 @@ fn rust_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
     };
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca.cert.clone()).ok()?;
+    if s.ech {
+        // rustls has no ECH server: its ECH client meets ours.
+        let list = glasstls::ech::config_list(&[ech_key().config.clone()]);
+        let ech =
+            rustls::client::EchConfig::new(list.into(), p::hpke::ALL_SUPPORTED_SUITES).ok()?;
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_ech(rustls::client::EchMode::Enable(ech))
+            .ok()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let Configs::Glass(_, server) = glass_configs(pki, s) else {
+            return None;
+        };
+        return Some(Configs::RustClient(Arc::new(client), server));
+    }
     let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[version])
         .ok()?
@@ -628,7 +687,7 @@ fn rust_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
 }
 
 fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
-    if s.group == G::X25519MLKEM768 || s.resume != Resume::No {
+    if s.group == G::X25519MLKEM768 || s.resume != Resume::No || s.ech {
         return None;
     }
     let version = if s.tls13 {
@@ -682,7 +741,7 @@ fn new_client(c: &Configs) -> Box<dyn Endpoint> {
                 .expect("client"),
             client.common.trace,
         )),
-        Configs::Rust(client, _) => Box::new(Rust {
+        Configs::Rust(client, _) | Configs::RustClient(client, _) => Box::new(Rust {
             conn: rustls::ClientConnection::new(
                 Arc::clone(client),
                 "localhost".try_into().expect("name"),
@@ -706,7 +765,7 @@ fn new_client(c: &Configs) -> Box<dyn Endpoint> {
 
 fn new_server(c: &Configs) -> Box<dyn Endpoint> {
     match c {
-        Configs::Glass(_, server) => Box::new(Glass::new(
+        Configs::Glass(_, server) | Configs::RustClient(_, server) => Box::new(Glass::new(
             glasstls::Connection::server(Arc::clone(server)).expect("server"),
             server.common.trace,
         )),
