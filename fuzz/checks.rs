@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each fuzz target uses one of these
 
+use glasstls::ech::{EchKey, EchMode};
 use glasstls::internal::record::{Deframer, INPUT_BUFFER_LIMIT, MAX_CIPHERTEXT, RecordCipher};
 use glasstls::internal::wire::{Codec, EcdheServerKeyExchange, HandshakeMessage, HandshakePayload};
 use glasstls::pki_types::PrivateKeyDer;
@@ -189,7 +190,17 @@ pub fn server_config() -> Arc<ServerConfig> {
     reset_randomness(CONFIG_STREAM);
     let mut config = ServerConfig::new(identities);
     config.common.rsa_key_exchange = true;
+    config.ech_keys = vec![ech_key()];
     Arc::new(config)
+}
+
+/// The fuzz server's Encrypted Client Hello key, derived from a fixed seed (used nowhere else);
+/// its public name is the server's only name, so that a rejected offer authenticates too.
+fn ech_key() -> Arc<EchKey> {
+    static KEY: OnceLock<Arc<EchKey>> = OnceLock::new();
+    Arc::clone(KEY.get_or_init(|| {
+        Arc::new(EchKey::from_seed("localhost", 7, b"the glasstls fuzz targets' ECH key").unwrap())
+    }))
 }
 
 /// The client configurations the client target chooses from with its first byte. The first
@@ -197,12 +208,15 @@ pub fn server_config() -> Arc<ServerConfig> {
 /// the end of the handshake and beyond; the last offers everything (the X25519MLKEM768 share
 /// first, every suite, the RSA key exchange), whose seeds stop where aws-lc's own randomness
 /// enters (the ML-KEM key).
-pub const CLIENT_FLAVOURS: [&str; 5] = [
+/// "ech" is "tls13" with an Encrypted Client Hello offer to the fuzz server's key (the others
+/// send none, but for "everything", which sends GREASE ECH as the default does).
+pub const CLIENT_FLAVOURS: [&str; 6] = [
     "tls13",
     "tls12-ecdhe-eddsa",
     "tls12-ecdhe-rsa",
     "tls12-rsa-kx",
     "everything",
+    "ech",
 ];
 
 pub fn client_config(flavour: usize) -> Arc<ClientConfig> {
@@ -213,9 +227,13 @@ pub fn client_config(flavour: usize) -> Arc<ClientConfig> {
         config.common.rsa_key_exchange = true;
         return Arc::new(config);
     }
+    config.ech = match name {
+        "ech" => EchMode::Offer(vec![ech_key().config.clone()]),
+        _ => EchMode::Off,
+    };
     config.common.groups = vec![NamedGroup::X25519];
     config.signature_schemes = vec![SignatureScheme::ed25519, SignatureScheme::rsa_pkcs1_sha256];
-    if name != "tls13" {
+    if !matches!(name, "tls13" | "ech") {
         config.common.versions = vec![glasstls::Version::Tls12];
     }
     let suite = match name {

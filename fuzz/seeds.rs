@@ -90,8 +90,14 @@ mod generate {
             Connection::client(Arc::clone(client), "localhost".try_into().unwrap()).unwrap()
         });
         let (mut from_client, mut from_server) = (Vec::new(), Vec::new());
-        let (mut client_done, mut server_done) = (false, false);
+        let (mut client_done, mut server_done, mut client_closed) = (false, false, false);
         for _ in 0..20 {
+            // The client answers the server's close_notify with its own (TLS 1.2 does this by
+            // itself; in TLS 1.3 each side closes its own direction, RFC 8446 §6.1).
+            if !client_closed && c.conn.peer_has_closed() {
+                c.with(|conn| conn.send_close_notify());
+                client_closed = true;
+            }
             if !client_done && !c.conn.is_handshaking() {
                 c.finish(b"GET / HTTP/1.0\r\n\r\n", false);
                 client_done = true;

@@ -264,7 +264,7 @@ pub fn ja3(hello: &Hello) -> (String, String) {
 }
 
 /// IANA names of code points browsers send that glasstls does not implement (so its own tables
-/// do not name them): CBC suites, ALPS, ECH, ML-DSA signatures.
+/// do not name them): CBC suites, ALPS, ML-DSA signatures.
 fn iana_name(code: u16) -> Option<&'static str> {
     Some(match code {
         0x002f => "TLS_RSA_WITH_AES_128_CBC_SHA",
@@ -276,7 +276,6 @@ fn iana_name(code: u16) -> Option<&'static str> {
         0x00ff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
         0x44cd => "application_settings",
         0x4469 => "application_settings (old)",
-        0xfe0d => "encrypted_client_hello",
         0x0904 => "mldsa44",
         0x0905 => "mldsa65",
         0x0906 => "mldsa87",
@@ -323,7 +322,7 @@ pub fn report(events: &[(u64, Event)], handshake_us: u128) -> Json {
             "signature_algorithms": hello.signature_algorithms.iter().map(|s| named(*s, glasstls::SignatureScheme(*s).name())).collect::<Vec<_>>(),
             "alpn": hello.alpn.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>(),
             "server_name": hello.sni,
-            "encrypted_client_hello": hello.extensions.contains(&0xfe0d),
+            "encrypted_client_hello": hello.extensions.contains(&ExtensionType::EncryptedClientHello.0),
             "raw": glasstls::trace::hex(&raw),
         },
         "ja3": ja3_text,

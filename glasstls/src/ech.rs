@@ -289,10 +289,20 @@ const X25519_PKCS8_PREFIX: [u8; 16] = [
 impl EchKey {
     /// A new X25519 key and its config, for `public_name`, numbered `config_id`.
     pub fn generate(public_name: &str, config_id: u8) -> Result<Self, Error> {
+        Self::with_key(public_name, config_id, KemKeyPair::generate()?)
+    }
+
+    /// The key RFC 9180 §7.1.3's DeriveKeyPair makes from `seed` (at least 32 bytes of
+    /// secret), and its config: the same seed gives the same key, for reproducible tests and
+    /// fuzzing.
+    pub fn from_seed(public_name: &str, config_id: u8, seed: &[u8]) -> Result<Self, Error> {
+        Self::with_key(public_name, config_id, KemKeyPair::derive(seed)?)
+    }
+
+    fn with_key(public_name: &str, config_id: u8, key: KemKeyPair) -> Result<Self, Error> {
         if public_name.is_empty() || public_name.len() > 255 {
             return Err(crate::error::ConfigError::EchPublicName(public_name.to_string()).into());
         }
-        let key = KemKeyPair::generate()?;
         let config = EchConfig {
             config_id,
             kem_id: hpke::KEM_X25519_SHA256,

@@ -169,11 +169,17 @@ pub struct KemKeyPair {
 }
 
 impl KemKeyPair {
-    /// A fresh key pair.
+    /// A fresh key pair (in fuzz builds, derived from the deterministic random stream, so
+    /// that an ECH offer replays the same way).
     pub fn generate() -> Result<Self, Error> {
-        let private = agreement::PrivateKey::generate(&agreement::X25519)
-            .map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
-        Self::from_private(private)
+        #[cfg(fuzzing)]
+        return Self::derive(&crate::crypto::random_bytes::<32>()?);
+        #[cfg(not(fuzzing))]
+        {
+            let private = agreement::PrivateKey::generate(&agreement::X25519)
+                .map_err(|_| Error::Internal(InternalError::KeyGeneration))?;
+            Self::from_private(private)
+        }
     }
 
     /// The key pair of a 32-byte X25519 private key (as stored).
