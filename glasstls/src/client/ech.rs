@@ -61,7 +61,7 @@ pub(crate) struct Rejected {
 impl Rejected {
     /// The error the handshake ends with once the server is authenticated (sent as
     /// ech_required).
-    pub fn into_error(self) -> Error {
+    pub fn into_error(self: Box<Self>) -> Error {
         Error::EchRejected(Box::new(crate::ech::EchRejection {
             public_name: self.public_name,
             retry_configs: self.retry_configs,
@@ -89,12 +89,12 @@ pub(crate) fn reject(sent: &mut ExpectServerHello, core: &mut Core) -> Result<()
     core.decide(|| Decision::EchNotAccepted {
         public_name: public_name.clone(),
     });
-    sent.ech_rejected = Some(Rejected {
+    sent.ech_rejected = Some(Box::new(Rejected {
         public_name,
         is_retry: offer.is_retry,
         retry_configs: Vec::new(),
         retry_config_list: Vec::new(),
-    });
+    }));
     Ok(())
 }
 

@@ -166,7 +166,7 @@ pub(crate) struct ExpectServerHello {
     /// with one (in a HelloRetryRequest or EncryptedExtensions).
     pub ech_sent: bool,
     /// Set when the server did not accept our offer: `hello` is then the outer one.
-    pub ech_rejected: Option<ech::Rejected>,
+    pub ech_rejected: Option<Box<ech::Rejected>>,
 }
 
 /// Sessions are kept per server name (a DNS name, or an IP address written out).
@@ -288,7 +288,6 @@ pub(crate) fn send_client_hello(
         fill_binder(&mut hello, offer, None)?;
     }
     core.info.offered_suites = hello.cipher_suites.clone();
-    core.info.offered_groups = plan.groups.clone();
     core.info.offered_alpn = config.common.alpn_protocols.clone();
     let mut transcript = Transcript::new();
     // A TLS 1.2 CertificateVerify signs the messages themselves (RFC 5246 §7.4.8).
@@ -340,6 +339,7 @@ pub(crate) fn send_client_hello(
             None
         }
     };
+    core.info.offered_groups = plan.groups;
     Ok(ExpectServerHello {
         config,
         server_name,

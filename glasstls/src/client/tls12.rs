@@ -55,7 +55,7 @@ struct Handshake {
     resumed_from: Option<Session>,
     /// The server answered our Encrypted Client Hello in TLS 1.2: this handshake only
     /// authenticates the public name, and ends in ech_required (RFC 9849 §6.1.6).
-    ech_rejected: Option<super::ech::Rejected>,
+    ech_rejected: Option<Box<super::ech::Rejected>>,
 }
 
 /// A TLS 1.2 ServerHello: a full handshake, or the resumption of the session we offered.

@@ -385,7 +385,7 @@ struct Handshake {
     ech_sent: bool,
     /// The server did not accept our Encrypted Client Hello: this handshake authenticates the
     /// public name, and ends in ech_required.
-    ech_rejected: Option<ech::Rejected>,
+    ech_rejected: Option<Box<ech::Rejected>>,
 }
 
 struct ExpectEncryptedExtensions {
