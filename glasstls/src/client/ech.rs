@@ -61,7 +61,7 @@ pub(crate) struct Rejected {
 impl Rejected {
     /// The error the handshake ends with once the server is authenticated (sent as
     /// ech_required).
-    pub fn into_error(self: Box<Self>) -> Error {
+    pub fn into_error(self) -> Error {
         Error::EchRejected(Box::new(crate::ech::EchRejection {
             public_name: self.public_name,
             retry_configs: self.retry_configs,
