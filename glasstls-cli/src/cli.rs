@@ -170,6 +170,13 @@ pub struct ConnectArgs {
     /// do, so that hellos which hide their name do not stand out).
     #[arg(long, conflicts_with = "ech_config")]
     pub no_ech_grease: bool,
+    /// A client certificate chain in PEM (mutual TLS), sent when the server asks for one;
+    /// with --key.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key in PEM for --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonOpts,
 }
@@ -223,6 +230,24 @@ pub struct ServeArgs {
     /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
     #[arg(long, value_name = "DIR")]
     pub trace_html: Option<PathBuf>,
+    /// Ask clients for a certificate (mutual TLS), verified against the CAs in this PEM file
+    /// (client-auth key usage).
+    #[arg(long, value_name = "PEM")]
+    pub client_ca: Option<PathBuf>,
+    /// With --client-ca: refuse a client without a certificate (required, as `openssl
+    /// s_server -Verify`), or serve it unauthenticated (optional, as `-verify`).
+    #[arg(long, value_enum, default_value_t = ClientAuthMode::Required, requires = "client_ca")]
+    pub client_auth: ClientAuthMode,
     #[command(flatten)]
     pub common: CommonOpts,
+}
+
+/// `serve --client-auth`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuthMode {
+    /// A client without a certificate is served unauthenticated.
+    Optional,
+    /// A client without a certificate is refused (TLS 1.3: certificate_required; TLS 1.2:
+    /// handshake_failure).
+    Required,
 }

@@ -28,6 +28,10 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
     config.common.rsa_key_exchange =
         !args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common);
     config.tickets = !args.no_tickets;
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        config.identity =
+            Some(glasstls::Identity::from_pem_files(cert, key).map_err(|e| e.to_string())?);
+    }
     config.ech = match (&args.ech_config, args.no_ech_grease) {
         (Some(value), _) => EchMode::Offer(ech_configs(value)?),
         (None, true) => EchMode::Off,
@@ -182,6 +186,10 @@ fn describe_connection(number: u32, conn: &Connection) -> String {
     let ech = match info.ech {
         glasstls::EchStatus::Accepted => ", encrypted client hello accepted",
         _ => "",
+    };
+    let ech = match info.client_signature_scheme {
+        Some(scheme) => format!("{ech}, client certificate sent (signed with {scheme})"),
+        None => ech.to_string(),
     };
     format!(
         "connection {number}: {} {} {how}{ech}",

@@ -81,6 +81,12 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         config.ech_keys.push(Arc::new(key));
     }
+    if let Some(path) = &args.client_ca {
+        let roots = glasstls::RootStore::from_pem_file(path)
+            .map_err(|e| format!("--client-ca {}: {e}", path.display()))?;
+        let required = args.client_auth == crate::cli::ClientAuthMode::Required;
+        config.client_auth = Some(glasstls::ClientAuth::new(roots, required));
+    }
     config.session_ids = !args.no_session_ids;
     if args.no_tickets {
         config.tickets = None;
@@ -429,6 +435,18 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
                 .map_or("(none)".into(), |s| s.to_string()),
         ),
         (
+            "client certificate",
+            match info.peer_certificates.first() {
+                Some(cert) => format!(
+                    "{} (verified; CertificateVerify {})",
+                    glasstls::trace::CertificateSummary::of(cert).subject,
+                    info.client_signature_scheme
+                        .map_or("(resumed)".into(), |s| s.to_string())
+                ),
+                None => "(none)".into(),
+            },
+        ),
+        (
             "server name (SNI)",
             info.server_name
                 .clone()
@@ -460,10 +478,13 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
         ),
         (
             "extended master secret",
-            if info.extended_master_secret {
-                "yes".into()
-            } else {
-                "no".into()
+            match (info.version, info.extended_master_secret) {
+                // RFC 8446 §7.1: the TLS 1.3 key schedule binds the transcript by itself.
+                (Some(glasstls::Version::Tls13), _) => {
+                    "(not in TLS 1.3: its key schedule binds the whole handshake)".into()
+                }
+                (_, true) => "yes".into(),
+                (_, false) => "no".into(),
             },
         ),
         (

@@ -419,6 +419,7 @@ impl ExpectServerHelloDone {
                     &HandshakeMessage::new(P::Certificate(chain.unwrap_or_default())),
                     &mut hs.transcript,
                 )?;
+                core.info.client_signature_scheme = chosen.map(|(_, scheme)| scheme);
                 chosen.map(|(identity, scheme)| (Arc::clone(&identity.key), scheme))
             }
             None => None,

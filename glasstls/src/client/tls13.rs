@@ -636,6 +636,7 @@ impl State for ExpectFinished {
                 &mut hs.transcript,
             )?;
             if let Some((identity, scheme)) = chosen {
+                core.info.client_signature_scheme = Some(scheme);
                 let content = tls13::certificate_verify_content(Side::Client, &hs.transcript)?;
                 let signature = identity.key.sign(scheme, &content)?;
                 core.send_handshake(

@@ -60,7 +60,7 @@ pub struct HandshakeInfo {
     /// sent one (mutual TLS); for a resumption, the original handshake's.
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// The scheme of the client's CertificateVerify (mutual TLS; none when it sent no
-    /// certificate); on a server's resumption, the original handshake's.
+    /// certificate), on either side; on a server's resumption, the original handshake's.
     pub client_signature_scheme: Option<SignatureScheme>,
     /// The suites the client offered (as seen by either side).
     pub offered_suites: Vec<CipherSuite>,
