@@ -170,6 +170,14 @@ pub struct ConnectArgs {
     /// do, so that hellos which hide their name do not stand out).
     #[arg(long, conflicts_with = "ech_config")]
     pub no_ech_grease: bool,
+    /// Accept the server's certificate whatever verification says (for testing only): a
+    /// warning with what verification would have said goes to standard error.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Print the server's certificate chain as PEM on standard error, as `openssl s_client
+    /// -showcerts` does, also when verifying it failed.
+    #[arg(long)]
+    pub showcerts: bool,
     /// A client certificate chain in PEM (mutual TLS), sent when the server asks for one;
     /// with --key.
     #[arg(long, value_name = "PEM", requires = "key")]

@@ -22,7 +22,10 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         None => RootStore::system(),
     }
     .map_err(|e| e.to_string())?;
-    let mut config = ClientConfig::new(roots);
+    let mut config = ClientConfig::new(roots.clone());
+    if args.insecure {
+        config.verifier = Some(Arc::new(Insecure { roots }));
+    }
     apply_common(&mut config.common, &args.common)?;
     config.common.trace |= args.trace_html.is_some();
     config.common.rsa_key_exchange =
@@ -80,6 +83,9 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         if !args.quiet {
             eprintln!("{}", describe_connection(number, &conn));
         }
+        if args.showcerts {
+            show_certs(&conn);
+        }
         if number < connections {
             // Like `openssl s_client -reconnect`: the earlier connections only handshake.
             let conn = close(conn, tcp, &tracer);
@@ -93,6 +99,54 @@ pub fn run(args: &ConnectArgs) -> Result<(), String> {
         return result;
     }
     Ok(())
+}
+
+/// `--insecure`: every chain is accepted, and what verification would have said is printed.
+struct Insecure {
+    roots: RootStore,
+}
+
+impl glasstls::ServerCertVerifier for Insecure {
+    fn verify_server_cert(
+        &self,
+        end_entity: &glasstls::pki_types::CertificateDer<'_>,
+        intermediates: &[glasstls::pki_types::CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), glasstls::CertificateError> {
+        let chain: Vec<_> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        match glasstls::internal::verify_server_chain(&self.roots, &chain, server_name, now) {
+            Ok(_) => eprintln!(
+                "glasstls: warning: --insecure: the certificate was not checked (it would have \
+                 been accepted)"
+            ),
+            Err(e) => eprintln!(
+                "glasstls: warning: --insecure: the certificate was not checked; verification \
+                 would have refused it: {e}"
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// `--showcerts`: the peer's chain as PEM, each certificate under its subject and issuer.
+fn show_certs(conn: &Connection) {
+    let chain = &conn.info().peer_certificates;
+    eprintln!("---\nCertificate chain ({} certificates)", chain.len());
+    for (i, cert) in chain.iter().enumerate() {
+        let summary = glasstls::trace::CertificateSummary::of(cert);
+        eprintln!(" {i} s:{}\n   i:{}", summary.subject, summary.issuer);
+        let text = glasstls::ech::base64(cert.as_ref());
+        eprintln!("-----BEGIN CERTIFICATE-----");
+        for line in text.as_bytes().chunks(64) {
+            eprintln!("{}", String::from_utf8_lossy(line));
+        }
+        eprintln!("-----END CERTIFICATE-----");
+    }
+    eprintln!("---");
 }
 
 /// Why a handshake failed: an Encrypted Client Hello rejection is kept whole, for the retry.
@@ -270,6 +324,9 @@ fn handshake(
         tracer.print(&mut stderr, &mut conn);
         let _ = write_out(&mut conn, &mut tcp);
         if let Err(e) = result {
+            if args.showcerts {
+                show_certs(&conn);
+            }
             return Err(match conn.error() {
                 Some(glasstls::Error::EchRejected(r)) => Failed::EchRejected(r.clone()),
                 _ => Failed::Other(e),

@@ -99,6 +99,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     }
     config.common.rsa_key_exchange =
         args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));
+    config.validate().map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -132,6 +132,14 @@ impl Ca {
         )
     }
 
+    /// Issues a server certificate for `names` that is itself a CA (basicConstraints cA), which
+    /// path validation refuses as an end entity.
+    pub fn issue_ca_for(&self, names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+        let (mut p, key) = server_params(names, kind)?;
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        self.sign(&p, &key)
+    }
+
     fn leaf(&self, names: &[&str], key: KeyPair, validity: Validity) -> Result<Leaf, rcgen::Error> {
         self.leaf_for(names, key, validity, ExtendedKeyUsagePurpose::ServerAuth)
     }
@@ -145,7 +153,12 @@ impl Ca {
     ) -> Result<Leaf, rcgen::Error> {
         let mut p = params(names, names.first().copied().unwrap_or("server"), validity)?;
         p.extended_key_usages = vec![usage];
-        let cert = p.signed_by(&key, &self.issuer)?;
+        self.sign(&p, &key)
+    }
+
+    /// The certificate `p` describes, for `key`, signed by this CA.
+    fn sign(&self, p: &CertificateParams, key: &KeyPair) -> Result<Leaf, rcgen::Error> {
+        let cert = p.signed_by(key, &self.issuer)?;
         Ok(Leaf {
             chain: vec![cert.der().clone()],
             chain_pem: cert.pem(),
@@ -154,8 +167,12 @@ impl Ca {
     }
 }
 
-/// A certificate that signs itself, trusted by nobody.
-pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+/// A server certificate's parameters for `names` (the first is also the common name), valid
+/// from yesterday for a year, and a new key of `kind`.
+fn server_params(
+    names: &[&str],
+    kind: KeyKind,
+) -> Result<(CertificateParams, KeyPair), rcgen::Error> {
     let key = KeyPair::generate_for(kind.algorithm())?;
     let mut p = params(
         names,
@@ -163,6 +180,12 @@ pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> 
         DEFAULT_VALIDITY,
     )?;
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    Ok((p, key))
+}
+
+/// A certificate that signs itself, trusted by nobody.
+pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
+    let (p, key) = server_params(names, kind)?;
     let cert = p.self_signed(&key)?;
     Ok(Leaf {
         chain: vec![cert.der().clone()],

@@ -206,6 +206,39 @@ impl Identity {
         chain: Vec<CertificateDer<'static>>,
         key: &PrivateKeyDer<'_>,
     ) -> Result<Self, Error> {
+        let Some(end_entity) = chain.first() else {
+            return Err(ConfigError::EmptyChain.into());
+        };
+        let key = SigningKey::from_der(key)?;
+        // The certificate's SubjectPublicKeyInfo ends with its subjectPublicKey BIT STRING,
+        // whose contents are the key's public bytes (RFC 5280 §4.1.2.7).
+        let spki = rustls_pki_types::CertificateDer::from(end_entity.as_ref());
+        let matches = webpki::EndEntityCert::try_from(&spki)
+            .map(|cert| {
+                let spki = cert.subject_public_key_info();
+                let public = key.public_key();
+                !public.is_empty() && spki.as_ref().ends_with(public)
+            })
+            .map_err(|e| {
+                crate::error::CertificateError::BadEncoding(crate::verify::in_words(&e))
+            })?;
+        if !matches {
+            return Err(ConfigError::KeyMismatch { files: None }.into());
+        }
+        Ok(Self {
+            chain,
+            key: Arc::new(key),
+            signing_schemes: None,
+        })
+    }
+
+    /// [`Identity::new`] without the check that the key is the certificate's: for tests of a
+    /// peer's signature check (a server whose signatures cannot verify).
+    #[doc(hidden)]
+    pub fn new_unchecked(
+        chain: Vec<CertificateDer<'static>>,
+        key: &PrivateKeyDer<'_>,
+    ) -> Result<Self, Error> {
         if chain.is_empty() {
             return Err(ConfigError::EmptyChain.into());
         }
@@ -239,15 +272,46 @@ impl Identity {
         let chain = CertificateDer::pem_file_iter(cert)
             .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
             .map_err(|e| unreadable(cert, "certificates", e))?;
-        let key_der =
-            PrivateKeyDer::from_pem_file(key).map_err(|e| unreadable(key, "a private key", e))?;
-        Self::new(chain, &key_der)
+        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| match what_it_holds(key) {
+            Some(reason) => ConfigError::File {
+                path: key.display().to_string(),
+                what: "a private key",
+                reason,
+            },
+            None => unreadable(key, "a private key", e),
+        })?;
+        Self::new(chain, &key_der).map_err(|e| match e {
+            Error::Config(ConfigError::KeyMismatch { .. }) => ConfigError::KeyMismatch {
+                files: Some((cert.display().to_string(), key.display().to_string())),
+            }
+            .into(),
+            other => other,
+        })
     }
 
     /// The certificate chain, end entity first.
     pub fn chain(&self) -> &[CertificateDer<'static>] {
         &self.chain
     }
+}
+
+/// For a key file that holds no private key: what it holds instead, from its PEM labels, and
+/// what to do about it.
+fn what_it_holds(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let labels: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
+        .collect();
+    let expected = "expected PRIVATE KEY (PKCS #8), RSA PRIVATE KEY or EC PRIVATE KEY";
+    Some(match labels.as_slice() {
+        [] => format!("it holds no PEM block; {expected}"),
+        l if l.contains(&"ENCRYPTED PRIVATE KEY") => "it holds an encrypted private key: \
+            decrypt it first (openssl pkey -in KEY -out plain.pem)"
+            .to_string(),
+        l if l.iter().any(|x| x.contains("PRIVATE KEY")) => return None,
+        l => format!("it holds {}, not a private key; {expected}", l.join(", ")),
+    })
 }
 
 /// What a server needs: what both sides share, its identities, and how it resumes sessions.
@@ -309,6 +373,38 @@ impl ClientAuth {
 pub const DEFAULT_SERVER_SESSIONS: usize = 10_000;
 
 impl ServerConfig {
+    /// Finds, before any client comes, what would fail every handshake: no identity, no
+    /// enabled suite, an identity no enabled suite can use (a TLS 1.2-only server whose suites
+    /// all need another kind of key), a fragment size out of bounds. `glasstls serve` calls it
+    /// at startup.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.identities.is_empty() && self.named_identities.is_empty() {
+            return Err(ConfigError::NoIdentity.into());
+        }
+        self.common.check()?;
+        let tls13 = !self.common.tls13_suites().is_empty();
+        let suites12 = self.common.tls12_suites();
+        if !tls13 && suites12.is_empty() {
+            return Err(ConfigError::NoCipherSuite.into());
+        }
+        let every = self
+            .identities
+            .iter()
+            .chain(self.named_identities.iter().map(|(_, identity)| identity));
+        for identity in every {
+            let kind = identity.key.kind();
+            if !tls13 && !suites12.iter().any(|s| s.auth.fits(kind)) {
+                let key = match kind {
+                    crypto::KeyKind::Rsa => "RSA",
+                    crypto::KeyKind::Ecdsa => "ECDSA",
+                    crypto::KeyKind::Ed25519 => "Ed25519",
+                };
+                return Err(ConfigError::NoSuiteForKey { key }.into());
+            }
+        }
+        Ok(())
+    }
+
     /// The defaults, serving `identities` to every name.
     pub fn new(identities: Vec<Identity>) -> Self {
         Self {

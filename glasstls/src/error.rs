@@ -402,6 +402,18 @@ pub enum ConfigError {
         /// Why it failed, in the reader's words.
         reason: String,
     },
+    /// The private key is not the key of the end-entity certificate (every handshake would fail
+    /// its signature check); the files, when the identity came from files.
+    KeyMismatch {
+        /// The certificate file and the key file.
+        files: Option<(String, String)>,
+    },
+    /// An identity no enabled cipher suite can use (a TLS 1.2-only server whose suites all
+    /// need another kind of key).
+    NoSuiteForKey {
+        /// The key's kind.
+        key: &'static str,
+    },
     /// A PEM file holds no certificate usable as a trust anchor.
     NoUsableRoot {
         /// The file's path, as given.
@@ -528,7 +540,8 @@ impl fmt::Display for CertificateError {
             ),
             Self::SelfSigned { subject } => write!(
                 f,
-                "self-signed: the certificate for {subject} signs itself and is not a trusted root"
+                "self-signed: the certificate for {subject} signs itself and is not a trusted \
+                 root (to trust it, add this very certificate to the trusted roots)"
             ),
             Self::Expired { not_after, now } => write!(
                 f,
@@ -938,6 +951,22 @@ impl fmt::Display for ConfigError {
                 write!(f, "cannot read {what} from {path}: {reason}")
             }
             Self::NoUsableRoot { path } => write!(f, "{path} holds no usable certificate"),
+            Self::KeyMismatch {
+                files: Some((cert, key)),
+            } => write!(
+                f,
+                "the private key in {key} does not belong to the certificate in {cert} (its \
+                 public key is another): every handshake would fail"
+            ),
+            Self::KeyMismatch { files: None } => f.write_str(
+                "the private key does not belong to the end-entity certificate (its public key \
+                 is another): every handshake would fail",
+            ),
+            Self::NoSuiteForKey { key } => write!(
+                f,
+                "no enabled cipher suite can use an {key} certificate (enable TLS 1.3, or a TLS \
+                 1.2 suite for that kind of key)"
+            ),
             Self::FragmentSize(size) => {
                 write!(f, "max_fragment_size {size} is outside 64 to 16384 bytes")
             }

@@ -225,7 +225,7 @@ fn a_custom_verifier_replaces_the_roots_but_not_the_signature_check() {
     // handshake signature still says no.
     let wrong_key = stranger.issue(&["localhost"], KeyKind::EcdsaP256).unwrap();
     let server3 = glasstls::ServerConfig::new(vec![
-        Identity::new(leaf.chain.clone(), &wrong_key.key_der()).unwrap(),
+        Identity::new_unchecked(leaf.chain.clone(), &wrong_key.key_der()).unwrap(),
     ]);
     let (mut client, mut server_conn) = pair(config, server3);
     let (c, _) = pump(&mut client, &mut server_conn);
@@ -297,4 +297,23 @@ fn signing_schemes_choose_the_servers_signature() {
         matches!(server, Some(Error::PeerIncompatible(_))),
         "{server:?}"
     );
+}
+
+/// An identity whose key is not its certificate's is refused when it is made, not at every
+/// handshake (where the signature would fail: decrypt_error).
+#[test]
+fn an_identity_whose_key_is_not_its_certificates_is_refused() {
+    let pki = Pki::new();
+    let mismatched = glasstls::Identity::new(pki.ecdsa.chain.clone(), &pki.rsa.key_der());
+    assert!(
+        matches!(
+            mismatched,
+            Err(glasstls::Error::Config(
+                glasstls::error::ConfigError::KeyMismatch { files: None }
+            ))
+        ),
+        "{mismatched:?}"
+    );
+    assert!(glasstls::Identity::new(pki.ecdsa.chain.clone(), &pki.ecdsa.key_der()).is_ok());
+    assert!(glasstls::Identity::new(pki.rsa.chain.clone(), &pki.rsa.key_der()).is_ok());
 }

@@ -22,6 +22,8 @@ pub(super) fn verify_chain(
     if chain.is_empty() {
         return Err(crate::wire::InvalidMessage::BadLength("Certificate").into());
     }
+    // Kept whatever the verdict: a chain that fails ("unknown issuer") is what one debugs.
+    core.info.peer_certificates = chain.clone();
     let verified = match &config.verifier {
         Some(verifier) => verify::verify_with(verifier.as_ref(), &chain, server_name, core.now),
         None => verify::verify_server_chain(&config.roots, &chain, server_name, core.now),
@@ -36,7 +38,6 @@ pub(super) fn verify_chain(
         Err(e) => core.decide(|| Decision::ChainRejected(e.clone())),
     }
     let verified = verified?;
-    core.info.peer_certificates = chain.clone();
     let end_entity = chain
         .into_iter()
         .next()

@@ -56,8 +56,9 @@ pub struct HandshakeInfo {
     pub alpn_protocol: Option<Vec<u8>>,
     /// TLS 1.2: whether the extended master secret (RFC 7627) is in use.
     pub extended_master_secret: bool,
-    /// The peer's certificate chain: on a client the server's, on a server the client's when it
-    /// sent one (mutual TLS); for a resumption, the original handshake's.
+    /// The peer's certificate chain: on a client the server's (kept even when verifying it
+    /// failed, for debugging), on a server the client's when it sent one (mutual TLS); for a
+    /// resumption, the original handshake's.
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// The scheme of the client's CertificateVerify (mutual TLS; none when it sent no
     /// certificate), on either side; on a server's resumption, the original handshake's.

@@ -108,6 +108,17 @@ impl SigningKey {
         Ok(Self::Rsa { pair, decrypt })
     }
 
+    /// The public key's bytes as a certificate's subjectPublicKey holds them (RSA: the
+    /// RSAPublicKey DER; ECDSA: the uncompressed point; Ed25519: its 32 bytes).
+    pub fn public_key(&self) -> &[u8] {
+        use aws_lc_rs::signature::KeyPair;
+        match self {
+            Self::Rsa { pair, .. } => pair.public_key().as_ref(),
+            Self::Ecdsa { pair, .. } => pair.public_key().as_ref(),
+            Self::Ed25519(pair) => pair.public_key().as_ref(),
+        }
+    }
+
     /// The kind of key (RFC 8422 §5.3: EdDSA certificates serve the ECDHE_ECDSA suites in
     /// TLS 1.2, see `Auth::fits`).
     pub fn kind(&self) -> KeyKind {

@@ -83,7 +83,7 @@ fn path<'c>(
     usage: webpki::KeyUsage,
 ) -> Result<webpki::EndEntityCert<'c>, CertificateError> {
     let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+        .map_err(|e| CertificateError::BadEncoding(in_words(&e)))?;
     cert.verify_for_usage(
         CHAIN_ALGORITHMS,
         &roots.anchors,
@@ -124,9 +124,20 @@ impl RootStore {
     /// Trusts `cert` as a root.
     pub fn add(&mut self, cert: &CertificateDer<'_>) -> Result<(), CertificateError> {
         let anchor = webpki::anchor_from_trusted_cert(cert)
-            .map_err(|e| CertificateError::BadEncoding(format!("{e:?}")))?;
+            .map_err(|e| CertificateError::BadEncoding(in_words(&e)))?;
         self.anchors.push(anchor.to_owned());
         Ok(())
+    }
+
+    /// Whether `cert` is itself one of the trust anchors (the same subject and public key).
+    fn trusts_itself(&self, cert: &CertificateDer<'_>) -> bool {
+        let Ok(anchor) = webpki::anchor_from_trusted_cert(cert) else {
+            return false;
+        };
+        self.anchors.iter().any(|a| {
+            a.subject.as_ref() == anchor.subject.as_ref()
+                && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        })
     }
 
     /// Every certificate in a PEM file becomes a trust anchor.
@@ -187,20 +198,33 @@ pub fn verify_server_chain(
     now: UnixTime,
 ) -> Result<ServerCertVerified, CertificateError> {
     let (end_entity, intermediates) = chain.split_first().ok_or(CertificateError::NoCertificate)?;
-    let cert = path(
-        roots,
-        end_entity,
+    let cert = webpki::EndEntityCert::try_from(end_entity)
+        .map_err(|e| CertificateError::BadEncoding(in_words(&e)))?;
+    match cert.verify_for_usage(
+        CHAIN_ALGORITHMS,
+        &roots.anchors,
         intermediates,
         now,
         webpki::KeyUsage::server_auth(),
-    )?;
+        None,
+        None,
+    ) {
+        Ok(_) => {}
+        // A certificate given as the trust anchor and presented as the end entity is trusted
+        // for itself, CA or not, as curl and `openssl s_client -CAfile` do. rustls-webpki
+        // refuses a CA certificate as the end entity only after it has checked its validity
+        // period (`check_issuer_independent_properties` checks validity before basic
+        // constraints), so what is left to check is its name, below.
+        Err(webpki::Error::CaUsedAsEndEntity) if roots.trusts_itself(end_entity) => {}
+        Err(e) => return Err(classify(e, end_entity, &cert)),
+    }
     cert.verify_is_valid_for_subject_name(server_name)
         .map_err(|e| match e {
             webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {
                 expected: server_name.to_str().into_owned(),
                 presented: ctx.presented.iter().map(|p| readable_name(p)).collect(),
             },
-            other => CertificateError::Other(format!("{other:?}")),
+            other => CertificateError::Other(in_words(&other)),
         })?;
     Ok(ServerCertVerified(()))
 }
@@ -222,9 +246,14 @@ fn classify(
     use webpki::Error as W;
     let summary = CertificateSummary::of(der);
     match e {
-        W::UnknownIssuer if cert.issuer() == cert.subject() => CertificateError::SelfSigned {
-            subject: summary.subject,
-        },
+        // rustls-webpki checks basic constraints before it looks for an issuer, so an
+        // untrusted self-signed CA certificate (what `openssl req -x509` makes) reads as a CA
+        // used as end entity: to a user it is self-signed and untrusted.
+        W::UnknownIssuer | W::CaUsedAsEndEntity if cert.issuer() == cert.subject() => {
+            CertificateError::SelfSigned {
+                subject: summary.subject,
+            }
+        }
         W::UnknownIssuer => CertificateError::UnknownIssuer {
             subject: summary.subject,
             issuer: summary.issuer,
@@ -238,8 +267,63 @@ fn classify(
             now: time,
         },
         W::InvalidSignatureForPublicKey => CertificateError::BadSignature,
-        other => CertificateError::Other(format!(
-            "certificate rejected by path validation: {other:?}"
-        )),
+        other => CertificateError::Other(in_words(&other)),
     }
+}
+
+/// What rustls-webpki refused, in words: its errors print as enum names
+/// (`CaUsedAsEndEntity`), which no user should have to decode.
+pub(crate) fn in_words(e: &webpki::Error) -> String {
+    // (The deprecated unit variants are never returned by this version; they read as the
+    // fallback.)
+    use webpki::Error as W;
+    let text = match e {
+        W::BadDer | W::TrailingData(_) => "a certificate is not well-formed DER",
+        W::BadDerTime | W::InvalidCertValidity => "a certificate's validity period is malformed",
+        W::CaUsedAsEndEntity => {
+            "the end-entity certificate is a CA certificate (basicConstraints cA), which may only \
+             sign others; to trust this very certificate, give it as the trust anchor"
+        }
+        W::EndEntityUsedAsCa => "an end-entity certificate signed another certificate",
+        W::CertDistrusted => "the certificate is distrusted",
+        W::CertRevoked => "the certificate is revoked",
+        W::EmptyEkuExtension => "a certificate has an empty extended key usage extension",
+        W::RequiredEkuNotFoundContext(_) => {
+            "the certificate's extended key usage does not allow this use (server or client \
+             authentication)"
+        }
+        W::ExtensionValueInvalid | W::MalformedExtensions => {
+            "a certificate has a malformed extension"
+        }
+        W::UnsupportedCriticalExtension => {
+            "a certificate has a critical extension that is not understood"
+        }
+        W::NameConstraintViolation | W::MaximumNameConstraintComparisonsExceeded => {
+            "a name in the chain is outside a CA's name constraints"
+        }
+        W::MalformedNameConstraint | W::InvalidNetworkMaskConstraint => {
+            "a CA's name constraints are malformed"
+        }
+        W::MalformedDnsIdentifier | W::UnsupportedNameType => {
+            "a certificate holds a name that cannot be checked"
+        }
+        W::PathLenConstraintViolated => "the chain is longer than a CA allows (pathLenConstraint)",
+        W::MaximumPathBuildCallsExceeded
+        | W::MaximumPathDepthExceeded
+        | W::MaximumSignatureChecksExceeded => "the chain is too long or too tangled to validate",
+        W::SignatureAlgorithmMismatch => "a certificate's two signature algorithm fields disagree",
+        W::UnsupportedCertVersion => "a certificate is not X.509 version 3",
+        W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a certificate is signed with an algorithm glasstls does not accept"
+        }
+        W::InvalidSerialNumber => "a certificate has an invalid serial number",
+        W::UnknownIssuer => "no path leads from the certificate to a trusted root",
+        W::InvalidSignatureForPublicKey => "a signature in the chain does not verify",
+        W::CertExpired { .. } => "a certificate has expired",
+        W::CertNotValidYet { .. } => "a certificate is not valid yet",
+        W::CertNotValidForName(_) => "the certificate is not valid for the name",
+        _ => "the certificate chain was refused by path validation",
+    };
+    text.to_string()
 }

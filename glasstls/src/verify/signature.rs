@@ -52,7 +52,7 @@ pub fn verify_handshake_signature(
         return Err(PeerMisbehaved::SchemeNotOffered.into());
     }
     let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|e| crate::error::CertificateError::BadEncoding(format!("{e:?}")))?;
+        .map_err(|e| crate::error::CertificateError::BadEncoding(super::in_words(&e)))?;
     let mut fits_key = false;
     for alg in algorithms {
         match cert.verify_signature(*alg, message, signature) {
