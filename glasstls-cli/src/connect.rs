@@ -419,15 +419,52 @@ fn exchange(
     // Standard input to the server on its own thread; the server's data to standard output here.
     let conn = Arc::new(Mutex::new(conn));
     let writer = tcp.try_clone().map_err(|e| e.to_string())?;
+    let stdin_ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         let conn = Arc::clone(&conn);
-        std::thread::spawn(move || pump_stdin(&conn, writer));
+        let stdin_ended = Arc::clone(&stdin_ended);
+        std::thread::spawn(move || pump_stdin(&conn, writer, &stdin_ended));
     }
     let mut stdout = std::io::stdout();
+    // Reads wake up now and then, to see whether standard input has ended and the server has
+    // been quiet for the drain since (a timeout set later would not reach a read already
+    // waiting).
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(|e| e.to_string())?;
+    let mut quiet_since = Instant::now();
+    let mut ended_seen = false;
     loop {
-        let n = tcp
-            .read(&mut buf)
-            .map_err(|e| format!("reading from the server: {e}"))?;
+        let n = match tcp.read(&mut buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if !stdin_ended.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                if !ended_seen {
+                    ended_seen = true;
+                    quiet_since = Instant::now();
+                }
+                if quiet_since.elapsed() < DRAIN {
+                    continue;
+                }
+                // Standard input ended and the server has had its drain to answer and close:
+                // like `openssl s_client`, we are done (TLS 1.2 has no half-close, so our
+                // close_notify waited until now).
+                let mut guard = conn
+                    .lock()
+                    .map_err(|_| "internal error: lock poisoned".to_string())?;
+                guard.send_close_notify();
+                let _ = write_out(&mut guard, &mut tcp);
+                return at_end(&guard);
+            }
+            Err(e) => return Err(format!("reading from the server: {e}")),
+        };
+        quiet_since = Instant::now();
         let mut guard = conn
             .lock()
             .map_err(|_| "internal error: lock poisoned".to_string())?;
@@ -461,12 +498,30 @@ fn exchange(
     }
 }
 
-fn pump_stdin(conn: &Mutex<Connection>, mut tcp: TcpStream) {
+/// How long, after standard input ends, the server has between two reads to answer and
+/// close (the reply to a request sent just before the end still arrives; a server that says
+/// nothing more does not keep us waiting).
+const DRAIN: Duration = Duration::from_secs(3);
+
+/// Standard input to the server; at its end, the drain deadline on reads, and in TLS 1.3
+/// close_notify at once (RFC 8446 §6.1: our direction is closed, the server's stays open for
+/// its reply). In TLS 1.2 a close_notify makes the peer "close down the connection
+/// immediately, discarding any pending writes" (RFC 5246 §7.2.1), which would lose the reply
+/// to what we just sent: it goes when the drain ends.
+fn pump_stdin(conn: &Mutex<Connection>, mut tcp: TcpStream, ended: &std::sync::atomic::AtomicBool) {
     let mut stdin = std::io::stdin();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = match stdin.read(&mut buf) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => {
+                let Ok(mut conn) = conn.lock() else { return };
+                if conn.info().version == Some(glasstls::Version::Tls13) {
+                    conn.send_close_notify();
+                    let _ = write_out(&mut conn, &mut tcp);
+                }
+                ended.store(true, std::sync::atomic::Ordering::SeqCst);
+                return;
+            }
             Ok(n) => n,
         };
         let Ok(mut conn) = conn.lock() else { return };

@@ -263,17 +263,11 @@ pub fn ja3(hello: &Hello) -> (String, String) {
     (text, hash)
 }
 
-/// IANA names of code points browsers send that glasstls does not implement (so its own tables
-/// do not name them): CBC suites, ALPS, ML-DSA signatures.
+/// IANA names of extensions and signature schemes browsers send that glasstls does not
+/// implement (so its own tables do not name them): ALPS, ML-DSA signatures. (Suites have their
+/// own table, `suite_names`.)
 fn iana_name(code: u16) -> Option<&'static str> {
     Some(match code {
-        0x002f => "TLS_RSA_WITH_AES_128_CBC_SHA",
-        0x0035 => "TLS_RSA_WITH_AES_256_CBC_SHA",
-        0xc009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        0xc00a => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        0xc013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        0xc014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        0x00ff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
         0x44cd => "application_settings",
         0x4469 => "application_settings (old)",
         0x0904 => "mldsa44",
@@ -311,7 +305,7 @@ pub fn report(events: &[(u64, Event)], handshake_us: u128) -> Json {
         "client_hello": {
             "legacy_version": named(hello.legacy_version, glasstls::ProtocolVersion(hello.legacy_version).name()),
             "supported_versions": hello.supported_versions.iter().map(|v| named(*v, glasstls::ProtocolVersion(*v).name())).collect::<Vec<_>>(),
-            "cipher_suites": hello.ciphers.iter().map(|c| named(*c, glasstls::CipherSuite(*c).name())).collect::<Vec<_>>(),
+            "cipher_suites": hello.ciphers.iter().map(|c| named(*c, glasstls::CipherSuite(*c).name().or_else(|| crate::suite_names::name(*c)))).collect::<Vec<_>>(),
             "extensions": hello.extensions.iter().map(|e| named(*e, ExtensionType(*e).name())).collect::<Vec<_>>(),
             "supported_groups": hello.groups.iter().map(|g| named(*g, glasstls::NamedGroup(*g).name())).collect::<Vec<_>>(),
             "key_shares": hello.key_shares.iter().map(|(g, len)| {

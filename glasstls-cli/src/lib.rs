@@ -11,6 +11,7 @@ pub mod explain;
 pub mod html;
 pub mod inspect;
 pub mod serve;
+pub mod suite_names;
 pub mod trace;
 
 use glasstls::config::{SUPPORTED_GROUPS, suite_is_supported, suite_uses_rsa_key_exchange};
@@ -70,7 +71,22 @@ pub fn apply_common(common: &mut Common, opts: &cli::CommonOpts) -> Result<(), S
                 format!("cannot open key log {}: {e}", path.display())
             })?))
         }
-        None => KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn glasstls::KeyLog>),
+        // SSLKEYLOGFILE, as browsers and curl read it; one that cannot be opened is said once,
+        // here, rather than silently logging nothing.
+        None => match std::env::var_os("SSLKEYLOGFILE") {
+            Some(path) if !path.is_empty() => match KeyLogFile::open(&path) {
+                Ok(file) => Some(Arc::new(file) as Arc<dyn glasstls::KeyLog>),
+                Err(e) => {
+                    eprintln!(
+                        "glasstls: warning: SSLKEYLOGFILE={}: cannot open it ({e}); no secrets \
+                         are logged",
+                        std::path::Path::new(&path).display()
+                    );
+                    None
+                }
+            },
+            _ => None,
+        },
     };
     Ok(())
 }

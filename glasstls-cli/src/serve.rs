@@ -100,6 +100,22 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     config.common.rsa_key_exchange =
         args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));
     config.validate().map_err(|e| e.to_string())?;
+    // Only offer what is really spoken (RFC 7301 §3.2: the protocol selected is the one the
+    // connection then uses): the pages are HTTP/1.1 (and 1.0); --echo speaks whatever comes.
+    if !args.echo {
+        if let Some(other) = config
+            .common
+            .alpn_protocols
+            .iter()
+            .find(|p| !matches!(p.as_slice(), b"http/1.1" | b"http/1.0"))
+        {
+            return Err(format!(
+                "--alpn {}: serve answers in HTTP/1.1 and would agree to a protocol it does not \
+                 speak (offer http/1.1, or use --echo, which speaks whatever comes)",
+                String::from_utf8_lossy(other)
+            ));
+        }
+    }
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -188,9 +204,7 @@ pub fn accept_loop(
         let dir = pages.dir.clone();
         std::thread::spawn(move || {
             let _slot = slot;
-            if let Err(e) = serve_one(tcp, config, mode, limits, &tracer) {
-                eprintln!("{prefix}{e}");
-            }
+            eprintln!("{prefix}{}", serve_one(tcp, config, mode, limits, &tracer));
             if let Some(dir) = dir {
                 let path = dir.join(format!("conn-{number}.html"));
                 let page = crate::html::page(
@@ -227,16 +241,104 @@ fn refuse(mut tcp: TcpStream) {
     let _ = tcp.shutdown(std::net::Shutdown::Both);
 }
 
+/// A connection's transport, counting the bytes each way for the log line.
+pub struct Counted {
+    tcp: TcpStream,
+    read: u64,
+    written: u64,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.tcp.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.tcp.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+impl glasstls::stream::SetTimeouts for Counted {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
+        self.tcp.set_read_timeout(timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
+        self.tcp.set_write_timeout(timeout)
+    }
+}
+
+/// Serves one connection; returns its log line: peer, SNI, version, suite, group, how it
+/// resumed, ALPN, duration, bytes each way, and how it ended.
 fn serve_one(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
     mode: Mode,
     limits: Limits,
     tracer: &Tracer,
+) -> String {
+    let peer = tcp
+        .peer_addr()
+        .map_or_else(|_| "(unknown peer)".into(), |a| a.to_string());
+    let started = Instant::now();
+    let mut tls = None;
+    let result = run_one(tcp, config, mode, limits, tracer, &mut tls);
+    let (info, read, written) = match &tls {
+        Some(tls) => (
+            Some(tls.conn().info()),
+            tls.get_ref().read,
+            tls.get_ref().written,
+        ),
+        None => (None, 0, 0),
+    };
+    let field = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let ended = match (&result, tls.as_ref().map(|t| t.conn().peer_has_closed())) {
+        (Ok(()), Some(true)) => "ok, closed with close_notify".to_string(),
+        (Ok(()), _) => "ok".to_string(),
+        (Err(e), _) => e.clone(),
+    };
+    format!(
+        "{peer} sni={} {} {} {} resumed={} alpn={} {:.1} ms in={read} B out={written} B: {ended}",
+        field(info.and_then(|i| i.server_name.clone())),
+        field(info.and_then(|i| i.version).map(|v| v.to_string())),
+        field(info.and_then(|i| i.cipher_suite).map(|s| s.to_string())),
+        field(info.and_then(|i| i.group).map(|g| g.to_string())),
+        field(info.map(|i| i.resumed.map_or("no".into(), |r| r.to_string()))),
+        field(
+            info.and_then(|i| i.alpn_protocol.as_ref())
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+        ),
+        started.elapsed().as_secs_f64() * 1000.0,
+    )
+}
+
+fn run_one(
+    tcp: TcpStream,
+    config: Arc<ServerConfig>,
+    mode: Mode,
+    limits: Limits,
+    tracer: &Tracer,
+    out: &mut Option<Stream<Counted>>,
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
-    let mut tls = Stream::new(conn, tcp);
+    let tls = out.insert(Stream::new(
+        conn,
+        Counted {
+            tcp,
+            read: 0,
+            written: 0,
+        },
+    ));
     tls.set_timeouts(Timeouts {
         handshake: Some(limits.handshake),
         idle: Some(limits.idle),
@@ -253,10 +355,10 @@ fn serve_one(
         tls.set_deadline(at.map(|at| (at, "the HTTP request")));
     }
     let result = match mode {
-        Mode::Echo => echo(&mut tls),
-        Mode::Page => page(&mut tls, None),
+        Mode::Echo => echo(tls),
+        Mode::Page => page(tls, None),
         Mode::Inspect => page(
-            &mut tls,
+            tls,
             Some(&Inspection {
                 tracer,
                 handshake_us,
@@ -267,7 +369,7 @@ fn serve_one(
     result
 }
 
-fn echo(tls: &mut Stream<TcpStream>) -> Result<(), String> {
+fn echo(tls: &mut Stream<Counted>) -> Result<(), String> {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         match tls.read(&mut buf) {
@@ -307,7 +409,7 @@ impl Inspection<'_> {
     }
 }
 
-fn page(tls: &mut Stream<TcpStream>, inspect: Option<&Inspection<'_>>) -> Result<(), String> {
+fn page(tls: &mut Stream<Counted>, inspect: Option<&Inspection<'_>>) -> Result<(), String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let end = loop {
@@ -490,7 +592,16 @@ fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
         ),
         (
             "client offered suites",
-            join(info.offered_suites.iter().map(|s| s.to_string()).collect()),
+            join(
+                info.offered_suites
+                    .iter()
+                    .map(|s| {
+                        s.name()
+                            .or_else(|| crate::suite_names::name(s.0))
+                            .map_or_else(|| s.to_string(), str::to_string)
+                    })
+                    .collect(),
+            ),
         ),
         (
             "client offered groups",

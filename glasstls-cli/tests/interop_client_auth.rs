@@ -16,18 +16,17 @@ const VERSIONS: [(&str, &str); 2] = [
 
 /// `openssl s_server -Verify 1 -CAfile ca.pem -www`: a client certificate required.
 fn verifying_openssl_server(pki: &Pki, version: &str) -> (Peer, u16) {
-    openssl_server(&[
-        "-cert",
-        &pki.path("ecdsa.pem"),
-        "-key",
-        &pki.path("ecdsa.key"),
-        "-Verify",
-        "1",
-        "-CAfile",
-        &pki.path("ca.pem"),
-        "-www",
-        version,
-    ])
+    ecdsa_openssl_server(
+        pki,
+        &[
+            "-Verify",
+            "1",
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-www",
+            version,
+        ],
+    )
 }
 
 /// `glasstls connect --cert client.pem --key client.key` asking for `/`.
@@ -87,16 +86,10 @@ fn connect_without_a_certificate_is_refused_by_a_server_that_requires_one() {
 
 /// `serve --client-ca` (and `--client-auth` as given) on free port; its address.
 fn serve_with_client_ca(pki: &Pki, mode: &str) -> (Peer, String) {
-    glasstls_server(&[
-        "--cert",
-        &pki.path("ecdsa.pem"),
-        "--key",
-        &pki.path("ecdsa.key"),
-        "--client-ca",
-        &pki.path("ca.pem"),
-        "--client-auth",
-        mode,
-    ])
+    ecdsa_server(
+        pki,
+        &["--client-ca", &pki.path("ca.pem"), "--client-auth", mode],
+    )
 }
 
 /// `openssl s_client` asking `addr` for /text, with `extra` flags; (success, its output).

@@ -27,8 +27,8 @@ impl CertificateSummary {
             Ok((_, parsed)) => {
                 let validity = parsed.validity();
                 Self {
-                    subject: name(&parsed.subject().to_string()),
-                    issuer: name(&parsed.issuer().to_string()),
+                    subject: name(&distinguished_name(parsed.subject())),
+                    issuer: name(&distinguished_name(parsed.issuer())),
                     not_before: time(&validity.not_before),
                     not_after: time(&validity.not_after),
                 }
@@ -41,6 +41,55 @@ impl CertificateSummary {
             },
         }
     }
+}
+
+/// A distinguished name as `CN=…, O=…` in the certificate's order, every attribute by its
+/// usual short name (RFC 4514 §3 and those RFC 4519, RFC 4524 and PKCS #9 add), one we do not
+/// know by its dotted OID: never a bare `?`.
+fn distinguished_name(dn: &x509_parser::x509::X509Name<'_>) -> String {
+    let mut parts = Vec::new();
+    for rdn in dn.iter_rdn() {
+        for attr in rdn.iter() {
+            let oid = attr.attr_type().to_id_string();
+            let key = match oid.as_str() {
+                "2.5.4.3" => "CN",
+                "2.5.4.4" => "SN",
+                "2.5.4.5" => "serialNumber",
+                "2.5.4.6" => "C",
+                "2.5.4.7" => "L",
+                "2.5.4.8" => "ST",
+                "2.5.4.9" => "street",
+                "2.5.4.10" => "O",
+                "2.5.4.11" => "OU",
+                "2.5.4.12" => "title",
+                "2.5.4.15" => "businessCategory",
+                "2.5.4.17" => "postalCode",
+                "2.5.4.42" => "GN",
+                "2.5.4.43" => "initials",
+                "2.5.4.44" => "generationQualifier",
+                "2.5.4.46" => "dnQualifier",
+                "2.5.4.65" => "pseudonym",
+                "2.5.4.97" => "organizationIdentifier",
+                "0.9.2342.19200300.100.1.1" => "UID",
+                "0.9.2342.19200300.100.1.25" => "DC",
+                "1.2.840.113549.1.9.1" => "emailAddress",
+                "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
+                "1.3.6.1.4.1.311.60.2.1.2" => "jurisdictionST",
+                "1.3.6.1.4.1.311.60.2.1.1" => "jurisdictionL",
+                other => other,
+            }
+            .to_string();
+            let value = match attr.as_str() {
+                Ok(text) => text.to_string(),
+                Err(_) => match std::str::from_utf8(attr.attr_value().data) {
+                    Ok(text) => text.to_string(),
+                    Err(_) => format!("#{}", crate::trace::hex(attr.attr_value().data)),
+                },
+            };
+            parts.push(format!("{key}={value}"));
+        }
+    }
+    parts.join(", ")
 }
 
 fn name(rendered: &str) -> String {
@@ -117,6 +166,26 @@ mod tests {
         let cert = params.self_signed(&key).unwrap();
         let summary = CertificateSummary::of(cert.der());
         assert_eq!(summary.subject, "CN=a.test, O=Example");
+        // Attributes beyond the common few have names too, never a bare `?`.
+        let mut params = rcgen::CertificateParams::new(vec!["a.test".to_string()]).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (oid, value) in [
+            (&[0, 9, 2342, 19200300, 100, 1, 25][..], "example"),
+            (&[2, 5, 4, 3][..], "localhost"),
+            (&[1, 2, 840, 113549, 1, 9, 1][..], "ops@example.com"),
+            (&[2, 5, 4, 5][..], "42"),
+            (&[1, 2, 3, 4][..], "x"),
+        ] {
+            params.distinguished_name.push(
+                rcgen::DnType::CustomDnType(oid.to_vec()),
+                rcgen::DnValue::Utf8String(value.into()),
+            );
+        }
+        let cert = params.self_signed(&key).unwrap();
+        assert_eq!(
+            CertificateSummary::of(cert.der()).subject,
+            "DC=example, CN=localhost, emailAddress=ops@example.com, serialNumber=42, 1.2.3.4=x"
+        );
         assert_eq!(summary.issuer, summary.subject);
         assert_eq!(summary.not_before, "2025-01-02 00:00:00 UTC");
         assert_eq!(summary.not_after, "2026-03-04 00:00:00 UTC");

@@ -160,6 +160,22 @@ pub fn glasstls_connect(pki: &Pki, port: u16) -> Command {
     cmd
 }
 
+/// `glasstls serve` with the test PKI's ECDSA certificate for localhost, and `extra`.
+pub fn ecdsa_server(pki: &Pki, extra: &[&str]) -> (Peer, String) {
+    let (cert, key) = (pki.path("ecdsa.pem"), pki.path("ecdsa.key"));
+    let mut args = vec!["--cert", &cert, "--key", &key];
+    args.extend_from_slice(extra);
+    glasstls_server(&args)
+}
+
+/// `openssl s_server` with the test PKI's ECDSA certificate for localhost, and `extra`.
+pub fn ecdsa_openssl_server(pki: &Pki, extra: &[&str]) -> (Peer, u16) {
+    let (cert, key) = (pki.path("ecdsa.pem"), pki.path("ecdsa.key"));
+    let mut args = vec!["-cert", &cert, "-key", &key];
+    args.extend_from_slice(extra);
+    openssl_server(&args)
+}
+
 /// Starts `glasstls serve --listen 127.0.0.1:0` with `args`; returns it and its address.
 pub fn glasstls_server(args: &[&str]) -> (Peer, String) {
     let mut child = Command::new(GLASSTLS)
