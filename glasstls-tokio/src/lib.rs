@@ -1,0 +1,286 @@
+//! glasstls on tokio: [`TlsConnector`] and [`TlsAcceptor`] make a [`TlsStream`], which is
+//! tokio's `AsyncRead` and `AsyncWrite` over any async transport (a `TcpStream`, a duplex
+//! pipe), as tokio-rustls does for rustls. Every protocol decision stays in glasstls's
+//! sans-IO [`Connection`]; this crate only moves bytes: TLS bytes are read into one
+//! reused buffer and handed to the connection, which decrypts whole records from it; the
+//! plaintext is copied once, into the caller's buffer; what we write is encrypted once, into the
+//! connection's output queue, which the transport writes from.
+//!
+//! Closing behaves as tokio-rustls users expect:
+//! - a read returns 0 (end of stream) once the peer has sent close_notify;
+//! - the transport's end without close_notify is an `UnexpectedEof` error (a truncation
+//!   attack looks like that);
+//! - `shutdown` sends close_notify, flushes it, and shuts the transport's write side: in TLS
+//!   1.3 the peer may still answer (RFC 8446 §6.1), and reads go on until it closes.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! let roots = glasstls::RootStore::system().map_err(glasstls::stream::to_io)?;
+//! let config = Arc::new(glasstls::ClientConfig::new(roots));
+//! let tcp = tokio::net::TcpStream::connect("example.com:443").await?;
+//! let name = glasstls::ServerName::try_from("example.com").unwrap();
+//! let mut tls = glasstls_tokio::TlsConnector::from(config).connect(name, tcp).await?;
+//! tls.write_all(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n").await?;
+//! let mut page = Vec::new();
+//! tls.read_to_end(&mut page).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use glasstls::{ClientConfig, Connection, ServerConfig, ServerName, UnixTime};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What one read of the transport takes at most: a whole record and its header.
+const READ_CHUNK: usize = 16 * 1024 + 256;
+
+/// How much encrypted output a writer may leave queued before a write waits for the
+/// transport: a few records.
+const WRITE_QUEUE_LIMIT: usize = 64 * 1024;
+
+/// Makes client connections with one [`ClientConfig`].
+#[derive(Clone)]
+pub struct TlsConnector {
+    config: Arc<ClientConfig>,
+}
+
+impl From<Arc<ClientConfig>> for TlsConnector {
+    fn from(config: Arc<ClientConfig>) -> Self {
+        Self { config }
+    }
+}
+
+impl TlsConnector {
+    /// Connects to `server_name` over `io`: the handshake, then the stream.
+    pub fn connect<IO>(
+        &self,
+        server_name: ServerName<'static>,
+        io: IO,
+    ) -> impl Future<Output = io::Result<TlsStream<IO>>> + use<IO>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let conn = Connection::client(Arc::clone(&self.config), server_name);
+        async move {
+            let mut stream = TlsStream::new(conn.map_err(glasstls::stream::to_io)?, io);
+            stream.handshake().await?;
+            Ok(stream)
+        }
+    }
+}
+
+/// Accepts server connections with one [`ServerConfig`].
+#[derive(Clone)]
+pub struct TlsAcceptor {
+    config: Arc<ServerConfig>,
+}
+
+impl From<Arc<ServerConfig>> for TlsAcceptor {
+    fn from(config: Arc<ServerConfig>) -> Self {
+        Self { config }
+    }
+}
+
+impl TlsAcceptor {
+    /// Runs the server side of a handshake over `io`, then hands over the stream.
+    pub fn accept<IO>(&self, io: IO) -> impl Future<Output = io::Result<TlsStream<IO>>> + use<IO>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let conn = Connection::server(Arc::clone(&self.config));
+        async move {
+            let mut stream = TlsStream::new(conn.map_err(glasstls::stream::to_io)?, io);
+            stream.handshake().await?;
+            Ok(stream)
+        }
+    }
+}
+
+/// A TLS connection over an async transport: `AsyncRead + AsyncWrite` of the plaintext.
+pub struct TlsStream<IO> {
+    conn: Connection,
+    io: IO,
+    /// Transport bytes read that the connection has not taken yet (it takes what fits).
+    pending: Vec<u8>,
+    /// The reused read buffer.
+    buf: Box<[u8]>,
+    transport_eof: bool,
+    /// Our write side: close_notify sent and the transport shut.
+    shut: bool,
+}
+
+impl<IO> TlsStream<IO> {
+    fn new(conn: Connection, io: IO) -> Self {
+        Self {
+            conn,
+            io,
+            pending: Vec::new(),
+            buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            transport_eof: false,
+            shut: false,
+        }
+    }
+
+    /// The connection: what was negotiated ([`Connection::info`]), the session, the trace,
+    /// exporters.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, mutably (to request a key update, or take the trace's events).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &IO {
+        &self.io
+    }
+
+    /// The connection and the transport, apart.
+    pub fn into_inner(self) -> (Connection, IO) {
+        (self.conn, self.io)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
+    /// Drives the handshake to its end.
+    async fn handshake(&mut self) -> io::Result<()> {
+        std::future::poll_fn(|cx| {
+            while self.conn.is_handshaking() {
+                ready!(self.poll_flush_tls(cx))?;
+                if !ready!(self.poll_fill(cx))? {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the peer closed the connection during the handshake",
+                    )));
+                }
+            }
+            self.poll_flush_tls(cx)
+        })
+        .await
+    }
+
+    /// Writes queued TLS bytes until none are left.
+    fn poll_flush_tls(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.conn.outgoing_tls().is_empty() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.conn.outgoing_tls()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.conn.consume_outgoing(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads the transport once (unless bytes are pending), feeds and processes; `false` at
+    /// the transport's end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        if self.pending.is_empty() {
+            if self.transport_eof {
+                return Poll::Ready(Ok(false));
+            }
+            let mut read = ReadBuf::new(&mut self.buf);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            let data = read.filled();
+            if data.is_empty() {
+                self.transport_eof = true;
+                return Poll::Ready(Ok(false));
+            }
+            // Whole records are decrypted straight from the read buffer; only what the
+            // connection cannot take yet is kept.
+            let taken = self.conn.read_tls(data);
+            self.pending
+                .extend_from_slice(data.get(taken..).unwrap_or_default());
+        } else {
+            let taken = self.conn.read_tls(&self.pending);
+            self.pending.drain(..taken);
+        }
+        let processed = self.conn.process_new_packets(UnixTime::now());
+        // The peer gets our answer (a ticket, a KeyUpdate, an alert) whatever happened; a
+        // transport not ready for it now gets it on the next write or flush.
+        if let Poll::Ready(Err(e)) = self.poll_flush_tls(cx) {
+            processed.map_err(glasstls::stream::to_io)?;
+            return Poll::Ready(Err(e));
+        }
+        processed.map_err(glasstls::stream::to_io)?;
+        Poll::Ready(Ok(true))
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            let available = this.conn.received();
+            if !available.is_empty() {
+                let n = available.len().min(out.remaining());
+                out.put_slice(available.get(..n).unwrap_or_default());
+                this.conn.consume_received(n);
+                return Poll::Ready(Ok(()));
+            }
+            if this.conn.peer_has_closed() {
+                return Poll::Ready(Ok(()));
+            }
+            if !ready!(this.poll_fill(cx))? {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the connection without close_notify (the data may be \
+                     truncated)",
+                )));
+            }
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // A writer faster than its transport waits here rather than queueing without bound.
+        while this.conn.outgoing_tls().len() >= WRITE_QUEUE_LIMIT {
+            let n = ready!(Pin::new(&mut this.io).poll_write(cx, this.conn.outgoing_tls()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            this.conn.consume_outgoing(n);
+        }
+        this.conn.send(data).map_err(glasstls::stream::to_io)?;
+        // Start the transport on it; what it cannot take now goes on the next call.
+        if let Poll::Ready(Err(e)) = this.poll_flush_tls(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_flush_tls(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    /// close_notify, flushed, then the transport's write side shut.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.shut {
+            this.conn.send_close_notify();
+        }
+        this.shut = true;
+        ready!(this.poll_flush_tls(cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
