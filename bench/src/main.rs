@@ -13,6 +13,7 @@
 
 mod bound;
 mod peers;
+mod tokio_rows;
 
 use peers::{Lib, Scenario};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
@@ -109,6 +110,9 @@ fn main() {
     }
     for scenario in peers::BULK.iter().filter(wanted) {
         rows.extend(bulk_rows(&pki, scenario, &settings, &libs));
+    }
+    if only.as_ref().is_none_or(|o| "tokio".contains(o.as_str())) {
+        rows.extend(tokio_rows(&pki, &settings));
     }
     if only.as_ref().is_none_or(|o| "memory".contains(o.as_str())) {
         rows.extend(memory_rows(&pki));
@@ -331,6 +335,51 @@ fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) 
         },
     );
     trials.rows(scenario.name, ["send", "receive"], "MB/s", scenario.note)
+}
+
+/// glasstls-tokio against tokio-rustls (one runtime, one in-memory pipe, both sides together):
+/// TLS 1.3 ECDSA x25519 handshakes and TLS 1.3 AES-128-GCM bulk, trial by trial.
+fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
+    const NOTE: &str = "glasstls-tokio vs tokio-rustls: one current-thread runtime, one tokio::io::duplex pipe, client and server counted together";
+    let handshake = &peers::HANDSHAKES[4];
+    let Some(bulk) = peers::BULK
+        .iter()
+        .find(|b| b.name == "TLS1.3 AES-128-GCM 16KiB writes")
+    else {
+        return Vec::new();
+    };
+    let (mut hs, mut mb) = (Vec::new(), Vec::new());
+    for _ in 0..s.trials {
+        let n = s.handshakes;
+        if let Some((g, r)) = tokio_rows::handshakes(pki, handshake, n) {
+            hs.push([n as f64 / g.as_secs_f64(), n as f64 / r.as_secs_f64()]);
+        }
+        let bytes = s.bulk_bytes / 4;
+        if let Some((g, r)) = tokio_rows::bulk(pki, bulk, bytes) {
+            let mb_ = bytes as f64 / 1e6;
+            mb.push([mb_ / g.as_secs_f64(), mb_ / r.as_secs_f64()]);
+        }
+    }
+    let row = |name: String, unit: &'static str, v: &[[f64; 2]]| Row {
+        row: name,
+        unit,
+        glasstls: median(v.iter().map(|x| x[0]).collect()),
+        rustls: Some(median(v.iter().map(|x| x[1]).collect())),
+        openssl: None,
+        bound: None,
+        vs_rustls: (!v.is_empty()).then(|| median(v.iter().map(|x| x[0] / x[1]).collect())),
+        vs_openssl: None,
+        of_bound: None,
+        note: NOTE,
+    };
+    vec![
+        row(
+            format!("tokio: {} (both sides)", handshake.name),
+            "handshakes/s",
+            &hs,
+        ),
+        row(format!("tokio: {} (both sides)", bulk.name), "MB/s", &mb),
+    ]
 }
 
 fn memory_rows(pki: &peers::Pki) -> Vec<Row> {

@@ -726,6 +726,25 @@ fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
     Some(Configs::Ossl(client.build(), server.build()))
 }
 
+/// The glasstls and rustls configurations of scenario `s`, for adapters that drive them
+/// (the tokio rows).
+#[allow(clippy::type_complexity)]
+pub fn both_configs(
+    pki: &Pki,
+    s: &Scenario,
+) -> Option<(
+    (Arc<glasstls::ClientConfig>, Arc<glasstls::ServerConfig>),
+    (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
+)> {
+    let Configs::Glass(gc, gs) = glass_configs(pki, s) else {
+        return None;
+    };
+    let Some(Configs::Rust(rc, rs)) = rust_configs(pki, s) else {
+        return None;
+    };
+    Some(((gc, gs), (rc, rs)))
+}
+
 fn configs(pki: &Pki, lib: Lib, s: &Scenario) -> Option<Configs> {
     match lib {
         Lib::Glasstls => Some(glass_configs(pki, s)),
