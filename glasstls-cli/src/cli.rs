@@ -238,6 +238,10 @@ pub struct ServeArgs {
     /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
     #[arg(long, value_name = "DIR")]
     pub trace_html: Option<PathBuf>,
+    /// Choose the cipher suite in our --cipher order rather than the client's (nginx's
+    /// ssl_prefer_server_ciphers).
+    #[arg(long)]
+    pub prefer_server_order: bool,
     /// Ask clients for a certificate (mutual TLS), verified against the CAs in this PEM file
     /// (client-auth key usage).
     #[arg(long, value_name = "PEM")]

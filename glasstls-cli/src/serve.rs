@@ -87,6 +87,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         let required = args.client_auth == crate::cli::ClientAuthMode::Required;
         config.client_auth = Some(glasstls::ClientAuth::new(roots, required));
     }
+    config.prefer_server_suite_order = args.prefer_server_order;
     config.session_ids = !args.no_session_ids;
     if args.no_tickets {
         config.tickets = None;

@@ -152,3 +152,50 @@ fn the_page_names_suites_glasstls_does_not_implement() {
     );
     assert!(!page.contains("unknown(0x"), "{page}");
 }
+
+/// `serve --prefer-server-order` (nginx's `ssl_prefer_server_ciphers`): our --cipher order
+/// decides over the client's; without it the client's does.
+#[test]
+fn serve_may_prefer_its_own_suite_order() {
+    let pki = Pki::new();
+    for (flag, expected) in [
+        (None, "TLS_AES_128_GCM_SHA256"),
+        (
+            Some("--prefer-server-order"),
+            "TLS_CHACHA20_POLY1305_SHA256",
+        ),
+    ] {
+        let mut args = vec![
+            "--cipher",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "--cipher",
+            "TLS_AES_128_GCM_SHA256",
+        ];
+        args.extend(flag);
+        let (_server, addr) = ecdsa_server(&pki, &args);
+        let mut cmd = Command::new("openssl");
+        cmd.args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-servername",
+            "localhost",
+            "-tls1_3",
+        ])
+        .args([
+            "-ciphersuites",
+            "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+        ])
+        .args(["-CAfile", &pki.path("ca.pem"), "-ign_eof"]);
+        let (_, stdout, stderr) = run_with_input(
+            &mut cmd,
+            b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+            Duration::from_secs(30),
+        );
+        let page = String::from_utf8_lossy(&stdout);
+        assert!(
+            page.contains(&format!("cipher suite: {expected}")),
+            "{flag:?}: {page}\n{stderr}"
+        );
+    }
+}

@@ -339,6 +339,52 @@ pub struct ServerConfig {
     /// Encrypted Client Hello keys (RFC 9849), newest first; several while keys rotate. Empty:
     /// ECH offers are ignored (as GREASE).
     pub ech_keys: Vec<Arc<crate::ech::EchKey>>,
+    /// When set, chooses the identities for each ClientHello in place of `identities` and
+    /// `named_identities` (a certificate per name from a database, reloaded while serving).
+    pub resolver: Option<Arc<dyn IdentityResolver>>,
+    /// Choose the cipher suite in our order of `common.cipher_suites` rather than the
+    /// client's (nginx's `ssl_prefer_server_ciphers`). Off by default: the client knows
+    /// whether it has AES hardware.
+    pub prefer_server_suite_order: bool,
+}
+
+/// What a ClientHello says that a choice of certificate may depend on.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct HelloInfo<'a> {
+    /// The name asked for (SNI), if any.
+    pub server_name: Option<&'a str>,
+    /// The signature schemes the client accepts.
+    pub signature_schemes: &'a [SignatureScheme],
+    /// The cipher suites it offers.
+    pub cipher_suites: &'a [CipherSuite],
+}
+
+/// Chooses a server's certificate for each ClientHello ([`ServerConfig::resolver`]): the
+/// application decides, from the name or anything else the hello says, and can swap what it
+/// returns while the server runs (a reload).
+pub trait IdentityResolver: Send + Sync {
+    /// The identities that may serve this hello, best first; glasstls takes the first whose
+    /// key fits the suite and the client's schemes. None: the handshake is refused
+    /// (unrecognized_name when a name was sent, handshake_failure otherwise).
+    fn resolve(&self, hello: &HelloInfo<'_>) -> Vec<Arc<Identity>>;
+}
+
+/// The identities for one handshake: borrowed from the config, or from a resolver.
+pub(crate) enum Resolved<'c> {
+    Config(Vec<&'c Identity>),
+    Dynamic(Vec<Arc<Identity>>),
+}
+
+impl<'c> Resolved<'c> {
+    /// The identities as the choosers take them (borrowed as they are from a config: no
+    /// allocation on the usual path).
+    pub(crate) fn refs(&self) -> std::borrow::Cow<'_, [&Identity]> {
+        match self {
+            Self::Config(refs) => std::borrow::Cow::Borrowed(refs.as_slice()),
+            Self::Dynamic(owned) => owned.iter().map(|i| i.as_ref()).collect(),
+        }
+    }
 }
 
 /// How a server asks for and checks client certificates (RFC 5246 §7.4.4, RFC 8446 §4.3.2).
@@ -378,7 +424,8 @@ impl ServerConfig {
     /// all need another kind of key), a fragment size out of bounds. `glasstls serve` calls it
     /// at startup.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.identities.is_empty() && self.named_identities.is_empty() {
+        if self.identities.is_empty() && self.named_identities.is_empty() && self.resolver.is_none()
+        {
             return Err(ConfigError::NoIdentity.into());
         }
         self.common.check()?;
@@ -420,16 +467,27 @@ impl ServerConfig {
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             client_auth: None,
             ech_keys: Vec::new(),
+            resolver: None,
+            prefer_server_suite_order: false,
         }
     }
 
     /// RFC 6066 §3: the identities for the name the client asked for. Exact names win over
     /// wildcards; with no match (or no name) the default identities serve, and when there are
     /// none the name is unrecognized. Returns the identities and whether the name chose them.
-    pub(crate) fn resolve(
-        &self,
-        server_name: Option<&str>,
-    ) -> Result<(Vec<&Identity>, bool), Error> {
+    pub(crate) fn resolve(&self, hello: &HelloInfo<'_>) -> Result<(Resolved<'_>, bool), Error> {
+        let server_name = hello.server_name;
+        if let Some(resolver) = &self.resolver {
+            let chosen = resolver.resolve(hello);
+            if chosen.is_empty() {
+                return Err(match server_name {
+                    Some(name) => PeerIncompatible::UnrecognizedName(name.to_string()),
+                    None => PeerIncompatible::NoNameAndNoDefaultCertificate,
+                }
+                .into());
+            }
+            return Ok((Resolved::Dynamic(chosen), server_name.is_some()));
+        }
         if let Some(name) = server_name {
             let name = name.trim_end_matches('.');
             let exact: Vec<&Identity> = self
@@ -439,7 +497,7 @@ impl ServerConfig {
                 .map(|(_, i)| i)
                 .collect();
             if !exact.is_empty() {
-                return Ok((exact, true));
+                return Ok((Resolved::Config(exact), true));
             }
             let wildcard: Vec<&Identity> = self
                 .named_identities
@@ -448,11 +506,11 @@ impl ServerConfig {
                 .map(|(_, i)| i)
                 .collect();
             if !wildcard.is_empty() {
-                return Ok((wildcard, true));
+                return Ok((Resolved::Config(wildcard), true));
             }
         }
         if !self.identities.is_empty() {
-            return Ok((self.identities.iter().collect(), false));
+            return Ok((Resolved::Config(self.identities.iter().collect()), false));
         }
         Err(match server_name {
             Some(name) => PeerIncompatible::UnrecognizedName(name.to_string()),

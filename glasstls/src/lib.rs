@@ -201,7 +201,9 @@ mod version;
 mod wire;
 mod x509;
 
-pub use config::{ClientAuth, ClientConfig, Common, Identity, ServerConfig};
+pub use config::{
+    ClientAuth, ClientConfig, Common, HelloInfo, Identity, IdentityResolver, ServerConfig,
+};
 pub use conn::{Connection, EchStatus, HandshakeInfo};
 pub use error::Error;
 pub use keylog::{KeyLog, KeyLogFile};

@@ -140,8 +140,10 @@ pub(super) fn choose12<'a>(
     common: &Common,
     hello: &ClientHello,
     identities: &[&'a Identity],
+    server_order: bool,
 ) -> Result<Choice12<'a>, Error> {
     let enabled = common.tls12_suites();
+    let in_order = in_preference_order(&enabled, &hello.cipher_suites, server_order, |s| s.suite);
     let client_groups = match hello.find(ExtensionType::SupportedGroups) {
         Some(Extension::SupportedGroups(g)) => Some(g.as_slice()),
         _ => None,
@@ -157,10 +159,7 @@ pub(super) fn choose12<'a>(
         .tls12_groups()
         .into_iter()
         .find(|g| client_groups.is_none_or(|c| c.contains(g)));
-    for offered in &hello.cipher_suites {
-        let Some(suite) = enabled.iter().find(|s| s.suite == *offered) else {
-            continue;
-        };
+    for suite in in_order {
         // RFC 8422 §5.1: "A server participating in an ECDHE_ECDSA key exchange may use
         // different curves for the ECDSA or EdDSA key in its certificate and for the
         // ephemeral ECDH key in the ServerKeyExchange message. The server MUST consider the
@@ -253,17 +252,38 @@ pub(super) fn resumable12(
     Ok(Ok(()))
 }
 
-/// The TLS 1.3 suite: in the client's order among ours.
+/// The TLS 1.3 suite: in the client's order among ours (or ours, with `server_order`).
 pub(super) fn choose_suite13(
     common: &Common,
     hello: &ClientHello,
+    server_order: bool,
 ) -> Result<&'static Suite13, Error> {
     let enabled = common.tls13_suites();
-    hello
-        .cipher_suites
-        .iter()
-        .find_map(|s| enabled.iter().copied().find(|e| e.suite == *s))
+    in_preference_order(&enabled, &hello.cipher_suites, server_order, |s| s.suite)
+        .into_iter()
+        .next()
         .ok_or(PeerIncompatible::NoCommonSuiteTls13.into())
+}
+
+/// The suites both sides have, in the client's order or (`server_order`, nginx's
+/// `ssl_prefer_server_ciphers`) in ours.
+fn in_preference_order<S: Copy>(
+    enabled: &[S],
+    offered: &[CipherSuite],
+    server_order: bool,
+    code: impl Fn(&S) -> CipherSuite,
+) -> Vec<S> {
+    match server_order {
+        true => enabled
+            .iter()
+            .filter(|s| offered.contains(&code(s)))
+            .copied()
+            .collect(),
+        false => offered
+            .iter()
+            .filter_map(|o| enabled.iter().find(|s| code(s) == *o).copied())
+            .collect(),
+    }
 }
 
 /// The first identity (in the resolver's order) with a TLS 1.3 scheme the client accepts.
@@ -552,7 +572,7 @@ mod tests {
             ),
         ];
         for (i, (common, hello, identities, want)) in cases.into_iter().enumerate() {
-            let got = choose12(common, &hello, &identities)
+            let got = choose12(common, &hello, &identities, false)
                 .map(|c| (c.suite.suite, c.identity.key.kind(), c.ecdhe))
                 .ok();
             assert_eq!(got, want, "case {i}");

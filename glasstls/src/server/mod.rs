@@ -26,7 +26,10 @@ use std::sync::Arc;
 impl Connection {
     /// A server connection, waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
-        if config.identities.is_empty() && config.named_identities.is_empty() {
+        if config.identities.is_empty()
+            && config.named_identities.is_empty()
+            && config.resolver.is_none()
+        {
             return Err(ConfigError::NoIdentity.into());
         }
         config.common.check()?;

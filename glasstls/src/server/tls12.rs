@@ -81,7 +81,15 @@ pub(super) fn client_hello(
     // RFC 6066 §3: the name chooses the certificate, before anything else is chosen (an RSA
     // and an ECDSA chain may serve one name).
     let server_name = core.info.server_name.clone();
-    let (identities, name_used) = config.resolve(server_name.as_deref())?;
+    let (resolved, name_used) = config.resolve(&crate::config::HelloInfo {
+        server_name: server_name.as_deref(),
+        signature_schemes: match hello.find(ExtensionType::SignatureAlgorithms) {
+            Some(Extension::SignatureAlgorithms(schemes)) => schemes,
+            _ => &[],
+        },
+        cipher_suites: &hello.cipher_suites,
+    })?;
+    let identities = resolved.refs();
     let alpn = hello::choose_alpn(&config, &hello)?;
     let offer = Offer {
         client_version: hello.client_version,
@@ -104,7 +112,12 @@ pub(super) fn client_hello(
     if let Some((session, how)) = find_session(&config, core, &hello, &offer)? {
         return resume(Arc::clone(&config), core, offer, transcript, session, how);
     }
-    let choice = hello::choose12(&config.common, &hello, &identities)?;
+    let choice = hello::choose12(
+        &config.common,
+        &hello,
+        &identities,
+        config.prefer_server_suite_order,
+    )?;
     full(&config, core, offer, transcript, choice, name_used)
 }
 

@@ -131,7 +131,15 @@ pub(super) fn client_hello(
         return Err(PeerMisbehaved::Tls13CompressionNotNull.into());
     }
     let server_name = core.info.server_name.clone();
-    let (identities, name_used) = config.resolve(server_name.as_deref())?;
+    let (resolved, name_used) = config.resolve(&crate::config::HelloInfo {
+        server_name: server_name.as_deref(),
+        signature_schemes: match hello.find(ExtensionType::SignatureAlgorithms) {
+            Some(Extension::SignatureAlgorithms(schemes)) => schemes,
+            _ => &[],
+        },
+        cipher_suites: &hello.cipher_suites,
+    })?;
+    let identities = resolved.refs();
     let offered = offered(&hello)?;
     let (suite, auth) = authenticate(
         &config,
@@ -230,7 +238,7 @@ fn authenticate<'a>(
             }
             after.suite
         }
-        None => hello::choose_suite13(&config.common, hello)?,
+        None => hello::choose_suite13(&config.common, hello, config.prefer_server_suite_order)?,
     };
     let retry = after_retry.map(|a| (&a.transcript, a.suite));
     Ok(match find_psk(config, core, hello, raw, retry)? {
