@@ -126,26 +126,15 @@ fn the_page_names_suites_glasstls_does_not_implement() {
         "--key",
         &pki.path("rsa.key"),
     ]);
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_client",
-        "-connect",
+    let (page, stderr) = s_client_page(
+        &pki,
         &addr,
-        "-servername",
-        "localhost",
-        "-tls1_2",
-    ])
-    .args([
-        "-cipher",
-        "DHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
-    ])
-    .args(["-CAfile", &pki.path("ca.pem"), "-ign_eof"]);
-    let (_, stdout, stderr) = run_with_input(
-        &mut cmd,
-        b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
-        Duration::from_secs(30),
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+        ],
     );
-    let page = String::from_utf8_lossy(&stdout);
     assert!(
         page.contains("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"),
         "{page}\n{stderr}"
@@ -173,29 +162,32 @@ fn serve_may_prefer_its_own_suite_order() {
         ];
         args.extend(flag);
         let (_server, addr) = ecdsa_server(&pki, &args);
-        let mut cmd = Command::new("openssl");
-        cmd.args([
-            "s_client",
-            "-connect",
+        let (page, stderr) = s_client_page(
+            &pki,
             &addr,
-            "-servername",
-            "localhost",
-            "-tls1_3",
-        ])
-        .args([
-            "-ciphersuites",
-            "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
-        ])
-        .args(["-CAfile", &pki.path("ca.pem"), "-ign_eof"]);
-        let (_, stdout, stderr) = run_with_input(
-            &mut cmd,
-            b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
-            Duration::from_secs(30),
+            &[
+                "-tls1_3",
+                "-ciphersuites",
+                "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+            ],
         );
-        let page = String::from_utf8_lossy(&stdout);
         assert!(
             page.contains(&format!("cipher suite: {expected}")),
             "{flag:?}: {page}\n{stderr}"
         );
     }
+}
+
+/// `openssl s_client` with `args` asking `addr` for /text: the page and s_client's stderr.
+fn s_client_page(pki: &Pki, addr: &str, args: &[&str]) -> (String, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-servername", "localhost"])
+        .args(args)
+        .args(["-CAfile", &pki.path("ca.pem"), "-ign_eof"]);
+    let (_, stdout, stderr) = run_with_input(
+        &mut cmd,
+        b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+        Duration::from_secs(30),
+    );
+    (String::from_utf8_lossy(&stdout).into_owned(), stderr)
 }

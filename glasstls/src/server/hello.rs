@@ -252,6 +252,21 @@ pub(super) fn resumable12(
     Ok(Ok(()))
 }
 
+/// What an `IdentityResolver` is told of `hello`.
+pub(super) fn hello_info<'a>(
+    hello: &'a ClientHello,
+    server_name: Option<&'a str>,
+) -> crate::config::HelloInfo<'a> {
+    crate::config::HelloInfo {
+        server_name,
+        signature_schemes: match hello.find(ExtensionType::SignatureAlgorithms) {
+            Some(Extension::SignatureAlgorithms(schemes)) => schemes,
+            _ => &[],
+        },
+        cipher_suites: &hello.cipher_suites,
+    }
+}
+
 /// The TLS 1.3 suite: in the client's order among ours (or ours, with `server_order`).
 pub(super) fn choose_suite13(
     common: &Common,

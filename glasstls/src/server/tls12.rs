@@ -81,14 +81,8 @@ pub(super) fn client_hello(
     // RFC 6066 §3: the name chooses the certificate, before anything else is chosen (an RSA
     // and an ECDSA chain may serve one name).
     let server_name = core.info.server_name.clone();
-    let (resolved, name_used) = config.resolve(&crate::config::HelloInfo {
-        server_name: server_name.as_deref(),
-        signature_schemes: match hello.find(ExtensionType::SignatureAlgorithms) {
-            Some(Extension::SignatureAlgorithms(schemes)) => schemes,
-            _ => &[],
-        },
-        cipher_suites: &hello.cipher_suites,
-    })?;
+    let (resolved, name_used) =
+        config.resolve(&hello::hello_info(&hello, server_name.as_deref()))?;
     let identities = resolved.refs();
     let alpn = hello::choose_alpn(&config, &hello)?;
     let offer = Offer {

@@ -131,14 +131,8 @@ pub(super) fn client_hello(
         return Err(PeerMisbehaved::Tls13CompressionNotNull.into());
     }
     let server_name = core.info.server_name.clone();
-    let (resolved, name_used) = config.resolve(&crate::config::HelloInfo {
-        server_name: server_name.as_deref(),
-        signature_schemes: match hello.find(ExtensionType::SignatureAlgorithms) {
-            Some(Extension::SignatureAlgorithms(schemes)) => schemes,
-            _ => &[],
-        },
-        cipher_suites: &hello.cipher_suites,
-    })?;
+    let (resolved, name_used) =
+        config.resolve(&hello::hello_info(&hello, server_name.as_deref()))?;
     let identities = resolved.refs();
     let offered = offered(&hello)?;
     let (suite, auth) = authenticate(
