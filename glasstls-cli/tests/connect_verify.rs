@@ -146,3 +146,36 @@ fn showcerts_prints_the_chain_even_when_verification_fails() {
     assert!(ok, "{stderr}");
     assert!(stderr.contains("-----BEGIN CERTIFICATE-----"), "{stderr}");
 }
+
+/// Distinguished names show every attribute by name (DC, emailAddress, serialNumber), never a
+/// bare `?`, as `--showcerts` prints them.
+#[test]
+fn distinguished_names_name_every_attribute() {
+    let pki = Pki::new();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    for (oid, value) in [
+        (&[0, 9, 2342, 19200300, 100, 1, 25][..], "example"),
+        (&[2, 5, 4, 3][..], "localhost"),
+        (&[1, 2, 840, 113549, 1, 9, 1][..], "ops@example.com"),
+        (&[2, 5, 4, 5][..], "42"),
+    ] {
+        params.distinguished_name.push(
+            rcgen::DnType::CustomDnType(oid.to_vec()),
+            rcgen::DnValue::Utf8String(value.into()),
+        );
+    }
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (pki.path("dn.pem"), pki.path("dn.key"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let (_server, port) = server_with(&cert_path, &key_path);
+    let (_, _, stderr) = connect(port, &["--cafile", &cert_path, "--showcerts"]);
+    assert!(
+        stderr
+            .contains("s:DC=example, CN=localhost, emailAddress=ops@example.com, serialNumber=42"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("?="), "{stderr}");
+}
