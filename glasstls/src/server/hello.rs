@@ -275,30 +275,31 @@ pub(super) fn choose_suite13(
 ) -> Result<&'static Suite13, Error> {
     let enabled = common.tls13_suites();
     in_preference_order(&enabled, &hello.cipher_suites, server_order, |s| s.suite)
-        .into_iter()
         .next()
         .ok_or(PeerIncompatible::NoCommonSuiteTls13.into())
 }
 
 /// The suites both sides have, in the client's order or (`server_order`, nginx's
-/// `ssl_prefer_server_ciphers`) in ours.
-fn in_preference_order<S: Copy>(
-    enabled: &[S],
-    offered: &[CipherSuite],
+/// `ssl_prefer_server_ciphers`) in ours; lazily, with nothing allocated (this runs in every
+/// handshake).
+fn in_preference_order<'s, S: Copy>(
+    enabled: &'s [S],
+    offered: &'s [CipherSuite],
     server_order: bool,
-    code: impl Fn(&S) -> CipherSuite,
-) -> Vec<S> {
-    match server_order {
-        true => enabled
+    code: fn(&S) -> CipherSuite,
+) -> impl Iterator<Item = S> + 's {
+    let ours = server_order.then(|| {
+        enabled
             .iter()
-            .filter(|s| offered.contains(&code(s)))
+            .filter(move |s| offered.contains(&code(s)))
             .copied()
-            .collect(),
-        false => offered
+    });
+    let theirs = (!server_order).then(|| {
+        offered
             .iter()
-            .filter_map(|o| enabled.iter().find(|s| code(s) == *o).copied())
-            .collect(),
-    }
+            .filter_map(move |o| enabled.iter().find(|s| code(s) == *o).copied())
+    });
+    ours.into_iter().flatten().chain(theirs.into_iter().flatten())
 }
 
 /// The first identity (in the resolver's order) with a TLS 1.3 scheme the client accepts.
