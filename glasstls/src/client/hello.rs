@@ -53,8 +53,9 @@ pub(crate) enum Resume {
 }
 
 /// Decides what to offer, from the configuration and the session cached for this server;
-/// `tls13_only` for an Encrypted Client Hello offer (RFC 9849 §6.1: the inner hello "MUST NOT
-/// offer to negotiate TLS 1.2 or below"; the outer one offers what the inner one does).
+/// `tls13_only` for the inner hello of an Encrypted Client Hello offer (RFC 9849 §6.1: it
+/// "MUST NOT offer to negotiate TLS 1.2 or below"; the outer hello is planned without it, and
+/// without a session).
 pub(crate) fn plan(
     config: &ClientConfig,
     cached: Option<&Session>,
@@ -157,7 +158,8 @@ pub(crate) struct ExpectServerHello {
     pub psk_offer: Option<PskOffer>,
     /// Set after a HelloRetryRequest: the suite it chose.
     pub retry_suite: Option<CipherSuite>,
-    /// Whether TLS 1.2 was offered (not with Encrypted Client Hello).
+    /// Whether TLS 1.2 was offered (with Encrypted Client Hello, by the outer hello only: an
+    /// answer in TLS 1.2 is a rejection).
     pub offered12: bool,
     /// An Encrypted Client Hello offer: `hello` is then the inner ClientHello, the one the
     /// handshake runs on if the server accepts, and this holds the outer one.
@@ -294,11 +296,11 @@ pub(crate) fn send_client_hello(
     if config.identity.is_some() {
         transcript.keep_messages();
     }
-    let message = HandshakeMessage::new(P::ClientHello(hello.clone()));
     let ech = match chosen {
         Some(chosen) => {
             // RFC 9849 §6.1: the outer hello has the public name, a fresh random, the same
-            // session ID, suites and key shares, and no PSK (§6.1.2).
+            // session ID and key shares, the suites of every version we speak, and no session
+            // (§6.1.2: no PSK).
             let public_name = ServerName::try_from(chosen.config.public_name.clone())
                 .map_err(|_| InternalError::StateInvariant)?;
             let outer_plan = outer_plan.as_ref().unwrap_or(&plan);
@@ -335,7 +337,10 @@ pub(crate) fn send_client_hello(
                 core.info.ech = crate::conn::EchStatus::Grease;
                 core.decide(|| Decision::EchGreaseSent);
             }
-            core.send_handshake(&message, &mut transcript)?;
+            core.send_handshake(
+                &HandshakeMessage::new(P::ClientHello(hello.clone())),
+                &mut transcript,
+            )?;
             None
         }
     };

@@ -299,7 +299,9 @@ fn in_preference_order<'s, S: Copy>(
             .iter()
             .filter_map(move |o| enabled.iter().find(|s| code(s) == *o).copied())
     });
-    ours.into_iter().flatten().chain(theirs.into_iter().flatten())
+    ours.into_iter()
+        .flatten()
+        .chain(theirs.into_iter().flatten())
 }
 
 /// The first identity (in the resolver's order) with a TLS 1.3 scheme the client accepts.
