@@ -498,7 +498,7 @@ fn encrypt_pre_master_secret(
     pms.extend_from_slice(&ProtocolVersion::TLSv1_2.0.to_be_bytes());
     pms.extend_from_slice(&crypto::random_bytes::<46>()?);
     let cert = webpki::EndEntityCert::try_from(end_entity)
-        .map_err(|e| crate::error::CertificateError::BadEncoding(format!("{e:?}")))?;
+        .map_err(|e| crate::error::CertificateError::BadEncoding(crate::verify::in_words(&e)))?;
     let encrypted =
         crypto::rsa_encrypt_pre_master_secret(cert.subject_public_key_info().as_ref(), &pms)?;
     Ok((pms, encrypted))
