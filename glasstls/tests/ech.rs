@@ -234,6 +234,22 @@ fn resumption_runs_inside_the_inner_hello() {
         !hello.windows(ticket.len()).any(|w| w == ticket.as_slice()),
         "the ticket travels in clear"
     );
+    // RFC 9849 §6.1.2: the outer hello carries a GREASE pre_shared_key of the same shape, last,
+    // so that the ServerHello's pre_shared_key does not look unsolicited.
+    {
+        use glasstls::internal::wire::{Codec, Extension, HandshakeMessage, HandshakePayload};
+        let first = split_records(&hello);
+        let msg = HandshakeMessage::from_bytes(&first[0].payload).unwrap();
+        let HandshakePayload::ClientHello(outer) = msg.payload else {
+            panic!("not a ClientHello")
+        };
+        let Some(Extension::PreSharedKey(grease)) = outer.extensions.last() else {
+            panic!("no pre_shared_key last in the outer hello")
+        };
+        assert_eq!(grease.identities.len(), 1);
+        assert_eq!(grease.identities[0].identity.len(), ticket.len());
+        assert_ne!(grease.identities[0].identity, ticket);
+    }
     glasstls_test::deliver(&mut second.server, &hello, second.now).unwrap();
     second.handshake();
     assert_eq!(second.client.info().ech, EchStatus::Accepted);
@@ -327,4 +343,33 @@ fn a_tls12_answer_is_a_rejection_that_disables_ech() {
     assert!(rejected.retry_configs.is_empty() && rejected.retry_config_list.is_empty());
     assert_eq!(pair.client.info().version, Some(glasstls::Version::Tls12));
     assert_eq!(pair.errors.1, Some(Error::AlertReceived(A::EchRequired)));
+}
+
+/// A resumption offered inside an ECH offer the server cannot open: the server sees only the
+/// outer hello's GREASE pre_shared_key, which names no ticket of its own, and makes a full
+/// handshake for the public name; the client still gets its retry configs.
+#[test]
+fn a_rejected_offer_with_a_session_resumes_nothing() {
+    let pki = Pki::new();
+    let old = EchKey::generate(PUBLIC, 1).unwrap();
+    let new = EchKey::generate(PUBLIC, 2).unwrap();
+    let new_config = new.config.clone();
+    let offer = Arc::new(client(&pki, EchMode::Offer(vec![old.config.clone()])));
+    let before = Arc::new(server(&pki, vec![old]));
+    let mut first = Pair::from_arcs(&offer, &before, "localhost");
+    first.handshake();
+    assert!(
+        offer
+            .session_cache
+            .as_ref()
+            .unwrap()
+            .get(b"localhost")
+            .is_some()
+    );
+    // The server rotated its key (and its ticket keys went with the restart).
+    let after = Arc::new(server(&pki, vec![new]));
+    let mut second = Pair::from_arcs(&offer, &after, "localhost");
+    let (client_err, _) = second.pump();
+    assert_eq!(rejection(&client_err).retry_configs, vec![new_config]);
+    assert!(second.server.info().resumed.is_none());
 }

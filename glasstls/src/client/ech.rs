@@ -237,9 +237,15 @@ fn seal(
     encoded: &[u8],
 ) -> Result<(), Error> {
     let zeros = vec![0; encoded.len() + TAG_LEN];
+    // Last, but before a (GREASE) pre_shared_key, which RFC 8446 §4.2.11 keeps last.
+    let at = outer
+        .extensions
+        .iter()
+        .position(|e| e.typ() == ExtensionType::PreSharedKey)
+        .unwrap_or(outer.extensions.len());
     outer
         .extensions
-        .push(outer_extension(kdf, aead, config_id, enc, &zeros));
+        .insert(at, outer_extension(kdf, aead, config_id, enc, &zeros));
     let mut aad = Vec::new();
     outer.encode(&mut aad);
     let payload = context
@@ -248,10 +254,45 @@ fn seal(
     if payload.len() != zeros.len() {
         return Err(InternalError::Encryption.into());
     }
-    if let Some(last) = outer.extensions.last_mut() {
-        *last = outer_extension(kdf, aead, config_id, enc, &payload);
+    if let Some(slot) = outer.extensions.get_mut(at) {
+        *slot = outer_extension(kdf, aead, config_id, enc, &payload);
     }
     Ok(())
+}
+
+/// RFC 9849 §6.1.2: when the inner hello offers a PSK, the outer one carries a GREASE
+/// pre_shared_key ("for each PSK identity advertised in the ClientHelloInner, the client
+/// generates a random PSK identity with the same length", a random obfuscated_ticket_age, and
+/// random binders of the inner ones' lengths), so that a ServerHello resuming the inner
+/// session does not look unsolicited on the wire. It names no session of ours.
+pub(crate) fn grease_psk(inner: &ClientHello) -> Result<Option<Extension>, Error> {
+    let Some(Extension::PreSharedKey(offered)) = inner.find(ExtensionType::PreSharedKey) else {
+        return Ok(None);
+    };
+    let random = |len: usize| -> Result<Vec<u8>, Error> {
+        let mut bytes = vec![0u8; len];
+        crypto::fill_random(&mut bytes)?;
+        Ok(bytes)
+    };
+    let identities = offered
+        .identities
+        .iter()
+        .map(|i| {
+            Ok(crate::wire::PskIdentity {
+                identity: random(i.identity.len())?,
+                obfuscated_ticket_age: u32::from_be_bytes(crypto::random_bytes::<4>()?),
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let binders = offered
+        .binders
+        .iter()
+        .map(|b| random(b.len()))
+        .collect::<Result<_, Error>>()?;
+    Ok(Some(Extension::PreSharedKey(crate::wire::OfferedPsks {
+        identities,
+        binders,
+    })))
 }
 
 /// RFC 9849 §5: ECHClientHello of type outer.

@@ -304,7 +304,7 @@ pub(crate) fn send_client_hello(
             let public_name = ServerName::try_from(chosen.config.public_name.clone())
                 .map_err(|_| InternalError::StateInvariant)?;
             let outer_plan = outer_plan.as_ref().unwrap_or(&plan);
-            let outer = ClientHello {
+            let mut outer = ClientHello {
                 random: crypto::random_bytes::<32>()?,
                 cipher_suites: outer_plan.suites.clone(),
                 extensions: Offered {
@@ -318,6 +318,7 @@ pub(crate) fn send_client_hello(
                 .extensions(),
                 ..hello.clone()
             };
+            outer.extensions.extend(ech::grease_psk(&hello)?);
             let mut offer = ech::offer(&chosen, &hello, outer, is_retry)?;
             core.info.ech = crate::conn::EchStatus::Rejected;
             core.decide(|| Decision::EchOffered {
