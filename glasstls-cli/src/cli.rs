@@ -238,6 +238,9 @@ pub struct ServeArgs {
     /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
     #[arg(long, value_name = "DIR")]
     pub trace_html: Option<PathBuf>,
+    /// How each connection's log line is written: text, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = crate::serve::LogFormat::Text)]
+    pub log_format: crate::serve::LogFormat,
     /// Choose the cipher suite in our --cipher order rather than the client's (nginx's
     /// ssl_prefer_server_ciphers).
     #[arg(long)]

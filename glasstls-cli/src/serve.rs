@@ -121,6 +121,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("glasstls: listening on {addr}");
+    eprintln!("glasstls: {}", startup_summary(&config));
     let mode = match (args.echo, args.inspect) {
         (true, _) => Mode::Echo,
         (_, true) => Mode::Inspect,
@@ -155,9 +156,51 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
                 .common
                 .trace_settings(args.trace_html.is_some() || args.inspect),
             dir: args.trace_html.clone(),
+            log: args.log_format,
         },
     );
     Ok(())
+}
+
+/// The startup line: identities (subject of each chain, by name when named), versions,
+/// sessions, tickets, ECH keys, client authentication.
+fn startup_summary(config: &ServerConfig) -> String {
+    let subject = |i: &glasstls::Identity| {
+        i.chain()
+            .first()
+            .map(|c| glasstls::trace::CertificateSummary::of(c).subject)
+            .unwrap_or_default()
+    };
+    let mut identities: Vec<String> = config.identities.iter().map(subject).collect();
+    identities.extend(
+        config
+            .named_identities
+            .iter()
+            .map(|(name, i)| format!("{name}: {}", subject(i))),
+    );
+    let versions: Vec<String> = config
+        .common
+        .versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    format!(
+        "identities [{}]; versions {}; session IDs {} (in memory), tickets {}; ECH keys {}; client certificates {}",
+        identities.join("; "),
+        versions.join(", "),
+        if config.session_ids { "on" } else { "off" },
+        if config.tickets.is_some() {
+            "on"
+        } else {
+            "off"
+        },
+        config.ech_keys.len(),
+        match &config.client_auth {
+            Some(a) if a.required => "required",
+            Some(_) => "optional",
+            None => "not asked for",
+        },
+    )
 }
 
 /// What each connection prints of its trace, and where its page goes (`--trace-html DIR`).
@@ -165,6 +208,78 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
 pub struct Pages {
     pub trace: TraceSettings,
     pub dir: Option<std::path::PathBuf>,
+    /// How each connection's log line is written.
+    pub log: LogFormat,
+}
+
+/// `serve --log-format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `[conn N] PEER sni=… TLSv1.3 SUITE GROUP resumed=… alpn=… MS ms in=… B out=… B: ENDED`.
+    #[default]
+    Text,
+    /// One JSON object per line, the same fields by name.
+    Json,
+}
+
+/// What the log says of one connection.
+struct ConnLog {
+    peer: String,
+    sni: Option<String>,
+    version: Option<String>,
+    suite: Option<String>,
+    group: Option<String>,
+    resumed: Option<String>,
+    alpn: Option<String>,
+    ms: f64,
+    bytes_in: u64,
+    bytes_out: u64,
+    /// `Ok(true)`: ended with close_notify; `Err`: why it failed.
+    ended: Result<bool, String>,
+}
+
+impl ConnLog {
+    fn text(&self) -> String {
+        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let ended = match &self.ended {
+            Ok(true) => "ok, closed with close_notify".to_string(),
+            Ok(false) => "ok".to_string(),
+            Err(e) => e.clone(),
+        };
+        format!(
+            "{} sni={} {} {} {} resumed={} alpn={} {:.1} ms in={} B out={} B: {ended}",
+            self.peer,
+            field(&self.sni),
+            field(&self.version),
+            field(&self.suite),
+            field(&self.group),
+            field(&self.resumed),
+            field(&self.alpn),
+            self.ms,
+            self.bytes_in,
+            self.bytes_out,
+        )
+    }
+
+    fn json(&self, conn: u64) -> String {
+        serde_json::json!({
+            "conn": conn,
+            "peer": self.peer,
+            "sni": self.sni,
+            "version": self.version,
+            "suite": self.suite,
+            "group": self.group,
+            "resumed": self.resumed,
+            "alpn": self.alpn,
+            "ms": (self.ms * 10.0).round() / 10.0,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "ok": self.ended.is_ok(),
+            "close_notify": matches!(self.ended, Ok(true)),
+            "error": self.ended.as_ref().err(),
+        })
+        .to_string()
+    }
 }
 
 /// Counts a connection as open until it is dropped.
@@ -205,7 +320,11 @@ pub fn accept_loop(
         let dir = pages.dir.clone();
         std::thread::spawn(move || {
             let _slot = slot;
-            eprintln!("{prefix}{}", serve_one(tcp, config, mode, limits, &tracer));
+            let log = serve_one(tcp, config, mode, limits, &tracer);
+            match pages.log {
+                LogFormat::Text => eprintln!("{prefix}{}", log.text()),
+                LogFormat::Json => eprintln!("{}", log.json(number)),
+            }
             if let Some(dir) = dir {
                 let path = dir.join(format!("conn-{number}.html"));
                 let page = crate::html::page(
@@ -278,48 +397,41 @@ impl glasstls::stream::SetTimeouts for Counted {
     }
 }
 
-/// Serves one connection; returns its log line: peer, SNI, version, suite, group, how it
-/// resumed, ALPN, duration, bytes each way, and how it ended.
+/// Serves one connection; returns what its log line says: peer, SNI, version, suite, group,
+/// how it resumed, ALPN, duration, bytes each way, and how it ended.
 fn serve_one(
     tcp: TcpStream,
     config: Arc<ServerConfig>,
     mode: Mode,
     limits: Limits,
     tracer: &Tracer,
-) -> String {
+) -> ConnLog {
     let peer = tcp
         .peer_addr()
         .map_or_else(|_| "(unknown peer)".into(), |a| a.to_string());
     let started = Instant::now();
     let mut tls = None;
     let result = run_one(tcp, config, mode, limits, tracer, &mut tls);
-    let (info, read, written) = match &tls {
-        Some(tls) => (
-            Some(tls.conn().info()),
-            tls.get_ref().read,
-            tls.get_ref().written,
-        ),
-        None => (None, 0, 0),
-    };
-    let field = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    let ended = match (&result, tls.as_ref().map(|t| t.conn().peer_has_closed())) {
-        (Ok(()), Some(true)) => "ok, closed with close_notify".to_string(),
-        (Ok(()), _) => "ok".to_string(),
-        (Err(e), _) => e.clone(),
-    };
-    format!(
-        "{peer} sni={} {} {} {} resumed={} alpn={} {:.1} ms in={read} B out={written} B: {ended}",
-        field(info.and_then(|i| i.server_name.clone())),
-        field(info.and_then(|i| i.version).map(|v| v.to_string())),
-        field(info.and_then(|i| i.cipher_suite).map(|s| s.to_string())),
-        field(info.and_then(|i| i.group).map(|g| g.to_string())),
-        field(info.map(|i| i.resumed.map_or("no".into(), |r| r.to_string()))),
-        field(
-            info.and_then(|i| i.alpn_protocol.as_ref())
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-        ),
-        started.elapsed().as_secs_f64() * 1000.0,
-    )
+    let info = tls.as_ref().map(|t| t.conn().info());
+    let (bytes_in, bytes_out) = tls
+        .as_ref()
+        .map_or((0, 0), |t| (t.get_ref().read, t.get_ref().written));
+    let closed = tls.as_ref().is_some_and(|t| t.conn().peer_has_closed());
+    ConnLog {
+        peer,
+        sni: info.and_then(|i| i.server_name.clone()),
+        version: info.and_then(|i| i.version).map(|v| v.to_string()),
+        suite: info.and_then(|i| i.cipher_suite).map(|s| s.to_string()),
+        group: info.and_then(|i| i.group).map(|g| g.to_string()),
+        resumed: info.map(|i| i.resumed.map_or("no".into(), |r| r.to_string())),
+        alpn: info
+            .and_then(|i| i.alpn_protocol.as_ref())
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+        bytes_in,
+        bytes_out,
+        ended: result.map(|()| closed),
+    }
 }
 
 fn run_one(

@@ -191,3 +191,37 @@ fn s_client_page(pki: &Pki, addr: &str, args: &[&str]) -> (String, String) {
     );
     (String::from_utf8_lossy(&stdout).into_owned(), stderr)
 }
+
+/// `serve` says at startup what it serves, and `--log-format json` writes each connection's
+/// line as a JSON object with the same fields.
+#[test]
+fn serve_logs_a_startup_line_and_json_connection_lines() {
+    let pki = Pki::new();
+    let (server, addr) = ecdsa_server(&pki, &["--log-format", "json"]);
+    let port: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    let (status, _, stderr) = run_with_input(
+        &mut glasstls_connect(&pki, port),
+        b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{stderr}");
+    let log = server.stderr_when(|e| e.contains("\"conn\":1"));
+    let startup = log
+        .lines()
+        .find(|l| l.starts_with("glasstls: identities ["))
+        .unwrap_or_else(|| panic!("no startup line: {log}"));
+    assert!(
+        startup.contains("CN=localhost") && startup.contains("versions TLSv1.3, TLSv1.2"),
+        "{startup}"
+    );
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"conn\":1"))
+        .unwrap_or_else(|| panic!("no JSON line: {log}"));
+    let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["sni"], "localhost", "{entry}");
+    assert_eq!(entry["version"], "TLSv1.3", "{entry}");
+    assert_eq!(entry["ok"], true, "{entry}");
+    assert!(entry["bytes_in"].as_u64().unwrap() > 0 && entry["bytes_out"].as_u64().unwrap() > 0);
+    assert!(entry["ms"].as_f64().is_some(), "{entry}");
+}
