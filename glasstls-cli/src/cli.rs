@@ -238,6 +238,11 @@ pub struct ServeArgs {
     /// Write each connection's handshake as an HTML page in DIR (conn-N.html).
     #[arg(long, value_name = "DIR")]
     pub trace_html: Option<PathBuf>,
+    /// Serve Prometheus metrics (text format) on ADDR: handshakes by version, suite and
+    /// resumption, failures by alert, connections open, handshake durations, session store
+    /// lookups.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
     /// How each connection's log line is written: text, or one JSON object per line.
     #[arg(long, value_enum, default_value_t = crate::serve::LogFormat::Text)]
     pub log_format: crate::serve::LogFormat,

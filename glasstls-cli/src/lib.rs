@@ -10,6 +10,7 @@ pub mod ech;
 pub mod explain;
 pub mod html;
 pub mod inspect;
+pub mod metrics;
 pub mod serve;
 pub mod suite_names;
 pub mod trace;

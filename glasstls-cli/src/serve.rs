@@ -122,6 +122,23 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("glasstls: listening on {addr}");
     eprintln!("glasstls: {}", startup_summary(&config));
+    let metrics = match &args.metrics_listen {
+        Some(at) => {
+            let metrics = Arc::new(crate::metrics::Metrics::default());
+            config.session_store = Arc::new(crate::metrics::CountingStore {
+                inner: Arc::clone(&config.session_store),
+                metrics: Arc::clone(&metrics),
+            });
+            let listener = TcpListener::bind(at)
+                .map_err(|e| format!("cannot listen on {at} for metrics: {e}"))?;
+            let metrics_addr = listener.local_addr().map_err(|e| e.to_string())?;
+            eprintln!("glasstls: metrics on http://{metrics_addr}/metrics");
+            let served = Arc::clone(&metrics);
+            std::thread::spawn(move || crate::metrics::serve(listener, served));
+            Some(metrics)
+        }
+        None => None,
+    };
     let mode = match (args.echo, args.inspect) {
         (true, _) => Mode::Echo,
         (_, true) => Mode::Inspect,
@@ -157,6 +174,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
                 .trace_settings(args.trace_html.is_some() || args.inspect),
             dir: args.trace_html.clone(),
             log: args.log_format,
+            metrics,
         },
     );
     Ok(())
@@ -210,6 +228,8 @@ pub struct Pages {
     pub dir: Option<std::path::PathBuf>,
     /// How each connection's log line is written.
     pub log: LogFormat,
+    /// `--metrics-listen`: what is counted.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// `serve --log-format`.
@@ -236,6 +256,10 @@ struct ConnLog {
     bytes_out: u64,
     /// `Ok(true)`: ended with close_notify; `Err`: why it failed.
     ended: Result<bool, String>,
+    /// How long the handshake took, when it completed.
+    handshake: Option<Duration>,
+    /// The alert a failed connection ended with (`sent X`, `received X`), if any.
+    alert: Option<String>,
 }
 
 impl ConnLog {
@@ -318,9 +342,25 @@ pub fn accept_loop(
         let number = id as u64 + 1;
         let tracer = pages.trace.tracer().numbered(number, &prefix);
         let dir = pages.dir.clone();
+        let metrics = pages.metrics.clone();
         std::thread::spawn(move || {
             let _slot = slot;
+            if let Some(m) = &metrics {
+                m.opened();
+            }
             let log = serve_one(tcp, config, mode, limits, &tracer);
+            if let Some(m) = &metrics {
+                m.closed();
+                if let (Some(took), Some(version), Some(suite)) =
+                    (log.handshake, &log.version, &log.suite)
+                {
+                    let resumed = log.resumed.as_deref().unwrap_or("no");
+                    m.handshake(version, suite, resumed, took);
+                }
+                if log.ended.is_err() {
+                    m.failure(log.alert.as_deref().unwrap_or("none"));
+                }
+            }
             match pages.log {
                 LogFormat::Text => eprintln!("{prefix}{}", log.text()),
                 LogFormat::Json => eprintln!("{}", log.json(number)),
@@ -411,7 +451,8 @@ fn serve_one(
         .map_or_else(|_| "(unknown peer)".into(), |a| a.to_string());
     let started = Instant::now();
     let mut tls = None;
-    let result = run_one(tcp, config, mode, limits, tracer, &mut tls);
+    let mut handshake = None;
+    let result = run_one(tcp, config, mode, limits, tracer, &mut tls, &mut handshake);
     let info = tls.as_ref().map(|t| t.conn().info());
     let (bytes_in, bytes_out) = tls
         .as_ref()
@@ -431,6 +472,11 @@ fn serve_one(
         bytes_in,
         bytes_out,
         ended: result.map(|()| closed),
+        handshake,
+        alert: tls.as_ref().and_then(|t| match t.conn().error()? {
+            glasstls::Error::AlertReceived(a) => Some(format!("received {a}")),
+            other => other.alert().map(|a| format!("sent {a}")),
+        }),
     }
 }
 
@@ -441,6 +487,7 @@ fn run_one(
     limits: Limits,
     tracer: &Tracer,
     out: &mut Option<Stream<Counted>>,
+    handshake_took: &mut Option<Duration>,
 ) -> Result<(), String> {
     let _ = tcp.set_nodelay(true);
     let conn = Connection::server(config).map_err(|e| e.to_string())?;
@@ -462,6 +509,7 @@ fn run_one(
     let handshake_us = started.elapsed().as_micros();
     tracer.print(&mut stderr, tls.conn_mut());
     handshake.map_err(|e| format!("handshake failed: {e}"))?;
+    *handshake_took = Some(started.elapsed());
     if mode != Mode::Echo {
         // A deadline too far away to represent is no deadline.
         let at = Instant::now().checked_add(limits.request);

@@ -225,3 +225,55 @@ fn serve_logs_a_startup_line_and_json_connection_lines() {
     assert!(entry["bytes_in"].as_u64().unwrap() > 0 && entry["bytes_out"].as_u64().unwrap() > 0);
     assert!(entry["ms"].as_f64().is_some(), "{entry}");
 }
+
+/// `serve --metrics-listen`: Prometheus text with the handshakes by version, suite and
+/// resumption, failures by alert, connections open, and the duration histogram.
+#[test]
+fn serve_exposes_prometheus_metrics() {
+    let pki = Pki::new();
+    let (server, addr) = ecdsa_server(&pki, &["--metrics-listen", "127.0.0.1:0"]);
+    let port: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    let log = server.stderr_when(|e| e.contains("metrics on http://"));
+    let metrics_addr = log
+        .lines()
+        .find_map(|l| l.strip_prefix("glasstls: metrics on http://"))
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics line: {log}"))
+        .to_string();
+    let (ok, _, stderr) = run_with_input(
+        &mut glasstls_connect(&pki, port),
+        b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+        Duration::from_secs(30),
+    );
+    assert!(ok.success(), "{stderr}");
+    // A client that refuses the certificate's name.
+    let (_, _, _) = run_with_input(
+        Command::new(GLASSTLS).args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--servername",
+            "wrong.test",
+            "--cafile",
+            &pki.path("ca.pem"),
+        ]),
+        Vec::new(),
+        Duration::from_secs(30),
+    );
+    server.stderr_when(|e| e.contains("[conn 2]"));
+    let (status, body, err) = run_with_input(
+        Command::new("curl").args(["-sS", &format!("http://{metrics_addr}/metrics")]),
+        Vec::new(),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{err}");
+    let text = String::from_utf8_lossy(&body);
+    for line in [
+        "glasstls_handshakes_total{version=\"TLSv1.3\",suite=\"TLS_AES_128_GCM_SHA256\",resumed=\"no\"} 1",
+        "glasstls_failures_total{alert=\"received bad_certificate\"} 1",
+        "glasstls_connections_open 0",
+        "glasstls_handshake_seconds_count 1",
+        "# TYPE glasstls_handshake_seconds histogram",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+}
