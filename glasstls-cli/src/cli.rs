@@ -191,15 +191,20 @@ pub struct ConnectArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:4433")]
-    pub listen: String,
+    /// A TOML file with the server's settings (identities per name, versions, suites,
+    /// groups, ALPN, tickets, limits; see README); flags given as well override it. An
+    /// unknown key is an error that names it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:4433].
+    #[arg(long)]
+    pub listen: Option<String>,
     /// A certificate chain in PEM (repeatable, each followed by its --key): the default
     /// identity.
-    #[arg(long, required_unless_present = "sni")]
+    #[arg(long, required_unless_present_any = ["sni", "config"])]
     pub cert: Vec<PathBuf>,
     /// The private key in PEM for the --cert before it.
-    #[arg(long, required_unless_present = "sni")]
+    #[arg(long, required_unless_present_any = ["sni", "config"])]
     pub key: Vec<PathBuf>,
     /// Enable the RSA key exchange (no forward secrecy).
     #[arg(long)]

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config_file;
 pub mod connect;
 pub mod demo;
 pub mod ech;

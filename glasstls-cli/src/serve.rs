@@ -53,6 +53,16 @@ pub enum Mode {
 }
 
 pub fn run(args: &ServeArgs) -> Result<(), String> {
+    let merged;
+    let args = match &args.config {
+        Some(path) => {
+            let file = crate::config_file::load(path)?;
+            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            merged = crate::config_file::merge(args.clone(), file, dir)?;
+            &merged
+        }
+        None => args,
+    };
     if args.cert.len() != args.key.len() {
         return Err("give each --cert its own --key, in the same order".into());
     }
@@ -117,8 +127,9 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             ));
         }
     }
-    let listener = TcpListener::bind(&args.listen)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let listen = args.listen.as_deref().unwrap_or("127.0.0.1:4433");
+    let listener =
+        TcpListener::bind(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("glasstls: listening on {addr}");
     eprintln!("glasstls: {}", startup_summary(&config));

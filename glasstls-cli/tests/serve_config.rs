@@ -108,3 +108,67 @@ fn an_identity_no_enabled_suite_can_use_is_refused() {
         "{stderr}"
     );
 }
+
+/// `serve --config FILE`: identities per name, ALPN and limits from TOML; a flag given as well
+/// overrides the file; an unknown key is an error that names it.
+#[test]
+fn serve_reads_a_config_file_and_flags_override_it() {
+    let pki = Pki::new();
+    let shop = pki
+        .ca
+        .issue(&["shop.example"], glasstls_test::pki::KeyKind::EcdsaP256)
+        .unwrap();
+    let (shop_cert, shop_key) = shop.write(&pki.dir, "shop").unwrap();
+    let file = pki.dir.join("serve.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "versions = [\"TLSv1.3\"]\nalpn = [\"http/1.1\"]\nmax_connections = 8\n\n\
+             [[identity]]\ncert = \"ecdsa.pem\"\nkey = \"ecdsa.key\"\n\n\
+             [[sni]]\nname = \"shop.example\"\ncert = \"{}\"\nkey = \"{}\"\n",
+            shop_cert.display(),
+            shop_key.display()
+        ),
+    )
+    .unwrap();
+    let (_server, addr) = glasstls_server(&["--config", file.to_str().unwrap()]);
+    let port = addr.rsplit_once(':').unwrap().1;
+    let page = page_of(&pki, port, "localhost", &["--alpn", "http/1.1"]);
+    assert!(
+        page.contains("version: TLSv1.3") && page.contains("ALPN: http/1.1"),
+        "{page}"
+    );
+    let page = page_of(&pki, port, "shop.example", &[]);
+    assert!(page.contains("server name (SNI): shop.example"), "{page}");
+    // The flag wins over the file: TLS 1.2 on the command line.
+    let (_server, addr) = glasstls_server(&["--config", file.to_str().unwrap(), "--tls12"]);
+    let port = addr.rsplit_once(':').unwrap().1;
+    assert!(page_of(&pki, port, "localhost", &[]).contains("version: TLSv1.2"));
+    // A typo is an error naming the key.
+    let bad = pki.dir.join("bad.toml");
+    std::fs::write(&bad, "listen = \"127.0.0.1:0\"\nmax_conections = 8\n").unwrap();
+    let stderr = refused(&["--config", bad.to_str().unwrap()]);
+    assert!(
+        stderr.contains("unknown field `max_conections`"),
+        "{stderr}"
+    );
+}
+
+/// `glasstls connect` for `name` to `port` asking for /text: the page.
+fn page_of(pki: &Pki, port: &str, name: &str, extra: &[&str]) -> String {
+    let (status, stdout, stderr) = run_with_input(
+        Command::new(GLASSTLS)
+            .args([
+                "connect",
+                &format!("127.0.0.1:{port}"),
+                "--servername",
+                name,
+            ])
+            .args(["--cafile", &pki.path("ca.pem")])
+            .args(extra),
+        b"GET /text HTTP/1.0\r\n\r\n".to_vec(),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{name}: {stderr}");
+    String::from_utf8_lossy(&stdout).into_owned()
+}
