@@ -29,6 +29,21 @@ pub(crate) const ENCRYPTED_CLIENT_HELLO: ExtensionType = ExtensionType::Encrypte
 /// reuses.
 pub(crate) const ECH_OUTER_EXTENSIONS: ExtensionType = ExtensionType::EchOuterExtensions;
 
+/// Where the body of the encrypted_client_hello extension lies in a hello message (`raw`:
+/// its 4-byte header included), from the trace's field layout (`trace::field_spans`, which
+/// walks a message by its length prefixes whatever its bytes); `None` without one.
+pub(crate) fn extension_body(
+    typ: crate::wire::HandshakeType,
+    raw: &[u8],
+) -> Option<std::ops::Range<usize>> {
+    let id = crate::trace::FieldId::Extension(ENCRYPTED_CLIENT_HELLO).id();
+    let span = crate::trace::field_spans(typ, raw)
+        .into_iter()
+        .find(|s| s.id == id)?;
+    // The span holds the extension's type and length (4 bytes), then its body.
+    Some(span.start.checked_add(4)?..span.end)
+}
+
 /// One ECHConfig (version 0xfe0d).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EchConfig {

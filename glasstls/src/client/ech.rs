@@ -436,7 +436,8 @@ pub(crate) fn retry_request_accepts(
     inner_random: &[u8; 32],
     raw: &[u8],
 ) -> Result<bool, Error> {
-    let Some(span) = server_hello_extension(raw, ENCRYPTED_CLIENT_HELLO)? else {
+    let Some(span) = crate::ech::extension_body(crate::wire::HandshakeType::ServerHello, raw)
+    else {
         return Ok(false);
     };
     if span.len() != 8 {
@@ -476,38 +477,6 @@ fn confirmed(
         transcript.current_hash()?.as_ref(),
     );
     Ok(crypto::equal_in_constant_time(&expected, received))
-}
-
-/// Where the body of extension `typ` lies in a ServerHello (`raw`: header included; it has
-/// already been decoded, so its lengths agree, but every step is checked anyway).
-fn server_hello_extension(
-    raw: &[u8],
-    typ: ExtensionType,
-) -> Result<Option<std::ops::Range<usize>>, Error> {
-    let truncated = || Error::from(InvalidMessage::Truncated("ServerHello"));
-    let u16_at = |at: usize| -> Option<usize> {
-        Some(usize::from(u16::from_be_bytes([
-            *raw.get(at)?,
-            *raw.get(at + 1)?,
-        ])))
-    };
-    // header, legacy_version, random, then the session ID echo's length.
-    let session_id = usize::from(*raw.get(4 + 2 + 32).ok_or_else(truncated)?);
-    // the session ID, cipher_suite, compression_method, then the extensions' length.
-    let mut at = 4 + 2 + 32 + 1 + session_id + 2 + 1 + 2;
-    while at < raw.len() {
-        let found = u16_at(at).ok_or_else(truncated)?;
-        let len = u16_at(at + 2).ok_or_else(truncated)?;
-        let body = at + 4..at + 4 + len;
-        if body.end > raw.len() {
-            return Err(truncated());
-        }
-        if found == usize::from(typ.0) {
-            return Ok(Some(body));
-        }
-        at = body.end;
-    }
-    Ok(None)
 }
 
 /// RFC 9849 §6.1.6: retry_configs must be a well-formed ECHConfigList ("the client MUST

@@ -185,16 +185,13 @@ fn decrypt(
 /// with the payload replaced by as many zeros. The payload ends the extension, which is found
 /// by walking the hello's layout (linear in its length, whatever its bytes).
 fn outer_aad(raw: &[u8], payload_len: usize) -> Result<Vec<u8>, Error> {
-    let id = crate::trace::FieldId::Extension(ENCRYPTED_CLIENT_HELLO).id();
-    let span = crate::trace::field_spans(crate::wire::HandshakeType::ClientHello, raw)
-        .into_iter()
-        .find(|s| s.id == id)
+    let body = crate::ech::extension_body(crate::wire::HandshakeType::ClientHello, raw)
         .ok_or(InvalidMessage::IllegalValue("encrypted_client_hello"))?;
     let mut aad = raw
         .get(4..)
         .ok_or(InvalidMessage::Truncated("ClientHello"))?
         .to_vec();
-    let end = span.end.saturating_sub(4);
+    let end = body.end.saturating_sub(4);
     if let Some(payload) = aad.get_mut(end.saturating_sub(payload_len)..end) {
         payload.fill(0);
     }
