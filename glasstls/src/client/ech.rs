@@ -237,15 +237,8 @@ fn seal(
     encoded: &[u8],
 ) -> Result<(), Error> {
     let zeros = vec![0; encoded.len() + TAG_LEN];
-    // Last, but before a (GREASE) pre_shared_key, which RFC 8446 §4.2.11 keeps last.
-    let at = outer
-        .extensions
-        .iter()
-        .position(|e| e.typ() == ExtensionType::PreSharedKey)
-        .unwrap_or(outer.extensions.len());
-    outer
-        .extensions
-        .insert(at, outer_extension(kdf, aead, config_id, enc, &zeros));
+    // Last, but before a (GREASE) pre_shared_key.
+    let at = outer.insert_before_psk(outer_extension(kdf, aead, config_id, enc, &zeros));
     let mut aad = Vec::new();
     outer.encode(&mut aad);
     let payload = context

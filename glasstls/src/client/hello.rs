@@ -260,10 +260,16 @@ pub(crate) fn send_client_hello(
         offered12: offered12 && outer_plan.is_none(),
         ..offered
     };
-    let mut extensions = offered.extensions();
+    let mut hello = ClientHello {
+        client_version: crate::wire::ProtocolVersion::TLSv1_2,
+        random: client_random,
+        session_id,
+        cipher_suites: plan.suites.clone(),
+        compression_methods: vec![0],
+        extensions: offered.extensions(),
+    };
     // RFC 9849 §5: the inner hello carries ECH of type inner; without a config, GREASE
-    // (§6.2.1), if TLS 1.3 is offered and GREASE is not turned off. Before pre_shared_key,
-    // which stays last.
+    // (§6.2.1), if TLS 1.3 is offered and GREASE is not turned off.
     let ech_extension = match (&chosen, &config.ech) {
         (Some(_), _) => Some(ech::inner_extension()),
         (None, EchMode::Off) => None,
@@ -272,20 +278,8 @@ pub(crate) fn send_client_hello(
     };
     let ech_sent = ech_extension.is_some();
     if let Some(ext) = ech_extension {
-        let at = extensions
-            .iter()
-            .position(|e| e.typ() == crate::wire::ExtensionType::PreSharedKey)
-            .unwrap_or(extensions.len());
-        extensions.insert(at, ext);
+        hello.insert_before_psk(ext);
     }
-    let mut hello = ClientHello {
-        client_version: crate::wire::ProtocolVersion::TLSv1_2,
-        random: client_random,
-        session_id,
-        cipher_suites: plan.suites.clone(),
-        compression_methods: vec![0],
-        extensions,
-    };
     if let Some(offer) = &psk_offer {
         fill_binder(&mut hello, offer, None)?;
     }

@@ -167,14 +167,7 @@ fn second_hello(
         }
     }
     if let Some(cookie) = cookie {
-        let at = hello
-            .extensions
-            .iter()
-            .position(|e| e.typ() == ExtensionType::PreSharedKey)
-            .unwrap_or(hello.extensions.len());
-        hello
-            .extensions
-            .insert(at, Extension::Cookie(cookie.clone()));
+        hello.insert_before_psk(Extension::Cookie(cookie.clone()));
     }
     hello
 }

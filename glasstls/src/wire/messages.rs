@@ -234,6 +234,19 @@ impl ClientHello {
         self.extensions.iter().find(|e| e.typ() == typ)
     }
 
+    /// Adds `ext` last, but before pre_shared_key, which RFC 8446 §4.2.11 keeps last ("The
+    /// "pre_shared_key" extension MUST be the last extension in the ClientHello"); returns
+    /// where it went.
+    pub fn insert_before_psk(&mut self, ext: Extension) -> usize {
+        let at = self
+            .extensions
+            .iter()
+            .position(|e| e.typ() == ExtensionType::PreSharedKey)
+            .unwrap_or(self.extensions.len());
+        self.extensions.insert(at, ext);
+        at
+    }
+
     /// The host name from server_name, if the client sent one.
     pub fn server_name(&self) -> Option<&[u8]> {
         self.extensions.iter().find_map(|e| match e {
