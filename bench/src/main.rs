@@ -283,7 +283,7 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
 /// line (`--trace=json`), trial by trial beside the same handshake untraced; the ratio column
 /// is traced ÷ untraced.
 fn traced_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
-    let scenario = &peers::HANDSHAKES[4];
+    let scenario = &peers::TLS13_ECDSA;
     let n = s.handshakes;
     let rate = |t: peers::Times| {
         [
@@ -341,7 +341,7 @@ fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) 
 /// TLS 1.3 ECDSA x25519 handshakes and TLS 1.3 AES-128-GCM bulk, trial by trial.
 fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
     const NOTE: &str = "glasstls-tokio vs tokio-rustls: one current-thread runtime, one tokio::io::duplex pipe, client and server counted together";
-    let handshake = &peers::HANDSHAKES[4];
+    let handshake = &peers::TLS13_ECDSA;
     let Some(bulk) = peers::BULK
         .iter()
         .find(|b| b.name == "TLS1.3 AES-128-GCM 16KiB writes")
@@ -383,7 +383,7 @@ fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
 }
 
 fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
-    let scenario = &peers::HANDSHAKES[4];
+    let scenario = &peers::TLS13_ECDSA;
     let measure = |lib: Lib| peers::memory(pki, lib, scenario, GLOBAL);
     let (g, r) = (measure(Lib::Glasstls), measure(Lib::Rustls));
     let row = |name: &str, pick: fn(&peers::Memory) -> f64| {

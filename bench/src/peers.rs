@@ -73,6 +73,18 @@ const fn scenario(
 use CipherSuite as S;
 use NamedGroup as G;
 
+/// TLS 1.3, ECDSA, x25519: the row the traced, ECH, tokio and memory rows build on.
+pub const TLS13_ECDSA: Scenario = scenario(
+    "TLS1.3 ECDSA x25519",
+    true,
+    S::TLS_AES_128_GCM_SHA256,
+    "TLS_AES_128_GCM_SHA256",
+    G::X25519,
+    Cert::Ecdsa,
+    Resume::No,
+    "",
+);
+
 pub static HANDSHAKES: &[Scenario] = &[
     scenario(
         "TLS1.2 RSA key exchange",
@@ -114,16 +126,7 @@ pub static HANDSHAKES: &[Scenario] = &[
         Resume::No,
         "",
     ),
-    scenario(
-        "TLS1.3 ECDSA x25519",
-        true,
-        S::TLS_AES_128_GCM_SHA256,
-        "TLS_AES_128_GCM_SHA256",
-        G::X25519,
-        Cert::Ecdsa,
-        Resume::No,
-        "",
-    ),
+    TLS13_ECDSA,
     scenario(
         "TLS1.3 RSA X25519MLKEM768",
         true,
@@ -146,7 +149,7 @@ pub static HANDSHAKES: &[Scenario] = &[
     ),
 ];
 
-/// The plain TLS 1.3 ECDSA x25519 row with Encrypted Client Hello accepted.
+/// A row with Encrypted Client Hello accepted.
 const fn with_ech(mut s: Scenario, name: &'static str, note: &'static str) -> Scenario {
     s.name = name;
     s.ech = true;
@@ -155,16 +158,7 @@ const fn with_ech(mut s: Scenario, name: &'static str, note: &'static str) -> Sc
 }
 
 pub static ECH: &[Scenario] = &[with_ech(
-    scenario(
-        "",
-        true,
-        S::TLS_AES_128_GCM_SHA256,
-        "TLS_AES_128_GCM_SHA256",
-        G::X25519,
-        Cert::Ecdsa,
-        Resume::No,
-        "",
-    ),
+    TLS13_ECDSA,
     "TLS1.3 ECDSA x25519, ECH accepted",
     "rustls has an ECH client only: its client row runs against a glasstls server; OpenSSL 3.0 has no ECH",
 )];

@@ -4,8 +4,9 @@
 //! the figures count both sides' work together (a handshake row is pairs per second).
 
 use crate::peers::{self, Pki, Scenario};
+use std::future::Future;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 /// The pipe's buffer: a few records, as a socket buffer would hold.
 const PIPE: usize = 64 * 1024;
@@ -20,39 +21,63 @@ fn runtime() -> tokio::runtime::Runtime {
 pub fn handshakes(pki: &Pki, s: &Scenario, n: usize) -> Option<(Duration, Duration)> {
     let ((gc, gs), (rc, rs)) = peers::both_configs(pki, s)?;
     let rt = runtime();
-    let glass = rt.block_on(async {
-        let (connector, acceptor) = (
-            glasstls_tokio::TlsConnector::from(gc),
-            glasstls_tokio::TlsAcceptor::from(gs),
-        );
-        let started = Instant::now();
-        for _ in 0..n {
-            let (a, b) = tokio::io::duplex(PIPE);
-            let server = acceptor.accept(b);
-            let client = connector.connect("localhost".try_into().expect("name"), a);
-            let (c, s) = tokio::join!(client, server);
-            let (mut c, mut s) = (c.expect("handshake"), s.expect("handshake"));
-            finish(&mut c, &mut s).await;
-        }
-        started.elapsed()
-    });
-    let rust = rt.block_on(async {
-        let (connector, acceptor) = (
-            tokio_rustls::TlsConnector::from(rc),
-            tokio_rustls::TlsAcceptor::from(rs),
-        );
-        let started = Instant::now();
-        for _ in 0..n {
-            let (a, b) = tokio::io::duplex(PIPE);
-            let server = acceptor.accept(b);
-            let client = connector.connect("localhost".try_into().expect("name"), a);
-            let (c, s) = tokio::join!(client, server);
-            let (mut c, mut s) = (c.expect("handshake"), s.expect("handshake"));
-            finish(&mut c, &mut s).await;
-        }
-        started.elapsed()
-    });
+    let (connector, acceptor) = (
+        glasstls_tokio::TlsConnector::from(gc),
+        glasstls_tokio::TlsAcceptor::from(gs),
+    );
+    let glass = rt.block_on(pairs(
+        n,
+        |a| connector.connect(localhost(), a),
+        |b| acceptor.accept(b),
+    ));
+    let (connector, acceptor) = (
+        tokio_rustls::TlsConnector::from(rc),
+        tokio_rustls::TlsAcceptor::from(rs),
+    );
+    let rust = rt.block_on(pairs(
+        n,
+        |a| connector.connect(localhost(), a),
+        |b| acceptor.accept(b),
+    ));
     Some((glass, rust))
+}
+
+fn localhost() -> rustls::pki_types::ServerName<'static> {
+    "localhost".try_into().expect("name")
+}
+
+/// One client and one server over a fresh pipe, both handshakes driven together.
+async fn pair<C, S, FC, FS>(
+    connect: impl Fn(DuplexStream) -> FC,
+    accept: impl Fn(DuplexStream) -> FS,
+) -> (C, S)
+where
+    FC: Future<Output = std::io::Result<C>>,
+    FS: Future<Output = std::io::Result<S>>,
+{
+    let (a, b) = tokio::io::duplex(PIPE);
+    let (c, s) = tokio::join!(connect(a), accept(b));
+    (c.expect("handshake"), s.expect("handshake"))
+}
+
+/// `n` pairs made one after the other, each finished with a byte each way: how long it took.
+async fn pairs<C, S, FC, FS>(
+    n: usize,
+    connect: impl Fn(DuplexStream) -> FC,
+    accept: impl Fn(DuplexStream) -> FS,
+) -> Duration
+where
+    C: AsyncReadExt + AsyncWriteExt + Unpin,
+    S: AsyncReadExt + AsyncWriteExt + Unpin,
+    FC: Future<Output = std::io::Result<C>>,
+    FS: Future<Output = std::io::Result<S>>,
+{
+    let started = Instant::now();
+    for _ in 0..n {
+        let (mut c, mut s) = pair(&connect, &accept).await;
+        finish(&mut c, &mut s).await;
+    }
+    started.elapsed()
 }
 
 /// One byte each way: both libraries have sent and read everything the handshake needs (a
@@ -76,22 +101,29 @@ where
 pub fn bulk(pki: &Pki, s: &Scenario, bytes: usize) -> Option<(Duration, Duration)> {
     let ((gc, gs), (rc, rs)) = peers::both_configs(pki, s)?;
     let rt = runtime();
+    let (connector, acceptor) = (
+        glasstls_tokio::TlsConnector::from(gc),
+        glasstls_tokio::TlsAcceptor::from(gs),
+    );
     let glass = rt.block_on(async {
-        let (a, b) = tokio::io::duplex(PIPE);
-        let (c, s) = tokio::join!(
-            glasstls_tokio::TlsConnector::from(gc)
-                .connect("localhost".try_into().expect("name"), a),
-            glasstls_tokio::TlsAcceptor::from(gs).accept(b)
-        );
-        transfer(c.expect("handshake"), s.expect("handshake"), bytes).await
+        let (c, s) = pair(
+            |a| connector.connect(localhost(), a),
+            |b| acceptor.accept(b),
+        )
+        .await;
+        transfer(c, s, bytes).await
     });
+    let (connector, acceptor) = (
+        tokio_rustls::TlsConnector::from(rc),
+        tokio_rustls::TlsAcceptor::from(rs),
+    );
     let rust = rt.block_on(async {
-        let (a, b) = tokio::io::duplex(PIPE);
-        let (c, s) = tokio::join!(
-            tokio_rustls::TlsConnector::from(rc).connect("localhost".try_into().expect("name"), a),
-            tokio_rustls::TlsAcceptor::from(rs).accept(b)
-        );
-        transfer(c.expect("handshake"), s.expect("handshake"), bytes).await
+        let (c, s) = pair(
+            |a| connector.connect(localhost(), a),
+            |b| acceptor.accept(b),
+        )
+        .await;
+        transfer(c, s, bytes).await
     });
     Some((glass, rust))
 }
