@@ -152,25 +152,19 @@ fn showcerts_prints_the_chain_even_when_verification_fails() {
 #[test]
 fn distinguished_names_name_every_attribute() {
     let pki = Pki::new();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    for (oid, value) in [
-        (&[0, 9, 2342, 19200300, 100, 1, 25][..], "example"),
-        (&[2, 5, 4, 3][..], "localhost"),
-        (&[1, 2, 840, 113549, 1, 9, 1][..], "ops@example.com"),
-        (&[2, 5, 4, 5][..], "42"),
-    ] {
-        params.distinguished_name.push(
-            rcgen::DnType::CustomDnType(oid.to_vec()),
-            rcgen::DnValue::Utf8String(value.into()),
-        );
-    }
-    let cert = params.self_signed(&key).unwrap();
-    let (cert_path, key_path) = (pki.path("dn.pem"), pki.path("dn.key"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    let (_server, port) = server_with(&cert_path, &key_path);
+    let leaf = glasstls_test::pki::self_signed_with_subject(
+        &["localhost"],
+        &[
+            (&[0, 9, 2342, 19200300, 100, 1, 25], "example"),
+            (&[2, 5, 4, 3], "localhost"),
+            (&[1, 2, 840, 113549, 1, 9, 1], "ops@example.com"),
+            (&[2, 5, 4, 5], "42"),
+        ],
+    )
+    .unwrap();
+    let (cert, key) = leaf.write(&pki.dir, "dn").unwrap();
+    let cert_path = cert.to_string_lossy().into_owned();
+    let (_server, port) = server_with(&cert_path, &key.to_string_lossy());
     let (_, _, stderr) = connect(port, &["--cafile", &cert_path, "--showcerts"]);
     assert!(
         stderr

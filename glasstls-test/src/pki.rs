@@ -183,6 +183,30 @@ fn server_params(
     Ok((p, key))
 }
 
+/// A self-signed certificate for `names` whose subject is exactly `subject`, attribute by
+/// attribute in this order ((OID arcs, UTF-8 value); rcgen keeps one value per attribute
+/// type): for tests of how names are shown.
+pub fn self_signed_with_subject(
+    names: &[&str],
+    subject: &[(&[u64], &str)],
+) -> Result<Leaf, rcgen::Error> {
+    let key = KeyPair::generate()?;
+    let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    for (oid, value) in subject {
+        p.distinguished_name.push(
+            DnType::CustomDnType(oid.to_vec()),
+            rcgen::DnValue::Utf8String((*value).into()),
+        );
+    }
+    let cert = p.self_signed(&key)?;
+    Ok(Leaf {
+        chain: vec![cert.der().clone()],
+        chain_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 /// A certificate that signs itself, trusted by nobody.
 pub fn self_signed(names: &[&str], kind: KeyKind) -> Result<Leaf, rcgen::Error> {
     let (p, key) = server_params(names, kind)?;

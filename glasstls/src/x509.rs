@@ -167,23 +167,19 @@ mod tests {
         let summary = CertificateSummary::of(cert.der());
         assert_eq!(summary.subject, "CN=a.test, O=Example");
         // Attributes beyond the common few have names too, never a bare `?`.
-        let mut params = rcgen::CertificateParams::new(vec!["a.test".to_string()]).unwrap();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        for (oid, value) in [
-            (&[0, 9, 2342, 19200300, 100, 1, 25][..], "example"),
-            (&[2, 5, 4, 3][..], "localhost"),
-            (&[1, 2, 840, 113549, 1, 9, 1][..], "ops@example.com"),
-            (&[2, 5, 4, 5][..], "42"),
-            (&[1, 2, 3, 4][..], "x"),
-        ] {
-            params.distinguished_name.push(
-                rcgen::DnType::CustomDnType(oid.to_vec()),
-                rcgen::DnValue::Utf8String(value.into()),
-            );
-        }
-        let cert = params.self_signed(&key).unwrap();
+        let leaf = glasstls_test::pki::self_signed_with_subject(
+            &["a.test"],
+            &[
+                (&[0, 9, 2342, 19200300, 100, 1, 25], "example"),
+                (&[2, 5, 4, 3], "localhost"),
+                (&[1, 2, 840, 113549, 1, 9, 1], "ops@example.com"),
+                (&[2, 5, 4, 5], "42"),
+                (&[1, 2, 3, 4], "x"),
+            ],
+        )
+        .unwrap();
         assert_eq!(
-            CertificateSummary::of(cert.der()).subject,
+            CertificateSummary::of(&leaf.chain[0]).subject,
             "DC=example, CN=localhost, emailAddress=ops@example.com, serialNumber=42, 1.2.3.4=x"
         );
         assert_eq!(summary.issuer, summary.subject);
