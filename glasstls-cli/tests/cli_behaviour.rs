@@ -248,14 +248,7 @@ fn serve_exposes_prometheus_metrics() {
     assert!(ok.success(), "{stderr}");
     // A client that refuses the certificate's name.
     let (_, _, _) = run_with_input(
-        Command::new(GLASSTLS).args([
-            "connect",
-            &format!("127.0.0.1:{port}"),
-            "--servername",
-            "wrong.test",
-            "--cafile",
-            &pki.path("ca.pem"),
-        ]),
+        connect_to(port, "wrong.test").args(["--cafile", &pki.path("ca.pem")]),
         Vec::new(),
         Duration::from_secs(30),
     );

@@ -52,14 +52,7 @@ fn server_with(cert: &str, key: &str) -> (Peer, u16) {
 /// `glasstls connect 127.0.0.1:PORT --servername localhost` with `args`, asking for `/`.
 fn connect(port: u16, args: &[&str]) -> (bool, String, String) {
     let (status, stdout, stderr) = run_with_input(
-        Command::new(GLASSTLS)
-            .args([
-                "connect",
-                &format!("127.0.0.1:{port}"),
-                "--servername",
-                "localhost",
-            ])
-            .args(args),
+        connect_to(port, "localhost").args(args),
         b"GET / HTTP/1.0\r\n\r\n".to_vec(),
         Duration::from_secs(30),
     );

@@ -157,13 +157,7 @@ fn serve_reads_a_config_file_and_flags_override_it() {
 /// `glasstls connect` for `name` to `port` asking for /text: the page.
 fn page_of(pki: &Pki, port: &str, name: &str, extra: &[&str]) -> String {
     let (status, stdout, stderr) = run_with_input(
-        Command::new(GLASSTLS)
-            .args([
-                "connect",
-                &format!("127.0.0.1:{port}"),
-                "--servername",
-                name,
-            ])
+        connect_to(port, name)
             .args(["--cafile", &pki.path("ca.pem")])
             .args(extra),
         b"GET /text HTTP/1.0\r\n\r\n".to_vec(),

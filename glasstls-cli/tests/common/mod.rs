@@ -148,14 +148,19 @@ pub fn tls_client(
 /// `glasstls connect 127.0.0.1:PORT --servername localhost --cafile <the test CA>`; callers
 /// add the rest.
 pub fn glasstls_connect(pki: &Pki, port: u16) -> Command {
+    let mut cmd = connect_to(port, "localhost");
+    cmd.args(["--cafile", &pki.path("ca.pem")]);
+    cmd
+}
+
+/// `glasstls connect 127.0.0.1:PORT --servername NAME`; callers add the rest.
+pub fn connect_to(port: impl std::fmt::Display, name: &str) -> Command {
     let mut cmd = Command::new(GLASSTLS);
     cmd.args([
         "connect",
         &format!("127.0.0.1:{port}"),
         "--servername",
-        "localhost",
-        "--cafile",
-        &pki.path("ca.pem"),
+        name,
     ]);
     cmd
 }
