@@ -34,14 +34,7 @@ fn curl_sees_its_own_sni_alpn_and_fingerprints() {
     let pki = Pki::new();
     let (_server, port) = inspector(&pki);
     let (status, stdout, stderr) = run_with_input(
-        Command::new("curl").args([
-            "-sS",
-            "--cacert",
-            &pki.path("ca.pem"),
-            "--resolve",
-            &format!("localhost:{port}:127.0.0.1"),
-            &format!("https://localhost:{port}/json"),
-        ]),
+        &mut curl_localhost(&pki, port, "/json"),
         Vec::new(),
         Duration::from_secs(30),
     );

@@ -4,22 +4,12 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 use std::time::Duration;
 
 fn fetch(pki: &Pki, addr: &str, version_flags: &[&str]) -> String {
     let port = addr.rsplit_once(':').unwrap().1;
-    let mut cmd = Command::new("curl");
-    cmd.args([
-        "--silent",
-        "--show-error",
-        "--fail",
-        "--cacert",
-        &pki.path("ca.pem"),
-    ])
-    .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-    .args(version_flags)
-    .arg(format!("https://localhost:{port}/text"));
+    let mut cmd = curl_localhost(pki, port, "/text");
+    cmd.arg("--fail").args(version_flags);
     let (status, stdout, stderr) = run_with_input(&mut cmd, Vec::new(), Duration::from_secs(30));
     assert!(status.success(), "curl failed: {stderr}");
     String::from_utf8(stdout).unwrap()
@@ -63,21 +53,10 @@ fn curl_moves_a_megabyte_both_ways_over_tls13_and_tls12() {
     let file = pki.dir.join("upload.bin");
     std::fs::write(&file, &data).unwrap();
     for version in [&["--tlsv1.3"][..], &["--tlsv1.2", "--tls-max", "1.2"][..]] {
-        let mut cmd = Command::new("curl");
-        cmd.args([
-            "--silent",
-            "--show-error",
-            "--fail",
-            "--cacert",
-            &pki.path("ca.pem"),
-        ])
-        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
-        .args(version)
-        .args([
-            "--data-binary",
-            &format!("@{}", file.display()),
-            &format!("https://localhost:{port}/echo"),
-        ]);
+        let mut cmd = curl_localhost(&pki, port, "/echo");
+        cmd.arg("--fail")
+            .args(version)
+            .args(["--data-binary", &format!("@{}", file.display())]);
         let (status, stdout, stderr) =
             run_with_input(&mut cmd, Vec::new(), Duration::from_secs(60));
         assert!(status.success(), "curl {version:?} failed: {stderr}");

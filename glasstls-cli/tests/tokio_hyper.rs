@@ -12,7 +12,6 @@ mod hyper_client;
 mod hyper_server;
 
 use common::*;
-use std::process::Command;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,21 +53,10 @@ async fn curl_talks_http11_and_h2_to_the_hyper_server() {
         ("--http1.1", "HTTP/1.1 over TLSv1.3: /hello"),
         ("--http2", "HTTP/2.0 over TLSv1.3: /hello"),
     ] {
-        let ca = pki.path("ca.pem");
+        let mut curl = curl_localhost(&pki, port, "/hello");
+        curl.arg(flag);
         let (status, stdout, stderr) = tokio::task::spawn_blocking(move || {
-            run_with_input(
-                Command::new("curl").args([
-                    "-sS",
-                    flag,
-                    "--cacert",
-                    &ca,
-                    "--resolve",
-                    &format!("localhost:{port}:127.0.0.1"),
-                    &format!("https://localhost:{port}/hello"),
-                ]),
-                Vec::new(),
-                Duration::from_secs(30),
-            )
+            run_with_input(&mut curl, Vec::new(), Duration::from_secs(30))
         })
         .await
         .unwrap();

@@ -227,14 +227,7 @@ fn connect_and_serve_write_pages_of_real_connections() {
     ]);
     let port = addr.rsplit(':').next().unwrap();
     let (status, _, stderr) = run_with_input(
-        Command::new("curl").args([
-            "-sS",
-            "--cacert",
-            &pki.path("ca.pem"),
-            "--resolve",
-            &format!("localhost:{port}:127.0.0.1"),
-            &format!("https://localhost:{port}/text"),
-        ]),
+        &mut curl_localhost(&pki, port, "/text"),
         Vec::new(),
         Duration::from_secs(30),
     );

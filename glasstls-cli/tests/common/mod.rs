@@ -153,6 +153,16 @@ pub fn glasstls_connect(pki: &Pki, port: u16) -> Command {
     cmd
 }
 
+/// `curl -sS --cacert <the test CA> https://localhost:PORT{path}`, localhost resolved to
+/// 127.0.0.1; callers add the rest (curl takes options after the URL too).
+pub fn curl_localhost(pki: &Pki, port: impl std::fmt::Display, path: &str) -> Command {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--cacert", &pki.path("ca.pem")])
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .arg(format!("https://localhost:{port}{path}"));
+    cmd
+}
+
 /// `glasstls connect 127.0.0.1:PORT --servername NAME`; callers add the rest.
 pub fn connect_to(port: impl std::fmt::Display, name: &str) -> Command {
     let mut cmd = Command::new(GLASSTLS);
