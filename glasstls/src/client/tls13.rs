@@ -82,22 +82,26 @@ pub(super) fn hello_retry(
         group,
         cookie: cookie.is_some(),
     });
-    // RFC 9849 §6.1.4: the HelloRetryRequest says whether ECH was accepted; if not, the
-    // handshake goes on with the outer hello.
+    let after_retry = |sent: &mut ExpectServerHello| {
+        tls13::transcript_after_retry(
+            std::mem::replace(&mut sent.transcript, Transcript::new()),
+            suite.hash,
+        )
+    };
+    let mut transcript = after_retry(&mut sent)?;
+    // RFC 9849 §6.1.4: the HelloRetryRequest says whether ECH was accepted (over the inner
+    // hello's transcript, which `transcript` is until then); if not, the handshake goes on
+    // with the outer hello and its transcript.
     if sent.ech.is_some() {
-        let inner = tls13::transcript_after_retry(sent.transcript.clone(), suite.hash)?;
-        if ech::retry_request_accepts(suite.hash, &inner, &sent.hello.random, raw)? {
+        if ech::retry_request_accepts(suite.hash, &transcript, &sent.hello.random, raw)? {
             if let Some(offer) = sent.ech.as_mut() {
                 offer.accepted_by_retry = true;
             }
         } else {
             ech::reject(&mut sent, core)?;
+            transcript = after_retry(&mut sent)?;
         }
     }
-    let mut transcript = tls13::transcript_after_retry(
-        std::mem::replace(&mut sent.transcript, Transcript::new()),
-        suite.hash,
-    )?;
     transcript.add(raw);
     let entry = match group {
         Some(g) => {
