@@ -76,30 +76,151 @@ impl TlsConnector {
     }
 }
 
+/// A session cache on the network (Redis, memcached) that a fleet of servers shares, asked
+/// without blocking: [`TlsAcceptor::with_session_store`] looks up what a ClientHello names
+/// before the handshake starts, and the handshake stores what it makes with
+/// [`AsyncSessionStore::put`], which must return at once.
+pub trait AsyncSessionStore: Send + Sync {
+    /// The value under `key`, or `None` (absent, or the store did not answer in time: either
+    /// way a full handshake, so the store bounds how long this takes).
+    fn get(&self, key: Vec<u8>) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>>;
+    /// Keeps `value` under `key` for `lifetime` (the session's), without waiting: called from
+    /// inside a handshake.
+    fn put(&self, key: Vec<u8>, value: Vec<u8>, lifetime: std::time::Duration);
+}
+
 /// Accepts server connections with one [`ServerConfig`].
 #[derive(Clone)]
 pub struct TlsAcceptor {
     config: Arc<ServerConfig>,
+    store: Option<Arc<dyn AsyncSessionStore>>,
 }
 
 impl From<Arc<ServerConfig>> for TlsAcceptor {
     fn from(config: Arc<ServerConfig>) -> Self {
-        Self { config }
+        Self {
+            config,
+            store: None,
+        }
     }
 }
 
+/// The ClientHello is read ahead of the connection until it is whole, or this much has
+/// come without one (what follows is then the connection's to refuse).
+const HELLO_READ_AHEAD: usize = 64 * 1024 + 5 * 8;
+
+/// How many keys one ClientHello may have looked up (a client offering more PSKs than that
+/// gets the rest treated as unknown).
+const MAX_LOOKUPS: usize = 4;
+
 impl TlsAcceptor {
+    /// Sessions kept in and found from `store` instead of `config.session_store` (which is
+    /// then unused): TLS 1.2 session IDs and, without ticket keys, TLS 1.3 PSKs.
+    pub fn with_session_store(mut self, store: Arc<dyn AsyncSessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Runs the server side of a handshake over `io`, then hands over the stream.
     pub fn accept<IO>(&self, io: IO) -> impl Future<Output = io::Result<TlsStream<IO>>> + use<IO>
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
-        let conn = Connection::server(Arc::clone(&self.config));
+        let start = self.start(io);
         async move {
-            let mut stream = TlsStream::new(conn.map_err(glasstls::stream::to_io)?, io);
+            let mut stream = start.await?;
             stream.handshake().await?;
             Ok(stream)
         }
+    }
+
+    /// The stream before its handshake: with a session store, once the ClientHello has been
+    /// read and what it names looked up. Run [`TlsStream::handshake`] next; a caller that
+    /// does so itself keeps the stream (its trace, its alert) when the handshake fails.
+    pub fn start<IO>(&self, io: IO) -> impl Future<Output = io::Result<TlsStream<IO>>> + use<IO>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let config = Arc::clone(&self.config);
+        let store = self.store.clone();
+        async move {
+            let Some(store) = store else {
+                let conn = Connection::server(config).map_err(glasstls::stream::to_io)?;
+                return Ok(TlsStream::new(conn, io));
+            };
+            let mut io = io;
+            let mut first = Vec::new();
+            let keys = read_hello(&mut io, &mut first).await?;
+            let mut found = std::collections::HashMap::new();
+            if let Some(keys) = keys {
+                for key in keys.lookups(&config).into_iter().take(MAX_LOOKUPS) {
+                    if let Some(value) = store.get(key.to_vec()).await {
+                        found.insert(key.to_vec(), value);
+                    }
+                }
+            }
+            let sessions = Arc::new(Prefetched {
+                found: std::sync::Mutex::new(found),
+                remote: store,
+                lifetime: config.session_lifetime,
+            });
+            let conn = Connection::server_with_session_store(config, sessions)
+                .map_err(glasstls::stream::to_io)?;
+            let mut stream = TlsStream::new(conn, io);
+            stream.pending = first;
+            Ok(stream)
+        }
+    }
+}
+
+/// Reads from `io` into `first` until it holds the first ClientHello whole: what it asks to
+/// resume, or `None` when the bytes are not a ClientHello (or the peer stopped sending).
+async fn read_hello<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    first: &mut Vec<u8>,
+) -> io::Result<Option<glasstls::peek::ResumptionKeys>> {
+    use glasstls::peek::{HelloPeek, peek_client_hello};
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; READ_CHUNK];
+    while first.len() < HELLO_READ_AHEAD {
+        let n = io.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        first.extend_from_slice(buf.get(..n).unwrap_or_default());
+        match peek_client_hello(first) {
+            HelloPeek::NeedMore => continue,
+            HelloPeek::Hello(keys) => return Ok(Some(keys)),
+            HelloPeek::NotAHello => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// One connection's view of an [`AsyncSessionStore`]: what was looked up for its ClientHello,
+/// and puts passed on without waiting.
+struct Prefetched {
+    found: std::sync::Mutex<std::collections::HashMap<Vec<u8>, Vec<u8>>>,
+    remote: Arc<dyn AsyncSessionStore>,
+    lifetime: std::time::Duration,
+}
+
+impl glasstls::session::SessionStore for Prefetched {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.remote.put(key, value, self.lifetime);
+        true
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.found.lock().ok()?.get(key).cloned()
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.found.lock().ok()?.remove(key)
+    }
+
+    fn len(&self) -> usize {
+        self.found.lock().map(|f| f.len()).unwrap_or(0)
     }
 }
 
@@ -151,8 +272,9 @@ impl<IO> TlsStream<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
-    /// Drives the handshake to its end.
-    async fn handshake(&mut self) -> io::Result<()> {
+    /// Drives the handshake to its end ([`TlsAcceptor::accept`] and
+    /// [`TlsConnector::connect`] do; after [`TlsAcceptor::start`] the caller does).
+    pub async fn handshake(&mut self) -> io::Result<()> {
         std::future::poll_fn(|cx| {
             while self.conn.is_handshaking() {
                 ready!(self.poll_flush_tls(cx))?;

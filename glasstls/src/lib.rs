@@ -209,6 +209,7 @@ pub use error::Error;
 pub use keylog::{KeyLog, KeyLogFile};
 pub use record::fatal_alert_record;
 pub use rustls_pki_types::{self as pki_types, ServerName, UnixTime};
+pub use server::peek;
 pub use side::Side;
 pub use stream::Stream;
 pub use trace::Event;

@@ -96,6 +96,9 @@ pub(crate) struct Core {
     pub info: HandshakeInfo,
     /// The session this connection established or resumed, once the handshake is done.
     pub session: Option<Session>,
+    /// A server's store for this connection, in place of its config's
+    /// (`Connection::server_with_session_store`).
+    pub session_store: Option<Arc<dyn crate::session::SessionStore>>,
 }
 
 impl Core {
@@ -134,6 +137,7 @@ impl Core {
             flight_messages_sent: 0,
             info: HandshakeInfo::default(),
             session: None,
+            session_store: None,
         }
     }
 

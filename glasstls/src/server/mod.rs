@@ -11,12 +11,14 @@
 mod auth;
 mod ech;
 mod hello;
+pub mod peek;
 mod tls12;
 mod tls13;
 
 use crate::config::ServerConfig;
 use crate::conn::{Connection, Core, Input, State};
 use crate::error::{ConfigError, Error, Expected, InternalError};
+use crate::session::SessionStore;
 use crate::side::Side;
 use crate::trace::Decision;
 use crate::version::Version;
@@ -26,6 +28,13 @@ use std::sync::Arc;
 impl Connection {
     /// A server connection, waiting for a ClientHello.
     pub fn server(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        Self::server_with(config, None)
+    }
+
+    fn server_with(
+        config: Arc<ServerConfig>,
+        store: Option<Arc<dyn SessionStore>>,
+    ) -> Result<Self, Error> {
         if config.identities.is_empty()
             && config.named_identities.is_empty()
             && config.resolver.is_none()
@@ -33,9 +42,26 @@ impl Connection {
             return Err(ConfigError::NoIdentity.into());
         }
         config.common.check()?;
-        let core = Core::new(Side::Server, &config.common);
+        let mut core = Core::new(Side::Server, &config.common);
+        core.session_store = store;
         Ok(Self::new(core, Box::new(ExpectClientHello { config })))
     }
+
+    /// A server connection that keeps and finds sessions in `store` rather than in
+    /// `config.session_store`: a store made for this one connection, holding what a network
+    /// cache answered for the keys its ClientHello names ([`crate::peek::peek_client_hello`]), so
+    /// that the handshake never waits on the network. Everything else is `config`'s.
+    pub fn server_with_session_store(
+        config: Arc<ServerConfig>,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Self, Error> {
+        Self::server_with(config, Some(store))
+    }
+}
+
+/// The store a server connection keeps its sessions in: its own, or its config's.
+pub(crate) fn session_store(core: &Core, config: &ServerConfig) -> Arc<dyn SessionStore> {
+    Arc::clone(core.session_store.as_ref().unwrap_or(&config.session_store))
 }
 
 struct ExpectClientHello {

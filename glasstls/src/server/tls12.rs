@@ -134,12 +134,13 @@ fn find_session(
             .and_then(|b| Session::decode(&b).ok())
             .map(|s| (s, Resumption::Ticket))
             .ok_or(RefusalReason::TicketUnopened),
-        _ if config.session_ids && !hello.session_id.is_empty() => config
-            .session_store
-            .get(&hello.session_id)
-            .and_then(|b| Session::decode(&b).ok())
-            .map(|s| (s, Resumption::SessionId))
-            .ok_or(RefusalReason::SessionIdUnknown),
+        _ if config.session_ids && !hello.session_id.is_empty() => {
+            super::session_store(core, config)
+                .get(&hello.session_id)
+                .and_then(|b| Session::decode(&b).ok())
+                .map(|s| (s, Resumption::SessionId))
+                .ok_or(RefusalReason::SessionIdUnknown)
+        }
         _ => return Ok(None),
     };
     let checked = match found {
@@ -504,8 +505,7 @@ impl Handshake {
     fn store_session(&self, core: &mut Core, secrets: &ConnectionSecrets) {
         if self.config.session_ids && !self.session_id.is_empty() {
             let session = self.session(core, secrets, self.session_id.clone());
-            self.config
-                .session_store
+            super::session_store(core, &self.config)
                 .put(self.session_id.clone(), session.encode().to_vec());
             core.decide(|| Decision::SessionStored);
         }

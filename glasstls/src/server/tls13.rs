@@ -582,7 +582,7 @@ fn usable_ticket(
 ) -> Result<(Session, &'static Suite13, crate::tls13::Secret), RefusalReason> {
     let sealed = match &config.tickets {
         Some(keys) => keys.unseal(core.now, identity).map(|b| b.to_vec()),
-        None if config.session_ids => config.session_store.get(identity),
+        None if config.session_ids => super::session_store(core, config).get(identity),
         None => None,
     };
     let session = sealed
@@ -744,9 +744,7 @@ impl ExpectFinished {
             Some(keys) => keys.seal(core.now, &session.encode())?,
             None => {
                 let id = crypto::random_bytes::<32>()?.to_vec();
-                self.config
-                    .session_store
-                    .put(id.clone(), session.encode().to_vec());
+                super::session_store(core, &self.config).put(id.clone(), session.encode().to_vec());
                 id
             }
         };

@@ -10,7 +10,7 @@ mod store;
 mod tickets;
 
 pub use store::{MemoryStore, SessionStore};
-pub use tickets::TicketKeys;
+pub use tickets::{TicketKeySecret, TicketKeys};
 
 use crate::crypto::{MasterSecret, Secret};
 use crate::version::Version;
