@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need (real peers: the openssl binary, GnuTLS, NSS's tstclnt, curl, headless Chromium and a
+# Installs what the tests need (real peers: the openssl binary, GnuTLS, NSS's tstclnt, curl,
+# redis-server, headless Chromium and a
 # Korean font for its screenshots; libssl-dev
 # for the benchmark's OpenSSL rows), smoke-runs the benchmark harness, runs every test, and runs
 # BoringSSL's BoGo conformance suite.
@@ -20,6 +21,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 dpkg -s fonts-nanum >/dev/null 2>&1 || missing+=(fonts-nanum)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+# The fleet's shared session store (glasstls-cli/tests/fleet.rs starts its own on a free port).
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -25,6 +25,29 @@ pub enum Command {
     /// Encrypted Client Hello keys (RFC 9849).
     #[command(subcommand)]
     Ech(EchCommand),
+    /// The ticket keys a fleet of `serve --session-store redis://…` shares.
+    #[command(subcommand)]
+    TicketKeys(TicketKeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TicketKeysCommand {
+    /// Rotate now: a new key seals from the next second on every node; the previous ones
+    /// still open tickets for --ticket-window.
+    Rotate {
+        /// The fleet's Redis: redis://HOST:PORT[/DB].
+        #[arg(long, value_name = "URL")]
+        session_store: String,
+        /// Seconds retired keys go on opening tickets [default: the session lifetime, 86400].
+        #[arg(long, value_name = "SECS")]
+        ticket_window: Option<f64>,
+    },
+    /// Show the ring: each key's age and whether it seals or only opens (never a key).
+    Show {
+        /// The fleet's Redis: redis://HOST:PORT[/DB].
+        #[arg(long, value_name = "URL")]
+        session_store: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -255,6 +278,27 @@ pub struct ServeArgs {
     /// ssl_prefer_server_ciphers).
     #[arg(long)]
     pub prefer_server_order: bool,
+    /// Keep sessions (TLS 1.2 session IDs, TLS 1.3 PSKs without tickets) and the ticket keys in
+    /// this Redis, shared by every server given the same URL: redis://HOST:PORT[/DB].
+    #[arg(long, value_name = "URL")]
+    pub session_store: Option<String>,
+    /// Milliseconds each session-store call may take before the handshake goes on without it
+    /// [default: 50].
+    #[arg(long, value_name = "MS")]
+    pub store_timeout: Option<u64>,
+    /// Seconds between ticket-key rotations [default: 21600]; in a fleet, whichever node
+    /// takes the Redis lock first rotates.
+    #[arg(long, value_name = "SECS")]
+    pub ticket_rotation: Option<f64>,
+    /// Seconds a retired ticket key still opens tickets [default: the session lifetime, 86400].
+    #[arg(long, value_name = "SECS")]
+    pub ticket_window: Option<f64>,
+    /// After SIGINT or SIGTERM, seconds open connections have to finish [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub drain_timeout: Option<f64>,
+    /// Runtime worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
     /// Ask clients for a certificate (mutual TLS), verified against the CAs in this PEM file
     /// (client-auth key usage).
     #[arg(long, value_name = "PEM")]

@@ -13,6 +13,12 @@
 //! handshake_timeout = 30.0
 //! idle_timeout = 300.0
 //! max_connections = 1024
+//! drain_timeout = 10.0
+//! workers = 2
+//! session_store = "redis://127.0.0.1:6379"   # a fleet's shared sessions and ticket keys
+//! store_timeout_ms = 50
+//! ticket_rotation = 21600.0
+//! ticket_window = 7200.0
 //!
 //! [[identity]]              # the default identities
 //! cert = "rsa.pem"
@@ -41,6 +47,12 @@ pub struct ServeFile {
     handshake_timeout: Option<f64>,
     idle_timeout: Option<f64>,
     max_connections: Option<usize>,
+    drain_timeout: Option<f64>,
+    workers: Option<usize>,
+    session_store: Option<String>,
+    store_timeout_ms: Option<u64>,
+    ticket_rotation: Option<f64>,
+    ticket_window: Option<f64>,
     #[serde(default)]
     identity: Vec<FileIdentity>,
     #[serde(default)]
@@ -92,18 +104,19 @@ pub fn merge(mut args: ServeArgs, file: ServeFile, dir: &Path) -> Result<ServeAr
         }
     }
     let common = &mut args.common;
-    if !common.tls12 && !common.tls13 {
-        if let Some(versions) = file.versions {
-            let has = |v: &str| versions.iter().any(|x| x.eq_ignore_ascii_case(v));
-            match (has("TLSv1.3"), has("TLSv1.2")) {
-                (true, true) => {}
-                (true, false) => common.tls13 = true,
-                (false, true) => common.tls12 = true,
-                (false, false) => {
-                    return Err(format!(
-                        "versions = {versions:?}: glasstls speaks TLSv1.3 and TLSv1.2"
-                    ));
-                }
+    if !common.tls12
+        && !common.tls13
+        && let Some(versions) = file.versions
+    {
+        let has = |v: &str| versions.iter().any(|x| x.eq_ignore_ascii_case(v));
+        match (has("TLSv1.3"), has("TLSv1.2")) {
+            (true, true) => {}
+            (true, false) => common.tls13 = true,
+            (false, true) => common.tls12 = true,
+            (false, false) => {
+                return Err(format!(
+                    "versions = {versions:?}: glasstls speaks TLSv1.3 and TLSv1.2"
+                ));
             }
         }
     }
@@ -125,6 +138,12 @@ pub fn merge(mut args: ServeArgs, file: ServeFile, dir: &Path) -> Result<ServeAr
     args.handshake_timeout = args.handshake_timeout.or(file.handshake_timeout);
     args.idle_timeout = args.idle_timeout.or(file.idle_timeout);
     args.max_connections = args.max_connections.or(file.max_connections);
+    args.drain_timeout = args.drain_timeout.or(file.drain_timeout);
+    args.workers = args.workers.or(file.workers);
+    args.session_store = args.session_store.or(file.session_store);
+    args.store_timeout = args.store_timeout.or(file.store_timeout_ms);
+    args.ticket_rotation = args.ticket_rotation.or(file.ticket_rotation);
+    args.ticket_window = args.ticket_window.or(file.ticket_window);
     if args.cert.is_empty() && args.sni.is_empty() {
         return Err(
             "no identity: give [[identity]] or [[sni]] in the file, or --cert/--key".into(),

@@ -6,7 +6,7 @@
 //! connection and an index. No network needed.
 
 use crate::cli::DemoArgs;
-use crate::serve::{Limits, Mode, Pages, accept_loop};
+use crate::serve::{Limits, Mode, Pages, spawn_in_thread};
 use crate::trace::TraceSettings;
 use glasstls::ech::{EchConfig, EchKey, EchMode};
 use glasstls::trace::CertificateSummary;
@@ -60,15 +60,13 @@ pub fn run(args: &DemoArgs) -> Result<(), String> {
 fn listen(config: ServerConfig) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        accept_loop(
-            listener,
-            Arc::new(config),
-            Mode::Page,
-            Limits::default(),
-            Pages::default(),
-        )
-    });
+    spawn_in_thread(
+        listener,
+        Arc::new(config),
+        Mode::Page,
+        Limits::default(),
+        Pages::default(),
+    )?;
     Ok(addr)
 }
 

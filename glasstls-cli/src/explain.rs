@@ -382,10 +382,8 @@ impl Explainer {
         if let Some(suite) = find(&m.fields, "cipher_suite") {
             out.push(fill("field.cipher_suite", &[("suite", plain(suite))]));
         }
-        if client {
-            if let Some(name) = sni(&m.fields) {
-                out.push(fill("field.server_name", &[("name", name)]));
-            }
+        if client && let Some(name) = sni(&m.fields) {
+            out.push(fill("field.server_name", &[("name", name)]));
         }
         match (client, find(&m.fields, "key_share")) {
             (true, Some(Value::List(shares))) => {
@@ -449,14 +447,13 @@ impl Explainer {
             };
             return cat.fill(key, &[("name", name)]).unwrap_or_default();
         }
-        if m.typ == HandshakeType::Certificate {
-            if let Some(Value::List(certs)) = find(&m.fields, "certificate_list") {
-                if let Some(subject) = certs.first().and_then(|c| find_in(c, "subject")) {
-                    return cat
-                        .fill("wire.plaintext_certificate", &[("subject", plain(subject))])
-                        .unwrap_or_default();
-                }
-            }
+        if m.typ == HandshakeType::Certificate
+            && let Some(Value::List(certs)) = find(&m.fields, "certificate_list")
+            && let Some(subject) = certs.first().and_then(|c| find_in(c, "subject"))
+        {
+            return cat
+                .fill("wire.plaintext_certificate", &[("subject", plain(subject))])
+                .unwrap_or_default();
         }
         cat.text("wire.plaintext")
     }

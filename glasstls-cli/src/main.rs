@@ -9,6 +9,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => glasstls_cli::connect::run(&args),
         Command::Serve(args) => glasstls_cli::serve::run(&args),
         Command::Ech(command) => glasstls_cli::ech::run(&command),
+        Command::TicketKeys(command) => glasstls_cli::fleet::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,6 +25,11 @@ pub struct Metrics {
     duration_sum_us: AtomicU64,
     store_hits: AtomicU64,
     store_misses: AtomicU64,
+    /// The fleet's store: hits, misses, errors (and late answers), calls skipped by the
+    /// open breaker, breaker openings, sessions stored.
+    store_events: Mutex<BTreeMap<&'static str, u64>>,
+    /// When the ticket key that seals now was made (Unix seconds; 0: none yet).
+    ticket_key_created: AtomicU64,
 }
 
 impl Metrics {
@@ -58,6 +63,19 @@ impl Metrics {
         if let Ok(mut map) = self.failures.lock() {
             *map.entry(alert.into()).or_default() += 1;
         }
+    }
+
+    /// Something the fleet's session store did (`hit`, `miss`, `error`, `skipped`,
+    /// `breaker_opened`, `stored`).
+    pub fn store_event(&self, what: &'static str) {
+        if let Ok(mut map) = self.store_events.lock() {
+            *map.entry(what).or_default() += 1;
+        }
+    }
+
+    /// The current ticket key was made at `created` (Unix seconds).
+    pub fn ticket_key(&self, created: u64) {
+        self.ticket_key_created.store(created, Ordering::Relaxed);
     }
 
     /// The text exposition.
@@ -110,6 +128,31 @@ impl Metrics {
             out.push_str(&format!(
                 "glasstls_session_store_lookups_total{{outcome=\"{outcome}\"}} {}\n",
                 n.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(
+            "# HELP glasstls_session_store_events_total The shared session store (Redis): \
+             hits, misses, errors and late answers, calls skipped while its breaker is open, \
+             breaker openings, sessions stored.\n",
+        );
+        out.push_str("# TYPE glasstls_session_store_events_total counter\n");
+        if let Ok(map) = self.store_events.lock() {
+            for (what, n) in map.iter() {
+                out.push_str(&format!(
+                    "glasstls_session_store_events_total{{event=\"{what}\"}} {n}\n"
+                ));
+            }
+        }
+        let created = self.ticket_key_created.load(Ordering::Relaxed);
+        if created > 0 {
+            let now = glasstls::UnixTime::now().as_secs();
+            out.push_str(
+                "# HELP glasstls_ticket_key_age_seconds Age of the ticket key that seals now.\n",
+            );
+            out.push_str("# TYPE glasstls_ticket_key_age_seconds gauge\n");
+            out.push_str(&format!(
+                "glasstls_ticket_key_age_seconds {}\n",
+                now.saturating_sub(created)
             ));
         }
         out

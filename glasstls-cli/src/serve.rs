@@ -1,36 +1,44 @@
-//! `glasstls serve`: one thread per connection, at most `--max-connections` at once; a page
-//! describing the handshake, or an echo.
+//! `glasstls serve`: a tokio runtime (`--workers` threads) accepting TLS connections through
+//! glasstls-tokio, at most `--max-connections` at once, each answered by hyper (HTTP/1.1 with
+//! keep-alive, or h2 when ALPN chose it; [`crate::pages`]) or echoed (`--echo`). Sessions are
+//! kept in memory, or in Redis for a fleet ([`crate::fleet`]). SIGINT and SIGTERM stop
+//! accepting and drain the open connections within `--drain-timeout`; SIGHUP reloads the
+//! certificates, keys and ticket settings (new connections get them, open ones keep theirs).
 
 use crate::cli::ServeArgs;
+use crate::fleet::{Fleet, FleetStore};
+use crate::metrics::Metrics;
 use crate::trace::{TraceSettings, Tracer};
 use crate::{apply_common, names_rsa_key_exchange};
-use glasstls::stream::Timeouts;
-use glasstls::{AlertDescription, Connection, HandshakeInfo, Identity, ServerConfig, Stream};
-use serde_json::Value as Json;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
+use glasstls::session::TicketKeys;
+use glasstls::{AlertDescription, Event, Identity, ServerConfig};
+use glasstls_tokio::{TlsAcceptor, TlsStream};
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
-
-/// The largest HTTP request head we read before answering.
-const MAX_REQUEST_HEAD: usize = 16 * 1024;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
 
 /// How long each phase of a connection may take. A per-read timeout alone does not bound a
-/// phase: a client that trickles one byte just inside it holds the connection (and its
-/// thread) forever, so the handshake and the HTTP request each get a deadline for the whole
-/// phase, and every read and write within a phase also waits at most `idle`. `Stream` enforces
-/// them ([`glasstls::stream::Timeouts`], [`Stream::set_deadline`]).
+/// phase: a client that trickles one byte just inside it holds the connection forever, so the
+/// handshake and each HTTP request get a deadline for the whole phase, and the transport
+/// also gives up when nothing has moved either way for `idle` (a silent client, or one that
+/// stops reading its replies on a keep-alive connection).
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// The whole handshake, from accept to the last Finished.
     pub handshake: Duration,
-    /// The whole HTTP request (head and body), after the handshake (page mode).
+    /// Each HTTP request's head, and each request body, after the handshake (page mode).
     pub request: Duration,
-    /// The longest wait for one read or write once the handshake is done.
+    /// The longest nothing may move on the transport.
     pub idle: Duration,
     /// Connections served at once; one more is refused with a fatal internal_error alert.
     pub max_connections: usize,
+    /// After SIGINT or SIGTERM: how long open connections have to finish.
+    pub drain: Duration,
 }
 
 impl Default for Limits {
@@ -40,6 +48,7 @@ impl Default for Limits {
             request: Duration::from_secs(60),
             idle: Duration::from_secs(300),
             max_connections: 1024,
+            drain: Duration::from_secs(10),
         }
     }
 }
@@ -52,17 +61,40 @@ pub enum Mode {
     Inspect,
 }
 
-pub fn run(args: &ServeArgs) -> Result<(), String> {
-    let merged;
-    let args = match &args.config {
+/// Ticket-key rotation every six hours, as before fleets.
+const DEFAULT_TICKET_ROTATION: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// What `serve`'s flags (and config file) make: the config, and what it is served with.
+struct Built {
+    config: ServerConfig,
+    mode: Mode,
+    limits: Limits,
+    rotation: Duration,
+    window: Duration,
+}
+
+/// The flags over the config file (`--config`), merged.
+fn merged(args: &ServeArgs) -> Result<ServeArgs, String> {
+    match &args.config {
         Some(path) => {
             let file = crate::config_file::load(path)?;
             let dir = path.parent().unwrap_or(std::path::Path::new("."));
-            merged = crate::config_file::merge(args.clone(), file, dir)?;
-            &merged
+            crate::config_file::merge(args.clone(), file, dir)
         }
-        None => args,
-    };
+        None => Ok(args.clone()),
+    }
+}
+
+fn seconds(flag: &str, value: Option<f64>, default: Duration) -> Result<Duration, String> {
+    match value {
+        None => Ok(default),
+        Some(secs) => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("{flag} {secs}: not a number of seconds")),
+    }
+}
+
+/// Reads every file the flags name and builds the config: at startup, and again on SIGHUP.
+fn build(args: &ServeArgs) -> Result<Built, String> {
     if args.cert.len() != args.key.len() {
         return Err("give each --cert its own --key, in the same order".into());
     }
@@ -99,9 +131,29 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     }
     config.prefer_server_suite_order = args.prefer_server_order;
     config.session_ids = !args.no_session_ids;
-    if args.no_tickets {
-        config.tickets = None;
+    let defaults = Limits::default();
+    let rotation = seconds(
+        "--ticket-rotation",
+        args.ticket_rotation,
+        DEFAULT_TICKET_ROTATION,
+    )?;
+    let window = seconds(
+        "--ticket-window",
+        args.ticket_window,
+        config.session_lifetime,
+    )?;
+    if rotation.is_zero() {
+        return Err("--ticket-rotation must be greater than zero".into());
     }
+    config.tickets = (!args.no_tickets).then(|| {
+        // A fleet's keys come from Redis and rotate there; a lone server rotates its own.
+        let local = if args.session_store.is_some() {
+            Duration::MAX
+        } else {
+            rotation
+        };
+        Arc::new(TicketKeys::new(local, window))
+    });
     apply_common(&mut config.common, &args.common)?;
     // The inspector reads the visitor's ClientHello from the trace.
     config.common.trace |= args.trace_html.is_some() || args.inspect;
@@ -111,55 +163,31 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     config.common.rsa_key_exchange =
         args.rsa_kx || (!args.common.cipher.is_empty() && names_rsa_key_exchange(&config.common));
     config.validate().map_err(|e| e.to_string())?;
-    // Only offer what is really spoken (RFC 7301 §3.2: the protocol selected is the one the
-    // connection then uses): the pages are HTTP/1.1 (and 1.0); --echo speaks whatever comes.
+    // RFC 7301 §3.2: the protocol selected is the one the connection then uses, so only
+    // what is really spoken is offered. The pages speak h2 and HTTP/1.x (h2 first when the
+    // client offers both, as nginx does); --echo speaks whatever comes.
     if !args.echo {
         if let Some(other) = config
             .common
             .alpn_protocols
             .iter()
-            .find(|p| !matches!(p.as_slice(), b"http/1.1" | b"http/1.0"))
+            .find(|p| !matches!(p.as_slice(), b"h2" | b"http/1.1" | b"http/1.0"))
         {
             return Err(format!(
-                "--alpn {}: serve answers in HTTP/1.1 and would agree to a protocol it does not \
-                 speak (offer http/1.1, or use --echo, which speaks whatever comes)",
+                "--alpn {}: serve answers in h2 and HTTP/1.1 and would agree to a protocol it \
+                 does not speak (offer h2 or http/1.1, or use --echo, which speaks whatever \
+                 comes)",
                 String::from_utf8_lossy(other)
             ));
         }
-    }
-    let listen = args.listen.as_deref().unwrap_or("127.0.0.1:4433");
-    let listener =
-        TcpListener::bind(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("glasstls: listening on {addr}");
-    eprintln!("glasstls: {}", startup_summary(&config));
-    let metrics = match &args.metrics_listen {
-        Some(at) => {
-            let metrics = Arc::new(crate::metrics::Metrics::default());
-            config.session_store = Arc::new(crate::metrics::CountingStore {
-                inner: Arc::clone(&config.session_store),
-                metrics: Arc::clone(&metrics),
-            });
-            let listener = TcpListener::bind(at)
-                .map_err(|e| format!("cannot listen on {at} for metrics: {e}"))?;
-            let metrics_addr = listener.local_addr().map_err(|e| e.to_string())?;
-            eprintln!("glasstls: metrics on http://{metrics_addr}/metrics");
-            let served = Arc::clone(&metrics);
-            std::thread::spawn(move || crate::metrics::serve(listener, served));
-            Some(metrics)
+        if config.common.alpn_protocols.is_empty() {
+            config.common.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         }
-        None => None,
-    };
+    }
     let mode = match (args.echo, args.inspect) {
         (true, _) => Mode::Echo,
         (_, true) => Mode::Inspect,
         _ => Mode::Page,
-    };
-    let defaults = Limits::default();
-    let seconds = |flag: &str, value: Option<f64>, default: Duration| match value {
-        None => Ok(default),
-        Some(secs) => Duration::try_from_secs_f64(secs)
-            .map_err(|_| format!("{flag} {secs}: not a number of seconds")),
     };
     let limits = Limits {
         handshake: seconds(
@@ -170,30 +198,122 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         idle: seconds("--idle-timeout", args.idle_timeout, defaults.idle)?,
         request: defaults.request,
         max_connections: args.max_connections.unwrap_or(defaults.max_connections),
+        drain: seconds("--drain-timeout", args.drain_timeout, defaults.drain)?,
     };
     if limits.handshake.is_zero() || limits.idle.is_zero() || limits.max_connections == 0 {
         return Err("timeouts and --max-connections must be greater than zero".into());
     }
-    accept_loop(
-        listener,
-        Arc::new(config),
+    Ok(Built {
+        config,
         mode,
         limits,
-        Pages {
-            trace: args
-                .common
-                .trace_settings(args.trace_html.is_some() || args.inspect),
-            dir: args.trace_html.clone(),
-            log: args.log_format,
-            metrics,
-        },
-    );
-    Ok(())
+        rotation,
+        window,
+    })
+}
+
+pub fn run(args: &ServeArgs) -> Result<(), String> {
+    let args = merged(args)?;
+    let built = build(&args)?;
+    let mut config = built.config;
+    let listen = args.listen.as_deref().unwrap_or("127.0.0.1:4433");
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let workers = match args.workers {
+        Some(0) => return Err("--workers must be at least 1".into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let metrics = Arc::new(Metrics::default());
+        let fleet = match &args.session_store {
+            Some(url) => {
+                let timeout = Duration::from_millis(args.store_timeout.unwrap_or(50));
+                Some(Arc::new(Fleet::open(url, timeout, Arc::clone(&metrics))?))
+            }
+            None => None,
+        };
+        if fleet.is_none() && args.metrics_listen.is_some() {
+            config.session_store = Arc::new(crate::metrics::CountingStore {
+                inner: Arc::clone(&config.session_store),
+                metrics: Arc::clone(&metrics),
+            });
+        }
+        let tickets = config.tickets.clone();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        if let (Some(fleet), Some(keys)) = (&fleet, &tickets) {
+            // One turn before the first client, so that the first ticket is the fleet's.
+            let mut ring = held.lock().map(|r| r.clone()).unwrap_or_default();
+            match fleet
+                .sync_ticket_keys(keys, &mut ring, built.rotation, built.window)
+                .await
+            {
+                Some(installed) => eprintln!(
+                    "glasstls: ticket keys from the fleet: {}",
+                    crate::fleet::describe_ring(&installed)
+                ),
+                None => eprintln!(
+                    "glasstls: ticket keys: {} did not answer; local keys until it does",
+                    fleet.shown
+                ),
+            }
+            if let Ok(mut h) = held.lock() {
+                *h = ring;
+            }
+        }
+        eprintln!("glasstls: listening on {addr}");
+        eprintln!(
+            "glasstls: {}",
+            startup_summary(&config, fleet.as_deref(), workers)
+        );
+        if let Some(at) = &args.metrics_listen {
+            let listener = std::net::TcpListener::bind(at)
+                .map_err(|e| format!("cannot listen on {at} for metrics: {e}"))?;
+            let metrics_addr = listener.local_addr().map_err(|e| e.to_string())?;
+            eprintln!("glasstls: metrics on http://{metrics_addr}/metrics");
+            let served = Arc::clone(&metrics);
+            std::thread::spawn(move || crate::metrics::serve(listener, served));
+        }
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+        let server = Arc::new(Server {
+            current: RwLock::new(Arc::new(Current {
+                config: Arc::new(config),
+                limits: built.limits,
+                rotation: built.rotation,
+                window: built.window,
+            })),
+            mode: built.mode,
+            pages: Pages {
+                trace: args
+                    .common
+                    .trace_settings(args.trace_html.is_some() || args.inspect),
+                dir: args.trace_html.clone(),
+                log: args.log_format,
+                metrics: args.metrics_listen.is_some().then(|| Arc::clone(&metrics)),
+            },
+            fleet: fleet.clone(),
+            open: Arc::new(AtomicUsize::new(0)),
+            shutdown: tokio::sync::watch::channel(false).0,
+        });
+        tokio::spawn(keep_ticket_keys(
+            Arc::clone(&server),
+            held,
+            Arc::clone(&metrics),
+        ));
+        serve_until_signalled(server, listener, args).await
+    })
 }
 
 /// The startup line: identities (subject of each chain, by name when named), versions,
-/// sessions, tickets, ECH keys, client authentication.
-fn startup_summary(config: &ServerConfig) -> String {
+/// sessions and where they are kept, tickets, ECH keys, client authentication, workers.
+fn startup_summary(config: &ServerConfig, fleet: Option<&Fleet>, workers: usize) -> String {
     let subject = |i: &glasstls::Identity| {
         i.chain()
             .first()
@@ -214,20 +334,26 @@ fn startup_summary(config: &ServerConfig) -> String {
         .map(|v| v.to_string())
         .collect();
     format!(
-        "identities [{}]; versions {}; session IDs {} (in memory), tickets {}; ECH keys {}; client certificates {}",
+        "identities [{}]; versions {}; session IDs {}, tickets {}; session store {}; ECH keys {}; client certificates {}{}",
         identities.join("; "),
         versions.join(", "),
         if config.session_ids { "on" } else { "off" },
-        if config.tickets.is_some() {
-            "on"
-        } else {
-            "off"
+        match (&config.tickets, fleet) {
+            (None, _) => "off",
+            (Some(_), Some(_)) => "on (the fleet's keys)",
+            (Some(_), None) => "on",
         },
+        fleet.map_or("in memory".to_string(), |f| f.shown.clone()),
         config.ech_keys.len(),
         match &config.client_auth {
             Some(a) if a.required => "required",
             Some(_) => "optional",
             None => "not asked for",
+        },
+        if workers > 0 {
+            format!("; {workers} worker thread(s)")
+        } else {
+            String::new()
         },
     )
 }
@@ -317,82 +443,208 @@ impl ConnLog {
     }
 }
 
-/// Counts a connection as open until it is dropped.
-struct Slot(Arc<AtomicUsize>);
+/// What new connections are served with; SIGHUP replaces it.
+struct Current {
+    config: Arc<ServerConfig>,
+    limits: Limits,
+    rotation: Duration,
+    window: Duration,
+}
 
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+/// One listening server.
+struct Server {
+    current: RwLock<Arc<Current>>,
+    mode: Mode,
+    pages: Pages,
+    fleet: Option<Arc<Fleet>>,
+    /// Connections open now.
+    open: Arc<AtomicUsize>,
+    /// Set once SIGINT or SIGTERM came: open connections finish what they are doing.
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Server {
+    fn current(&self) -> Arc<Current> {
+        self.current
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 }
 
-/// Accepts connections forever, each on its own thread, at most `limits.max_connections` at
-/// once.
-pub fn accept_loop(
-    listener: TcpListener,
-    config: Arc<ServerConfig>,
-    mode: Mode,
-    limits: Limits,
-    pages: Pages,
-) {
-    let open = Arc::new(AtomicUsize::new(0));
-    for (id, tcp) in listener.incoming().enumerate() {
-        let Ok(tcp) = tcp else { continue };
-        let prefix = format!("[conn {}] ", id + 1);
-        if open.fetch_add(1, Ordering::SeqCst) >= limits.max_connections {
-            let _slot = Slot(Arc::clone(&open));
-            refuse(tcp);
-            eprintln!(
-                "{prefix}refused: {} connections already open (--max-connections)",
-                limits.max_connections
-            );
-            continue;
+/// Accepts until SIGINT or SIGTERM, reloading on SIGHUP; then drains.
+async fn serve_until_signalled(
+    server: Arc<Server>,
+    listener: tokio::net::TcpListener,
+    args: ServeArgs,
+) -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut number = 0u64;
+    let why = loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else { continue };
+                number += 1;
+                accept(&server, tcp, number);
+            }
+            _ = hangup.recv() => reload(&server, &args),
+            _ = interrupt.recv() => break "SIGINT",
+            _ = terminate.recv() => break "SIGTERM",
         }
-        let slot = Slot(Arc::clone(&open));
-        let config = Arc::clone(&config);
-        let number = id as u64 + 1;
-        let tracer = pages.trace.tracer().numbered(number, &prefix);
-        let dir = pages.dir.clone();
-        let metrics = pages.metrics.clone();
-        std::thread::spawn(move || {
-            let _slot = slot;
-            if let Some(m) = &metrics {
-                m.opened();
-            }
-            let log = serve_one(tcp, config, mode, limits, &tracer);
-            if let Some(m) = &metrics {
-                m.closed();
-                if let (Some(took), Some(version), Some(suite)) =
-                    (log.handshake, &log.version, &log.suite)
-                {
-                    let resumed = log.resumed.as_deref().unwrap_or("no");
-                    m.handshake(version, suite, resumed, took);
-                }
-                if log.ended.is_err() {
-                    m.failure(log.alert.as_deref().unwrap_or("none"));
-                }
-            }
-            match pages.log {
-                LogFormat::Text => eprintln!("{prefix}{}", log.text()),
-                LogFormat::Json => eprintln!("{}", log.json(number)),
-            }
-            if let Some(dir) = dir {
-                let path = dir.join(format!("conn-{number}.html"));
-                let page = crate::html::page(
-                    &format!("glasstls serve: connection {number}"),
-                    glasstls::Side::Server,
-                    &tracer.recorded(),
-                    tracer.lang(),
+    };
+    drop(listener);
+    let drain = server.current().limits.drain;
+    let open = server.open.load(Ordering::SeqCst);
+    eprintln!(
+        "glasstls: {why}: no longer accepting; draining {open} connection(s) within {} s",
+        drain.as_secs_f64()
+    );
+    let _ = server.shutdown.send(true);
+    let deadline = Instant::now() + drain;
+    while server.open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = server.open.load(Ordering::SeqCst);
+    eprintln!(
+        "glasstls: stopped ({} drained, {left} cut off at the drain timeout)",
+        open.saturating_sub(left)
+    );
+    Ok(())
+}
+
+/// SIGHUP: the flags' files read again (certificates, keys, the config file, ticket
+/// settings). The sessions and ticket keys carry over, so that what was issued still resumes;
+/// a reload that fails leaves the server as it was.
+fn reload(server: &Server, args: &ServeArgs) {
+    let built = match merged(args).and_then(|args| build(&args)) {
+        Ok(built) => built,
+        Err(e) => {
+            eprintln!("glasstls: reload failed, still serving as before: {e}");
+            return;
+        }
+    };
+    let before = server.current();
+    let mut config = built.config;
+    config.session_store = Arc::clone(&before.config.session_store);
+    config.tickets = match (&before.config.tickets, &config.tickets) {
+        (Some(old), Some(new)) => {
+            Some(Arc::new(old.reconfigured(new.rotation, new.accept_old_for)))
+        }
+        (_, new) => new.clone(),
+    };
+    let summary = startup_summary(&config, server.fleet.as_deref(), 0);
+    let next = Arc::new(Current {
+        config: Arc::new(config),
+        limits: built.limits,
+        rotation: built.rotation,
+        window: built.window,
+    });
+    match server.current.write() {
+        Ok(mut current) => *current = next,
+        Err(poisoned) => *poisoned.into_inner() = next,
+    }
+    eprintln!("glasstls: reloaded: {summary}");
+}
+
+/// Keeps the ticket keys: in a fleet, one turn of [`Fleet::sync_ticket_keys`] a second
+/// (more often when the rotation is shorter); alone, nothing to do but report the key's age.
+async fn keep_ticket_keys(
+    server: Arc<Server>,
+    held: Arc<Mutex<Vec<glasstls::session::TicketKeySecret>>>,
+    metrics: Arc<Metrics>,
+) {
+    loop {
+        let current = server.current();
+        let poll = (current.rotation / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        if let (Some(fleet), Some(keys)) = (&server.fleet, &current.config.tickets) {
+            let mut ring = held.lock().map(|r| r.clone()).unwrap_or_default();
+            if let Some(installed) = fleet
+                .sync_ticket_keys(keys, &mut ring, current.rotation, current.window)
+                .await
+            {
+                eprintln!(
+                    "glasstls: ticket keys from the fleet: {}",
+                    crate::fleet::describe_ring(&installed)
                 );
-                // Written beside and renamed, so that a reader never sees half a page.
-                let partial = dir.join(format!(".conn-{number}.html.partial"));
-                if let Err(e) =
-                    std::fs::write(&partial, page).and_then(|()| std::fs::rename(&partial, &path))
-                {
-                    eprintln!("{prefix}{}: {e}", path.display());
-                }
             }
+            if let Ok(mut h) = held.lock() {
+                *h = ring;
+            }
+        }
+        if let Some((_, created)) = current
+            .config
+            .tickets
+            .as_ref()
+            .and_then(|k| k.current_key())
+        {
+            metrics.ticket_key(created);
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Takes one accepted connection: refused past the bound, else served by a task of its own.
+fn accept(server: &Arc<Server>, tcp: TcpStream, number: u64) {
+    let prefix = format!("[conn {number}] ");
+    let current = server.current();
+    let max = current.limits.max_connections;
+    if server.open.fetch_add(1, Ordering::SeqCst) >= max {
+        let slot = Slot(Arc::clone(&server.open));
+        tokio::spawn(async move {
+            let _slot = slot;
+            refuse(tcp).await;
         });
+        eprintln!("{prefix}refused: {max} connections already open (--max-connections)");
+        return;
+    }
+    let slot = Slot(Arc::clone(&server.open));
+    let server = Arc::clone(server);
+    tokio::spawn(async move {
+        let _slot = slot;
+        let tracer = server.pages.trace.tracer().numbered(number, &prefix);
+        let metrics = server.pages.metrics.clone();
+        if let Some(m) = &metrics {
+            m.opened();
+        }
+        let (log, tracer) = serve_one(&server, current, tcp, tracer).await;
+        if let Some(m) = &metrics {
+            m.closed();
+            if let (Some(took), Some(version), Some(suite)) =
+                (log.handshake, &log.version, &log.suite)
+            {
+                let resumed = log.resumed.as_deref().unwrap_or("no");
+                m.handshake(version, suite, resumed, took);
+            }
+            if log.ended.is_err() {
+                m.failure(log.alert.as_deref().unwrap_or("none"));
+            }
+        }
+        match server.pages.log {
+            LogFormat::Text => eprintln!("{prefix}{}", log.text()),
+            LogFormat::Json => eprintln!("{}", log.json(number)),
+        }
+        if let Some(dir) = &server.pages.dir {
+            write_page(dir, number, &prefix, &tracer);
+        }
+    });
+}
+
+/// `--trace-html DIR`: the connection's page, written beside and renamed, so that a reader
+/// never sees half a page.
+fn write_page(dir: &std::path::Path, number: u64, prefix: &str, tracer: &Tracer) {
+    let path = dir.join(format!("conn-{number}.html"));
+    let page = crate::html::page(
+        &format!("glasstls serve: connection {number}"),
+        glasstls::Side::Server,
+        &tracer.recorded(),
+        tracer.lang(),
+    );
+    let partial = dir.join(format!(".conn-{number}.html.partial"));
+    if let Err(e) = std::fs::write(&partial, page).and_then(|()| std::fs::rename(&partial, &path)) {
+        eprintln!("{prefix}{}: {e}", path.display());
     }
 }
 
@@ -402,427 +654,438 @@ pub fn accept_loop(
 /// RFC 5246 §7.2.2: "When an error is detected, the detecting party sends a message to the
 /// other party. Upon transmission or receipt of a fatal alert message, both parties
 /// immediately close the connection." Sent before the ClientHello, in plaintext, it tells the
-/// client it was refused rather than leaving it a bare reset. This runs on
-/// the accepting thread: it never reads, and a write of seven bytes to a fresh socket does
-/// not block, with a short write timeout in case.
-fn refuse(mut tcp: TcpStream) {
+/// client it was refused rather than leaving it a bare reset.
+async fn refuse(mut tcp: TcpStream) {
     let alert = glasstls::fatal_alert_record(AlertDescription::InternalError);
-    let _ = tcp.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = tcp.write_all(&alert);
-    let _ = tcp.shutdown(std::net::Shutdown::Both);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = tcp.write_all(&alert).await;
+        let _ = tcp.shutdown().await;
+    })
+    .await;
 }
 
-/// A connection's transport, counting the bytes each way for the log line.
-pub struct Counted {
+/// Counts a connection as open until it is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A connection's transport: counts the bytes each way for the log line, and fails with
+/// "the peer was idle too long" once nothing has moved either way for `idle` (a read that
+/// waits and a write that waits share the one timer; any progress resets it).
+pub struct Transport {
     tcp: TcpStream,
     read: u64,
     written: u64,
+    idle: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    armed: bool,
 }
 
-impl Read for Counted {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.tcp.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
+impl Transport {
+    fn new(tcp: TcpStream, idle: Duration) -> Self {
+        Self {
+            tcp,
+            read: 0,
+            written: 0,
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+            armed: false,
+        }
+    }
+
+    /// Called when an operation must wait: starts the idle clock if it is not running, and
+    /// fails when it has run out.
+    fn waiting(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        if !self.armed {
+            let at = tokio::time::Instant::now() + self.idle;
+            self.timer.as_mut().reset(at);
+            self.armed = true;
+        }
+        ready!(self.timer.as_mut().poll(cx));
+        Poll::Ready(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the peer was idle too long (--idle-timeout)",
+        ))
     }
 }
 
-impl Write for Counted {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.tcp.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.tcp.flush()
-    }
-}
-
-impl glasstls::stream::SetTimeouts for Counted {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
-        self.tcp.set_read_timeout(timeout)
-    }
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> std::io::Result<()> {
-        self.tcp.set_write_timeout(timeout)
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.tcp).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                this.armed = false;
+                this.read += (buf.filled().len() - before) as u64;
+                Poll::Ready(result)
+            }
+            Poll::Pending => this.waiting(cx).map(Err),
+        }
     }
 }
 
-/// Serves one connection; returns what its log line says: peer, SNI, version, suite, group,
-/// how it resumed, ALPN, duration, bytes each way, and how it ended.
-fn serve_one(
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.tcp).poll_write(cx, data) {
+            Poll::Ready(result) => {
+                this.armed = false;
+                if let Ok(n) = &result {
+                    this.written += *n as u64;
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => this.waiting(cx).map(Err),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
+
+/// What is left of a connection once hyper has dropped it.
+#[derive(Default)]
+struct Remains {
+    read: u64,
+    written: u64,
+    closed: bool,
+    alert: Option<String>,
+    events: Vec<Event>,
+}
+
+fn remains_of(stream: &mut TlsStream<Transport>) -> Remains {
+    Remains {
+        read: stream.get_ref().read,
+        written: stream.get_ref().written,
+        closed: stream.conn().peer_has_closed(),
+        alert: alert_of(stream.conn()),
+        events: stream.conn_mut().take_events(),
+    }
+}
+
+fn alert_of(conn: &glasstls::Connection) -> Option<String> {
+    match conn.error()? {
+        glasstls::Error::AlertReceived(a) => Some(format!("received {a}")),
+        other => other.alert().map(|a| format!("sent {a}")),
+    }
+}
+
+/// The TLS stream as hyper holds it: when hyper drops it, what the log and the trace need
+/// is left in `remains`.
+struct Held {
+    stream: Option<TlsStream<Transport>>,
+    remains: Arc<Mutex<Remains>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let (Some(stream), Ok(mut remains)) = (self.stream.as_mut(), self.remains.lock()) {
+            *remains = remains_of(stream);
+        }
+    }
+}
+
+impl Held {
+    fn stream(&mut self) -> io::Result<&mut TlsStream<Transport>> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the stream is gone"))
+    }
+}
+
+impl AsyncRead for Held {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(self.get_mut().stream()?).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Held {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(self.get_mut().stream()?).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(self.get_mut().stream()?).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(self.get_mut().stream()?).poll_shutdown(cx)
+    }
+}
+
+/// Serves one connection; returns what its log line says (peer, SNI, version, suite, group,
+/// how it resumed, ALPN, duration, bytes each way, how it ended), and its tracer.
+async fn serve_one(
+    server: &Server,
+    current: Arc<Current>,
     tcp: TcpStream,
-    config: Arc<ServerConfig>,
-    mode: Mode,
-    limits: Limits,
-    tracer: &Tracer,
-) -> ConnLog {
+    tracer: Tracer,
+) -> (ConnLog, Tracer) {
     let peer = tcp
         .peer_addr()
         .map_or_else(|_| "(unknown peer)".into(), |a| a.to_string());
     let started = Instant::now();
-    let mut tls = None;
-    let mut handshake = None;
-    let result = run_one(tcp, config, mode, limits, tracer, &mut tls, &mut handshake);
-    let info = tls.as_ref().map(|t| t.conn().info());
-    let (bytes_in, bytes_out) = tls
-        .as_ref()
-        .map_or((0, 0), |t| (t.get_ref().read, t.get_ref().written));
-    let closed = tls.as_ref().is_some_and(|t| t.conn().peer_has_closed());
-    ConnLog {
+    let _ = tcp.set_nodelay(true);
+    let mut log = ConnLog {
         peer,
-        sni: info.and_then(|i| i.server_name.clone()),
-        version: info.and_then(|i| i.version).map(|v| v.to_string()),
-        suite: info.and_then(|i| i.cipher_suite).map(|s| s.to_string()),
-        group: info.and_then(|i| i.group).map(|g| g.to_string()),
-        resumed: info.map(|i| i.resumed.map_or("no".into(), |r| r.to_string())),
-        alpn: info
-            .and_then(|i| i.alpn_protocol.as_ref())
-            .map(|p| String::from_utf8_lossy(p).into_owned()),
-        ms: started.elapsed().as_secs_f64() * 1000.0,
-        bytes_in,
-        bytes_out,
-        ended: result.map(|()| closed),
-        handshake,
-        alert: tls.as_ref().and_then(|t| match t.conn().error()? {
-            glasstls::Error::AlertReceived(a) => Some(format!("received {a}")),
-            other => other.alert().map(|a| format!("sent {a}")),
-        }),
+        sni: None,
+        version: None,
+        suite: None,
+        group: None,
+        resumed: None,
+        alpn: None,
+        ms: 0.0,
+        bytes_in: 0,
+        bytes_out: 0,
+        ended: Ok(false),
+        handshake: None,
+        alert: None,
+    };
+    let limits = current.limits;
+    let mut acceptor = TlsAcceptor::from(Arc::clone(&current.config));
+    if let Some(fleet) = &server.fleet {
+        acceptor = acceptor.with_session_store(Arc::new(FleetStore(Arc::clone(fleet))));
+    }
+    let deadline = tokio::time::Instant::now() + limits.handshake;
+    let transport = Transport::new(tcp, limits.idle);
+    let too_long = || "handshake failed: the handshake took too long (--handshake-timeout)";
+    let mut stream = match tokio::time::timeout_at(deadline, acceptor.start(transport)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            log.ended = Err(format!("handshake failed: {e}"));
+            log.ms = started.elapsed().as_secs_f64() * 1000.0;
+            return (log, tracer);
+        }
+        Err(_) => {
+            log.ended = Err(too_long().into());
+            log.ms = started.elapsed().as_secs_f64() * 1000.0;
+            return (log, tracer);
+        }
+    };
+    let handshake_started = Instant::now();
+    let handshake = tokio::time::timeout_at(deadline, stream.handshake()).await;
+    let handshake_us = handshake_started.elapsed().as_micros();
+    tracer.print(&mut io::stderr(), stream.conn_mut());
+    let info = stream.conn().info().clone();
+    log.sni = info.server_name.clone();
+    log.version = info.version.map(|v| v.to_string());
+    log.suite = info.cipher_suite.map(|s| s.to_string());
+    log.group = info.group.map(|g| g.to_string());
+    log.alpn = info
+        .alpn_protocol
+        .as_ref()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let failed = match handshake {
+        Err(_) => Some(too_long().to_string()),
+        Ok(Err(e)) => Some(format!("handshake failed: {e}")),
+        Ok(Ok(())) => None,
+    };
+    if let Some(why) = failed {
+        let remains = remains_of(&mut stream);
+        tracer.print_events(&mut io::stderr(), remains.events);
+        log.bytes_in = remains.read;
+        log.bytes_out = remains.written;
+        log.alert = remains.alert;
+        log.ended = Err(why);
+        log.ms = started.elapsed().as_secs_f64() * 1000.0;
+        return (log, tracer);
+    }
+    log.handshake = Some(started.elapsed());
+    log.resumed = Some(info.resumed.map_or("no".into(), |r| r.to_string()));
+    let ended = match server.mode {
+        Mode::Echo => echo(&mut stream, server.shutdown.subscribe()).await,
+        Mode::Page | Mode::Inspect => {
+            let site = Arc::new(crate::pages::Site {
+                inspect: (server.mode == Mode::Inspect).then(|| crate::pages::Inspection {
+                    events: tracer.recorded(),
+                    handshake_us,
+                    lang: tracer.lang(),
+                }),
+                info,
+                body_deadline: limits.request,
+            });
+            let remains = Arc::new(Mutex::new(Remains::default()));
+            let held = Held {
+                stream: Some(stream),
+                remains: Arc::clone(&remains),
+            };
+            let result = http(held, site, limits, server.shutdown.subscribe()).await;
+            let remains = std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
+            tracer.print_events(&mut io::stderr(), remains.events);
+            log.bytes_in = remains.read;
+            log.bytes_out = remains.written;
+            log.alert = remains.alert;
+            log.ended = result.map(|()| remains.closed);
+            log.ms = started.elapsed().as_secs_f64() * 1000.0;
+            return (log, tracer);
+        }
+    };
+    let remains = remains_of(&mut stream);
+    tracer.print_events(&mut io::stderr(), remains.events);
+    log.bytes_in = remains.read;
+    log.bytes_out = remains.written;
+    log.alert = remains.alert;
+    log.ended = ended.map(|()| remains.closed);
+    log.ms = started.elapsed().as_secs_f64() * 1000.0;
+    (log, tracer)
+}
+
+/// `--echo`: every byte back, until the peer closes (or the server stops: close_notify).
+async fn echo(
+    stream: &mut TlsStream<Transport>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = tokio::select! {
+            n = stream.read(&mut buf) => n.map_err(|e| e.to_string())?,
+            _ = shutdown.wait_for(|stop| *stop) => 0,
+        };
+        if n == 0 {
+            return stream.shutdown().await.map_err(|e| e.to_string());
+        }
+        stream
+            .write_all(buf.get(..n).unwrap_or_default())
+            .await
+            .map_err(|e| e.to_string())?;
     }
 }
 
-fn run_one(
-    tcp: TcpStream,
+/// The pages over hyper: h2 when ALPN chose it, HTTP/1.1 (and 1.0) otherwise. Each reply is
+/// written whole into one buffer (`writev(false)`: hyper copies head and body together), so
+/// that it leaves in as few records as it fits. On shutdown, hyper finishes the request in
+/// hand and closes (HTTP/1.1: `Connection: close`; h2: GOAWAY).
+async fn http(
+    held: Held,
+    site: Arc<crate::pages::Site>,
+    limits: Limits,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let h2 = held
+        .stream
+        .as_ref()
+        .and_then(|s| s.conn().info().alpn_protocol.as_deref())
+        == Some(b"h2".as_slice());
+    let service =
+        hyper::service::service_fn(move |request| crate::pages::answer(Arc::clone(&site), request));
+    let io = TokioIo::new(held);
+    if h2 {
+        let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(io, service);
+        until_done(conn, shutdown).await
+    } else {
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.request)
+            // A client may close its side (TLS 1.3: close_notify) once its request is sent,
+            // and still read the reply (RFC 8446 §6.1), as `connect </dev/null` does.
+            .half_close(true)
+            .writev(false)
+            .serve_connection(io, service);
+        until_done(conn, shutdown).await
+    }
+}
+
+/// Runs a hyper connection to its end; once the server stops, it finishes the request in
+/// hand and closes (HTTP/1.1: `Connection: close`; h2: GOAWAY).
+async fn until_done<C>(
+    conn: C,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String>
+where
+    C: hyper_util::server::graceful::GracefulConnection,
+    C::Error: std::error::Error,
+{
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        done = conn.as_mut() => return done.map_err(|e| in_full(&e)),
+        _ = shutdown.wait_for(|stop| *stop) => conn.as_mut().graceful_shutdown(),
+    }
+    conn.await.map_err(|e| in_full(&e))
+}
+
+/// An error and its causes: hyper's "connection error" says little without the I/O error
+/// beneath it ("the peer was idle too long").
+fn in_full(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
+/// Runs a server on a thread of its own with a runtime of its own (the demo's, and tests'):
+/// the same connections as `serve`, without signals.
+pub fn spawn_in_thread(
+    listener: std::net::TcpListener,
     config: Arc<ServerConfig>,
     mode: Mode,
     limits: Limits,
-    tracer: &Tracer,
-    out: &mut Option<Stream<Counted>>,
-    handshake_took: &mut Option<Duration>,
+    pages: Pages,
 ) -> Result<(), String> {
-    let _ = tcp.set_nodelay(true);
-    let conn = Connection::server(config).map_err(|e| e.to_string())?;
-    let tls = out.insert(Stream::new(
-        conn,
-        Counted {
-            tcp,
-            read: 0,
-            written: 0,
-        },
-    ));
-    tls.set_timeouts(Timeouts {
-        handshake: Some(limits.handshake),
-        idle: Some(limits.idle),
-    });
-    let mut stderr = std::io::stderr();
-    let started = Instant::now();
-    let handshake = tls.handshake();
-    let handshake_us = started.elapsed().as_micros();
-    tracer.print(&mut stderr, tls.conn_mut());
-    handshake.map_err(|e| format!("handshake failed: {e}"))?;
-    *handshake_took = Some(started.elapsed());
-    if mode != Mode::Echo {
-        // A deadline too far away to represent is no deadline.
-        let at = Instant::now().checked_add(limits.request);
-        tls.set_deadline(at.map(|at| (at, "the HTTP request")));
-    }
-    let result = match mode {
-        Mode::Echo => echo(tls),
-        Mode::Page => page(tls, None),
-        Mode::Inspect => page(
-            tls,
-            Some(&Inspection {
-                tracer,
-                handshake_us,
-            }),
-        ),
-    };
-    tracer.print(&mut stderr, tls.conn_mut());
-    result
-}
-
-fn echo(tls: &mut Stream<Counted>) -> Result<(), String> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match tls.read(&mut buf) {
-            Ok(0) => return tls.close().map_err(|e| e.to_string()),
-            Ok(n) => tls.write_all(&buf[..n]).map_err(|e| e.to_string())?,
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-}
-
-/// The largest body `POST /echo` takes.
-const MAX_ECHO_BODY: usize = 16 * 1024 * 1024;
-
-/// Answers one HTTP/1.x request: `/text` (plain text), `POST /echo` (the body back),
-/// `/selftest` (a page whose script moves 1 MiB through `/echo` and reports), else the HTML page.
-/// What `--inspect` shows a connection, rendered only for the path asked for.
-struct Inspection<'a> {
-    tracer: &'a Tracer,
-    handshake_us: u128,
-}
-
-impl Inspection<'_> {
-    fn report(&self) -> Json {
-        crate::inspect::report(&self.tracer.recorded(), self.handshake_us)
-    }
-
-    fn html(&self) -> String {
-        let events = self.tracer.recorded();
-        let report = crate::inspect::report(&events, self.handshake_us);
-        crate::html::page_with(
-            "glasstls inspect: the handshake your client just made",
-            glasstls::Side::Server,
-            &events,
-            self.tracer.lang(),
-            Some(&report),
-        )
-    }
-}
-
-fn page(tls: &mut Stream<Counted>, inspect: Option<&Inspection<'_>>) -> Result<(), String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    let end = loop {
-        if let Some(at) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        if head.len() >= MAX_REQUEST_HEAD {
-            return Err("request head too large".into());
-        }
-        match tls.read(&mut buf) {
-            Ok(0) => return Err("the client closed before finishing its request".into()),
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let mut body = head.split_off(end);
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let mut words = head.split_whitespace();
-    let (method, path) = (
-        words.next().unwrap_or_default(),
-        words.next().unwrap_or_default(),
-    );
-    let content_length = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let (content_type, reply): (&str, Vec<u8>) = match (method, path) {
-        ("POST", "/echo") if content_length <= MAX_ECHO_BODY => {
-            while body.len() < content_length {
-                match tls.read(&mut buf) {
-                    Ok(0) => return Err("the client closed in the middle of its body".into()),
-                    Ok(n) => body.extend_from_slice(&buf[..n]),
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
-            body.truncate(content_length);
-            ("application/octet-stream", body)
-        }
-        (_, "/json") if inspect.is_some() => (
-            "application/json",
-            inspect
-                .map(|i| i.report().to_string())
-                .unwrap_or_default()
-                .into_bytes(),
-        ),
-        (_, "/") if inspect.is_some() => (
-            "text/html; charset=utf-8",
-            inspect
-                .map(Inspection::html)
-                .unwrap_or_default()
-                .into_bytes(),
-        ),
-        (_, "/text") => (
-            "text/plain; charset=utf-8",
-            describe_text(tls.conn().info()).into_bytes(),
-        ),
-        (_, "/selftest") => {
-            let page =
-                describe_html(tls.conn().info()).replace("</body>", &format!("{SELFTEST}</body>"));
-            ("text/html; charset=utf-8", page.into_bytes())
-        }
-        _ => (
-            "text/html; charset=utf-8",
-            describe_html(tls.conn().info()).into_bytes(),
-        ),
-    };
-    let header = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.len()
-    );
-    tls.write_all(header.as_bytes())
-        .and_then(|()| tls.write_all(&reply))
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
         .map_err(|e| e.to_string())?;
-    tls.close().map_err(|e| e.to_string())
-}
-
-/// The browser half of the self-test: 1 MiB of known bytes to `/echo` and back, compared.
-const SELFTEST: &str = r#"<pre id="echo">echo test running</pre>
-<script>
-(async () => {
-  const n = 1 << 20;
-  const data = new Uint8Array(n);
-  for (let i = 0; i < n; i++) data[i] = (i * 7 + 3) & 255;
-  const response = await fetch('/echo', { method: 'POST', body: data });
-  const back = new Uint8Array(await response.arrayBuffer());
-  let ok = back.length === n;
-  for (let i = 0; ok && i < n; i++) ok = back[i] === data[i];
-  document.getElementById('echo').textContent = (ok ? 'ECHO OK ' : 'ECHO BAD ') + back.length;
-})().catch(e => { document.getElementById('echo').textContent = 'ECHO ERROR ' + e; });
-</script>
-"#;
-
-fn rows(info: &HandshakeInfo) -> Vec<(&'static str, String)> {
-    let join = |items: Vec<String>| {
-        if items.is_empty() {
-            "(none)".to_string()
-        } else {
-            items.join(", ")
-        }
-    };
-    vec![
-        (
-            "version",
-            info.version.map(|v| v.to_string()).unwrap_or_default(),
-        ),
-        (
-            "cipher suite",
-            info.cipher_suite.map(|s| s.to_string()).unwrap_or_default(),
-        ),
-        (
-            "key exchange group",
-            match (info.group, info.resumed, info.version) {
-                (Some(g), Some(_), Some(glasstls::Version::Tls12)) => {
-                    format!("{g} (the original handshake's: a resumption makes no new exchange)")
-                }
-                (Some(g), _, _) => g.to_string(),
-                (None, Some(_), _) => "(none: the resumed session's master secret)".into(),
-                (None, None, _) => "(none: RSA key exchange)".into(),
-            },
-        ),
-        (
-            "signature scheme",
-            info.signature_scheme
-                .map_or("(none)".into(), |s| s.to_string()),
-        ),
-        (
-            "client certificate",
-            match info.peer_certificates.first() {
-                Some(cert) => format!(
-                    "{} (verified; CertificateVerify {})",
-                    glasstls::trace::CertificateSummary::of(cert).subject,
-                    info.client_signature_scheme
-                        .map_or("(resumed)".into(), |s| s.to_string())
-                ),
-                None => "(none)".into(),
-            },
-        ),
-        (
-            "server name (SNI)",
-            info.server_name
-                .clone()
-                .unwrap_or_else(|| "(none sent)".into()),
-        ),
-        (
-            "encrypted client hello",
-            match info.ech {
-                glasstls::EchStatus::Accepted => {
-                    "accepted: the name above travelled encrypted; the wire showed the public name"
-                        .into()
-                }
-                glasstls::EchStatus::Rejected => {
-                    "rejected: handshake for the public name, retry_configs sent".into()
-                }
-                _ => "not offered".into(),
-            },
-        ),
-        (
-            "ALPN",
-            info.alpn_protocol
-                .as_ref()
-                .map_or("(none)".into(), |p| String::from_utf8_lossy(p).into_owned()),
-        ),
-        (
-            "resumed",
-            info.resumed
-                .map_or("no (full handshake)".into(), |by| format!("yes, by {by}")),
-        ),
-        (
-            "extended master secret",
-            match (info.version, info.extended_master_secret) {
-                // RFC 8446 §7.1: the TLS 1.3 key schedule binds the transcript by itself.
-                (Some(glasstls::Version::Tls13), _) => {
-                    "(not in TLS 1.3: its key schedule binds the whole handshake)".into()
-                }
-                (_, true) => "yes".into(),
-                (_, false) => "no".into(),
-            },
-        ),
-        (
-            "client offered suites",
-            join(
-                info.offered_suites
-                    .iter()
-                    .map(|s| {
-                        s.name()
-                            .or_else(|| crate::suite_names::name(s.0))
-                            .map_or_else(|| s.to_string(), str::to_string)
-                    })
-                    .collect(),
-            ),
-        ),
-        (
-            "client offered groups",
-            join(info.offered_groups.iter().map(|g| g.to_string()).collect()),
-        ),
-        (
-            "client offered ALPN",
-            join(
-                info.offered_alpn
-                    .iter()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .collect(),
-            ),
-        ),
-    ]
-}
-
-pub fn describe_text(info: &HandshakeInfo) -> String {
-    rows(info)
-        .into_iter()
-        .map(|(k, v)| format!("{k}: {v}\n"))
-        .collect()
-}
-
-pub fn describe_html(info: &HandshakeInfo) -> String {
-    let mut html = String::from(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>glasstls: your handshake</title></head>\n<body><h1>Your TLS handshake with glasstls</h1>\n<table>\n",
-    );
-    for (key, value) in rows(info) {
-        let id = key.replace([' ', '(', ')'], "-");
-        html.push_str(&format!(
-            "<tr><th>{key}</th><td id=\"{id}\">{}</td></tr>\n",
-            escape(&value)
-        ));
-    }
-    html.push_str("</table>\n</body></html>\n");
-    html
-}
-
-/// The client chooses SNI and ALPN bytes: never put them into HTML unescaped.
-fn escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '&' => "&amp;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&#39;".to_string(),
-            c => c.to_string(),
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                return;
+            };
+            let server = Arc::new(Server {
+                current: RwLock::new(Arc::new(Current {
+                    config,
+                    limits,
+                    rotation: DEFAULT_TICKET_ROTATION,
+                    window: Duration::ZERO,
+                })),
+                mode,
+                pages,
+                fleet: None,
+                open: Arc::new(AtomicUsize::new(0)),
+                shutdown: tokio::sync::watch::channel(false).0,
+            });
+            let mut number = 0;
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                number += 1;
+                accept(&server, tcp, number);
+            }
         })
-        .collect()
+    });
+    Ok(())
 }

@@ -67,8 +67,13 @@ impl Tracer {
 
     /// Writes the events the connection recorded since the last call.
     pub fn print(&self, out: &mut dyn Write, conn: &mut Connection) {
+        self.print_events(out, conn.take_events());
+    }
+
+    /// Writes `events`, taken from a connection that is gone (a server's, at its end).
+    pub fn print_events(&self, out: &mut dyn Write, events: Vec<glasstls::Event>) {
         let t_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        for event in conn.take_events() {
+        for event in events {
             // The trace is best effort: a closed stderr must not end a connection.
             match self.format {
                 Some(TraceFormat::Text) => {

@@ -46,14 +46,14 @@ fn serve_offers_only_the_protocols_it_speaks() {
             "--key",
             &pki.path("ecdsa.key"),
             "--alpn",
-            "h2",
+            "spdy/3",
         ]),
         Vec::new(),
         Duration::from_secs(20),
     );
     assert!(!status.success());
     assert!(
-        stderr.contains("--alpn h2") && stderr.contains("HTTP/1.1"),
+        stderr.contains("--alpn spdy/3") && stderr.contains("h2 and HTTP/1.1"),
         "{stderr}"
     );
     // --echo speaks whatever comes: h2 may be offered there.

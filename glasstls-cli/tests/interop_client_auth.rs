@@ -94,15 +94,8 @@ fn serve_with_client_ca(pki: &Pki, mode: &str) -> (Peer, String) {
 
 /// `openssl s_client` asking `addr` for /text, with `extra` flags; (success, its output).
 fn s_client_text(pki: &Pki, addr: &str, extra: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", addr, "-servername", "localhost"])
-        .args([
-            "-CAfile",
-            &pki.path("ca.pem"),
-            "-verify_return_error",
-            "-ign_eof",
-        ])
-        .args(extra);
+    let mut cmd = s_client_localhost(pki, addr);
+    cmd.args(extra);
     let (status, stdout, stderr) = run_with_input(
         &mut cmd,
         b"GET /text HTTP/1.0\r\n\r\n".to_vec(),

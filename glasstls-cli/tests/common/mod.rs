@@ -163,6 +163,21 @@ pub fn curl_localhost(pki: &Pki, port: impl std::fmt::Display, path: &str) -> Co
     cmd
 }
 
+/// `openssl s_client -connect ADDR -servername localhost`, verifying against the test CA
+/// (`-verify_return_error`) and reading on after its input ends (`-ign_eof`, so that it gets
+/// the reply and the server's tickets); callers add the rest.
+pub fn s_client_localhost(pki: &Pki, addr: &str) -> Command {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-servername", "localhost"])
+        .args([
+            "-CAfile",
+            &pki.path("ca.pem"),
+            "-verify_return_error",
+            "-ign_eof",
+        ]);
+    cmd
+}
+
 /// `glasstls connect 127.0.0.1:PORT --servername NAME`; callers add the rest.
 pub fn connect_to(port: impl std::fmt::Display, name: &str) -> Command {
     let mut cmd = Command::new(GLASSTLS);
