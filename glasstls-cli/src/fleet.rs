@@ -16,6 +16,10 @@
 //! [`BREAKER_COOLDOWN`] (a breaker), then lets one call through to see whether it is back.
 //! The connection manager reconnects by itself, with backoff. Everything is counted in the
 //! metrics; no key ever reaches a log.
+//!
+//! What is looked up is what the outer ClientHello names (`glasstls::peek`): with Encrypted
+//! Client Hello accepted, a stateful TLS 1.3 PSK inside the inner hello is not seen in time and
+//! that handshake is a full one (tickets, the default, need no lookup and resume as ever).
 
 use crate::metrics::Metrics;
 use glasstls::UnixTime;

@@ -25,6 +25,17 @@ pub struct Site {
     /// The whole of a request body must come within this (a client trickling it holds no
     /// connection for ever).
     pub body_deadline: Duration,
+    /// The pages, drawn at the first request for them: a connection's handshake does not
+    /// change, and a keep-alive client asks again and again.
+    pub drawn: Drawn,
+}
+
+/// Pages drawn once per connection.
+#[derive(Default)]
+pub struct Drawn {
+    text: std::sync::OnceLock<Bytes>,
+    html: std::sync::OnceLock<Bytes>,
+    selftest: std::sync::OnceLock<Bytes>,
 }
 
 /// What `--inspect` shows a connection, rendered only for the path asked for.
@@ -92,17 +103,30 @@ pub async fn answer(site: Arc<Site>, request: Request<Incoming>) -> Result<Reply
         ("/text", _) => Some(reply(
             StatusCode::OK,
             "text/plain; charset=utf-8",
-            describe_text(&site.info),
+            site.drawn
+                .text
+                .get_or_init(|| describe_text(&site.info).into())
+                .clone(),
         )),
         ("/selftest", _) => Some(reply(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            describe_html(&site.info).replace("</body>", &format!("{SELFTEST}</body>")),
+            site.drawn
+                .selftest
+                .get_or_init(|| {
+                    describe_html(&site.info)
+                        .replace("</body>", &format!("{SELFTEST}</body>"))
+                        .into()
+                })
+                .clone(),
         )),
         ("/", None) => Some(reply(
             StatusCode::OK,
             "text/html; charset=utf-8",
-            describe_html(&site.info),
+            site.drawn
+                .html
+                .get_or_init(|| describe_html(&site.info).into())
+                .clone(),
         )),
         _ => None,
     };

@@ -15,7 +15,7 @@ use glasstls::{AlertDescription, Event, Identity, ServerConfig};
 use glasstls_tokio::{TlsAcceptor, TlsStream};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
@@ -165,7 +165,9 @@ fn build(args: &ServeArgs) -> Result<Built, String> {
     config.validate().map_err(|e| e.to_string())?;
     // RFC 7301 §3.2: the protocol selected is the one the connection then uses, so only
     // what is really spoken is offered. The pages speak h2 and HTTP/1.x (h2 first when the
-    // client offers both, as nginx does); --echo speaks whatever comes.
+    // client offers both, as nginx does; `curl --http1.0` offers only "http/1.0", and §3.2
+    // would have it refused with no_application_protocol were that left out); --echo speaks
+    // whatever comes.
     if !args.echo {
         if let Some(other) = config
             .common
@@ -181,7 +183,8 @@ fn build(args: &ServeArgs) -> Result<Built, String> {
             ));
         }
         if config.common.alpn_protocols.is_empty() {
-            config.common.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            config.common.alpn_protocols =
+                vec![b"h2".to_vec(), b"http/1.1".to_vec(), b"http/1.0".to_vec()];
         }
     }
     let mode = match (args.echo, args.inspect) {
@@ -217,17 +220,18 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     let built = build(&args)?;
     let mut config = built.config;
     let listen = args.listen.as_deref().unwrap_or("127.0.0.1:4433");
-    let listener = std::net::TcpListener::bind(listen)
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let workers = match args.workers {
         Some(0) => return Err("--workers must be at least 1".into()),
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+    let listeners = listen_on(listen, workers)?;
+    let addr = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .ok_or_else(|| format!("cannot listen on {listen}"))?;
+    // This thread's runtime: signals, the ticket-key keeper, the fleet's Redis connection.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -281,7 +285,6 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             let served = Arc::clone(&metrics);
             std::thread::spawn(move || crate::metrics::serve(listener, served));
         }
-        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
         let server = Arc::new(Server {
             current: RwLock::new(Arc::new(Current {
                 config: Arc::new(config),
@@ -300,6 +303,8 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             },
             fleet: fleet.clone(),
             open: Arc::new(AtomicUsize::new(0)),
+            accepted: AtomicU64::new(0),
+            listening: AtomicUsize::new(0),
             shutdown: tokio::sync::watch::channel(false).0,
         });
         tokio::spawn(keep_ticket_keys(
@@ -307,7 +312,18 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             held,
             Arc::clone(&metrics),
         ));
-        serve_until_signalled(server, listener, args).await
+        let threads = listeners
+            .into_iter()
+            .enumerate()
+            .map(|(i, listener)| {
+                let server = Arc::clone(&server);
+                std::thread::Builder::new()
+                    .name(format!("glasstls-worker-{i}"))
+                    .spawn(move || worker(server, listener, true))
+                    .map_err(|e| format!("cannot start a worker thread: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        serve_until_signalled(server, threads, args).await
     })
 }
 
@@ -377,6 +393,8 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, the same fields by name.
     Json,
+    /// No line per connection (as nginx's `access_log off`); the metrics still count them.
+    Off,
 }
 
 /// What the log says of one connection.
@@ -459,6 +477,10 @@ struct Server {
     fleet: Option<Arc<Fleet>>,
     /// Connections open now.
     open: Arc<AtomicUsize>,
+    /// Connections accepted so far (each one's number in the log).
+    accepted: AtomicU64,
+    /// Worker sockets still open.
+    listening: AtomicUsize,
     /// Set once SIGINT or SIGTERM came: open connections finish what they are doing.
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -472,41 +494,106 @@ impl Server {
     }
 }
 
-/// Accepts until SIGINT or SIGTERM, reloading on SIGHUP; then drains.
+/// `--workers` listening sockets on one address (SO_REUSEPORT: the kernel spreads new
+/// connections over them), for a worker thread each, as nginx's worker processes share theirs.
+fn listen_on(listen: &str, workers: usize) -> Result<Vec<std::net::TcpListener>, String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot listen on {listen}: {e}");
+    let mut addr = listen
+        .to_socket_addrs()
+        .map_err(|e| cannot(&e))?
+        .next()
+        .ok_or_else(|| cannot(&"no such address"))?;
+    let mut listeners = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(|e| cannot(&e))?;
+        socket.set_reuse_address(true).map_err(|e| cannot(&e))?;
+        socket.set_reuse_port(true).map_err(|e| cannot(&e))?;
+        socket.set_nonblocking(true).map_err(|e| cannot(&e))?;
+        socket.bind(&addr.into()).map_err(|e| cannot(&e))?;
+        socket.listen(1024).map_err(|e| cannot(&e))?;
+        let listener = std::net::TcpListener::from(socket);
+        // Port 0: the others join the port the first one got.
+        addr = listener.local_addr().map_err(|e| cannot(&e))?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// One worker thread: a single-threaded runtime accepting on its own socket and serving every
+/// connection it accepts, start to end, on this thread (no connection moves between threads,
+/// no wake-up crosses one). Once the server stops it closes its socket and drains its
+/// connections within the drain timeout.
+fn worker(server: Arc<Server>, listener: std::net::TcpListener, stops: bool) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        eprintln!("glasstls: cannot start a worker's runtime");
+        return;
+    };
+    runtime.block_on(async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            eprintln!("glasstls: a worker cannot take its socket");
+            return;
+        };
+        let mut shutdown = server.shutdown.subscribe();
+        server.listening.fetch_add(1, Ordering::SeqCst);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((tcp, _)) = accepted else { continue };
+                    let number = server.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+                    accept(&server, tcp, number);
+                }
+                _ = shutdown.wait_for(|stop| *stop), if stops => break,
+            }
+        }
+        drop(listener);
+        server.listening.fetch_sub(1, Ordering::SeqCst);
+        let deadline = Instant::now() + server.current().limits.drain;
+        while server.open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+/// Waits for SIGINT or SIGTERM, reloading on SIGHUP; then stops the workers and waits for
+/// them to drain.
 async fn serve_until_signalled(
     server: Arc<Server>,
-    listener: tokio::net::TcpListener,
+    workers: Vec<std::thread::JoinHandle<()>>,
     args: ServeArgs,
 ) -> Result<(), String> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let mut number = 0u64;
     let why = loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
-                number += 1;
-                accept(&server, tcp, number);
-            }
             _ = hangup.recv() => reload(&server, &args),
             _ = interrupt.recv() => break "SIGINT",
             _ = terminate.recv() => break "SIGTERM",
         }
     };
-    drop(listener);
+    let _ = server.shutdown.send(true);
+    while server.listening.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let drain = server.current().limits.drain;
     let open = server.open.load(Ordering::SeqCst);
     eprintln!(
         "glasstls: {why}: no longer accepting; draining {open} connection(s) within {} s",
         drain.as_secs_f64()
     );
-    let _ = server.shutdown.send(true);
-    let deadline = Instant::now() + drain;
-    while server.open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let _ = tokio::task::spawn_blocking(move || {
+        for worker in workers {
+            let _ = worker.join();
+        }
+    })
+    .await;
     let left = server.open.load(Ordering::SeqCst);
     eprintln!(
         "glasstls: stopped ({} drained, {left} cut off at the drain timeout)",
@@ -625,6 +712,7 @@ fn accept(server: &Arc<Server>, tcp: TcpStream, number: u64) {
         match server.pages.log {
             LogFormat::Text => eprintln!("{prefix}{}", log.text()),
             LogFormat::Json => eprintln!("{}", log.json(number)),
+            LogFormat::Off => {}
         }
         if let Some(dir) = &server.pages.dir {
             write_page(dir, number, &prefix, &tracer);
@@ -928,6 +1016,7 @@ async fn serve_one(
                 }),
                 info,
                 body_deadline: limits.request,
+                drawn: Default::default(),
             });
             let remains = Arc::new(Mutex::new(Remains::default()));
             let held = Held {
@@ -1044,8 +1133,8 @@ fn in_full(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Runs a server on a thread of its own with a runtime of its own (the demo's, and tests'):
-/// the same connections as `serve`, without signals.
+/// Runs a server on a thread of its own with a runtime of its own (the demo's): the same
+/// connections as `serve`, without signals.
 pub fn spawn_in_thread(
     listener: std::net::TcpListener,
     config: Arc<ServerConfig>,
@@ -1054,38 +1143,21 @@ pub fn spawn_in_thread(
     pages: Pages,
 ) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                return;
-            };
-            let server = Arc::new(Server {
-                current: RwLock::new(Arc::new(Current {
-                    config,
-                    limits,
-                    rotation: DEFAULT_TICKET_ROTATION,
-                    window: Duration::ZERO,
-                })),
-                mode,
-                pages,
-                fleet: None,
-                open: Arc::new(AtomicUsize::new(0)),
-                shutdown: tokio::sync::watch::channel(false).0,
-            });
-            let mut number = 0;
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                number += 1;
-                accept(&server, tcp, number);
-            }
-        })
+    let server = Arc::new(Server {
+        current: RwLock::new(Arc::new(Current {
+            config,
+            limits,
+            rotation: DEFAULT_TICKET_ROTATION,
+            window: Duration::ZERO,
+        })),
+        mode,
+        pages,
+        fleet: None,
+        open: Arc::new(AtomicUsize::new(0)),
+        accepted: AtomicU64::new(0),
+        listening: AtomicUsize::new(0),
+        shutdown: tokio::sync::watch::channel(false).0,
     });
+    std::thread::spawn(move || worker(server, listener, false));
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! glasstls on tokio: [`TlsConnector`] and [`TlsAcceptor`] make a [`TlsStream`], which is
 //! tokio's `AsyncRead` and `AsyncWrite` over any async transport (a `TcpStream`, a duplex
 //! pipe), as tokio-rustls does for rustls. Every protocol decision stays in glasstls's
-//! sans-IO [`Connection`]; this crate only moves bytes: TLS bytes are read into one
-//! reused buffer and handed to the connection, which decrypts whole records from it; the
+//! sans-IO [`Connection`]; this crate only moves bytes: TLS bytes are read onto the stack
+//! and handed to the connection, which decrypts whole records from them (an idle stream keeps
+//! no read space, and gives back its connection's spare buffers while it waits); the
 //! plaintext is copied once, into the caller's buffer; what we write is encrypted once, into the
 //! connection's output queue, which the transport writes from.
 //!
@@ -230,8 +231,6 @@ pub struct TlsStream<IO> {
     io: IO,
     /// Transport bytes read that the connection has not taken yet (it takes what fits).
     pending: Vec<u8>,
-    /// The reused read buffer.
-    buf: Box<[u8]>,
     transport_eof: bool,
     /// Our write side: close_notify sent and the transport shut.
     shut: bool,
@@ -243,7 +242,6 @@ impl<IO> TlsStream<IO> {
             conn,
             io,
             pending: Vec::new(),
-            buf: vec![0; READ_CHUNK].into_boxed_slice(),
             transport_eof: false,
             shut: false,
         }
@@ -309,14 +307,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
             if self.transport_eof {
                 return Poll::Ready(Ok(false));
             }
-            let mut read = ReadBuf::new(&mut self.buf);
-            ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            // Read onto the stack, not into a buffer the stream keeps: an idle connection
+            // then holds no read space at all (a server keeps thousands of them).
+            let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut read = ReadBuf::uninit(&mut storage);
+            if Pin::new(&mut self.io)
+                .poll_read(cx, &mut read)?
+                .is_pending()
+            {
+                // Waiting on the peer: give back the connection's spare space too.
+                self.conn.release_buffers();
+                return Poll::Pending;
+            }
             let data = read.filled();
             if data.is_empty() {
                 self.transport_eof = true;
                 return Poll::Ready(Ok(false));
             }
-            // Whole records are decrypted straight from the read buffer; only what the
+            // Whole records are decrypted straight from what was read; only what the
             // connection cannot take yet is kept.
             let taken = self.conn.read_tls(data);
             self.pending
@@ -324,6 +332,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
         } else {
             let taken = self.conn.read_tls(&self.pending);
             self.pending.drain(..taken);
+            if self.pending.is_empty() {
+                self.pending = Vec::new();
+            }
         }
         let processed = self.conn.process_new_packets(UnixTime::now());
         // The peer gets our answer (a ticket, a KeyUpdate, an alert) whatever happened; a
