@@ -30,7 +30,8 @@ pub struct Site {
     pub drawn: Drawn,
 }
 
-/// Pages drawn once per connection.
+/// Pages drawn once per connection, and kept once per content: connections whose pages come
+/// out the same (the same client software making the same handshake) share one copy.
 #[derive(Default)]
 pub struct Drawn {
     text: std::sync::OnceLock<Bytes>,
@@ -61,6 +62,29 @@ impl Inspection {
     }
 }
 
+/// The pages drawn so far, by content: a connection keeps a handle (a pointer and a count), not
+/// its own copy of the ~2 KiB page. Bounded: past [`MAX_KEPT_PAGES`] distinct pages it starts
+/// over (a page in use stays alive through its handles).
+static KEPT_PAGES: std::sync::Mutex<Option<std::collections::HashSet<Bytes>>> =
+    std::sync::Mutex::new(None);
+const MAX_KEPT_PAGES: usize = 1024;
+
+fn kept(page: String) -> Bytes {
+    let Ok(mut kept) = KEPT_PAGES.lock() else {
+        return page.into();
+    };
+    let kept = kept.get_or_insert_with(Default::default);
+    if let Some(same) = kept.get(page.as_bytes()) {
+        return same.clone();
+    }
+    if kept.len() >= MAX_KEPT_PAGES {
+        kept.clear();
+    }
+    let page = Bytes::from(page);
+    kept.insert(page.clone());
+    page
+}
+
 type Reply = Response<Full<Bytes>>;
 
 fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Reply {
@@ -87,7 +111,9 @@ pub async fn answer(site: Arc<Site>, request: Request<Incoming>) -> Result<Reply
                 .insert(ALLOW, hyper::header::HeaderValue::from_static("POST"));
             return Ok(r);
         }
-        return Ok(echo(&site, request).await);
+        // Boxed: hyper keeps room for this function's state in every connection, idle or
+        // not, and the body's would make that room ten times what the pages need.
+        return Ok(Box::pin(echo(&site, request)).await);
     }
     let page = match (path.as_str(), &site.inspect) {
         ("/json", Some(inspect)) => Some(reply(
@@ -105,7 +131,7 @@ pub async fn answer(site: Arc<Site>, request: Request<Incoming>) -> Result<Reply
             "text/plain; charset=utf-8",
             site.drawn
                 .text
-                .get_or_init(|| describe_text(&site.info).into())
+                .get_or_init(|| kept(describe_text(&site.info)))
                 .clone(),
         )),
         ("/selftest", _) => Some(reply(
@@ -114,9 +140,9 @@ pub async fn answer(site: Arc<Site>, request: Request<Incoming>) -> Result<Reply
             site.drawn
                 .selftest
                 .get_or_init(|| {
-                    describe_html(&site.info)
-                        .replace("</body>", &format!("{SELFTEST}</body>"))
-                        .into()
+                    kept(
+                        describe_html(&site.info).replace("</body>", &format!("{SELFTEST}</body>")),
+                    )
                 })
                 .clone(),
         )),
@@ -125,7 +151,7 @@ pub async fn answer(site: Arc<Site>, request: Request<Incoming>) -> Result<Reply
             "text/html; charset=utf-8",
             site.drawn
                 .html
-                .get_or_init(|| describe_html(&site.info).into())
+                .get_or_init(|| kept(describe_html(&site.info)))
                 .clone(),
         )),
         _ => None,

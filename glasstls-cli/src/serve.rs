@@ -657,6 +657,11 @@ async fn keep_ticket_keys(
                     crate::fleet::describe_ring(&installed)
                 );
             }
+            // Keys made after a reload turned tickets on start empty: they get the ring too.
+            let sealing = glasstls::session::TicketKeySecret::current(&ring).map(|k| k.name);
+            if sealing.is_some() && keys.current_key().map(|(name, _)| name) != sealing {
+                let _ = keys.install(&ring);
+            }
             if let Ok(mut h) = held.lock() {
                 *h = ring;
             }
@@ -878,7 +883,7 @@ fn alert_of(conn: &glasstls::Connection) -> Option<String> {
 /// The TLS stream as hyper holds it: when hyper drops it, what the log and the trace need
 /// is left in `remains`.
 struct Held {
-    stream: Option<TlsStream<Transport>>,
+    stream: Option<Box<TlsStream<Transport>>>,
     remains: Arc<Mutex<Remains>>,
 }
 
@@ -893,7 +898,7 @@ impl Drop for Held {
 impl Held {
     fn stream(&mut self) -> io::Result<&mut TlsStream<Transport>> {
         self.stream
-            .as_mut()
+            .as_deref_mut()
             .ok_or_else(|| io::Error::other("the stream is gone"))
     }
 }
@@ -962,8 +967,11 @@ async fn serve_one(
     let deadline = tokio::time::Instant::now() + limits.handshake;
     let transport = Transport::new(tcp, limits.idle);
     let too_long = || "handshake failed: the handshake took too long (--handshake-timeout)";
-    let mut stream = match tokio::time::timeout_at(deadline, acceptor.start(transport)).await {
-        Ok(Ok(stream)) => stream,
+    // The stream lives on the heap, apart from this task's own state: what an idle
+    // connection holds is then its size, not the room the task keeps for every step.
+    let start = Box::pin(acceptor.start(transport));
+    let mut stream = match tokio::time::timeout_at(deadline, start).await {
+        Ok(Ok(stream)) => Box::new(stream),
         Ok(Err(e)) => {
             log.ended = Err(format!("handshake failed: {e}"));
             log.ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -1006,7 +1014,7 @@ async fn serve_one(
     log.handshake = Some(started.elapsed());
     log.resumed = Some(info.resumed.map_or("no".into(), |r| r.to_string()));
     let ended = match server.mode {
-        Mode::Echo => echo(&mut stream, server.shutdown.subscribe()).await,
+        Mode::Echo => Box::pin(echo(&mut stream, server.shutdown.subscribe())).await,
         Mode::Page | Mode::Inspect => {
             let site = Arc::new(crate::pages::Site {
                 inspect: (server.mode == Mode::Inspect).then(|| crate::pages::Inspection {
@@ -1023,7 +1031,9 @@ async fn serve_one(
                 stream: Some(stream),
                 remains: Arc::clone(&remains),
             };
-            let result = http(held, site, limits, server.shutdown.subscribe()).await;
+            // Boxed, as each protocol's connection below: a connection's task then holds the
+            // state of the one protocol it speaks, not room for the largest of them.
+            let result = Box::pin(http(held, site, limits, server.shutdown.subscribe())).await;
             let remains = std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
             tracer.print_events(&mut io::stderr(), remains.events);
             log.bytes_in = remains.read;
@@ -1088,7 +1098,7 @@ async fn http(
         let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .serve_connection(io, service);
-        until_done(conn, shutdown).await
+        Box::pin(until_done(conn, shutdown)).await
     } else {
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -1098,7 +1108,7 @@ async fn http(
             .half_close(true)
             .writev(false)
             .serve_connection(io, service);
-        until_done(conn, shutdown).await
+        Box::pin(until_done(conn, shutdown)).await
     }
 }
 
