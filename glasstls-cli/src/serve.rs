@@ -931,6 +931,34 @@ impl AsyncWrite for Held {
     }
 }
 
+/// The stream once its handshake has run (or why there is none: `None` for the deadline),
+/// the handshake's result (`None`: it took too long) and how long it took, in µs.
+async fn handshake_phase(
+    server: &Server,
+    current: Arc<Current>,
+    tcp: TcpStream,
+) -> (
+    Result<Box<TlsStream<Transport>>, Option<String>>,
+    Option<io::Result<()>>,
+    u128,
+) {
+    let limits = current.limits;
+    let mut acceptor = TlsAcceptor::from(Arc::clone(&current.config));
+    if let Some(fleet) = &server.fleet {
+        acceptor = acceptor.with_session_store(Arc::new(FleetStore(Arc::clone(fleet))));
+    }
+    let deadline = tokio::time::Instant::now() + limits.handshake;
+    let transport = Transport::new(tcp, limits.idle);
+    let mut stream = match tokio::time::timeout_at(deadline, acceptor.start(transport)).await {
+        Ok(Ok(stream)) => Box::new(stream),
+        Ok(Err(e)) => return (Err(Some(format!("handshake failed: {e}"))), None, 0),
+        Err(_) => return (Err(None), None, 0),
+    };
+    let started = Instant::now();
+    let handshake = tokio::time::timeout_at(deadline, stream.handshake()).await;
+    (Ok(stream), handshake.ok(), started.elapsed().as_micros())
+}
+
 /// Serves one connection; returns what its log line says (peer, SNI, version, suite, group,
 /// how it resumed, ALPN, duration, bytes each way, how it ended), and its tracer.
 async fn serve_one(
@@ -960,32 +988,19 @@ async fn serve_one(
         alert: None,
     };
     let limits = current.limits;
-    let mut acceptor = TlsAcceptor::from(Arc::clone(&current.config));
-    if let Some(fleet) = &server.fleet {
-        acceptor = acceptor.with_session_store(Arc::new(FleetStore(Arc::clone(fleet))));
-    }
-    let deadline = tokio::time::Instant::now() + limits.handshake;
-    let transport = Transport::new(tcp, limits.idle);
+    // The handshake runs in a future of its own on the heap, and the stream lives on the heap
+    // too: what an idle connection's task holds is then what it needs for the rest of the
+    // connection, not the room the handshake's steps took.
+    let (stream, handshake, handshake_us) = Box::pin(handshake_phase(server, current, tcp)).await;
     let too_long = || "handshake failed: the handshake took too long (--handshake-timeout)";
-    // The stream lives on the heap, apart from this task's own state: what an idle
-    // connection holds is then its size, not the room the task keeps for every step.
-    let start = Box::pin(acceptor.start(transport));
-    let mut stream = match tokio::time::timeout_at(deadline, start).await {
-        Ok(Ok(stream)) => Box::new(stream),
-        Ok(Err(e)) => {
-            log.ended = Err(format!("handshake failed: {e}"));
-            log.ms = started.elapsed().as_secs_f64() * 1000.0;
-            return (log, tracer);
-        }
-        Err(_) => {
-            log.ended = Err(too_long().into());
+    let mut stream = match stream {
+        Ok(stream) => stream,
+        Err(why) => {
+            log.ended = Err(why.unwrap_or_else(|| too_long().into()));
             log.ms = started.elapsed().as_secs_f64() * 1000.0;
             return (log, tracer);
         }
     };
-    let handshake_started = Instant::now();
-    let handshake = tokio::time::timeout_at(deadline, stream.handshake()).await;
-    let handshake_us = handshake_started.elapsed().as_micros();
     tracer.print(&mut io::stderr(), stream.conn_mut());
     let info = stream.conn().info().clone();
     log.sni = info.server_name.clone();
@@ -997,9 +1012,9 @@ async fn serve_one(
         .as_ref()
         .map(|p| String::from_utf8_lossy(p).into_owned());
     let failed = match handshake {
-        Err(_) => Some(too_long().to_string()),
-        Ok(Err(e)) => Some(format!("handshake failed: {e}")),
-        Ok(Ok(())) => None,
+        None => Some(too_long().to_string()),
+        Some(Err(e)) => Some(format!("handshake failed: {e}")),
+        Some(Ok(())) => None,
     };
     if let Some(why) = failed {
         let remains = remains_of(&mut stream);
