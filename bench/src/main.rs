@@ -6,10 +6,12 @@
 //! operations (handshakes) or the raw AEAD (bulk) alone, through aws-lc-rs, in the same run.
 //!
 //! ```sh
-//! cargo run --release -p glasstls-bench -- [--quick] [--json FILE]
+//! cargo run --release -p glasstls-bench -- --help
 //! ```
 
-#![forbid(unsafe_code)]
+// One unsafe call, allowed where it is made (`peers.rs`, OpenSSL's `SslRef::set_session`, with
+// its safety condition beside it); everything else is safe code.
+#![deny(unsafe_code)]
 
 mod bound;
 mod peers;
@@ -39,6 +41,109 @@ pub struct Row {
     pub note: &'static str,
 }
 
+/// glasstls against rustls (aws-lc-rs provider) and OpenSSL (the system's libssl), in one
+/// process, in memory, interleaved trial by trial; prints a table (BENCHMARKS.md explains it).
+/// A full run takes a few minutes and shows its progress on stderr.
+#[derive(clap::Parser, Debug)]
+#[command(name = "glasstls-bench")]
+struct Args {
+    /// One trial with smaller counts (seconds): checks that every row runs, resumes when it
+    /// should and loses no byte; its figures mean little.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the rows as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<std::path::PathBuf>,
+    /// Only the rows whose name contains SUBSTRING ("TLS1.3 ECDSA", "resumed", "tokio",
+    /// "memory", "traced").
+    #[arg(long, value_name = "SUBSTRING")]
+    only: Option<String>,
+    /// Run one library only.
+    #[arg(long, value_enum)]
+    lib: Option<LibName>,
+    /// glasstls alone on the first scenario whose name contains SUBSTRING, for a profiler
+    /// (PROFILE_HANDSHAKES or PROFILE_MIB set how much).
+    #[arg(long, value_name = "SUBSTRING")]
+    profile: Option<String>,
+}
+
+/// `--lib`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LibName {
+    Glasstls,
+    Rustls,
+    Openssl,
+}
+
+impl LibName {
+    fn lib(self) -> Lib {
+        match self {
+            Self::Glasstls => Lib::Glasstls,
+            Self::Rustls => Lib::Rustls,
+            Self::Openssl => Lib::Openssl,
+        }
+    }
+}
+
+/// The run's progress on stderr: a bar on a terminal, a line per row otherwise.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(steps: u64) -> Self {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if terminal {
+            let bar = indicatif::ProgressBar::new(steps);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Self { bar, terminal }
+    }
+
+    /// Trial `k` of `n` of `row` begins.
+    fn trial(&self, row: &str, k: usize, n: usize) {
+        if self.terminal {
+            self.bar.set_message(format!("{row}: trial {k} of {n}"));
+        } else if k == 1 {
+            eprintln!(
+                "glasstls-bench: {row} ({n} trial{})",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
+
+    fn done(&self) {
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
+
+fn progress_trial(row: &str, k: usize, n: usize) {
+    if let Some(p) = PROGRESS.get() {
+        p.trial(row, k, n);
+    }
+}
+
+fn progress_done() {
+    if let Some(p) = PROGRESS.get() {
+        p.done();
+    }
+}
+
 struct Settings {
     trials: usize,
     handshakes: usize,
@@ -48,10 +153,8 @@ struct Settings {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let json = value_of(&args, "--json");
-    let settings = if quick {
+    let args = <Args as clap::Parser>::parse();
+    let settings = if args.quick {
         Settings {
             trials: 1,
             handshakes: 30,
@@ -70,25 +173,30 @@ fn main() {
             bound_reps: 100,
         }
     };
-    // For profiling: `--only SUBSTRING` keeps the scenarios whose name contains it, and
-    // `--lib glasstls|rustls|openssl` runs one library.
-    let only = value_of(&args, "--only");
-    let lib = value_of(&args, "--lib");
+    let only = args.only.clone();
     let libs: Vec<Lib> = Lib::ALL
         .into_iter()
-        .filter(|l| {
-            lib.as_ref()
-                .is_none_or(|n| format!("{l:?}").eq_ignore_ascii_case(n))
-        })
+        .filter(|l| args.lib.is_none_or(|n| n.lib() == *l))
         .collect();
     let wanted = |s: &&Scenario| only.as_ref().is_none_or(|o| s.name.contains(o.as_str()));
     let pki = peers::Pki::new();
     // `--profile SUBSTRING`: only glasstls handshakes (or bulk transfer) of that scenario, for a
     // few seconds, so that a profiler sees nothing else.
-    if let Some(name) = value_of(&args, "--profile") {
-        profile(&pki, &name);
+    if let Some(name) = &args.profile {
+        profile(&pki, name);
         return;
     }
+    let extra = |name: &str| only.as_ref().is_none_or(|o| name.contains(o.as_str()));
+    let scenarios = peers::HANDSHAKES
+        .iter()
+        .chain(peers::ECH)
+        .chain(peers::RESUMPTIONS)
+        .chain(peers::BULK)
+        .filter(wanted)
+        .count()
+        + usize::from(extra("traced"))
+        + usize::from(extra("tokio"));
+    let _ = PROGRESS.set(Progress::new((scenarios * settings.trials) as u64));
     let mut rows = Vec::new();
     for scenario in peers::HANDSHAKES
         .iter()
@@ -117,10 +225,13 @@ fn main() {
     if only.as_ref().is_none_or(|o| "memory".contains(o.as_str())) {
         rows.extend(memory_rows(&pki));
     }
+    if let Some(p) = PROGRESS.get() {
+        p.finish();
+    }
     print_table(&rows);
-    if let Some(path) = json {
-        std::fs::write(&path, to_json(&rows)).expect("cannot write the JSON file");
-        eprintln!("wrote {path}");
+    if let Some(path) = &args.json {
+        std::fs::write(path, to_json(&rows)).expect("cannot write the JSON file");
+        eprintln!("wrote {}", path.display());
     }
 }
 
@@ -156,14 +267,6 @@ fn profile(pki: &peers::Pki, name: &str) {
     );
 }
 
-/// The value after `flag`, if given.
-fn value_of(args: &[String], flag: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -179,6 +282,7 @@ struct Trials {
 /// Runs `f` for each library in turn, `trials` times, interleaved, with the bound measured at
 /// the start of each trial. A library that cannot run the scenario (`None`) has no figures.
 fn interleaved(
+    row: &str,
     trials: usize,
     libs: &[Lib],
     mut bound: impl FnMut() -> Option<[f64; 2]>,
@@ -188,7 +292,8 @@ fn interleaved(
         libs: libs.iter().map(|l| (*l, Some(Vec::new()))).collect(),
         bounds: Vec::new(),
     };
-    for _ in 0..trials {
+    for k in 1..=trials {
+        progress_trial(row, k, trials);
         out.bounds.extend(bound());
         for (lib, samples) in &mut out.libs {
             match f(*lib) {
@@ -196,6 +301,7 @@ fn interleaved(
                 None => *samples = None,
             }
         }
+        progress_done();
     }
     out
 }
@@ -257,6 +363,7 @@ fn handshake_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[L
         peers::Resume::SessionId | peers::Resume::Ticket => s.handshakes * 10,
     };
     let trials = interleaved(
+        scenario.name,
         s.trials,
         libs,
         || bound::handshake(scenario, &bound::measure(s.bound_reps)).map(|(c, sv)| [c, sv]),
@@ -293,9 +400,11 @@ fn traced_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
     };
     let mut traced = Vec::new();
     let mut plain = Vec::new();
-    for _ in 0..s.trials {
+    for k in 1..=s.trials {
+        progress_trial("traced as JSON", k, s.trials);
         plain.extend(peers::handshakes(pki, Lib::Glasstls, scenario, n).map(rate));
         traced.push(rate(peers::traced_handshakes(pki, scenario, n)));
+        progress_done();
     }
     ["client", "server"]
         .iter()
@@ -322,6 +431,7 @@ fn traced_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
 fn bulk_rows(pki: &peers::Pki, scenario: &Scenario, s: &Settings, libs: &[Lib]) -> Vec<Row> {
     // The bound runs over as many records as a transfer has.
     let trials = interleaved(
+        scenario.name,
         s.trials,
         libs,
         || {
@@ -349,7 +459,8 @@ fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
         return Vec::new();
     };
     let (mut hs, mut mb) = (Vec::new(), Vec::new());
-    for _ in 0..s.trials {
+    for k in 1..=s.trials {
+        progress_trial("tokio", k, s.trials);
         let n = s.handshakes;
         if let Some((g, r)) = tokio_rows::handshakes(pki, handshake, n) {
             hs.push([n as f64 / g.as_secs_f64(), n as f64 / r.as_secs_f64()]);
@@ -359,6 +470,7 @@ fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
             let mb_ = bytes as f64 / 1e6;
             mb.push([mb_ / g.as_secs_f64(), mb_ / r.as_secs_f64()]);
         }
+        progress_done();
     }
     let row = |name: String, unit: &'static str, v: &[[f64; 2]]| Row {
         row: name,

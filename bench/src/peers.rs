@@ -163,39 +163,39 @@ pub static ECH: &[Scenario] = &[with_ech(
     "rustls has an ECH client only: its client row runs against a glasstls server; OpenSSL 3.0 has no ECH",
 )];
 
-const NO_OPENSSL_RESUMPTION: &str =
-    "OpenSSL resumption rows need SslRef::set_session, an unsafe fn our crates forbid";
+const OPENSSL_RESUMPTION: &str =
+    "OpenSSL's client resumes with SslRef::set_session (the bench's one unsafe call)";
 
 pub static RESUMPTIONS: &[Scenario] = &[
     scenario(
         "TLS1.2 resumed, session ID",
         false,
         S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        "",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
         G::X25519,
         Cert::Ecdsa,
         Resume::SessionId,
-        NO_OPENSSL_RESUMPTION,
+        OPENSSL_RESUMPTION,
     ),
     scenario(
         "TLS1.2 resumed, ticket",
         false,
         S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        "",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
         G::X25519,
         Cert::Ecdsa,
         Resume::Ticket,
-        NO_OPENSSL_RESUMPTION,
+        OPENSSL_RESUMPTION,
     ),
     scenario(
         "TLS1.3 resumed, ticket (x25519)",
         true,
         S::TLS_AES_128_GCM_SHA256,
-        "",
+        "TLS_AES_128_GCM_SHA256",
         G::X25519,
         Cert::Ecdsa,
         Resume::Ticket,
-        NO_OPENSSL_RESUMPTION,
+        OPENSSL_RESUMPTION,
     ),
 ];
 
@@ -305,6 +305,9 @@ pub trait Endpoint {
     fn take_received(&mut self) -> usize;
     /// Whether the handshake resumed a session.
     fn resumed(&self) -> bool;
+    /// A client keeps the session it has for the next connection, where the library does not
+    /// do it by itself (OpenSSL).
+    fn keep_session(&mut self) {}
 }
 
 // ---- glasstls ----
@@ -479,7 +482,13 @@ struct Ossl {
     stream: SslStream<MemPipe>,
     handshaking: bool,
     received: usize,
+    /// A client's: where the session it made is kept for the next client.
+    session: Option<SessionSlot>,
 }
+
+/// The session an OpenSSL client made last, for the next one to resume (what glasstls's and
+/// rustls's clients keep in their caches by themselves).
+type SessionSlot = Arc<std::sync::Mutex<Option<openssl::ssl::SslSession>>>;
 
 impl Ossl {
     fn step(&mut self) {
@@ -491,6 +500,17 @@ impl Ossl {
             Err(e) if e.code() == ErrorCode::WANT_READ => {}
             Err(e) => panic!("OpenSSL handshake failed: {e}"),
         }
+    }
+}
+
+/// OpenSSL voids a session whose connection ends without close_notify (`SSL_free` then
+/// removes it from the cache and marks it not resumable); the other libraries keep theirs. The
+/// harness drops connections without a shutdown, so it tells OpenSSL that one happened.
+impl Drop for Ossl {
+    fn drop(&mut self) {
+        self.stream.set_shutdown(
+            openssl::ssl::ShutdownState::SENT | openssl::ssl::ShutdownState::RECEIVED,
+        );
     }
 }
 
@@ -533,6 +553,13 @@ impl Endpoint for Ossl {
     fn resumed(&self) -> bool {
         self.stream.ssl().session_reused()
     }
+    fn keep_session(&mut self) {
+        if let (Some(slot), Some(session)) = (&self.session, self.stream.ssl().session()) {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(session.to_owned());
+            }
+        }
+    }
 }
 
 // ---- building pairs ----
@@ -541,7 +568,7 @@ impl Endpoint for Ossl {
 enum Configs {
     Glass(Arc<glasstls::ClientConfig>, Arc<glasstls::ServerConfig>),
     Rust(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
-    Ossl(SslContext, SslContext),
+    Ossl(SslContext, SslContext, SessionSlot),
     /// A rustls client against a glasstls server (where rustls has no server for the
     /// scenario): only the client's figures are rustls's.
     RustClient(Arc<rustls::ClientConfig>, Arc<glasstls::ServerConfig>),
@@ -681,7 +708,7 @@ fn rust_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
 }
 
 fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
-    if s.group == G::X25519MLKEM768 || s.resume != Resume::No || s.ech {
+    if s.group == G::X25519MLKEM768 || s.ech {
         return None;
     }
     let version = if s.tls13 {
@@ -707,8 +734,22 @@ fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
             "X25519"
         })
         .ok()?;
-        ctx.set_options(openssl::ssl::SslOptions::NO_TICKET);
-        ctx.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::OFF);
+        match s.resume {
+            Resume::No => {
+                ctx.set_options(openssl::ssl::SslOptions::NO_TICKET);
+                ctx.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::OFF);
+            }
+            // The server keeps sessions by ID; no tickets.
+            Resume::SessionId => {
+                ctx.set_options(openssl::ssl::SslOptions::NO_TICKET);
+                ctx.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::BOTH);
+            }
+            // Stateless tickets, one per handshake as the other libraries send.
+            Resume::Ticket => {
+                ctx.set_session_cache_mode(openssl::ssl::SslSessionCacheMode::CLIENT);
+                ctx.set_num_tickets(1).ok()?;
+            }
+        }
     }
     client.cert_store_mut().add_cert(ca).ok()?;
     client.set_verify(SslVerifyMode::PEER);
@@ -717,7 +758,11 @@ fn ossl_configs(pki: &Pki, s: &Scenario) -> Option<Configs> {
     let key = openssl::pkey::PKey::private_key_from_pem(leaf.key_pem.as_bytes()).ok()?;
     server.set_certificate(&cert).ok()?;
     server.set_private_key(&key).ok()?;
-    Some(Configs::Ossl(client.build(), server.build()))
+    Some(Configs::Ossl(
+        client.build(),
+        server.build(),
+        Arc::default(),
+    ))
 }
 
 /// The glasstls and rustls configurations of scenario `s`, for adapters that drive them
@@ -763,14 +808,24 @@ fn new_client(c: &Configs) -> Box<dyn Endpoint> {
             .into(),
             received: 0,
         }),
-        Configs::Ossl(client, _) => {
+        Configs::Ossl(client, _, slot) => {
             let mut ssl = Ssl::new(client).expect("ssl");
             ssl.param_mut().set_host("localhost").expect("host");
+            if let Some(session) = slot.lock().ok().and_then(|s| s.clone()) {
+                // SAFETY: `SslRef::set_session` requires the session to come from an `Ssl` of
+                // the same `SslContext`; `slot` belongs to this `Configs::Ossl` and is filled
+                // only by `keep_session` on clients made here from `client`, this context.
+                #[allow(unsafe_code)]
+                unsafe {
+                    ssl.set_session(&session).expect("set_session");
+                }
+            }
             ssl.set_connect_state();
             Box::new(Ossl {
                 stream: SslStream::new(ssl, MemPipe::default()).expect("stream"),
                 handshaking: true,
                 received: 0,
+                session: Some(Arc::clone(slot)),
             })
         }
     }
@@ -788,13 +843,14 @@ fn new_server(c: &Configs) -> Box<dyn Endpoint> {
                 .into(),
             received: 0,
         }),
-        Configs::Ossl(_, server) => {
+        Configs::Ossl(_, server, _) => {
             let mut ssl = Ssl::new(server).expect("ssl");
             ssl.set_accept_state();
             Box::new(Ossl {
                 stream: SslStream::new(ssl, MemPipe::default()).expect("stream"),
                 handshaking: true,
                 received: 0,
+                session: None,
             })
         }
     }
@@ -885,11 +941,13 @@ fn handshakes_with(c: Configs, lib: Lib, s: &Scenario, n: usize) -> Option<Times
             &mut wire,
             || {},
         );
+        client.keep_session();
     }
     for _ in 0..n {
         let mut client = timed(&mut t.client, || new_client(&c));
         let mut server = timed(&mut t.server, || new_server(&c));
         drive(client.as_mut(), server.as_mut(), &mut t, &mut wire, || {});
+        timed(&mut t.client, || client.keep_session());
         assert_eq!(
             client.resumed(),
             s.resume != Resume::No,
