@@ -29,11 +29,14 @@ pub struct Row {
     pub row: String,
     pub unit: &'static str,
     pub glasstls: f64,
+    /// rustls through its buffered API.
     pub rustls: Option<f64>,
+    /// rustls through its unbuffered API.
+    pub rustls_unbuffered: Option<f64>,
     pub openssl: Option<f64>,
     pub bound: Option<f64>,
-    /// glasstls ÷ rustls (for memory, rustls ÷ glasstls: above 1 is better either way), the
-    /// median of the trials' own ratios.
+    /// glasstls ÷ rustls at its best (the faster of its two APIs in each trial; for memory,
+    /// rustls ÷ glasstls: above 1 is better either way), the median of the trials' own ratios.
     pub vs_rustls: Option<f64>,
     pub vs_openssl: Option<f64>,
     /// glasstls ÷ bound, the median of the trials' own ratios.
@@ -72,6 +75,7 @@ struct Args {
 enum LibName {
     Glasstls,
     Rustls,
+    RustlsUnbuffered,
     Openssl,
 }
 
@@ -80,6 +84,7 @@ impl LibName {
         match self {
             Self::Glasstls => Lib::Glasstls,
             Self::Rustls => Lib::Rustls,
+            Self::RustlsUnbuffered => Lib::RustlsUnbuffered,
             Self::Openssl => Lib::Openssl,
         }
     }
@@ -335,6 +340,12 @@ impl Trials {
             .map(|(i, side)| {
                 let glass = self.side(Lib::Glasstls, i);
                 let rust = self.side(Lib::Rustls, i);
+                let rust_unbuf = self.side(Lib::RustlsUnbuffered, i);
+                // rustls at its best: the faster of its two APIs, trial by trial.
+                let rust_best = match (&rust, &rust_unbuf) {
+                    (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(x, y)| x.max(*y)).collect()),
+                    (a, b) => a.clone().or(b.clone()),
+                };
                 let ossl = self.side(Lib::Openssl, i);
                 let bound =
                     (!self.bounds.is_empty()).then(|| self.bounds.iter().map(|b| b[i]).collect());
@@ -343,9 +354,10 @@ impl Trials {
                     unit,
                     glasstls: glass.clone().map_or(f64::NAN, median),
                     rustls: rust.clone().map(median),
+                    rustls_unbuffered: rust_unbuf.clone().map(median),
                     openssl: ossl.clone().map(median),
                     bound: bound.clone().map(median),
-                    vs_rustls: paired(&glass, &rust),
+                    vs_rustls: paired(&glass, &rust_best),
                     vs_openssl: paired(&glass, &ossl),
                     of_bound: paired(&glass, &bound),
                     note,
@@ -417,6 +429,7 @@ fn traced_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
                 unit: "handshakes/s",
                 glasstls: median(t),
                 rustls: None,
+                rustls_unbuffered: None,
                 openssl: None,
                 bound: None,
                 vs_rustls: None,
@@ -477,6 +490,7 @@ fn tokio_rows(pki: &peers::Pki, s: &Settings) -> Vec<Row> {
         unit,
         glasstls: median(v.iter().map(|x| x[0]).collect()),
         rustls: Some(median(v.iter().map(|x| x[1]).collect())),
+        rustls_unbuffered: None,
         openssl: None,
         bound: None,
         vs_rustls: (!v.is_empty()).then(|| median(v.iter().map(|x| x[0] / x[1]).collect())),
@@ -505,6 +519,7 @@ fn memory_rows(pki: &peers::Pki) -> Vec<Row> {
             unit: "bytes",
             glasstls: ours,
             rustls: theirs,
+            rustls_unbuffered: None,
             openssl: None,
             bound: None,
             vs_rustls: theirs.map(|t| t / ours),
@@ -541,16 +556,26 @@ fn ratio(r: Option<f64>) -> String {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<52} {:>13} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
-        "row", "unit", "glasstls", "rustls", "openssl", "bound", "vs rust", "vs ossl", "of bound"
+        "{:<52} {:>13} {:>10} {:>10} {:>12} {:>10} {:>10} {:>8} {:>8} {:>8}",
+        "row",
+        "unit",
+        "glasstls",
+        "rustls",
+        "rustls unbuf",
+        "openssl",
+        "bound",
+        "vs rust",
+        "vs ossl",
+        "of bound"
     );
     for r in rows {
         println!(
-            "{:<52} {:>13} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8}",
+            "{:<52} {:>13} {:>10} {:>10} {:>12} {:>10} {:>10} {:>8} {:>8} {:>8}",
             r.row,
             r.unit,
             fmt(Some(r.glasstls)),
             fmt(r.rustls),
+            fmt(r.rustls_unbuffered),
             fmt(r.openssl),
             fmt(r.bound),
             ratio(r.vs_rustls),
@@ -579,11 +604,12 @@ fn to_json(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             format!(
-                "  {{\"row\": {:?}, \"unit\": {:?}, \"glasstls\": {}, \"rustls\": {}, \"openssl\": {}, \"bound\": {}, \"vs_rustls\": {}, \"vs_openssl\": {}, \"of_bound\": {}}}",
+                "  {{\"row\": {:?}, \"unit\": {:?}, \"glasstls\": {}, \"rustls\": {}, \"rustls_unbuffered\": {}, \"openssl\": {}, \"bound\": {}, \"vs_rustls\": {}, \"vs_openssl\": {}, \"of_bound\": {}}}",
                 r.row,
                 r.unit,
                 num(Some(r.glasstls)),
                 num(r.rustls),
+                num(r.rustls_unbuffered),
                 num(r.openssl),
                 num(r.bound),
                 num(r.vs_rustls),

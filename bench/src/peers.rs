@@ -10,12 +10,21 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lib {
     Glasstls,
+    /// rustls's buffered API (`ClientConnection`/`ServerConnection`: `read_tls`, `write_tls`).
     Rustls,
+    /// rustls's unbuffered API (`UnbufferedClientConnection`/`UnbufferedServerConnection`):
+    /// records encrypted into and decrypted in the caller's buffers.
+    RustlsUnbuffered,
     Openssl,
 }
 
 impl Lib {
-    pub const ALL: [Lib; 3] = [Lib::Glasstls, Lib::Rustls, Lib::Openssl];
+    pub const ALL: [Lib; 4] = [
+        Lib::Glasstls,
+        Lib::Rustls,
+        Lib::RustlsUnbuffered,
+        Lib::Openssl,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -308,6 +317,10 @@ pub trait Endpoint {
     /// A client keeps the session it has for the next connection, where the library does not
     /// do it by itself (OpenSSL).
     fn keep_session(&mut self) {}
+    /// The network delivers `data` (untimed): a library that reads records in a buffer of its
+    /// own (rustls's unbuffered API decrypts there in place) gets them copied there now, as a
+    /// socket read would put them; the others read `data` where it lies in `give_tls`.
+    fn stage_tls(&mut self, _data: &[u8]) {}
 }
 
 // ---- glasstls ----
@@ -441,6 +454,174 @@ impl Endpoint for Rust {
     }
 }
 
+// ---- rustls, unbuffered ----
+
+enum UnbufConn {
+    Client(rustls::client::UnbufferedClientConnection),
+    Server(rustls::server::UnbufferedServerConnection),
+}
+
+/// rustls's unbuffered API as its documentation and examples drive it: one incoming buffer
+/// that records are decrypted in, one outgoing buffer that records are encrypted into.
+struct RustUnbuf {
+    conn: UnbufConn,
+    incoming: Vec<u8>,
+    /// Bytes of `incoming` that hold records not yet processed.
+    used: usize,
+    outgoing: Vec<u8>,
+    out_len: usize,
+    received: usize,
+}
+
+impl RustUnbuf {
+    fn new(conn: UnbufConn) -> Self {
+        Self {
+            conn,
+            incoming: vec![0; WIRE_CAPACITY],
+            used: 0,
+            outgoing: vec![0; WIRE_CAPACITY],
+            out_len: 0,
+            received: 0,
+        }
+    }
+
+    /// Runs the connection until it waits for the peer; `data`, if any, is encrypted once
+    /// traffic may flow.
+    fn run(&mut self, mut data: Option<&[u8]>) {
+        loop {
+            let Self {
+                conn,
+                incoming,
+                used,
+                outgoing,
+                out_len,
+                received,
+            } = self;
+            let input = &mut incoming[..*used];
+            let (discard, more) = match conn {
+                UnbufConn::Client(c) => unbuf_step(
+                    c.process_tls_records(input),
+                    outgoing,
+                    out_len,
+                    received,
+                    &mut data,
+                ),
+                UnbufConn::Server(s) => unbuf_step(
+                    s.process_tls_records(input),
+                    outgoing,
+                    out_len,
+                    received,
+                    &mut data,
+                ),
+            };
+            // The processed records leave the front of the buffer before the next call.
+            if discard > 0 {
+                incoming.copy_within(discard..*used, 0);
+                *used -= discard;
+            }
+            if !more {
+                return;
+            }
+        }
+    }
+
+    fn common(&self) -> &rustls::CommonState {
+        match &self.conn {
+            UnbufConn::Client(c) => c,
+            UnbufConn::Server(s) => s,
+        }
+    }
+}
+
+/// Handles one state; returns how much input to discard and whether to call again.
+fn unbuf_step<Data>(
+    status: rustls::unbuffered::UnbufferedStatus<'_, '_, Data>,
+    outgoing: &mut Vec<u8>,
+    out_len: &mut usize,
+    received: &mut usize,
+    data: &mut Option<&[u8]>,
+) -> (usize, bool) {
+    use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError};
+    let rustls::unbuffered::UnbufferedStatus { discard, state } = status;
+    let more = match state.expect("rustls (unbuffered) refused") {
+        ConnectionState::EncodeTlsData(mut encode) => {
+            loop {
+                match encode.encode(&mut outgoing[*out_len..]) {
+                    Ok(n) => break *out_len += n,
+                    Err(EncodeError::InsufficientSize(e)) => {
+                        outgoing.resize(*out_len + e.required_size, 0)
+                    }
+                    Err(e) => panic!("rustls (unbuffered) encode: {e}"),
+                }
+            }
+            true
+        }
+        // What was encoded stays in `outgoing` until the harness takes it (`pending_tls`).
+        ConnectionState::TransmitTlsData(transmit) => {
+            transmit.done();
+            true
+        }
+        ConnectionState::BlockedHandshake => false,
+        ConnectionState::WriteTraffic(mut write) => {
+            if let Some(plaintext) = data.take() {
+                loop {
+                    match write.encrypt(plaintext, &mut outgoing[*out_len..]) {
+                        Ok(n) => break *out_len += n,
+                        Err(EncryptError::InsufficientSize(e)) => {
+                            outgoing.resize(*out_len + e.required_size, 0)
+                        }
+                        Err(e) => panic!("rustls (unbuffered) encrypt: {e}"),
+                    }
+                }
+            }
+            false
+        }
+        ConnectionState::ReadTraffic(mut read) => {
+            while let Some(record) = read.next_record() {
+                *received += record.expect("rustls (unbuffered) record").payload.len();
+            }
+            true
+        }
+        // No row sends early data.
+        ConnectionState::ReadEarlyData(_) => panic!("rustls (unbuffered): early data"),
+        _ => false,
+    };
+    (discard, more)
+}
+
+impl Endpoint for RustUnbuf {
+    fn pending_tls<'a>(&'a mut self, _wire: &'a mut Vec<u8>) -> &'a [u8] {
+        self.run(None);
+        &self.outgoing[..self.out_len]
+    }
+    fn sent_tls(&mut self) {
+        self.out_len = 0;
+    }
+    fn stage_tls(&mut self, data: &[u8]) {
+        let end = self.used + data.len();
+        if self.incoming.len() < end {
+            self.incoming.resize(end, 0);
+        }
+        self.incoming[self.used..end].copy_from_slice(data);
+        self.used = end;
+    }
+    fn give_tls(&mut self, _data: &[u8]) {
+        self.run(None);
+    }
+    fn handshaking(&self) -> bool {
+        self.common().is_handshaking()
+    }
+    fn send(&mut self, data: &[u8]) {
+        self.run(Some(data));
+    }
+    fn take_received(&mut self) -> usize {
+        std::mem::take(&mut self.received)
+    }
+    fn resumed(&self) -> bool {
+        self.common().handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+}
+
 // ---- OpenSSL ----
 
 /// A byte pipe: reads what the peer gave (WouldBlock when empty), collects what we write.
@@ -569,6 +750,8 @@ enum Configs {
     Glass(Arc<glasstls::ClientConfig>, Arc<glasstls::ServerConfig>),
     Rust(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
     Ossl(SslContext, SslContext, SessionSlot),
+    /// rustls through its unbuffered API.
+    RustUnbuf(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
     /// A rustls client against a glasstls server (where rustls has no server for the
     /// scenario): only the client's figures are rustls's.
     RustClient(Arc<rustls::ClientConfig>, Arc<glasstls::ServerConfig>),
@@ -788,6 +971,11 @@ fn configs(pki: &Pki, lib: Lib, s: &Scenario) -> Option<Configs> {
     match lib {
         Lib::Glasstls => Some(glass_configs(pki, s)),
         Lib::Rustls => rust_configs(pki, s),
+        Lib::RustlsUnbuffered => match rust_configs(pki, s)? {
+            Configs::Rust(client, server) => Some(Configs::RustUnbuf(client, server)),
+            // ECH rows pair rustls's client with our server: the buffered row says it.
+            _ => None,
+        },
         Lib::Openssl => ossl_configs(pki, s),
     }
 }
@@ -808,6 +996,13 @@ fn new_client(c: &Configs) -> Box<dyn Endpoint> {
             .into(),
             received: 0,
         }),
+        Configs::RustUnbuf(client, _) => Box::new(RustUnbuf::new(UnbufConn::Client(
+            rustls::client::UnbufferedClientConnection::new(
+                Arc::clone(client),
+                "localhost".try_into().expect("name"),
+            )
+            .expect("client"),
+        ))),
         Configs::Ossl(client, _, slot) => {
             let mut ssl = Ssl::new(client).expect("ssl");
             ssl.param_mut().set_host("localhost").expect("host");
@@ -843,6 +1038,9 @@ fn new_server(c: &Configs) -> Box<dyn Endpoint> {
                 .into(),
             received: 0,
         }),
+        Configs::RustUnbuf(_, server) => Box::new(RustUnbuf::new(UnbufConn::Server(
+            rustls::server::UnbufferedServerConnection::new(Arc::clone(server)).expect("server"),
+        ))),
         Configs::Ossl(_, server, _) => {
             let mut ssl = Ssl::new(server).expect("ssl");
             ssl.set_accept_state();
@@ -906,6 +1104,7 @@ fn flight(
     if bytes.is_empty() {
         return false;
     }
+    to.stage_tls(bytes);
     timed(to_time, || to.give_tls(bytes));
     timed(from_time, || from.sent_tls());
     true
@@ -988,6 +1187,7 @@ pub fn bulk(pki: &Pki, lib: Lib, s: &Scenario, bytes: usize) -> Option<(Duration
             sender.pending_tls(buffer)
         });
         sent += chunk.len();
+        server.stage_tls(tls);
         timed(&mut receive, || server.give_tls(tls));
         received += server.take_received();
     }
