@@ -474,12 +474,14 @@ struct RustUnbuf {
 }
 
 impl RustUnbuf {
+    /// The buffers start empty and grow to what the connection needs (rustls says how much
+    /// with `InsufficientSizeError`): a handshake does not pay for zeroing a bulk transfer's.
     fn new(conn: UnbufConn) -> Self {
         Self {
             conn,
-            incoming: vec![0; WIRE_CAPACITY],
+            incoming: Vec::new(),
             used: 0,
-            outgoing: vec![0; WIRE_CAPACITY],
+            outgoing: Vec::new(),
             out_len: 0,
             received: 0,
         }
