@@ -1041,22 +1041,33 @@ async fn serve_one(
                 body_deadline: limits.request,
                 drawn: Default::default(),
             });
-            let remains = Arc::new(Mutex::new(Remains::default()));
-            let held = Held {
-                stream: Some(stream),
-                remains: Arc::clone(&remains),
-            };
-            // Boxed, as each protocol's connection below: a connection's task then holds the
-            // state of the one protocol it speaks, not room for the largest of them.
-            let result = Box::pin(http(held, site, limits, server.shutdown.subscribe())).await;
-            let remains = std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
-            tracer.print_events(&mut io::stderr(), remains.events);
-            log.bytes_in = remains.read;
-            log.bytes_out = remains.written;
-            log.alert = remains.alert;
-            log.ended = result.map(|()| remains.closed);
-            log.ms = started.elapsed().as_secs_f64() * 1000.0;
-            return (log, tracer);
+            let h2 = stream.conn().info().alpn_protocol.as_deref() == Some(b"h2".as_slice());
+            if h2 {
+                let remains = Arc::new(Mutex::new(Remains::default()));
+                let held = Held {
+                    stream: Some(stream),
+                    remains: Arc::clone(&remains),
+                };
+                // Boxed, as each protocol's connection below: a connection's task then holds
+                // the state of the one protocol it speaks, not room for the largest of them.
+                let result = Box::pin(http2(held, site, server.shutdown.subscribe())).await;
+                let remains =
+                    std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
+                tracer.print_events(&mut io::stderr(), remains.events);
+                log.bytes_in = remains.read;
+                log.bytes_out = remains.written;
+                log.alert = remains.alert;
+                log.ended = result.map(|()| remains.closed);
+                log.ms = started.elapsed().as_secs_f64() * 1000.0;
+                return (log, tracer);
+            }
+            Box::pin(http1(
+                &mut stream,
+                site,
+                limits,
+                server.shutdown.subscribe(),
+            ))
+            .await
         }
     };
     let remains = remains_of(&mut stream);
@@ -1090,40 +1101,244 @@ async fn echo(
     }
 }
 
-/// The pages over hyper: h2 when ALPN chose it, HTTP/1.1 (and 1.0) otherwise. Each reply is
-/// written whole into one buffer (`writev(false)`: hyper copies head and body together), so
-/// that it leaves in as few records as it fits. On shutdown, hyper finishes the request in
-/// hand and closes (HTTP/1.1: `Connection: close`; h2: GOAWAY).
-async fn http(
+/// The pages over hyper's h2 (ALPN chose it), to the connection's end.
+async fn http2(
     held: Held,
     site: Arc<crate::pages::Site>,
-    limits: Limits,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), String> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    let h2 = held
-        .stream
-        .as_ref()
-        .and_then(|s| s.conn().info().alpn_protocol.as_deref())
-        == Some(b"h2".as_slice());
     let service =
         hyper::service::service_fn(move |request| crate::pages::answer(Arc::clone(&site), request));
-    let io = TokioIo::new(held);
-    if h2 {
-        let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .serve_connection(io, service);
-        Box::pin(until_done(conn, shutdown)).await
-    } else {
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.request)
-            // A client may close its side (TLS 1.3: close_notify) once its request is sent,
-            // and still read the reply (RFC 8446 §6.1), as `connect </dev/null` does.
-            .half_close(true)
-            .writev(false)
-            .serve_connection(io, service);
-        Box::pin(until_done(conn, shutdown)).await
+    let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(held), service);
+    Box::pin(until_done(conn, shutdown)).await
+}
+
+/// How long an HTTP/1 connection must have been quiet (every request answered and flushed,
+/// nothing read since) before hyper's connection is put away until the next request.
+const PARK_AFTER: Duration = Duration::from_millis(100);
+
+/// The pages over hyper's HTTP/1.1 (and 1.0), one turn at a time. hyper keeps two 8 KiB
+/// buffers in every HTTP/1 connection, idle or not (its read buffer, and its write buffer's
+/// header space); most keep-alive connections are idle most of the time. So once a connection
+/// has been quiet for [`PARK_AFTER`], the turn ends ([`Turn`] reports the end of input), hyper
+/// hands back what it read and did not use (`into_parts`), its connection is dropped, and the
+/// stream waits for the next request holding no buffer (`AsyncBufRead::fill_buf`); a new turn
+/// serves it. Each reply is written whole into one buffer (`writev(false)`: hyper copies head
+/// and body together), so that it leaves in as few records as it fits. On shutdown, hyper
+/// finishes the request in hand and answers with `Connection: close`.
+async fn http1(
+    stream: &mut TlsStream<Transport>,
+    site: Arc<crate::pages::Site>,
+    limits: Limits,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut prefix = bytes::Bytes::new();
+    loop {
+        // A turn's state (hyper's connection among it) on the heap of its own, given back at
+        // the turn's end: a parked connection's task holds none of it.
+        let ended = Box::pin(turn(
+            &mut *stream,
+            std::mem::take(&mut prefix),
+            &site,
+            limits,
+            &mut shutdown,
+        ))
+        .await;
+        let TurnEnd {
+            parked,
+            stopping,
+            unread,
+        } = ended?;
+        if !parked || stopping {
+            // hyper ended the connection (HTTP/1.0, `Connection: close`, the client's close,
+            // the server stopping): close_notify, as hyper's own shutdown would send.
+            return stream.shutdown().await.map_err(|e| e.to_string());
+        }
+        prefix = unread;
+        if prefix.is_empty() {
+            // Parked: only the stream is held until the next request (or the idle timeout,
+            // or the client's close, or the server stopping).
+            let next = tokio::select! {
+                next = stream.fill_buf() => next.map(|b| !b.is_empty()),
+                _ = shutdown.wait_for(|stop| *stop) => Ok(false),
+            };
+            match next {
+                Ok(true) => {}
+                Ok(false) => return stream.shutdown().await.map_err(|e| e.to_string()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+}
+
+/// How a turn ended: parked (quiet, hyper put away), with the server stopping, and what hyper
+/// had read and not used.
+struct TurnEnd {
+    parked: bool,
+    stopping: bool,
+    unread: bytes::Bytes,
+}
+
+/// One turn of hyper's HTTP/1 connection over `stream`, starting with `prefix`.
+async fn turn(
+    stream: &mut TlsStream<Transport>,
+    prefix: bytes::Bytes,
+    site: &Arc<crate::pages::Site>,
+    limits: Limits,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<TurnEnd, String> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let state = Arc::new(TurnState::default());
+    let service = {
+        let (site, state) = (Arc::clone(site), Arc::clone(&state));
+        hyper::service::service_fn(move |request| {
+            state.started.fetch_add(1, Ordering::SeqCst);
+            let (site, state) = (Arc::clone(&site), Arc::clone(&state));
+            // Boxed: hyper's `poll_without_shutdown` wants the future `Unpin`.
+            Box::pin(async move {
+                let reply = crate::pages::answer(site, request).await;
+                state.read_since_answer.store(0, Ordering::SeqCst);
+                state.answered.fetch_add(1, Ordering::SeqCst);
+                reply
+            })
+        })
+    };
+    let io = Turn {
+        stream,
+        prefix,
+        state,
+        dirty: false,
+        quiet_since: None,
+        parked: false,
+    };
+    let mut conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.request)
+        // A client may close its side (TLS 1.3: close_notify) once its request is sent, and
+        // still read the reply (RFC 8446 §6.1), as `connect </dev/null` does.
+        .half_close(true)
+        .writev(false)
+        .serve_connection(TokioIo::new(io), service);
+    let mut stopping = *shutdown.borrow();
+    if stopping {
+        Pin::new(&mut conn).graceful_shutdown();
+    }
+    let done = loop {
+        tokio::select! {
+            done = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => break done,
+            _ = shutdown.wait_for(|stop| *stop), if !stopping => {
+                stopping = true;
+                Pin::new(&mut conn).graceful_shutdown();
+            }
+        }
+    };
+    let parts = conn.into_parts();
+    done.map_err(|e| in_full(&e))?;
+    Ok(TurnEnd {
+        parked: parts.io.inner().parked,
+        stopping,
+        unread: parts.read_buf,
+    })
+}
+
+/// What the service of one turn has done, for [`Turn`] to tell a quiet connection.
+#[derive(Default)]
+struct TurnState {
+    started: AtomicUsize,
+    answered: AtomicUsize,
+    /// Plaintext bytes hyper has read since the last answer (a request on its way).
+    read_since_answer: AtomicUsize,
+}
+
+/// The TLS stream as one turn of hyper's HTTP/1 connection sees it: reads start with what the
+/// turn before left unread; once the connection is quiet (every request answered, every reply
+/// flushed, nothing read since) for [`PARK_AFTER`], a read that would wait reports the end of
+/// input instead, and the turn ends `parked`. Shutdown is not passed on: the caller closes.
+struct Turn<'a> {
+    stream: &'a mut TlsStream<Transport>,
+    prefix: bytes::Bytes,
+    state: Arc<TurnState>,
+    /// Written since the last flush that completed.
+    dirty: bool,
+    quiet_since: Option<Pin<Box<tokio::time::Sleep>>>,
+    parked: bool,
+}
+
+impl Turn<'_> {
+    fn quiet(&self) -> bool {
+        let started = self.state.started.load(Ordering::SeqCst);
+        let answered = self.state.answered.load(Ordering::SeqCst);
+        started == answered
+            && !self.dirty
+            && self.state.read_since_answer.load(Ordering::SeqCst) == 0
+    }
+}
+
+impl AsyncRead for Turn<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.parked {
+            return Poll::Ready(Ok(()));
+        }
+        if !this.prefix.is_empty() {
+            let n = this.prefix.len().min(buf.remaining());
+            buf.put_slice(&this.prefix.split_to(n));
+            this.state.read_since_answer.fetch_add(n, Ordering::SeqCst);
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut *this.stream).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                this.quiet_since = None;
+                let n = buf.filled().len() - before;
+                this.state.read_since_answer.fetch_add(n, Ordering::SeqCst);
+                Poll::Ready(result)
+            }
+            Poll::Pending if this.quiet() => {
+                let timer = this
+                    .quiet_since
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(PARK_AFTER)));
+                ready!(timer.as_mut().poll(cx));
+                this.parked = true;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                this.quiet_since = None;
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Turn<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.dirty = true;
+        this.quiet_since = None;
+        Pin::new(&mut *this.stream).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(Pin::new(&mut *this.stream).poll_flush(cx))?;
+        this.dirty = false;
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }
 

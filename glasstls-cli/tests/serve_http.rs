@@ -386,3 +386,52 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// An HTTP/1.1 connection quiet for a while is put away (hyper's buffers given back) and
+/// served again when its next request comes; two requests sent in one write are both
+/// answered, in order, across the turns.
+#[test]
+fn a_keep_alive_connection_is_served_again_after_going_quiet_and_pipelining_holds() {
+    let pki = Pki::new();
+    let (server, addr) = ecdsa_server(&pki, &[]);
+    let mut tls = tls_client(std::sync::Arc::new(client_config(&pki)), &addr).unwrap();
+    tls.handshake().unwrap();
+    let mut read_reply = |tls: &mut glasstls::Stream<TcpStream>| {
+        // One reply: its head, then as many bytes as its Content-Length says.
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") {
+            assert_eq!(tls.read(&mut byte).unwrap(), 1, "{got:?}");
+            got.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        let mut body = vec![0u8; length];
+        tls.read_exact(&mut body).unwrap();
+        (head, String::from_utf8_lossy(&body).into_owned())
+    };
+    for pause in [0u64, 400, 400] {
+        std::thread::sleep(Duration::from_millis(pause));
+        tls.write_all(b"GET /text HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let (head, body) = read_reply(&mut tls);
+        assert!(head.starts_with("http/1.1 200"), "after {pause} ms: {head}");
+        assert!(body.contains("version: TLSv1.3"), "{body}");
+    }
+    // Pipelined, after a pause: a 404 then a page, answered in that order.
+    std::thread::sleep(Duration::from_millis(400));
+    tls.write_all(
+        b"GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\nGET /text HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .unwrap();
+    assert!(read_reply(&mut tls).0.starts_with("http/1.1 404"));
+    assert!(read_reply(&mut tls).1.contains("version: TLSv1.3"));
+    tls.close().unwrap();
+    let log = server.stderr_when(|e| e.contains("[conn 1]"));
+    assert!(!log.contains("[conn 2]"), "all on one connection: {log}");
+    assert!(log.contains("closed with close_notify"), "{log}");
+}

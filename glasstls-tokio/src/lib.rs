@@ -37,7 +37,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 
 /// What one read of the transport takes at most: a whole record and its header.
 const READ_CHUNK: usize = 16 * 1024 + 256;
@@ -374,6 +374,29 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<IO> {
                 )));
             }
         }
+    }
+}
+
+/// The plaintext where the connection holds it, without a copy: `fill_buf` waits until some has
+/// come (empty at close_notify) and lends it; `consume` takes it. A server that waits for a
+/// keep-alive client's next request this way holds no buffer of its own while it waits.
+impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncBufRead for TlsStream<IO> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        while this.conn.received().is_empty() && !this.conn.peer_has_closed() {
+            if !ready!(this.poll_fill(cx))? {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the connection without close_notify (the data may be \
+                     truncated)",
+                )));
+            }
+        }
+        Poll::Ready(Ok(this.conn.received()))
+    }
+
+    fn consume(self: Pin<&mut Self>, n: usize) {
+        self.get_mut().conn.consume_received(n);
     }
 }
 
