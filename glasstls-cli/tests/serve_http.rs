@@ -396,7 +396,7 @@ fn a_keep_alive_connection_is_served_again_after_going_quiet_and_pipelining_hold
     let (server, addr) = ecdsa_server(&pki, &[]);
     let mut tls = tls_client(std::sync::Arc::new(client_config(&pki)), &addr).unwrap();
     tls.handshake().unwrap();
-    let mut read_reply = |tls: &mut glasstls::Stream<TcpStream>| {
+    let read_reply = |tls: &mut glasstls::Stream<TcpStream>| {
         // One reply: its head, then as many bytes as its Content-Length says.
         let mut got = Vec::new();
         let mut byte = [0u8; 1];

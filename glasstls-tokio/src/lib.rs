@@ -7,6 +7,9 @@
 //! plaintext is copied once, into the caller's buffer; what we write is encrypted once, into the
 //! connection's output queue, which the transport writes from.
 //!
+//! `TlsStream` is also `AsyncBufRead`: `fill_buf` lends the plaintext where the connection holds
+//! it, and waits for some without a buffer of the caller's.
+//!
 //! Closing behaves as tokio-rustls users expect:
 //! - a read returns 0 (end of stream) once the peer has sent close_notify;
 //! - the transport's end without close_notify is an `UnexpectedEof` error (a truncation

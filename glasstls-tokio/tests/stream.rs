@@ -73,6 +73,28 @@ async fn data_flows_both_ways_and_close_notify_ends_the_stream() {
 /// RFC 8446 §6.1: in TLS 1.3 close_notify closes one direction; the server reads the whole
 /// request to its end and still answers.
 #[tokio::test]
+async fn fill_buf_lends_the_plaintext_where_it_lies_and_is_empty_at_close_notify() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let pki = Pki::new();
+    for version in [Version::Tls12, Version::Tls13] {
+        let (mut client, mut server) = pair(&pki, version, 64 * 1024).await;
+        client.write_all(b"first request").await.unwrap();
+        client.flush().await.unwrap();
+        // Waits for the record, then lends its plaintext; nothing is taken until consumed.
+        assert_eq!(server.fill_buf().await.unwrap(), b"first request");
+        assert_eq!(server.fill_buf().await.unwrap(), b"first request");
+        server.consume(6);
+        assert_eq!(server.fill_buf().await.unwrap(), b"request");
+        server.consume(7);
+        client.shutdown().await.unwrap();
+        assert!(
+            server.fill_buf().await.unwrap().is_empty(),
+            "{version:?}: close_notify"
+        );
+    }
+}
+
+#[tokio::test]
 async fn tls13_half_close_lets_the_peer_answer() {
     let pki = Pki::new();
     let (mut client, mut server) = pair(&pki, Version::Tls13, 64 * 1024).await;
