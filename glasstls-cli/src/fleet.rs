@@ -126,6 +126,18 @@ impl Fleet {
         })
     }
 
+    /// Opens the connection before the first client (the first call also says hello to Redis,
+    /// which takes longer than a handshake's deadline allows): waits up to `wait`, says
+    /// whether Redis answered.
+    pub async fn warm_up(&self, wait: Duration) -> bool {
+        let mut redis = self.redis.clone();
+        let ping = redis::cmd("PING");
+        matches!(
+            tokio::time::timeout(wait, ping.query_async::<String>(&mut redis)).await,
+            Ok(Ok(_))
+        )
+    }
+
     /// Runs one command within the deadline, through the breaker; `None` when it was not
     /// made, failed or was late (each counted).
     async fn call<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {

@@ -252,6 +252,9 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         }
         let tickets = config.tickets.clone();
         let held = Arc::new(Mutex::new(Vec::new()));
+        if let Some(fleet) = &fleet {
+            fleet.warm_up(Duration::from_secs(2)).await;
+        }
         if let (Some(fleet), Some(keys)) = (&fleet, &tickets) {
             // One turn before the first client, so that the first ticket is the fleet's.
             let mut ring = held.lock().map(|r| r.clone()).unwrap_or_default();

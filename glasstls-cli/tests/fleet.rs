@@ -122,6 +122,14 @@ fn a_session_made_at_one_node_resumes_at_the_others() {
         log.contains("session store redis://127.0.0.1:") && log.contains("the fleet's keys"),
         "{log}"
     );
+    // The fleet's keys are in place before the first client: the line comes before
+    // "listening on" (the first call to Redis opens its connection, which a 50 ms handshake
+    // deadline would not wait for).
+    for (peer, _) in &nodes {
+        let log = peer.stderr();
+        let keys = log.find("ticket keys from the fleet").unwrap_or(usize::MAX);
+        assert!(keys < log.find("listening on").unwrap(), "{log}");
+    }
     assert!(!log.contains("secret"), "{log}");
 }
 
