@@ -162,7 +162,10 @@ impl Session {
 
     /// The session's bytes, for a store or a file. They hold its secret.
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(128));
+        // Sized exactly: growing would copy the buffer (a resumed handshake encodes one
+        // session per new ticket) and leave the old copy, secret and all, unzeroized.
+        let len = self.encoded_len();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(FORMAT_VERSION);
         self.version().wire().encode(&mut out);
         self.cipher_suite.encode(&mut out);
@@ -209,7 +212,32 @@ impl Session {
                 out.extend_from_slice(&received_ms.to_be_bytes());
             }
         }
+        debug_assert_eq!(out.len(), len, "Session::encoded_len");
         out
+    }
+
+    /// How many bytes `encode` writes.
+    fn encoded_len(&self) -> usize {
+        let fixed = 1 + 2 + 2 + 8 + 4 + 2 + 2 + 1 + 3 + 2 + 2;
+        let certs: usize = self
+            .peer_certificates
+            .iter()
+            .map(|c| 3 + c.as_ref().len())
+            .sum();
+        let secrets = match &self.secrets {
+            SessionSecrets::Tls12 {
+                master_secret,
+                session_id,
+                ..
+            } => master_secret.as_bytes().len() + 1 + 1 + session_id.len(),
+            SessionSecrets::Tls13 { psk, .. } => 1 + psk.len() + 4 + 8,
+        };
+        fixed
+            + self.ticket.len()
+            + self.server_name.as_deref().map_or(0, str::len)
+            + self.alpn_protocol.as_deref().map_or(0, <[u8]>::len)
+            + certs
+            + secrets
     }
 
     /// A session from `encode`'s bytes; anything else is refused.
