@@ -221,15 +221,16 @@ impl Fleet {
 
     /// One turn of the ticket-key keeper: read the ring; put back the one we hold if Redis
     /// lost it (a restart without persistence must not void every ticket); rotate when the
-    /// current key is due; install what Redis holds. Returns the ring installed, if it
-    /// changed.
+    /// current key is due; install what Redis holds into `keys` when it changed from `held`,
+    /// or when `keys` does not seal with its current key (keys a reload made start empty).
+    /// `None` when Redis did not answer; else whether the ring changed.
     pub async fn sync_ticket_keys(
         &self,
         keys: &TicketKeys,
         held: &mut Vec<TicketKeySecret>,
         rotation: Duration,
         window: Duration,
-    ) -> Option<Vec<TicketKeySecret>> {
+    ) -> Option<bool> {
         let mut ring = self.ring().await?;
         if ring.is_none() && !held.is_empty() && self.set_ring(held, true).await {
             ring = Some(held.clone());
@@ -239,12 +240,15 @@ impl Fleet {
             Some(ring) if !due(&ring, now, rotation) => ring,
             _ => self.rotate(rotation, window, false).await.ok()?,
         };
-        if ring.is_empty() || ring == *held {
-            return None;
+        let Some(sealing) = TicketKeySecret::current(&ring).map(|k| k.name) else {
+            return Some(false);
+        };
+        let changed = ring != *held;
+        if changed || keys.current_key().map(|(name, _)| name) != Some(sealing) {
+            keys.install(&ring).ok()?;
         }
-        keys.install(&ring).ok()?;
-        *held = ring.clone();
-        Some(ring)
+        *held = ring;
+        Some(changed)
     }
 }
 

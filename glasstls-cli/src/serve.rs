@@ -250,29 +250,25 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
                 metrics: Arc::clone(&metrics),
             });
         }
-        let tickets = config.tickets.clone();
-        let held = Arc::new(Mutex::new(Vec::new()));
+        // The fleet's ticket-key ring as last installed, kept by the keeper from here on.
+        let mut held = Vec::new();
         if let Some(fleet) = &fleet {
             fleet.warm_up(Duration::from_secs(2)).await;
-        }
-        if let (Some(fleet), Some(keys)) = (&fleet, &tickets) {
-            // One turn before the first client, so that the first ticket is the fleet's.
-            let mut ring = held.lock().map(|r| r.clone()).unwrap_or_default();
-            match fleet
-                .sync_ticket_keys(keys, &mut ring, built.rotation, built.window)
-                .await
-            {
-                Some(installed) => eprintln!(
-                    "glasstls: ticket keys from the fleet: {}",
-                    crate::fleet::describe_ring(&installed)
-                ),
-                None => eprintln!(
-                    "glasstls: ticket keys: {} did not answer; local keys until it does",
-                    fleet.shown
-                ),
-            }
-            if let Ok(mut h) = held.lock() {
-                *h = ring;
+            if let Some(keys) = &config.tickets {
+                // One turn before the first client, so that the first ticket is the fleet's.
+                match fleet
+                    .sync_ticket_keys(keys, &mut held, built.rotation, built.window)
+                    .await
+                {
+                    Some(_) => eprintln!(
+                        "glasstls: ticket keys from the fleet: {}",
+                        crate::fleet::describe_ring(&held)
+                    ),
+                    None => eprintln!(
+                        "glasstls: ticket keys: {} did not answer; local keys until it does",
+                        fleet.shown
+                    ),
+                }
             }
         }
         eprintln!("glasstls: listening on {addr}");
@@ -643,30 +639,19 @@ fn reload(server: &Server, args: &ServeArgs) {
 /// (more often when the rotation is shorter); alone, nothing to do but report the key's age.
 async fn keep_ticket_keys(
     server: Arc<Server>,
-    held: Arc<Mutex<Vec<glasstls::session::TicketKeySecret>>>,
+    mut held: Vec<glasstls::session::TicketKeySecret>,
     metrics: Arc<Metrics>,
 ) {
     loop {
         let current = server.current();
         let poll = (current.rotation / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
         if let (Some(fleet), Some(keys)) = (&server.fleet, &current.config.tickets) {
-            let mut ring = held.lock().map(|r| r.clone()).unwrap_or_default();
-            if let Some(installed) = fleet
-                .sync_ticket_keys(keys, &mut ring, current.rotation, current.window)
-                .await
-            {
+            let turn = fleet.sync_ticket_keys(keys, &mut held, current.rotation, current.window);
+            if turn.await == Some(true) {
                 eprintln!(
                     "glasstls: ticket keys from the fleet: {}",
-                    crate::fleet::describe_ring(&installed)
+                    crate::fleet::describe_ring(&held)
                 );
-            }
-            // Keys made after a reload turned tickets on start empty: they get the ring too.
-            let sealing = glasstls::session::TicketKeySecret::current(&ring).map(|k| k.name);
-            if sealing.is_some() && keys.current_key().map(|(name, _)| name) != sealing {
-                let _ = keys.install(&ring);
-            }
-            if let Ok(mut h) = held.lock() {
-                *h = ring;
             }
         }
         if let Some((_, created)) = current
@@ -856,7 +841,7 @@ impl AsyncWrite for Transport {
     }
 }
 
-/// What is left of a connection once hyper has dropped it.
+/// What the log and the trace take from a connection at its end.
 #[derive(Default)]
 struct Remains {
     read: u64,
@@ -883,8 +868,9 @@ fn alert_of(conn: &glasstls::Connection) -> Option<String> {
     }
 }
 
-/// The TLS stream as hyper holds it: when hyper drops it, what the log and the trace need
-/// is left in `remains`.
+/// The TLS stream as hyper's h2 connection holds it: h2 must own its transport to its end and
+/// gives no parts back (as HTTP/1's does), so when hyper drops it, what the log and the trace
+/// need is left in `remains`.
 struct Held {
     stream: Option<Box<TlsStream<Transport>>>,
     remains: Arc<Mutex<Remains>>,
@@ -1020,19 +1006,22 @@ async fn serve_one(
         Some(Ok(())) => None,
     };
     if let Some(why) = failed {
-        let remains = remains_of(&mut stream);
-        tracer.print_events(&mut io::stderr(), remains.events);
-        log.bytes_in = remains.read;
-        log.bytes_out = remains.written;
-        log.alert = remains.alert;
-        log.ended = Err(why);
-        log.ms = started.elapsed().as_secs_f64() * 1000.0;
+        finish(
+            &mut log,
+            remains_of(&mut stream),
+            Err(why),
+            started,
+            &tracer,
+        );
         return (log, tracer);
     }
     log.handshake = Some(started.elapsed());
     log.resumed = Some(info.resumed.map_or("no".into(), |r| r.to_string()));
-    let ended = match server.mode {
-        Mode::Echo => Box::pin(echo(&mut stream, server.shutdown.subscribe())).await,
+    let (ended, remains) = match server.mode {
+        Mode::Echo => {
+            let ended = Box::pin(echo(&mut stream, server.shutdown.subscribe())).await;
+            (ended, remains_of(&mut stream))
+        }
         Mode::Page | Mode::Inspect => {
             let site = Arc::new(crate::pages::Site {
                 inspect: (server.mode == Mode::Inspect).then(|| crate::pages::Inspection {
@@ -1044,43 +1033,36 @@ async fn serve_one(
                 body_deadline: limits.request,
                 drawn: Default::default(),
             });
-            let h2 = stream.conn().info().alpn_protocol.as_deref() == Some(b"h2".as_slice());
-            if h2 {
-                let remains = Arc::new(Mutex::new(Remains::default()));
-                let held = Held {
-                    stream: Some(stream),
-                    remains: Arc::clone(&remains),
-                };
-                // Boxed, as each protocol's connection below: a connection's task then holds
-                // the state of the one protocol it speaks, not room for the largest of them.
-                let result = Box::pin(http2(held, site, server.shutdown.subscribe())).await;
-                let remains =
-                    std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
-                tracer.print_events(&mut io::stderr(), remains.events);
-                log.bytes_in = remains.read;
-                log.bytes_out = remains.written;
-                log.alert = remains.alert;
-                log.ended = result.map(|()| remains.closed);
-                log.ms = started.elapsed().as_secs_f64() * 1000.0;
-                return (log, tracer);
+            // Boxed, as each protocol's connection: a connection's task then holds the state
+            // of the one protocol it speaks, not room for the largest of them.
+            let shutdown = server.shutdown.subscribe();
+            if stream.conn().info().alpn_protocol.as_deref() == Some(b"h2".as_slice()) {
+                Box::pin(http2(stream, site, shutdown)).await
+            } else {
+                let ended = Box::pin(http1(&mut stream, site, limits, shutdown)).await;
+                (ended, remains_of(&mut stream))
             }
-            Box::pin(http1(
-                &mut stream,
-                site,
-                limits,
-                server.shutdown.subscribe(),
-            ))
-            .await
         }
     };
-    let remains = remains_of(&mut stream);
+    finish(&mut log, remains, ended, started, &tracer);
+    (log, tracer)
+}
+
+/// A connection's end in its log line (bytes, the alert, how it ended, how long it took) and
+/// its trace (the events since the handshake).
+fn finish(
+    log: &mut ConnLog,
+    remains: Remains,
+    ended: Result<(), String>,
+    started: Instant,
+    tracer: &Tracer,
+) {
     tracer.print_events(&mut io::stderr(), remains.events);
     log.bytes_in = remains.read;
     log.bytes_out = remains.written;
     log.alert = remains.alert;
     log.ended = ended.map(|()| remains.closed);
     log.ms = started.elapsed().as_secs_f64() * 1000.0;
-    (log, tracer)
 }
 
 /// `--echo`: every byte back, until the peer closes (or the server stops: close_notify).
@@ -1106,17 +1088,25 @@ async fn echo(
 
 /// The pages over hyper's h2 (ALPN chose it), to the connection's end.
 async fn http2(
-    held: Held,
+    stream: Box<TlsStream<Transport>>,
     site: Arc<crate::pages::Site>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), String> {
+) -> (Result<(), String>, Remains) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let remains = Arc::new(Mutex::new(Remains::default()));
+    let held = Held {
+        stream: Some(stream),
+        remains: Arc::clone(&remains),
+    };
     let service =
         hyper::service::service_fn(move |request| crate::pages::answer(Arc::clone(&site), request));
     let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .serve_connection(TokioIo::new(held), service);
-    Box::pin(until_done(conn, shutdown)).await
+    let ended = Box::pin(until_done(conn, shutdown)).await;
+    // The connection is done and dropped: `Held` has left what remains.
+    let remains = std::mem::take(&mut *remains.lock().unwrap_or_else(|p| p.into_inner()));
+    (ended, remains)
 }
 
 /// How long an HTTP/1 connection must have been quiet (every request answered and flushed,
