@@ -1079,10 +1079,12 @@ async fn echo(
         if n == 0 {
             return stream.shutdown().await.map_err(|e| e.to_string());
         }
+        // Flushed before the next read: the peer may send nothing more until it has this.
         stream
             .write_all(buf.get(..n).unwrap_or_default())
             .await
             .map_err(|e| e.to_string())?;
+        stream.flush().await.map_err(|e| e.to_string())?;
     }
 }
 

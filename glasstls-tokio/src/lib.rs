@@ -310,6 +310,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
             if self.transport_eof {
                 return Poll::Ready(Ok(false));
             }
+            // Records a write queued but the transport could not take yet leave before we
+            // wait on the peer: an echo writes without flushing and reads again, and its peer
+            // may send nothing more until it has that echo. Pending registers this task for
+            // the transport's write readiness, so the next poll goes on with them; an error
+            // is the next write's or flush's to report (the peer's data may still be coming).
+            if !self.conn.outgoing_tls().is_empty() {
+                let _ = self.poll_flush_tls(cx);
+            }
             // Read onto the stack, not into a buffer the stream keeps: an idle connection
             // then holds no read space at all (a server keeps thousands of them).
             let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];

@@ -156,6 +156,45 @@ async fn a_fast_writer_waits_for_a_slow_reader() {
     writer.await.unwrap();
 }
 
+/// An echo that writes without flushing and goes back to reading: the records the transport
+/// could not take at the write leave once it can, though the reader is waiting on the peer
+/// (which sends nothing more until it has its echo). This is the AsyncWrite contract's slack
+/// (a write may hold bytes until a flush) made safe for the loop every echo server writes.
+#[tokio::test]
+async fn records_queued_at_a_write_leave_while_the_stream_waits_to_read() {
+    let pki = Pki::new();
+    for version in VERSIONS {
+        let (mut client, mut server) = pair(&pki, version, 4096).await;
+        let echo = tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = server.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                server.write_all(&buf[..n]).await.unwrap();
+            }
+        });
+        let data: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 249) as u8).collect();
+        let (mut read_half, mut write_half) = tokio::io::split(client);
+        let to_send = data.clone();
+        let writer = tokio::spawn(async move {
+            write_half.write_all(&to_send).await.unwrap();
+            write_half.flush().await.unwrap();
+            write_half
+        });
+        let mut got = vec![0u8; data.len()];
+        tokio::time::timeout(Duration::from_secs(10), read_half.read_exact(&mut got))
+            .await
+            .unwrap_or_else(|_| panic!("{version:?}: the echo stalled"))
+            .unwrap();
+        assert!(got == data, "{version:?}: the echo differs");
+        client = read_half.unsplit(writer.await.unwrap());
+        client.shutdown().await.unwrap();
+        echo.await.unwrap();
+    }
+}
+
 /// A real peer over TCP: `openssl s_server -www` answers an HTTP request on our client.
 #[tokio::test]
 async fn the_client_talks_to_openssl_s_server() {
