@@ -111,6 +111,7 @@ pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Fai
     let mut io = Io {
         tcp,
         buf: vec![0; s.read_size],
+        held: Vec::new(),
         now,
         check_close_notify: s.check_close_notify,
     };
@@ -149,7 +150,15 @@ pub fn connection(s: &Settings, index: usize, shared: &Shared) -> Result<(), Fai
     if s.shim_shuts_down {
         conn.send_close_notify();
         io.flush(&mut conn)?;
-        while !conn.peer_has_closed() && io.read(&mut conn)? {}
+        // What the peer still sends before its close_notify is read and dropped (were it left
+        // unread, the connection would take no more once its plaintext bound is reached).
+        while !conn.peer_has_closed() {
+            let unread = conn.plaintext_available();
+            conn.consume_received(unread);
+            if !io.read(&mut conn)? {
+                break;
+            }
+        }
         return Ok(());
     }
     echo(&mut conn, &mut io)
@@ -182,6 +191,8 @@ fn echo(conn: &mut Connection, io: &mut Io) -> Result<(), Failure> {
 struct Io {
     tcp: TcpStream,
     buf: Vec<u8>,
+    /// Bytes read that the connection has not taken yet.
+    held: Vec<u8>,
     now: UnixTime,
     check_close_notify: bool,
 }
@@ -210,32 +221,36 @@ impl Io {
         }
     }
 
-    /// Reads once from the socket and processes it; `false` at the end of the stream. A TLS
-    /// error sends its alert before it is returned.
+    /// Reads once from the socket (unless bytes the connection did not take are held) and
+    /// processes it; `false` at the end of the stream. A TLS error sends its alert before it is
+    /// returned.
     fn read(&mut self, conn: &mut Connection) -> Result<bool, Failure> {
-        let n = match self.tcp.read(&mut self.buf) {
-            Ok(n) => n,
-            // The runner may reset the socket once it has what it came for.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-            Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            if self.check_close_notify && !conn.peer_has_closed() {
-                return Err(Failure::CloseWithoutCloseNotify);
+        if self.held.is_empty() {
+            let n = match self.tcp.read(&mut self.buf) {
+                Ok(n) => n,
+                // The runner may reset the socket once it has what it came for.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
+                Err(e) => return Err(e.into()),
+            };
+            if n == 0 {
+                if self.check_close_notify && !conn.peer_has_closed() {
+                    return Err(Failure::CloseWithoutCloseNotify);
+                }
+                return Ok(false);
             }
-            return Ok(false);
+            self.held.extend_from_slice(&self.buf[..n]);
         }
-        let mut offset = 0;
-        while offset < n {
-            let taken = conn.read_tls(&self.buf[offset..n]);
-            offset += taken;
+        loop {
+            let taken = conn.read_tls(&self.held);
+            self.held.drain(..taken);
             if let Err(e) = conn.process_new_packets(self.now) {
                 let _ = self.flush(conn);
                 self.linger();
                 return Err(e.into());
             }
-            if taken == 0 && offset < n {
-                // The connection holds as much as it will until the data is consumed.
+            // What the connection does not take now (its plaintext bound is reached) waits in
+            // `held` until the echo has read some.
+            if taken == 0 || self.held.is_empty() {
                 break;
             }
         }

@@ -33,7 +33,9 @@ use crate::wire::{
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-/// Plaintext we decrypt ahead of the application before we stop reading records.
+/// Plaintext we decrypt ahead of the application before `read_tls` stops taking records: it is
+/// exceeded by at most what one call takes (one record opened directly, or what the deframer
+/// holds).
 const PLAINTEXT_IN_LIMIT: usize = 64 * 1024;
 
 /// What was negotiated, for the application and the trace.
@@ -119,11 +121,20 @@ impl Connection {
     }
 
     /// Takes bytes received from the peer; returns how many fit (the rest must be offered again
-    /// after `process_new_packets`). The buffer is bounded, so a peer cannot make it grow. Once
-    /// traffic flows, whole application-data records are decrypted here, straight from `data`
-    /// (see `open_directly`); everything else waits for `process_new_packets`.
+    /// after `process_new_packets`, and, if the application has its bound's worth of plaintext
+    /// waiting, after it has read some). The buffer is bounded, so a peer cannot make it grow.
+    /// Once traffic flows, whole application-data records are decrypted here, straight from
+    /// `data` (see `open_directly`); everything else waits for `process_new_packets`.
+    ///
+    /// The plaintext bound is kept here, where bytes come in, and not by `process_new_packets`
+    /// leaving records unprocessed: a record taken is always processed by the next call, so a
+    /// driver whose input is all offered never waits on its transport for records the
+    /// connection already holds (the peer may send nothing more until it is answered).
     pub fn read_tls(&mut self, data: &[u8]) -> usize {
         let direct = self.open_directly(data);
+        if self.core.received.len() >= PLAINTEXT_IN_LIMIT {
+            return direct;
+        }
         direct + self.deframer.read(data.get(direct..).unwrap_or_default())
     }
 
@@ -214,7 +225,7 @@ impl Connection {
                 .received_record(ContentType::ApplicationData, true, len);
             self.dispatch(typ, &plaintext, record)?;
         }
-        while !self.core.peer_closed && self.core.received.len() < PLAINTEXT_IN_LIMIT {
+        while !self.core.peer_closed {
             // Protected records may be longer than plaintext ones; early data skipped after a
             // HelloRetryRequest is protected even though we have no key for it.
             let protected = self.core.decrypter.is_some()
@@ -588,6 +599,36 @@ mod tests {
             assert_eq!(at, MAX_WARNINGS_IN_A_ROW + 1, "{e}");
             assert!(e.to_string().contains("warning alerts"), "{e}");
             assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+        }
+    }
+
+    /// A driver that offers what `read_tls` did not take, processes, and reads the plaintext,
+    /// gets every byte once its input is all offered: no record the connection took is left
+    /// unprocessed for input that may never come (the peer waits for an answer). Six records
+    /// at once: four open straight from the input up to the plaintext bound, and the last two
+    /// must not be taken into the deframer and then held there past the bound.
+    #[test]
+    fn every_record_taken_is_processed_by_the_next_call() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let data: Vec<u8> = (0..6 * record::MAX_PLAINTEXT as u32)
+                .map(|i| (i % 247) as u8)
+                .collect();
+            c.send(&data).unwrap();
+            let wire = c.take_outgoing();
+            let (mut rest, mut got) = (wire.as_slice(), Vec::new());
+            loop {
+                let n = s.read_tls(rest);
+                rest = &rest[n..];
+                s.process_new_packets(UnixTime::now()).unwrap();
+                got.extend_from_slice(s.received());
+                s.consume_received(s.plaintext_available());
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            assert_eq!(got.len(), data.len(), "tls12={tls12}: all the data");
+            assert!(got == data, "tls12={tls12}: in order");
         }
     }
 
