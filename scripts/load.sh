@@ -4,16 +4,18 @@
 # the same reply body (glasstls's /text page, served by nginx as a file) — on loopback, with
 # standard load generators: wrk (new handshakes with `Connection: close`, and keep-alive
 # requests, with p50/p99 latency), h2load (h2 requests), `openssl s_time -reuse` (resumed
-# handshakes), and Python's ssl module holding 10,000 idle connections while each server's
+# handshakes), h2load --h1 --rps (latency at a fixed rate both servers carry), and Python's ssl module holding 10,000 idle connections while each server's
 # resident memory is read. Prints a Markdown table for BENCHMARKS.md. Not a test: numbers vary
 # with the machine, and the load generators share its cores with the servers.
 #
-#   bash scripts/load.sh            # 10 s per row
-#   SECS=3 IDLE=2000 bash scripts/load.sh   # quicker
+#   bash scripts/load.sh            # 10 s per row, keep-alive in 5 rounds each
+#   SECS=3 IDLE=2000 ROUNDS=1 bash scripts/load.sh   # quicker
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${SECS:-10}
 IDLE=${IDLE:-10000}
+ROUNDS=${ROUNDS:-5}
+RATES=${RATES:-32000 48000}
 
 missing=()
 command -v nginx >/dev/null 2>&1 || missing+=(nginx)
@@ -110,6 +112,19 @@ wrk_row() {
 # "1.23ms" / "456.00us" / "1.2s" in milliseconds.
 ms() { python3 -c 'import sys,re; v=sys.argv[1]; m=re.match(r"([0-9.]+)(us|ms|s)",v); print("-" if not m else round(float(m[1])*{"us":0.001,"ms":1,"s":1000}[m[2]],3))' "$1"; }
 
+# HTTP/1.1 keep-alive at a fixed rate both servers can carry (h2load --h1, 32 clients, each
+# at RATE/32 requests/s): p50 and p99 of every request's own time, from h2load's per-request log.
+fixed_row() {
+  local log="$work/fixed.log"
+  rm -f "$log"
+  h2load --h1 -c32 -t2 --rps=$(($2 / 32)) -D "$SECS" --log-file="$log" "https://127.0.0.1:$1/text" >/dev/null 2>&1
+  python3 -c '
+import sys
+d = sorted(int(line.split()[2]) for line in open(sys.argv[1]) if line.split()[1] == "200")
+n = len(d)
+print(round(d[n // 2] / 1000, 3), round(d[min(n - 1, n * 99 // 100)] / 1000, 3), n)' "$log"
+}
+
 h2_row() {
   h2load -c32 -m10 -t2 -D "$SECS" "https://127.0.0.1:$1/text" 2>&1 | awk '/^finished in/ {print $4}' | tr -d ','
 }
@@ -153,18 +168,50 @@ nginx_pids() { echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid
 declare -A R
 for who in glasstls nginx; do
   port=$G_PORT; [ $who = nginx ] && port=$N_PORT
-  echo "$who: new handshakes" >&2
-  R[$who,new]=$(stime_row $port -new)
-  echo "$who: resumed handshakes" >&2
-  R[$who,resumed]=$(stime_row $port -reuse)
   echo "$who: a connection per request" >&2
   R[$who,close]=$(wrk_row -H "Connection: close" "https://127.0.0.1:$port/text")
-  echo "$who: keep-alive" >&2
-  R[$who,keep]=$(wrk_row "https://127.0.0.1:$port/text")
   echo "$who: h2" >&2
   R[$who,h2]=$(h2_row $port)
-  # Restarted first: memory the load rows took and the allocator kept would hide the
-  # idle connections' own.
+done
+
+# Handshakes and keep-alive in rounds, the two servers alternating, each row the median round:
+# the handshake rows move 10-25% run to run (s_time is one OpenSSL client per worker), and
+# with wrk's threads and the servers' on two cores one run's p99 is mostly where the kernel's
+# scheduler put its slices (1-4 ms either way).
+for r in $(seq "$ROUNDS"); do
+  for who in glasstls nginx; do
+    port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+    echo "$who: handshakes and keep-alive, round $r of $ROUNDS" >&2
+    stime_row $port -new >>"$work/new-$who"
+    stime_row $port -reuse >>"$work/resumed-$who"
+    wrk_row "https://127.0.0.1:$port/text" >>"$work/keep-$who"
+  done
+done
+# Latency where neither server is saturated: the same offered load to both, alternating.
+for rate in $RATES; do
+  for r in $(seq "$ROUNDS"); do
+    for who in glasstls nginx; do
+      port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+      echo "$who: keep-alive at $rate requests/s, round $r of $ROUNDS" >&2
+      echo "$(fixed_row $port $rate)" >>"$work/fixed-$who-$rate"
+    done
+  done
+done
+median_by() { sort -n -k"$2" "$1" | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
+for who in glasstls nginx; do
+  for rate in $RATES; do
+    R[$who,fixed,$rate]=$(median_by "$work/fixed-$who-$rate" 2)
+  done
+  R[$who,keep]=$(median_by "$work/keep-$who" 3)
+  R[$who,new]=$(median_by "$work/new-$who" 1)
+  R[$who,resumed]=$(median_by "$work/resumed-$who" 1)
+  R[$who,keep99]=$(awk '{print $3}' "$work/keep-$who" | sort -n | tr '\n' ' ')
+done
+
+# Restarted first: memory the load rows took and the allocator kept would hide the idle
+# connections' own.
+for who in glasstls nginx; do
+  port=$G_PORT; [ $who = nginx ] && port=$N_PORT
   echo "$who: $IDLE idle connections" >&2
   if [ $who = nginx ]; then
     stop_nginx; start_nginx
@@ -186,12 +233,18 @@ read -r n_idle n_rss <<<"${R[nginx,idle]}"
 echo
 echo "| row (TLS 1.3, ECDSA P-256, x25519, 2 workers, ${SECS} s) | glasstls serve | nginx $(nginx -v 2>&1 | sed 's/.*\///') | glasstls vs nginx |"
 echo "|---|---:|---:|---:|"
-echo "| new handshakes/s (2× openssl s_time -new) | ${R[glasstls,new]} | ${R[nginx,new]} | $(ratio "${R[glasstls,new]}" "${R[nginx,new]}") |"
-echo "| resumed handshakes/s (2× openssl s_time -reuse) | ${R[glasstls,resumed]} | ${R[nginx,resumed]} | $(ratio "${R[glasstls,resumed]}" "${R[nginx,resumed]}") |"
+echo "| new handshakes/s (2× openssl s_time -new; median of $ROUNDS alternating rounds) | ${R[glasstls,new]} | ${R[nginx,new]} | $(ratio "${R[glasstls,new]}" "${R[nginx,new]}") |"
+echo "| resumed handshakes/s (2× openssl s_time -reuse; median of $ROUNDS) | ${R[glasstls,resumed]} | ${R[nginx,resumed]} | $(ratio "${R[glasstls,resumed]}" "${R[nginx,resumed]}") |"
 echo "| a connection per request/s (wrk -c32, Connection: close; wrk resumes by ticket) | $g_close | $n_close | $(ratio "$g_close" "$n_close") |"
 echo "| — p50 / p99 latency, ms | $g_close50 / $g_close99 | $n_close50 / $n_close99 | |"
-echo "| keep-alive requests/s (wrk -c32) | $g_keep | $n_keep | $(ratio "$g_keep" "$n_keep") |"
+echo "| keep-alive requests/s (wrk -c32; median of $ROUNDS by p99) | $g_keep | $n_keep | $(ratio "$g_keep" "$n_keep") |"
 echo "| — p50 / p99 latency, ms | $g_keep50 / $g_keep99 | $n_keep50 / $n_keep99 | |"
+echo "| — every round's p99, ms | ${R[glasstls,keep99]% } | ${R[nginx,keep99]% } | |"
+for rate in $RATES; do
+  read -r g50 g99 gn <<<"${R[glasstls,fixed,$rate]}"
+  read -r n50 n99 nn <<<"${R[nginx,fixed,$rate]}"
+  echo "| keep-alive at a fixed $rate requests/s (h2load --h1 -c32 --rps $((rate / 32))), p50 / p99, ms (median of $ROUNDS by p99) | $g50 / $g99 | $n50 / $n99 | |"
+done
 echo "| h2 requests/s (h2load -c32 -m10) | ${R[glasstls,h2]} | ${R[nginx,h2]} | $(ratio "${R[glasstls,h2]}" "${R[nginx,h2]}") |"
 echo "| KiB per idle connection ($IDLE held; less is better) | $g_idle | $n_idle | $(inv "$g_idle" "$n_idle") |"
 echo "| resident MiB holding them | $g_rss | $n_rss | |"
