@@ -316,8 +316,10 @@ pub fn echo_through(mut client: Command, data: &[u8]) -> (Vec<u8>, String) {
         }
     }
     echoed.truncate(got);
-    drop(writer.join());
+    // Killed before the writer is joined: a writer blocked on a client that stopped reading
+    // would otherwise hold a failing test until the server's idle timeout.
     let _ = child.kill();
+    drop(writer.join());
     let mut client_err = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut client_err);
     let _ = child.wait();
