@@ -60,8 +60,8 @@ pub(crate) struct Core {
     pub(super) handshake_buf: Vec<u8>,
     /// The handshake's input space was given back (`release_handshake_space`).
     pub(super) handshake_space_released: bool,
-    /// Application data waiting for the application; `PLAINTEXT_IN_LIMIT` bounds it (past it
-    /// by what one `read_tls` takes, at most the deframer's two records).
+    /// Application data waiting for the application; `PLAINTEXT_IN_LIMIT` bounds it (one
+    /// record past it).
     pub(super) received: Buffer,
     /// A record `read_tls` decrypted that is not application data (a TLS 1.3 post-handshake
     /// message or alert), or is empty, with its record's length: `process_new_packets` hands

@@ -34,8 +34,7 @@ use crate::wire::{
 use rustls_pki_types::{CertificateDer, UnixTime};
 
 /// Plaintext we decrypt ahead of the application before `read_tls` stops taking records: it is
-/// exceeded by at most what one call takes (one record opened directly, or what the deframer
-/// holds).
+/// exceeded by at most one record (`MAX_CIPHERTEXT`).
 const PLAINTEXT_IN_LIMIT: usize = 64 * 1024;
 
 /// What was negotiated, for the application and the trace.
@@ -132,10 +131,17 @@ impl Connection {
     /// connection already holds (the peer may send nothing more until it is answered).
     pub fn read_tls(&mut self, data: &[u8]) -> usize {
         let direct = self.open_directly(data);
-        if self.core.received.len() >= PLAINTEXT_IN_LIMIT {
+        let received = self.core.received.len();
+        if received >= PLAINTEXT_IN_LIMIT {
             return direct;
         }
-        direct + self.deframer.read(data.get(direct..).unwrap_or_default())
+        // No more for the deframer than one maximal record past the bound (a record opens to
+        // fewer bytes than it arrives in): there is always room to complete a record while under
+        // the bound, and what the next `process_new_packets` opens stays within one record of it.
+        let room = (PLAINTEXT_IN_LIMIT + HEADER_LEN + MAX_CIPHERTEXT)
+            .saturating_sub(received + self.deframer.buffered());
+        let rest = data.get(direct..).unwrap_or_default();
+        direct + self.deframer.read(rest.get(..room).unwrap_or(rest))
     }
 
     /// Once traffic flows, application data records that arrive whole with nothing staged
@@ -629,6 +635,46 @@ mod tests {
             }
             assert_eq!(got.len(), data.len(), "tls12={tls12}: all the data");
             assert!(got == data, "tls12={tls12}: in order");
+        }
+    }
+
+    /// Records that do not open straight from the input (a piece of one is staged) go through
+    /// the deframer, which `read_tls` fills only up to one record past the plaintext bound:
+    /// offered everything at once while the application reads 10 KiB at a time, the
+    /// connection never has more than a record past the bound decrypted ahead of it, and all
+    /// of the data arrives.
+    #[test]
+    fn staged_records_stop_one_record_past_the_bound() {
+        for tls12 in [true, false] {
+            let (mut c, mut s) = connected(tls12, 0, DEFAULT_MAX_HANDSHAKE_SIZE);
+            let data: Vec<u8> = (0..400 * 1024u32).map(|i| (i % 241) as u8).collect();
+            c.send(&data).unwrap();
+            let wire = c.take_outgoing();
+            let (mut rest, mut got, mut most_ahead) = (wire.as_slice(), Vec::new(), 0);
+            for step in 0..100_000 {
+                if rest.is_empty() && s.plaintext_available() == 0 {
+                    break;
+                }
+                // A hundred bytes (a record's piece, staged), then all the rest at once.
+                let offer = if step % 2 == 0 {
+                    rest.len().min(100)
+                } else {
+                    rest.len()
+                };
+                let n = s.read_tls(&rest[..offer]);
+                rest = &rest[n..];
+                s.process_new_packets(UnixTime::now()).unwrap();
+                most_ahead = most_ahead.max(s.plaintext_available());
+                let k = s.plaintext_available().min(10 * 1024);
+                got.extend_from_slice(&s.received()[..k]);
+                s.consume_received(k);
+            }
+            assert!(got == data, "tls12={tls12}: all the data, in order");
+            assert!(
+                (PLAINTEXT_IN_LIMIT..=PLAINTEXT_IN_LIMIT + record::MAX_PLAINTEXT)
+                    .contains(&most_ahead),
+                "tls12={tls12}: {most_ahead} bytes were decrypted ahead of the application"
+            );
         }
     }
 
