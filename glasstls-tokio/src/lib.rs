@@ -154,7 +154,7 @@ impl TlsAcceptor {
             };
             let mut io = io;
             let mut first = Vec::new();
-            let keys = read_hello(&mut io, &mut first).await?;
+            let keys = read_hello(&mut io, &mut first, &config).await?;
             let mut found = std::collections::HashMap::new();
             if let Some(keys) = keys {
                 for key in keys.lookups(&config).into_iter().take(MAX_LOOKUPS) {
@@ -177,13 +177,15 @@ impl TlsAcceptor {
     }
 }
 
-/// Reads from `io` into `first` until it holds the first ClientHello whole: what it asks to
-/// resume, or `None` when the bytes are not a ClientHello (or the peer stopped sending).
+/// Reads from `io` into `first` until it holds the first ClientHello whole: what it asks a
+/// server with `config` to resume (the inner hello's keys under ECH), or `None` when the
+/// bytes are not a ClientHello (or the peer stopped sending).
 async fn read_hello<IO: AsyncRead + Unpin>(
     io: &mut IO,
     first: &mut Vec<u8>,
+    config: &ServerConfig,
 ) -> io::Result<Option<glasstls::peek::ResumptionKeys>> {
-    use glasstls::peek::{HelloPeek, peek_client_hello};
+    use glasstls::peek::{HelloPeek, peek_client_hello_for};
     use tokio::io::AsyncReadExt;
     let mut buf = vec![0u8; READ_CHUNK];
     while first.len() < HELLO_READ_AHEAD {
@@ -192,7 +194,7 @@ async fn read_hello<IO: AsyncRead + Unpin>(
             return Ok(None);
         }
         first.extend_from_slice(buf.get(..n).unwrap_or_default());
-        match peek_client_hello(first) {
+        match peek_client_hello_for(first, config) {
             HelloPeek::NeedMore => continue,
             HelloPeek::Hello(keys) => return Ok(Some(keys)),
             HelloPeek::NotAHello => return Ok(None),

@@ -34,6 +34,15 @@ fn client(pki: &Pki, ech: EchMode) -> ClientConfig {
     client
 }
 
+/// The ticket (or stateful PSK identity) the client saved for localhost.
+fn saved_ticket(client: &ClientConfig) -> Vec<u8> {
+    let cache = client.session_cache.as_ref().unwrap();
+    glasstls::session::Session::decode(&cache.get(b"localhost").unwrap())
+        .unwrap()
+        .ticket()
+        .to_vec()
+}
+
 /// Client and server, with the client's first flight recorded as it crossed the wire.
 fn run(client: ClientConfig, server: ServerConfig) -> (Pair, Vec<u8>) {
     let mut pair = Pair::new(client, server);
@@ -223,13 +232,7 @@ fn resumption_runs_inside_the_inner_hello() {
     first.handshake();
     let mut second = Pair::from_arcs(&offer, &server, "localhost");
     let hello = second.client.take_outgoing();
-    let ticket = {
-        let cache = offer.session_cache.as_ref().unwrap();
-        glasstls::session::Session::decode(&cache.get(b"localhost").unwrap())
-            .unwrap()
-            .ticket()
-            .to_vec()
-    };
+    let ticket = saved_ticket(&offer);
     assert!(
         !hello.windows(ticket.len()).any(|w| w == ticket.as_slice()),
         "the ticket travels in clear"
@@ -254,6 +257,55 @@ fn resumption_runs_inside_the_inner_hello() {
     second.handshake();
     assert_eq!(second.client.info().ech, EchStatus::Accepted);
     assert!(second.client.info().resumed.is_some());
+}
+
+/// A server that resumes TLS 1.3 from a session store on the network (stateful PSKs, no
+/// tickets) looks up what the ClientHello names before the handshake: under ECH that is the
+/// inner hello's PSK, which the outer hello hides behind a GREASE identity of the same shape.
+/// `peek_client_hello_for` opens the offer with the server's keys and names the real one;
+/// `peek_client_hello`, which has no keys, names the GREASE one.
+#[test]
+fn the_store_is_asked_for_the_inner_hellos_psk() {
+    use glasstls::peek::{HelloPeek, peek_client_hello, peek_client_hello_for};
+    let pki = Pki::new();
+    let key = EchKey::generate(PUBLIC, 1).unwrap();
+    let offer = Arc::new(client(&pki, EchMode::Offer(vec![key.config.clone()])));
+    let mut stateful = server(&pki, vec![key]);
+    stateful.tickets = None;
+    let stateful = Arc::new(stateful);
+    let mut first = Pair::from_arcs(&offer, &stateful, "localhost");
+    first.handshake();
+    let identity = saved_ticket(&offer);
+    let stored = stateful.session_store.get(&identity);
+    assert!(
+        stored.is_some(),
+        "the server keeps the session under its PSK identity"
+    );
+    let mut second = Pair::from_arcs(&offer, &stateful, "localhost");
+    let hello = second.client.take_outgoing();
+    let lookups = |peek: HelloPeek| match peek {
+        HelloPeek::Hello(keys) => keys
+            .lookups(&stateful)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect::<Vec<_>>(),
+        other => panic!("no hello read: {other:?}"),
+    };
+    assert_eq!(
+        lookups(peek_client_hello_for(&hello, &stateful)),
+        vec![identity.clone()]
+    );
+    let outer = lookups(peek_client_hello(&hello));
+    assert_eq!(outer.len(), 1);
+    assert_ne!(
+        outer[0], identity,
+        "the outer hello names the GREASE identity"
+    );
+    // And the handshake resumes from the store as the lookup said.
+    glasstls_test::deliver(&mut second.server, &hello, second.now).unwrap();
+    second.handshake();
+    assert_eq!(second.server.info().ech, EchStatus::Accepted);
+    assert!(second.server.info().resumed.is_some());
 }
 
 /// GREASE by default: a server with keys cannot open it and sends retry configs, which the

@@ -54,11 +54,18 @@ impl ResumptionKeys {
                 keys.push(id.as_slice());
             }
         }
-        if tls13 && config.session_ids && config.tickets.is_none() {
+        if tls13_resumes_from_store(config) {
             keys.extend(self.psk_identities.iter().map(Vec::as_slice));
         }
         keys
     }
+}
+
+/// TLS 1.3 resumes from the session store (stateful PSKs), not from tickets.
+fn tls13_resumes_from_store(config: &ServerConfig) -> bool {
+    config.common.versions.contains(&Version::Tls13)
+        && config.session_ids
+        && config.tickets.is_none()
 }
 
 /// The first handshake message we read ahead of the connection: the bound a `Connection`
@@ -70,42 +77,75 @@ const MAX_PEEKED_HELLO: usize = 64 * 1024;
 /// of the connection), across as many handshake records as it spans. Never fails: anything
 /// it does not understand is [`HelloPeek::NotAHello`], and the connection that reads the same
 /// bytes afterwards decides what it is.
+///
+/// With Encrypted Client Hello the keys that matter are in the inner hello, which only the
+/// server can open: [`peek_client_hello_for`] reads those.
 pub fn peek_client_hello(tls: &[u8]) -> HelloPeek {
-    let mut message = Vec::new();
+    match first_hello(tls) {
+        Ok((hello, _)) => HelloPeek::Hello(keys_of(&hello)),
+        Err(peek) => peek,
+    }
+}
+
+/// As [`peek_client_hello`], for a server with `config`. RFC 9849 §6.1.2: a client that
+/// resumes under ECH puts its PSK in the inner ClientHello only, and the outer one carries a
+/// GREASE identity of the same shape; so when TLS 1.3 resumes from the session store and the
+/// outer hello carries an ECH offer one of `config`'s keys opens, the keys are the inner
+/// hello's (the handshake then opens it again: an HPKE open more per such hello, paid only
+/// where stateful PSKs and ECH meet). Anything that does not open leaves the outer hello's.
+pub fn peek_client_hello_for(tls: &[u8], config: &ServerConfig) -> HelloPeek {
+    let (hello, raw) = match first_hello(tls) {
+        Ok(found) => found,
+        Err(peek) => return peek,
+    };
+    if tls13_resumes_from_store(config)
+        && !config.ech_keys.is_empty()
+        && let Ok(super::ech::Opened::Accepted(inner)) = super::ech::open(config, &hello, &raw)
+    {
+        return HelloPeek::Hello(keys_of(&inner.hello));
+    }
+    HelloPeek::Hello(keys_of(&hello))
+}
+
+/// The first ClientHello and its handshake message's bytes (header and body), or what
+/// [`peek_client_hello`] says instead.
+fn first_hello(tls: &[u8]) -> Result<(ClientHello, Vec<u8>), HelloPeek> {
+    let mut joined = Vec::new();
     let mut rest = tls;
     loop {
         // RFC 8446 §5.1: ContentType type; ProtocolVersion legacy_record_version;
         // uint16 length; opaque fragment[TLSPlaintext.length];
         let Some((header, after)) = rest.split_first_chunk::<5>() else {
-            return HelloPeek::NeedMore;
+            return Err(HelloPeek::NeedMore);
         };
         if ContentType(header[0]) != ContentType::Handshake {
-            return HelloPeek::NotAHello;
+            return Err(HelloPeek::NotAHello);
         }
         let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
         let Some(fragment) = after.get(..len) else {
-            return HelloPeek::NeedMore;
+            return Err(HelloPeek::NeedMore);
         };
         rest = after.get(len..).unwrap_or_default();
-        message.extend_from_slice(fragment);
-        let Some((head, body)) = message.split_first_chunk::<4>() else {
+        joined.extend_from_slice(fragment);
+        let Some((head, body)) = joined.split_first_chunk::<4>() else {
             continue;
         };
         if HandshakeType(head[0]) != HandshakeType::ClientHello {
-            return HelloPeek::NotAHello;
+            return Err(HelloPeek::NotAHello);
         }
         let body_len =
             usize::from(head[1]) << 16 | usize::from(head[2]) << 8 | usize::from(head[3]);
         if body_len > MAX_PEEKED_HELLO {
-            return HelloPeek::NotAHello;
+            return Err(HelloPeek::NotAHello);
         }
         let Some(body) = body.get(..body_len) else {
             continue;
         };
         let Ok(hello) = ClientHello::read(&mut Reader::new(body)) else {
-            return HelloPeek::NotAHello;
+            return Err(HelloPeek::NotAHello);
         };
-        return HelloPeek::Hello(keys_of(&hello));
+        joined.truncate(4 + body_len);
+        return Ok((hello, joined));
     }
 }
 
