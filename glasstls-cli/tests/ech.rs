@@ -24,16 +24,7 @@ fn ech_server(pki: &Pki) -> (Peer, String, String) {
 
 /// [`ech_server`], its public name's certificate for `names`.
 fn ech_server_with(pki: &Pki, names: &[&str]) -> (Peer, String, String) {
-    let key_file = pki.dir.join("ech.pem");
-    let (status, stdout, stderr) = run_with_input(
-        Command::new(GLASSTLS)
-            .args(["ech", "keygen", "--public-name", "public.example", "--out"])
-            .arg(&key_file),
-        Vec::new(),
-        Duration::from_secs(30),
-    );
-    assert!(status.success(), "{stderr}");
-    let config = String::from_utf8_lossy(&stdout).trim().to_string();
+    let (key_file, config) = ech_keygen(pki, "ech.pem");
     let public = pki.ca.issue(names, KeyKind::EcdsaP256).unwrap();
     let (cert, key) = public.write(&pki.dir, "public").unwrap();
     let (server, addr) = glasstls_server(&[

@@ -1,7 +1,7 @@
 //! A fleet of `glasstls serve` nodes sharing sessions and ticket keys through a real
 //! `redis-server` (started here on a free loopback port, stopped when the test ends): a session
 //! made at one node resumes at the others (TLS 1.2 session ID and ticket, TLS 1.3 ticket and
-//! stateful PSK), tickets survive a rotation within its window and not after, and Redis dying
+//! stateful PSK, and a stateful PSK inside an ECH inner hello), tickets survive a rotation within its window and not after, and Redis dying
 //! under load costs no connection, only resumptions, which come back with it.
 
 mod common;
@@ -131,6 +131,72 @@ fn a_session_made_at_one_node_resumes_at_the_others() {
         assert!(keys < log.find("listening on").unwrap(), "{log}");
     }
     assert!(!log.contains("secret"), "{log}");
+}
+
+/// Under Encrypted Client Hello the PSK travels in the inner hello only, and the outer one
+/// carries a GREASE identity of the same shape (RFC 9849 §6.1.2): a node must look up the
+/// inner hello's identity in Redis. Two nodes with the same ECH key and stateful TLS 1.3 PSKs
+/// (`--no-tickets`); our client, offering ECH, makes a session at D and resumes it at E.
+#[test]
+fn an_ech_session_made_at_one_node_resumes_at_another() {
+    use glasstls::ech::EchMode;
+    let pki = Pki::new();
+    let port = free_port();
+    let _redis = redis_on(port);
+    let (key_file, config_list) = ech_keygen(&pki, "fleet-ech.pem");
+    let list = glasstls::ech::unbase64(&config_list).unwrap();
+    let public = pki
+        .ca
+        .issue(&["public.example"], glasstls_test::pki::KeyKind::EcdsaP256)
+        .unwrap();
+    let (cert, key) = public.write(&pki.dir, "fleet-public").unwrap();
+    let sni = format!("public.example={},{}", cert.display(), key.display());
+    let ech_key = key_file.display().to_string();
+    let flags = ["--no-tickets", "--sni", &sni, "--ech-key", &ech_key];
+    let nodes: Vec<_> = (0..2).map(|_| node(&pki, port, &flags)).collect();
+    let mut config = client_config(&pki);
+    config.common.versions = vec![glasstls::Version::Tls13];
+    config.ech = EchMode::from_config_list(&list).unwrap();
+    let config = Arc::new(config);
+    let visit = |addr: &str| {
+        let tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let conn =
+            glasstls::Connection::client(Arc::clone(&config), "localhost".try_into().unwrap())
+                .unwrap();
+        let mut tls = glasstls::Stream::new(conn, tcp);
+        tls.write_all(b"GET /text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = Vec::new();
+        tls.read_to_end(&mut reply).unwrap();
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        let info = tls.conn().info();
+        assert_eq!(info.ech, glasstls::EchStatus::Accepted, "{addr}");
+        info.resumed.is_some()
+    };
+    assert!(!visit(&nodes[0].1), "new at D");
+    // D puts the session from a task of its own, after its ticket has gone: a client as quick
+    // as this one could ask E first.
+    let mut redis = redis::Client::open(url(port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while redis::cmd("KEYS")
+        .arg("glasstls:session:*")
+        .query::<Vec<String>>(&mut redis)
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "D never stored the session");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        visit(&nodes[1].1),
+        "an ECH session made at D resumes at E: {}",
+        nodes[1].0.stderr()
+    );
 }
 
 #[test]

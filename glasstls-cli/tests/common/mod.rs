@@ -383,3 +383,21 @@ pub fn message_field<'a>(message: &'a serde_json::Value, id: &str) -> &'a serde_
         .map(|f| &f["value"])
         .unwrap_or(&serde_json::Value::Null)
 }
+
+/// `glasstls ech keygen --public-name public.example --out DIR/NAME`: the key file, and the
+/// ECHConfigList keygen printed (base64, as DNS would publish it).
+pub fn ech_keygen(pki: &Pki, name: &str) -> (std::path::PathBuf, String) {
+    let key_file = pki.dir.join(name);
+    let (status, stdout, stderr) = run_with_input(
+        Command::new(GLASSTLS)
+            .args(["ech", "keygen", "--public-name", "public.example", "--out"])
+            .arg(&key_file),
+        Vec::new(),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{stderr}");
+    (
+        key_file,
+        String::from_utf8_lossy(&stdout).trim().to_string(),
+    )
+}
