@@ -4,11 +4,12 @@
 # the same reply body (glasstls's /text page, served by nginx as a file) — on loopback, with
 # standard load generators: wrk (new handshakes with `Connection: close`, and keep-alive
 # requests, with p50/p99 latency), h2load (h2 requests), `openssl s_time -reuse` (resumed
-# handshakes), h2load --h1 --rps (latency at a fixed rate both servers carry), and Python's ssl module holding 10,000 idle connections while each server's
-# resident memory is read. Prints a Markdown table for BENCHMARKS.md. Not a test: numbers vary
-# with the machine, and the load generators share its cores with the servers.
+# handshakes), h2load --h1 --rps (keep-alive latency at a fixed rate both servers carry), and
+# Python's ssl module holding 10,000 idle connections while each server's resident memory is
+# read. Prints a Markdown table for BENCHMARKS.md. Not a test: numbers vary with the machine,
+# and the load generators share its cores with the servers.
 #
-#   bash scripts/load.sh            # 10 s per row, keep-alive in 5 rounds each
+#   bash scripts/load.sh            # 10 s per row; handshakes and keep-alive in 5 rounds
 #   SECS=3 IDLE=2000 ROUNDS=1 bash scripts/load.sh   # quicker
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,7 +123,7 @@ fixed_row() {
 import sys
 d = sorted(int(line.split()[2]) for line in open(sys.argv[1]) if line.split()[1] == "200")
 n = len(d)
-print(round(d[n // 2] / 1000, 3), round(d[min(n - 1, n * 99 // 100)] / 1000, 3), n)' "$log"
+print(round(d[n // 2] / 1000, 3), round(d[min(n - 1, n * 99 // 100)] / 1000, 3))' "$log"
 }
 
 h2_row() {
@@ -165,9 +166,11 @@ idle_row() { # PORT PIDS...: KiB per idle connection
 
 nginx_pids() { echo "$(cat "$work/nginx.pid") $(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"; }
 
+port_of() { if [ "$1" = nginx ]; then echo "$N_PORT"; else echo "$G_PORT"; fi; }
+
 declare -A R
 for who in glasstls nginx; do
-  port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+  port=$(port_of $who)
   echo "$who: a connection per request" >&2
   R[$who,close]=$(wrk_row -H "Connection: close" "https://127.0.0.1:$port/text")
   echo "$who: h2" >&2
@@ -180,7 +183,7 @@ done
 # scheduler put its slices (1-4 ms either way).
 for r in $(seq "$ROUNDS"); do
   for who in glasstls nginx; do
-    port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+    port=$(port_of $who)
     echo "$who: handshakes and keep-alive, round $r of $ROUNDS" >&2
     stime_row $port -new >>"$work/new-$who"
     stime_row $port -reuse >>"$work/resumed-$who"
@@ -191,9 +194,9 @@ done
 for rate in $RATES; do
   for r in $(seq "$ROUNDS"); do
     for who in glasstls nginx; do
-      port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+      port=$(port_of $who)
       echo "$who: keep-alive at $rate requests/s, round $r of $ROUNDS" >&2
-      echo "$(fixed_row $port $rate)" >>"$work/fixed-$who-$rate"
+      fixed_row $port $rate >>"$work/fixed-$who-$rate"
     done
   done
 done
@@ -211,7 +214,7 @@ done
 # Restarted first: memory the load rows took and the allocator kept would hide the idle
 # connections' own.
 for who in glasstls nginx; do
-  port=$G_PORT; [ $who = nginx ] && port=$N_PORT
+  port=$(port_of $who)
   echo "$who: $IDLE idle connections" >&2
   if [ $who = nginx ]; then
     stop_nginx; start_nginx
@@ -241,8 +244,8 @@ echo "| keep-alive requests/s (wrk -c32; median of $ROUNDS by p99) | $g_keep | $
 echo "| — p50 / p99 latency, ms | $g_keep50 / $g_keep99 | $n_keep50 / $n_keep99 | |"
 echo "| — every round's p99, ms | ${R[glasstls,keep99]% } | ${R[nginx,keep99]% } | |"
 for rate in $RATES; do
-  read -r g50 g99 gn <<<"${R[glasstls,fixed,$rate]}"
-  read -r n50 n99 nn <<<"${R[nginx,fixed,$rate]}"
+  read -r g50 g99 <<<"${R[glasstls,fixed,$rate]}"
+  read -r n50 n99 <<<"${R[nginx,fixed,$rate]}"
   echo "| keep-alive at a fixed $rate requests/s (h2load --h1 -c32 --rps $((rate / 32))), p50 / p99, ms (median of $ROUNDS by p99) | $g50 / $g99 | $n50 / $n99 | |"
 done
 echo "| h2 requests/s (h2load -c32 -m10) | ${R[glasstls,h2]} | ${R[nginx,h2]} | $(ratio "${R[glasstls,h2]}" "${R[nginx,h2]}") |"
