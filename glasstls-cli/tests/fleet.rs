@@ -1,8 +1,9 @@
 //! A fleet of `glasstls serve` nodes sharing sessions and ticket keys through a real
 //! `redis-server` (started here on a free loopback port, stopped when the test ends): a session
 //! made at one node resumes at the others (TLS 1.2 session ID and ticket, TLS 1.3 ticket and
-//! stateful PSK, and a stateful PSK inside an ECH inner hello), tickets survive a rotation within its window and not after, and Redis dying
-//! under load costs no connection, only resumptions, which come back with it.
+//! stateful PSK, and a stateful PSK inside an ECH inner hello), tickets survive a rotation
+//! within its window and not after, and Redis dying under load costs no connection, only
+//! resumptions, which come back with it.
 
 mod common;
 
